@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-gru",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SwiftGRU", targets: ["SwiftGRU"]),
+        .executable(name: "gru", targets: ["gru"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // Tensors, random numbers and the elementwise and matrix kernels.
+        .target(
+            name: "GRUTensor",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+        ),
+        // The GRU recurrence itself: one step and a whole sequence, on raw buffers.
+        .target(name: "GRUMath", dependencies: ["GRUTensor"]),
+        // Keras-style layers and models.
+        .target(name: "SwiftGRU", dependencies: ["GRUTensor", "GRUMath"]),
+        // The `gru` command-line tool.
+        .executableTarget(
+            name: "gru",
+            dependencies: [
+                "SwiftGRU",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GRUTensorTests", dependencies: ["GRUTensor"]),
+        .testTarget(
+            name: "SwiftGRUTests",
+            dependencies: ["SwiftGRU"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

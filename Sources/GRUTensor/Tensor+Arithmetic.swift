@@ -1,0 +1,40 @@
+extension Tensor where Scalar: TensorScalar {
+    /// Combines two tensors of the same shape element by element.
+    ///
+    /// - Throws: ``TensorError`` when the shapes differ.
+    public func combined(with other: Tensor, _ operation: (Scalar, Scalar) -> Scalar) throws -> Tensor {
+        guard shape == other.shape else {
+            throw TensorError("shapes \(shape) and \(other.shape) differ")
+        }
+        return Tensor(uncheckedShape: shape, scalars: zip(scalars, other.scalars).map(operation))
+    }
+
+    /// The product of two matrices, or of a batch of row vectors `(..., k)` and a matrix `(k, n)`.
+    ///
+    /// - Throws: ``TensorError`` when `other` is not a matrix or the inner extents differ.
+    public func matmul(_ other: Tensor) throws -> Tensor {
+        guard rank >= 1, other.rank == 2, shape[rank - 1] == other.shape[0] else {
+            throw TensorError("cannot multiply shapes \(shape) and \(other.shape)")
+        }
+        let k = other.shape[0], n = other.shape[1]
+        let m = scalarCount / Swift.max(k, 1)
+        var result = [Scalar](repeating: 0, count: m * n)
+        scalars.withUnsafeBufferPointer { a in
+            other.scalars.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in
+                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
+                    Scalar.gemm(
+                        transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1,
+                        a: a, lda: k, b: b, ldb: n, beta: 0, c: c, ldc: n)
+                }
+            }
+        }
+        return Tensor(uncheckedShape: Array(shape.dropLast()) + [n], scalars: result)
+    }
+
+    /// Every element multiplied by `factor`.
+    public func scaled(by factor: Scalar) -> Tensor { map { $0 * factor } }
+
+    /// The sum of all elements.
+    public func sum() -> Scalar { scalars.reduce(0, +) }
+}

@@ -1,0 +1,69 @@
+/// Looks up a vector for each integer index (Keras' `Embedding`).
+///
+/// Indices arrive as floating-point values holding whole numbers. With
+/// `maskZero`, index 0 is padding and the layer emits a mask.
+public final class Embedding<Scalar: TensorScalar>: Layer {
+    /// The number of distinct indices.
+    public let inputDim: Int
+    /// The size of each vector.
+    public let outputDim: Int
+    /// Whether index 0 marks padding.
+    public let maskZero: Bool
+    public let embeddingsInitializer: Initializer
+    public let embeddingsRegularizer: Regularizer?
+    public let embeddingsConstraint: Constraint?
+    public var name: String
+    /// The table `(inputDim, outputDim)`, once built.
+    public private(set) var embeddings: Tensor<Scalar>?
+
+    /// Creates an embedding layer.
+    ///
+    /// - Throws: ``LayerError`` when `inputDim` or `outputDim` is not positive.
+    public init(
+        inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(),
+        embeddingsRegularizer: Regularizer? = nil, embeddingsConstraint: Constraint? = nil,
+        maskZero: Bool = false, name: String? = nil
+    ) throws {
+        guard inputDim > 0, outputDim > 0 else {
+            throw LayerError(.invalidArgument, "Embedding: input_dim and output_dim must be positive, got \(inputDim) and \(outputDim)")
+        }
+        self.inputDim = inputDim
+        self.outputDim = outputDim
+        self.maskZero = maskZero
+        self.embeddingsInitializer = embeddingsInitializer
+        self.embeddingsRegularizer = embeddingsRegularizer
+        self.embeddingsConstraint = embeddingsConstraint
+        self.name = name ?? "embedding"
+    }
+
+    public var isBuilt: Bool { embeddings != nil }
+
+    public func build(inputShape: [Int?]) throws {
+        if embeddings == nil { embeddings = try embeddingsInitializer.makeTensor(shape: [inputDim, outputDim]) }
+    }
+
+    public func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?] { inputShape + [outputDim] }
+
+    public var weights: [Tensor<Scalar>] { embeddings.map { [$0] } ?? [] }
+
+    public func setWeights(_ weights: [Tensor<Scalar>]) throws {
+        try checkWeights(weights, expected: [[inputDim, outputDim]])
+        embeddings = weights[0]
+    }
+
+    public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        try build(inputShape: optionalShape(input.shape))
+        guard let table = embeddings?.scalars else { return LayerOutput(input) }
+        var values = [Scalar]()
+        values.reserveCapacity(input.scalarCount * outputDim)
+        for value in input.scalars {
+            guard value.rounded() == value, value >= 0, value < Scalar(inputDim) else {
+                throw LayerError(.invalidInputShape, "\(name): index \(value) is not a whole number in [0, \(inputDim))")
+            }
+            let row = Int(value) * outputDim
+            values += table[row..<(row + outputDim)]
+        }
+        let output = try Tensor(shape: input.shape + [outputDim], scalars: values)
+        return LayerOutput(output, mask: maskZero ? input.map { $0 != 0 } : mask)
+    }
+}

@@ -1,0 +1,154 @@
+/// The GRU layer (Keras' `layer_gru`): a ``GRUCell`` run over a sequence.
+///
+/// ```swift
+/// let inputs = try Tensor<Float>(shape: [32, 10, 8], scalars: ...)
+/// let gru = try GRU<Float>(units: 4, returnSequences: true, returnState: true)
+/// let result = try gru(inputs)
+/// result.output.shape     // [32, 10, 4]
+/// result.states[0].shape  // [32, 4]
+/// ```
+///
+/// The arguments are Keras' in camel case; `timeMajor` and `resetStates(to:)`
+/// come from tf.keras 2. Weights are in Keras' layout, so Keras weights load as they are.
+public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
+    /// The cell that holds the weights and the dropout settings.
+    public let gruCell: GRUCell<Scalar>
+    /// Whether to run on cuDNN.
+    public let useCuDNN: UseCuDNN
+
+    /// Creates a GRU layer with Keras' arguments and defaults.
+    ///
+    /// - Parameters:
+    ///   - units: Size of the output and the state; must be positive.
+    ///   - activation: Candidate activation; `nil` is linear.
+    ///   - recurrentActivation: Gate activation; `nil` is linear.
+    ///   - dropout: Fraction of the inputs dropped in training, in `[0, 1)`.
+    ///   - recurrentDropout: Fraction of the state dropped in training, in `[0, 1)`.
+    ///   - seed: Seed of the dropout masks.
+    ///   - stateful: Requires a fixed batch size, given by ``RNN/build(inputShape:)``
+    ///     or by the first call.
+    ///   - name: Defaults to `"gru"`.
+    /// - Throws: ``LayerError`` for `units <= 0`, a rate outside `[0, 1)` or a width-changing activation.
+    public init(
+        units: Int,
+        activation: Activation? = .tanh,
+        recurrentActivation: Activation? = .sigmoid,
+        useBias: Bool = true,
+        kernelInitializer: Initializer = .glorotUniform(),
+        recurrentInitializer: Initializer = .orthogonal(),
+        biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil,
+        recurrentRegularizer: Regularizer? = nil,
+        biasRegularizer: Regularizer? = nil,
+        activityRegularizer: Regularizer? = nil,
+        kernelConstraint: Constraint? = nil,
+        recurrentConstraint: Constraint? = nil,
+        biasConstraint: Constraint? = nil,
+        dropout: Double = 0,
+        recurrentDropout: Double = 0,
+        seed: UInt64? = nil,
+        returnSequences: Bool = false,
+        returnState: Bool = false,
+        goBackwards: Bool = false,
+        stateful: Bool = false,
+        unroll: Bool = false,
+        timeMajor: Bool = false,
+        resetAfter: Bool = true,
+        useCuDNN: UseCuDNN = .auto,
+        name: String? = nil
+    ) throws {
+        let cell = try GRUCell<Scalar>(
+            units: units, activation: activation, recurrentActivation: recurrentActivation,
+            useBias: useBias, kernelInitializer: kernelInitializer,
+            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer,
+            biasRegularizer: biasRegularizer, kernelConstraint: kernelConstraint,
+            recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
+            dropout: dropout, recurrentDropout: recurrentDropout, seed: seed, resetAfter: resetAfter)
+        self.gruCell = cell
+        self.useCuDNN = useCuDNN
+        super.init(
+            cell: cell, returnSequences: returnSequences, returnState: returnState,
+            goBackwards: goBackwards, stateful: stateful, unroll: unroll, timeMajor: timeMajor,
+            activityRegularizer: activityRegularizer, name: name ?? "gru")
+    }
+
+    public var units: Int { gruCell.units }
+    public var activation: Activation { gruCell.activation }
+    public var recurrentActivation: Activation { gruCell.recurrentActivation }
+    public var useBias: Bool { gruCell.useBias }
+    public var resetAfter: Bool { gruCell.resetAfter }
+    public var dropout: Double { gruCell.dropout }
+    public var recurrentDropout: Double { gruCell.recurrentDropout }
+    /// See ``GRUCell/kernel``.
+    public var kernel: Tensor<Scalar>? { gruCell.kernel }
+    /// See ``GRUCell/recurrentKernel``.
+    public var recurrentKernel: Tensor<Scalar>? { gruCell.recurrentKernel }
+    /// See ``GRUCell/bias``.
+    public var bias: Tensor<Scalar>? { gruCell.bias }
+
+    /// The first of cuDNN's conditions this layer and mask fail, or `nil` when all hold.
+    public func cuDNNIncompatibility(mask: Tensor<Bool>?) -> String? {
+        if activation != .tanh { return "activation is \(activation.name), not tanh" }
+        if recurrentActivation != .sigmoid { return "recurrent_activation is \(recurrentActivation.name), not sigmoid" }
+        if recurrentDropout != 0 { return "recurrent_dropout is not 0" }
+        if unroll { return "unroll is true" }
+        if !useBias { return "use_bias is false" }
+        if !resetAfter { return "reset_after is false" }
+        if let mask, !Self.isRightPadded(mask) { return "the mask is not strictly right-padded" }
+        return nil
+    }
+
+    /// Whether every row of the mask is a run of `true` followed by a run of `false`.
+    static func isRightPadded(_ mask: Tensor<Bool>) -> Bool {
+        guard mask.rank == 2 else { return false }
+        let steps = mask.shape[1]
+        for b in 0..<mask.shape[0] {
+            var ended = false
+            for t in 0..<steps {
+                let value = mask.scalars[b * steps + t]
+                if ended && value { return false }
+                if !value { ended = true }
+            }
+        }
+        return true
+    }
+
+    override func runSequence(
+        _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialStates: [Tensor<Scalar>],
+        constants: [Tensor<Scalar>], training: Bool
+    ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>]) {
+        if useCuDNN == .enabled {
+            let reason = cuDNNIncompatibility(mask: mask) ?? "no GPU with cuDNN is available on this machine"
+            throw LayerError(.unsupported, "\(name): use_cudnn is true but cuDNN cannot run this layer: \(reason). Pass useCuDNN: .auto to fall back to the CPU implementation")
+        }
+        guard let (spec, weights) = gruCell.parameters else {
+            throw LayerError(.invalidInputShape, "\(name): the layer is not built")
+        }
+        let options = GRUSequenceOptions(
+            goBackwards: goBackwards, timeMajor: timeMajor,
+            zeroOutputForMask: zeroOutputForMask, returnSequences: returnSequences)
+        let result = try GRUSequence.forward(
+            spec: spec, weights: weights, inputs: inputs, mask: mask, initialState: initialStates[0],
+            dropout: gruCell.dropoutMasks, options: options)
+        return (result.output, [result.finalState])
+    }
+
+    public override func makeReversedCopy() throws -> RNN<Scalar> {
+        let cell = gruCell
+        let copy = try GRU(
+            units: cell.units, activation: cell.activation, recurrentActivation: cell.recurrentActivation,
+            useBias: cell.useBias, kernelInitializer: cell.kernelInitializer,
+            recurrentInitializer: cell.recurrentInitializer, biasInitializer: cell.biasInitializer,
+            kernelRegularizer: cell.kernelRegularizer, recurrentRegularizer: cell.recurrentRegularizer,
+            biasRegularizer: cell.biasRegularizer, activityRegularizer: activityRegularizer,
+            kernelConstraint: cell.kernelConstraint, recurrentConstraint: cell.recurrentConstraint,
+            biasConstraint: cell.biasConstraint, dropout: cell.dropout,
+            recurrentDropout: cell.recurrentDropout, seed: cell.seed,
+            returnSequences: returnSequences, returnState: returnState, goBackwards: !goBackwards,
+            stateful: stateful, unroll: unroll, timeMajor: timeMajor, resetAfter: cell.resetAfter,
+            useCuDNN: useCuDNN, name: "backward_" + name)
+        copy.zeroOutputForMask = zeroOutputForMask
+        return copy
+    }
+}

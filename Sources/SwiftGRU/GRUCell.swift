@@ -1,0 +1,217 @@
+/// The GRU cell (Keras' `GRUCell`): weights, dropout and one step of the recurrence.
+///
+/// Use it inside ``RNN`` or ``StackedRNNCells``; the ``GRU`` layer wraps one
+/// and runs whole sequences on a faster path with the same results.
+public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
+    /// Size of the state and of the output.
+    public let units: Int
+    /// The candidate-state activation.
+    public let activation: Activation
+    /// The gate activation.
+    public let recurrentActivation: Activation
+    /// Whether the cell has a bias.
+    public let useBias: Bool
+    /// Whether the reset gate is applied after the recurrent product.
+    public let resetAfter: Bool
+    public let kernelInitializer: Initializer
+    public let recurrentInitializer: Initializer
+    public let biasInitializer: Initializer
+    public let kernelRegularizer: Regularizer?
+    public let recurrentRegularizer: Regularizer?
+    public let biasRegularizer: Regularizer?
+    public let kernelConstraint: Constraint?
+    public let recurrentConstraint: Constraint?
+    public let biasConstraint: Constraint?
+    /// Fraction of the inputs dropped in training.
+    public let dropout: Double
+    /// Fraction of the state dropped in the recurrent products in training.
+    public let recurrentDropout: Double
+    /// Seed of the dropout masks; `nil` draws one from ``GlobalRandom``.
+    public let seed: UInt64?
+
+    private var storage: GRUWeights<Scalar>?
+    private var generator: RandomGenerator
+    /// The masks of the call in progress.
+    private(set) var dropoutMasks = GRUDropoutMasks<Scalar>.none
+
+    /// Creates a GRU cell with Keras' arguments and defaults.
+    ///
+    /// - Parameters:
+    ///   - activation: `nil` means linear, as Keras' `NULL`.
+    ///   - recurrentActivation: `nil` means linear.
+    /// - Throws: ``LayerError`` when `units <= 0`, a rate is outside `[0, 1)`, or an
+    ///   activation changes the width of its input (`glu`).
+    public init(
+        units: Int,
+        activation: Activation? = .tanh,
+        recurrentActivation: Activation? = .sigmoid,
+        useBias: Bool = true,
+        kernelInitializer: Initializer = .glorotUniform(),
+        recurrentInitializer: Initializer = .orthogonal(),
+        biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil,
+        recurrentRegularizer: Regularizer? = nil,
+        biasRegularizer: Regularizer? = nil,
+        kernelConstraint: Constraint? = nil,
+        recurrentConstraint: Constraint? = nil,
+        biasConstraint: Constraint? = nil,
+        dropout: Double = 0,
+        recurrentDropout: Double = 0,
+        seed: UInt64? = nil,
+        resetAfter: Bool = true
+    ) throws {
+        guard units > 0 else {
+            throw LayerError(.invalidArgument, "GRU: units must be a positive integer, got \(units)")
+        }
+        try checkRate(dropout, "dropout", layer: "GRU")
+        try checkRate(recurrentDropout, "recurrent_dropout", layer: "GRU")
+        for (argument, function) in [("activation", activation), ("recurrent_activation", recurrentActivation)] {
+            if let function, !function.preservesWidth {
+                throw LayerError(.invalidArgument, "GRU: \(argument) '\(function.name)' changes the width of its input and cannot be used in a GRU")
+            }
+        }
+        self.units = units
+        self.activation = activation ?? .linear
+        self.recurrentActivation = recurrentActivation ?? .linear
+        self.useBias = useBias
+        self.resetAfter = resetAfter
+        self.kernelInitializer = kernelInitializer
+        self.recurrentInitializer = recurrentInitializer
+        self.biasInitializer = biasInitializer
+        self.kernelRegularizer = kernelRegularizer
+        self.recurrentRegularizer = recurrentRegularizer
+        self.biasRegularizer = biasRegularizer
+        self.kernelConstraint = kernelConstraint
+        self.recurrentConstraint = recurrentConstraint
+        self.biasConstraint = biasConstraint
+        self.dropout = dropout
+        self.recurrentDropout = recurrentDropout
+        self.seed = seed
+        self.generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
+    }
+
+    public var stateSize: [Int] { [units] }
+    public var outputSize: Int { units }
+    public var isBuilt: Bool { storage != nil }
+    public var inputSize: Int? { storage?.kernel.shape[0] }
+
+    /// The math's view of the cell for a given input size.
+    public func spec(inputSize: Int) -> GRUSpec {
+        GRUSpec(
+            units: units, inputSize: inputSize, activation: activation,
+            recurrentActivation: recurrentActivation, useBias: useBias, resetAfter: resetAfter)
+    }
+
+    /// The cell's weights with its spec, once built.
+    var parameters: (spec: GRUSpec, weights: GRUWeights<Scalar>)? {
+        storage.map { (spec(inputSize: $0.kernel.shape[0]), $0) }
+    }
+
+    /// The input kernel `(inputSize, 3 * units)`, gates z, r, h; `nil` before the cell is built.
+    public var kernel: Tensor<Scalar>? { storage?.kernel }
+    /// The recurrent kernel `(units, 3 * units)`; `nil` before the cell is built.
+    public var recurrentKernel: Tensor<Scalar>? { storage?.recurrentKernel }
+    /// The bias, `(2, 3 * units)` with `resetAfter`, else `(3 * units)`; `nil` without a bias
+    /// or before the cell is built.
+    public var bias: Tensor<Scalar>? { storage?.bias }
+
+    public func build(inputSize: Int) throws {
+        guard inputSize > 0 else {
+            throw LayerError(.invalidInputShape, "GRU: the input feature size must be positive, got \(inputSize)")
+        }
+        let spec = spec(inputSize: inputSize)
+        storage = try GRUWeights(
+            spec: spec,
+            kernel: kernelInitializer.makeTensor(shape: spec.kernelShape),
+            recurrentKernel: recurrentInitializer.makeTensor(shape: spec.recurrentKernelShape),
+            bias: spec.biasShape.map { try biasInitializer.makeTensor(shape: $0) })
+    }
+
+    public var weights: [Tensor<Scalar>] {
+        guard let storage else { return [] }
+        return [storage.kernel, storage.recurrentKernel] + (storage.bias.map { [$0] } ?? [])
+    }
+
+    public func setWeights(_ weights: [Tensor<Scalar>]) throws {
+        let expected = useBias ? 3 : 2
+        guard weights.count == expected else {
+            throw LayerError(.invalidWeights, "GRU expects \(expected) weights (kernel, recurrent kernel\(useBias ? ", bias" : "")), got \(weights.count)")
+        }
+        guard weights[0].rank == 2 else {
+            throw LayerError(.invalidWeights, "GRU kernel must have shape (input_size, \(3 * units)), got \(weights[0].shape)")
+        }
+        if let inputSize, weights[0].shape[0] != inputSize {
+            throw LayerError(.invalidWeights, "GRU kernel must have shape \([inputSize, 3 * units]), got \(weights[0].shape)")
+        }
+        do {
+            storage = try GRUWeights(
+                spec: spec(inputSize: weights[0].shape[0]), kernel: weights[0],
+                recurrentKernel: weights[1], bias: useBias ? weights[2] : nil)
+        } catch let error as TensorError {
+            throw LayerError(.invalidWeights, "GRU \(error.message)")
+        }
+    }
+
+    public func beginSequence(batchSize: Int, training: Bool) throws {
+        dropoutMasks = .none
+        guard training, let inputSize else { return }
+        let maskCount = recurrentDropout > 0 ? 3 : 1
+        if dropout > 0 {
+            dropoutMasks.input = (0..<maskCount).map { _ in
+                dropoutMask(shape: [batchSize, inputSize], rate: dropout, generator: &generator)
+            }
+        }
+        if recurrentDropout > 0 {
+            dropoutMasks.recurrent = (0..<3).map { _ in
+                dropoutMask(shape: [batchSize, units], rate: recurrentDropout, generator: &generator)
+            }
+        }
+    }
+
+    public func endSequence() { dropoutMasks = .none }
+
+    public func step(
+        _ input: Tensor<Scalar>, states: [Tensor<Scalar>], constants: [Tensor<Scalar>], training: Bool
+    ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>]) {
+        if !isBuilt, input.rank == 2 { try build(inputSize: input.shape[1]) }
+        guard let (spec, weights) = parameters else {
+            throw LayerError(.invalidInputShape, "GRUCell: inputs must have shape (batch, features), got \(input.shape)")
+        }
+        let batch = input.shape.first ?? 0
+        guard input.shape == [batch, spec.inputSize] else {
+            throw LayerError(.invalidInputShape, "GRUCell: inputs must have shape (batch, \(spec.inputSize)), got \(input.shape)")
+        }
+        guard states.count == 1, states[0].shape == [batch, units] else {
+            throw LayerError(.invalidInputShape, "GRUCell: expects one state of shape [\(batch), \(units)], got \(states.map(\.shape))")
+        }
+        guard batch > 0 else { return (input.map { _ in 0 }, states) }
+        // Masks drawn for another batch size (a direct call outside an RNN) do not apply.
+        let masks = dropoutMasks.input.first.map { $0.shape[0] == batch } ?? true ? dropoutMasks : .none
+        let projected = input.withUnsafeBufferPointer { x in
+            GRUStep.projectInputs(spec: spec, weights: weights, x: x, rows: batch, batchIndex: { $0 }, inputMasks: masks.input)
+        }
+        var next = Tensor<Scalar>(zeros: [batch, units])
+        projected.withUnsafeBufferPointer { p in
+            states[0].withUnsafeBufferPointer { h in
+                next.withUnsafeMutableBufferPointer { n in
+                    GRUStep.forward(
+                        spec: spec, weights: weights, batch: batch, projected: p.baseAddress!,
+                        projectedStride: 3 * units, state: h.baseAddress!,
+                        recurrentMasks: masks.recurrent, newState: n.baseAddress!)
+                }
+            }
+        }
+        return (next, [next])
+    }
+
+    public func makeCopy() throws -> any RecurrentCell<Scalar> {
+        try GRUCell(
+            units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+            kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
+            biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer,
+            recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer,
+            kernelConstraint: kernelConstraint, recurrentConstraint: recurrentConstraint,
+            biasConstraint: biasConstraint, dropout: dropout, recurrentDropout: recurrentDropout,
+            seed: seed, resetAfter: resetAfter)
+    }
+}

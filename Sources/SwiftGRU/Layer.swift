@@ -1,0 +1,98 @@
+/// What a layer returns: its outputs (the first is the main one) and the mask
+/// that goes on with the main output.
+public struct LayerOutput<Scalar: TensorScalar>: Sendable {
+    /// The outputs; most layers have one. A recurrent layer with `returnState`
+    /// adds its final states after the output.
+    public var outputs: [Tensor<Scalar>]
+    /// The mask for the main output, or `nil`.
+    public var mask: Tensor<Bool>?
+
+    /// Creates a layer result.
+    public init(outputs: [Tensor<Scalar>], mask: Tensor<Bool>? = nil) {
+        self.outputs = outputs
+        self.mask = mask
+    }
+
+    /// Creates a result with one output.
+    public init(_ output: Tensor<Scalar>, mask: Tensor<Bool>? = nil) {
+        self.init(outputs: [output], mask: mask)
+    }
+
+    /// The main output.
+    public var output: Tensor<Scalar> { outputs[0] }
+}
+
+/// A Keras layer: weights, a shape rule and a call.
+///
+/// Layers are reference types, as in Keras: a model holds its layers, and
+/// training or a stateful call updates them in place. A layer is used from one
+/// task at a time.
+public protocol Layer<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+
+    /// The layer's name, unique within a model.
+    var name: String { get set }
+
+    /// Whether the weights exist.
+    var isBuilt: Bool { get }
+
+    /// Creates the weights for inputs of the given shape (`nil` for an unknown batch or length).
+    ///
+    /// - Throws: ``LayerError`` when the shape does not suit the layer.
+    func build(inputShape: [Int?]) throws
+
+    /// The shape of the main output for an input shape (`nil` for unknown extents).
+    ///
+    /// - Throws: ``LayerError`` when the shape does not suit the layer.
+    func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?]
+
+    /// The weights in Keras' `get_weights()` order.
+    var weights: [Tensor<Scalar>] { get }
+
+    /// Replaces the weights, in Keras' `get_weights()` order; builds the layer first if needed
+    /// and possible.
+    ///
+    /// - Throws: ``LayerError`` when the count or a shape does not fit.
+    func setWeights(_ weights: [Tensor<Scalar>]) throws
+
+    /// Runs the layer on one input and its optional mask.
+    ///
+    /// - Throws: ``LayerError`` for inputs or masks the layer cannot take.
+    func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar>
+}
+
+extension Layer {
+    /// The number of scalars in the weights.
+    public var parameterCount: Int { weights.reduce(0) { $0 + $1.scalarCount } }
+
+    /// Checks a weight list against expected shapes, naming the first mismatch.
+    func checkWeights(_ given: [Tensor<Scalar>], expected: [[Int]]) throws {
+        guard given.count == expected.count else {
+            throw LayerError(.invalidWeights, "layer '\(name)' expects \(expected.count) weights, got \(given.count)")
+        }
+        for (index, (tensor, shape)) in zip(given, expected).enumerated() where tensor.shape != shape {
+            throw LayerError(.invalidWeights, "layer '\(name)' weight \(index) must have shape \(shape), got \(tensor.shape)")
+        }
+    }
+}
+
+/// Turns a concrete tensor shape into the optional form that ``Layer/build(inputShape:)`` takes.
+func optionalShape(_ shape: [Int]) -> [Int?] { shape.map { Optional($0) } }
+
+/// Checks a dropout-style rate.
+func checkRate(_ rate: Double, _ argument: String, layer: String) throws {
+    guard rate >= 0, rate < 1, rate.isFinite else {
+        throw LayerError(.invalidArgument, "\(layer): \(argument) must be in [0, 1), got \(rate)")
+    }
+}
+
+/// Draws an inverted-dropout mask: each entry is `0` with probability `rate`,
+/// else `1 / (1 - rate)`.
+func dropoutMask<Scalar: TensorScalar>(shape: [Int], rate: Double, generator: inout RandomGenerator) -> Tensor<Scalar> {
+    let keep = Scalar(1 / (1 - rate))
+    var mask = Tensor<Scalar>(zeros: shape)
+    mask.withUnsafeMutableBufferPointer { buffer in
+        for i in buffer.indices { buffer[i] = generator.nextUniform() < rate ? 0 : keep }
+    }
+    return mask
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct GRUCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gru",
+        abstract: "A Keras-compatible GRU in Swift.",
+        subcommands: [Demo.self]
+    )
+}
