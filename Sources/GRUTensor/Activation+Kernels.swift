@@ -82,12 +82,13 @@ extension Activation {
             let logTotal = S.log(total) + maximum
             for i in row.indices { row[i] -= logTotal }
         case .sparsemax:
-            // Projection onto the simplex (Martins & Astudillo, 2016).
+            // Keras' formula: support = {i : 1 + i * z_(i) > cumsum_i} over the sorted values,
+            // tau = (sum of the cumulative sums inside the support - 1) / |support|.
             let sorted = row.sorted(by: >)
             var cumulative: S = 0, support = 0, supportSum: S = 0
             for (index, z) in sorted.enumerated() {
                 cumulative += z
-                if 1 + S(index + 1) * z > cumulative { support = index + 1; supportSum = cumulative }
+                if z - (cumulative - 1) / S(index + 1) > 0 { support += 1; supportSum += cumulative }
             }
             let tau = (supportSum - 1) / S(Swift.max(support, 1))
             for i in row.indices { row[i] = Swift.max(row[i] - tau, 0) }
