@@ -20,6 +20,8 @@ let package = Package(
         ),
         // The GRU recurrence itself: one step and a whole sequence, on raw buffers.
         .target(name: "GRUMath", dependencies: ["GRUTensor"]),
+        // HDF5 files in pure Swift: the subset h5py reads and writes.
+        .target(name: "HDF5"),
         // Keras-style layers and models.
         .target(name: "SwiftGRU", dependencies: ["GRUTensor", "GRUMath"]),
         // The `gru` command-line tool.
@@ -31,6 +33,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GRUTensorTests", dependencies: ["GRUTensor"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SwiftGRUTests",
             dependencies: ["SwiftGRU"],

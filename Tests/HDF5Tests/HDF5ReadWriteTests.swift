@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import HDF5
+
+@Suite("HDF5 reading and writing")
+struct HDF5ReadWriteTests {
+    static func fixture(_ name: String) throws -> [UInt8] {
+        let url = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
+        return [UInt8](try Data(contentsOf: url))
+    }
+
+    @Test func readsAKerasWeightsFile() throws {
+        let file = try HDF5File(bytes: Self.fixture("keras-sequential.weights.h5"))
+        let kernel = try #require(file.root.dataset(at: "layers/gru/cell/vars/0"))
+        #expect(kernel.shape == [3, 12])
+        #expect(kernel.datatype == .float(size: 4))
+        let values = try file.read(kernel)
+        #expect(values.count == 36)
+        let vars = try #require(file.root.group(at: "optimizer/vars"))
+        #expect(vars.memberNames.prefix(4) == ["0", "1", "2", "3"])
+        #expect(vars.attributes["name"]?.value.strings == ["adam"])
+        let iterations = try #require(vars.members["0"])
+        if case .dataset(let d) = iterations { #expect(d.shape == [] && d.datatype == .integer(size: 8, signed: true)) }
+    }
+
+    @Test func writtenFilesReadBack() throws {
+        var root = HDF5GroupBuilder()
+        root.attributes["title"] = .string("weights")
+        try root.setDataset(.float32([1, 2, 3, 4, 5, 6], shape: [2, 3]), at: "layers/dense/vars/0")
+        try root.setDataset(.float64([0.5], shape: []), at: "layers/dense/vars/1", attributes: ["unit": .strings(["a", "bcd"])])
+        try root.setDataset(.int64([7, -8], shape: [2]), at: "optimizer/vars/0")
+        try root.ensureGroup(at: "layers/dense/empty")
+        for i in 0..<300 { try root.setDataset(.float32([Float(i)], shape: [1]), at: "many/\(i)") }
+        let bytes = try HDF5Writer.encode(root)
+        if let path = ProcessInfo.processInfo.environment["HDF5_WRITE_SAMPLE"] {
+            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        }
+        let file = try HDF5File(bytes: bytes)
+        #expect(file.root.attributes["title"]?.value.strings == ["weights"])
+        #expect(try file.read(#require(file.root.dataset(at: "layers/dense/vars/0"))) == .floats([1, 2, 3, 4, 5, 6]))
+        let scalar = try #require(file.root.dataset(at: "layers/dense/vars/1"))
+        #expect(scalar.shape == [])
+        #expect(try file.read(scalar) == .floats([0.5]))
+        #expect(scalar.attributes["unit"]?.value.strings == ["a", "bcd"])
+        #expect(try file.read(#require(file.root.dataset(at: "optimizer/vars/0"))) == .integers([7, -8]))
+        #expect(file.root.group(at: "layers/dense/empty")?.members.isEmpty == true)
+        let many = try #require(file.root.group(at: "many"))
+        #expect(many.memberNames == (0..<300).map(String.init))
+        #expect(try file.read(#require(many.dataset(at: "299"))) == .floats([299]))
+    }
+}
