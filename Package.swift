@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SwiftGRU", targets: ["SwiftGRU"]),
+        .library(name: "KerasFiles", targets: ["KerasFiles"]),
         .executable(name: "gru", targets: ["gru"]),
     ],
     dependencies: [
@@ -24,16 +25,20 @@ let package = Package(
         .target(name: "HDF5"),
         // Keras-style layers and models.
         .target(name: "SwiftGRU", dependencies: ["GRUTensor", "GRUMath"]),
+        // Keras model files (.keras, .weights.h5, legacy .h5) and NumPy arrays (.npy, .npz).
+        .target(name: "KerasFiles", dependencies: ["SwiftGRU", "HDF5"]),
         // The `gru` command-line tool.
         .executableTarget(
             name: "gru",
             dependencies: [
                 "SwiftGRU",
+                "KerasFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GRUTensorTests", dependencies: ["GRUTensor"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KerasFilesTests", dependencies: ["KerasFiles"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SwiftGRUTests",
             dependencies: ["SwiftGRU"],

@@ -75,6 +75,14 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
         return forward.dropLast() + [(forward.last ?? nil).flatMap { f in (backward.last ?? nil).map { f + $0 } }]
     }
 
+    public func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]] {
+        let forward = try forwardLayer.outputShapes(forInputShape: inputShape)
+        let backward = try backwardLayer.outputShapes(forInputShape: inputShape)
+        let states = Array(forward.dropFirst()) + Array(backward.dropFirst())
+        guard mergeMode != nil else { return [forward[0], backward[0]] + states }
+        return [try outputShape(forInputShape: inputShape)] + states
+    }
+
     public var weights: [Tensor<Scalar>] { forwardLayer.weights + backwardLayer.weights }
 
     public func setWeights(_ weights: [Tensor<Scalar>]) throws {

@@ -46,6 +46,15 @@ public protocol Layer<Scalar>: AnyObject {
     /// - Throws: ``LayerError`` when the shape does not suit the layer.
     func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?]
 
+    /// The shapes of all outputs (the main one first; recurrent layers with
+    /// `returnState` add their states).
+    ///
+    /// - Throws: ``LayerError`` when the shape does not suit the layer.
+    func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]]
+
+    /// The Keras class name of the layer (`GRU`, `Dense`, ...).
+    var typeName: String { get }
+
     /// The weights in Keras' `get_weights()` order.
     var weights: [Tensor<Scalar>] { get }
 
@@ -62,6 +71,16 @@ public protocol Layer<Scalar>: AnyObject {
 }
 
 extension Layer {
+    public func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]] {
+        [try outputShape(forInputShape: inputShape)]
+    }
+
+    /// The Swift type name without its generic argument: `GRU<Float>` is `GRU`.
+    public var typeName: String {
+        let full = String(describing: type(of: self))
+        return String(full.prefix { $0 != "<" })
+    }
+
     /// The number of scalars in the weights.
     public var parameterCount: Int { weights.reduce(0) { $0 + $1.scalarCount } }
 

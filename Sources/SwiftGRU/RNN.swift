@@ -107,6 +107,13 @@ public class RNN<Scalar: TensorScalar>: Layer {
         return timeMajor ? [steps, batch, cell.outputSize] : [batch, steps, cell.outputSize]
     }
 
+    public func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]] {
+        let output = try outputShape(forInputShape: inputShape)
+        guard returnState else { return [output] }
+        let batch = timeMajor ? inputShape[1] : inputShape[0]
+        return [output] + cell.stateSize.map { [batch, $0] }
+    }
+
     public var weights: [Tensor<Scalar>] { cell.weights }
 
     public func setWeights(_ weights: [Tensor<Scalar>]) throws { try cell.setWeights(weights) }

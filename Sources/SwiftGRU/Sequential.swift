@@ -7,7 +7,7 @@
 /// try model.add(Dense(units: 1))
 /// let y = try model(x)   // (batch, 1)
 /// ```
-public final class Sequential<Scalar: TensorScalar> {
+public final class Sequential<Scalar: TensorScalar>: Model {
     /// The layers in order.
     public private(set) var layers: [any Layer<Scalar>] = []
     /// The input shape without the batch axis, if declared.
@@ -114,11 +114,19 @@ public final class Sequential<Scalar: TensorScalar> {
         }
     }
 
-    /// Zeroes the states of every stateful layer.
-    public func resetStates() {
-        for layer in layers {
-            (layer as? RNN<Scalar>)?.resetStates()
-            (layer as? Bidirectional<Scalar>)?.resetStates()
+    public func resetStates() { resetRecurrentStates(layers) }
+
+    public var inputShapes: [[Int?]] {
+        guard let inputShape else { return [] }
+        return [[batchSize] + inputShape]
+    }
+
+    public var outputNames: [String] { layers.last.map { [$0.name] } ?? [] }
+
+    public func predict(_ inputs: [Tensor<Scalar>], training: Bool = false) throws -> [Tensor<Scalar>] {
+        guard inputs.count == 1 else {
+            throw LayerError(.invalidInputShape, "\(name): a Sequential model takes one input, got \(inputs.count)")
         }
+        return [try self(inputs[0], training: training)]
     }
 }

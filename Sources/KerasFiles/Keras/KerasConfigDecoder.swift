@@ -1,0 +1,285 @@
+import SwiftGRU
+
+/// Turns Keras layer configurations (the objects of `config.json` or of a legacy
+/// `model_config`) into Swift layers.
+struct KerasConfigDecoder {
+    /// tf.keras 2 semantics: `hard_sigmoid` is `clip(0.2x + 0.5)`.
+    let legacy: Bool
+
+    func fail(_ message: String) -> FileFormatError { FileFormatError(message) }
+
+    // MARK: Functions and weight settings
+
+    func activation(_ value: JSONValue?, layer: String) throws -> Activation? {
+        guard let value, !value.isNull else { return nil }
+        let name: String?
+        if let text = value.string {
+            name = text
+        } else if let inner = value["config"]?.string {
+            name = inner
+        } else if let inner = value["config"]?["name"]?.string {
+            name = inner
+        } else {
+            name = value["class_name"]?.string.map(Self.snakeCase)
+        }
+        guard let name else { throw fail("layer '\(layer)': cannot read its activation") }
+        if legacy, name == "hard_sigmoid" { return .legacyHardSigmoid }
+        do {
+            return try Activation(named: name)
+        } catch let error as TensorError {
+            throw fail("layer '\(layer)': \(error.message)")
+        }
+    }
+
+    private func seed(_ config: JSONValue?) -> UInt64? {
+        config?["seed"]?.int.map { UInt64(truncatingIfNeeded: $0) }
+    }
+
+    private func number(_ config: JSONValue?, _ key: String, _ fallback: Double) -> Double {
+        config?[key]?.double ?? fallback
+    }
+
+    func initializer(_ value: JSONValue?, default fallback: Initializer, layer: String) throws -> Initializer {
+        guard let value, !value.isNull else { return fallback }
+        if let name = value.string {
+            do { return try Initializer(named: name) } catch { throw fail("layer '\(layer)': unknown initializer '\(name)'") }
+        }
+        guard let className = value["class_name"]?.string else { throw fail("layer '\(layer)': cannot read an initializer") }
+        let c = value["config"]
+        switch className {
+        case "Zeros": return .zeros
+        case "Ones": return .ones
+        case "Constant": return .constant(number(c, "value", 0))
+        case "RandomNormal": return .randomNormal(mean: number(c, "mean", 0), stddev: number(c, "stddev", 0.05), seed: seed(c))
+        case "RandomUniform": return .randomUniform(minval: number(c, "minval", -0.05), maxval: number(c, "maxval", 0.05), seed: seed(c))
+        case "TruncatedNormal": return .truncatedNormal(mean: number(c, "mean", 0), stddev: number(c, "stddev", 0.05), seed: seed(c))
+        case "GlorotUniform": return .glorotUniform(seed: seed(c))
+        case "GlorotNormal": return .glorotNormal(seed: seed(c))
+        case "HeUniform": return .heUniform(seed: seed(c))
+        case "HeNormal": return .heNormal(seed: seed(c))
+        case "LecunUniform": return .lecunUniform(seed: seed(c))
+        case "LecunNormal": return .lecunNormal(seed: seed(c))
+        case "Orthogonal": return .orthogonal(gain: number(c, "gain", 1), seed: seed(c))
+        case "Identity", "IdentityInitializer": return .identity(gain: number(c, "gain", 1))
+        case "VarianceScaling":
+            guard let mode = Initializer.FanMode(rawValue: c?["mode"]?.string ?? "fan_in"),
+                  let distribution = Initializer.Distribution(rawValue: (c?["distribution"]?.string ?? "truncated_normal").replacingNormal)
+            else { throw fail("layer '\(layer)': unsupported VarianceScaling settings") }
+            return .varianceScaling(scale: number(c, "scale", 1), mode: mode, distribution: distribution, seed: seed(c))
+        default:
+            throw fail("layer '\(layer)': unsupported initializer '\(className)'")
+        }
+    }
+
+    func regularizer(_ value: JSONValue?, layer: String) throws -> Regularizer? {
+        guard let value, !value.isNull else { return nil }
+        if let name = value.string {
+            do { return try Regularizer(named: name) } catch { throw fail("layer '\(layer)': unknown regularizer '\(name)'") }
+        }
+        let c = value["config"]
+        switch value["class_name"]?.string {
+        case "L1": return .l1(number(c, "l1", 0.01))
+        case "L2": return .l2(number(c, "l2", 0.01))
+        case "L1L2": return .l1l2(l1: number(c, "l1", 0), l2: number(c, "l2", 0))
+        case let other: throw fail("layer '\(layer)': unsupported regularizer '\(other ?? "?")'")
+        }
+    }
+
+    func constraint(_ value: JSONValue?, layer: String) throws -> Constraint? {
+        guard let value, !value.isNull else { return nil }
+        if let name = value.string {
+            do { return try Constraint(named: name) } catch { throw fail("layer '\(layer)': unknown constraint '\(name)'") }
+        }
+        let c = value["config"]
+        let axis = c?["axis"]?.int ?? 0
+        switch value["class_name"]?.string {
+        case "MaxNorm": return .maxNorm(maxValue: number(c, "max_value", 2), axis: axis)
+        case "NonNeg": return .nonNeg
+        case "UnitNorm": return .unitNorm(axis: axis)
+        case "MinMaxNorm":
+            return .minMaxNorm(minValue: number(c, "min_value", 0), maxValue: number(c, "max_value", 1), rate: number(c, "rate", 1), axis: axis)
+        case let other: throw fail("layer '\(layer)': unsupported constraint '\(other ?? "?")'")
+        }
+    }
+
+    func checkDType(_ config: JSONValue, layer: String) throws {
+        let dtype = config["dtype"]?.string ?? config["dtype"]?["config"]?["name"]?.string ?? "float32"
+        guard dtype == "float32" || dtype == "float64" else {
+            throw fail("layer '\(layer)': dtype policy '\(dtype)' is not supported (float32 and float64 are)")
+        }
+    }
+
+    // MARK: Layers
+
+    /// The layer described by a `{"class_name", "config"}` object.
+    func layer(_ object: JSONValue) throws -> any Layer<Float> {
+        guard let className = object["class_name"]?.string, let config = object["config"] else {
+            throw fail("a layer entry lacks class_name or config")
+        }
+        let name = config["name"]?.string ?? Self.snakeCase(className)
+        try checkDType(config, layer: name)
+        do {
+            return try makeLayer(className, config, name: name)
+        } catch let error as LayerError {
+            throw fail("layer '\(name)' (\(className)): \(error.message)")
+        }
+    }
+
+    private func makeLayer(_ className: String, _ c: JSONValue, name: String) throws -> any Layer<Float> {
+        switch className {
+        case "GRU", "CuDNNGRU":
+            return try gru(c, name: name)
+        case "RNN":
+            guard let cell = c["cell"] else { throw fail("layer '\(name)': RNN without a cell") }
+            return RNN<Float>(
+                cell: try self.cell(cell, layer: name),
+                returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
+                goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
+                unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false,
+                zeroOutputForMask: c["zero_output_for_mask"]?.bool ?? false, name: name)
+        case "Bidirectional":
+            guard let inner = c["layer"] else { throw fail("layer '\(name)': Bidirectional without a layer") }
+            guard let forward = try layer(inner) as? RNN<Float> else {
+                throw fail("layer '\(name)': Bidirectional wraps '\(inner["class_name"]?.string ?? "?")', which is not a supported recurrent layer")
+            }
+            var backward: RNN<Float>?
+            if let config = c["backward_layer"], !config.isNull {
+                guard let layer = try layer(config) as? RNN<Float> else {
+                    throw fail("layer '\(name)': its backward layer is not a supported recurrent layer")
+                }
+                backward = layer
+            }
+            let mode: Bidirectional<Float>.MergeMode?
+            switch c["merge_mode"] {
+            case nil, .null?: mode = c["merge_mode"] == nil ? .concat : nil
+            case .string(let text)?:
+                guard let m = Bidirectional<Float>.MergeMode(rawValue: text) else { throw fail("layer '\(name)': unknown merge_mode '\(text)'") }
+                mode = m
+            default: throw fail("layer '\(name)': bad merge_mode")
+            }
+            return try Bidirectional(forward, mergeMode: mode, backwardLayer: backward, name: name)
+        case "Embedding":
+            return try Embedding<Float>(
+                inputDim: c["input_dim"]?.int ?? 0, outputDim: c["output_dim"]?.int ?? 0,
+                embeddingsInitializer: initializer(c["embeddings_initializer"], default: .randomUniform(), layer: name),
+                embeddingsRegularizer: regularizer(c["embeddings_regularizer"], layer: name),
+                embeddingsConstraint: constraint(c["embeddings_constraint"], layer: name),
+                maskZero: c["mask_zero"]?.bool ?? false, name: name)
+        case "Masking":
+            return Masking<Float>(maskValue: Float(c["mask_value"]?.double ?? 0), name: name)
+        case "Dense":
+            return try dense(c, name: name)
+        case "TimeDistributed":
+            guard let inner = c["layer"] else { throw fail("layer '\(name)': TimeDistributed without a layer") }
+            return TimeDistributed<Float>(try layer(inner), name: name)
+        case "Dropout":
+            let noise = c["noise_shape"]?.array?.map { $0.int }
+            return try Dropout<Float>(rate: c["rate"]?.double ?? 0, noiseShape: noise, seed: seed(c), name: name)
+        case "Activation":
+            return ActivationLayer<Float>(try activation(c["activation"], layer: name), name: name)
+        default:
+            throw fail("unsupported layer '\(name)' of class \(className); supported: InputLayer, GRU, RNN (GRUCell, StackedRNNCells), Bidirectional, Embedding, Masking, Dense, TimeDistributed, Dropout, Activation")
+        }
+    }
+
+    func dense(_ c: JSONValue, name: String) throws -> Dense<Float> {
+        try Dense<Float>(
+            units: c["units"]?.int ?? 0, activation: activation(c["activation"], layer: name),
+            useBias: c["use_bias"]?.bool ?? true,
+            kernelInitializer: initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
+            biasInitializer: initializer(c["bias_initializer"], default: .zeros, layer: name),
+            kernelRegularizer: regularizer(c["kernel_regularizer"], layer: name),
+            biasRegularizer: regularizer(c["bias_regularizer"], layer: name),
+            activityRegularizer: regularizer(c["activity_regularizer"], layer: name),
+            kernelConstraint: constraint(c["kernel_constraint"], layer: name),
+            biasConstraint: constraint(c["bias_constraint"], layer: name), name: name)
+    }
+
+    private func useCuDNN(_ value: JSONValue?) -> UseCuDNN {
+        switch value {
+        case .bool(true)?: .enabled
+        case .bool(false)?: .disabled
+        default: .auto
+        }
+    }
+
+    func gru(_ c: JSONValue, name: String) throws -> GRU<Float> {
+        let layer = try GRU<Float>(
+            units: c["units"]?.int ?? 0,
+            activation: activation(c["activation"], layer: name),
+            recurrentActivation: activation(c["recurrent_activation"], layer: name),
+            useBias: c["use_bias"]?.bool ?? true,
+            kernelInitializer: initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
+            recurrentInitializer: initializer(c["recurrent_initializer"], default: .orthogonal(), layer: name),
+            biasInitializer: initializer(c["bias_initializer"], default: .zeros, layer: name),
+            kernelRegularizer: regularizer(c["kernel_regularizer"], layer: name),
+            recurrentRegularizer: regularizer(c["recurrent_regularizer"], layer: name),
+            biasRegularizer: regularizer(c["bias_regularizer"], layer: name),
+            activityRegularizer: regularizer(c["activity_regularizer"], layer: name),
+            kernelConstraint: constraint(c["kernel_constraint"], layer: name),
+            recurrentConstraint: constraint(c["recurrent_constraint"], layer: name),
+            biasConstraint: constraint(c["bias_constraint"], layer: name),
+            dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0,
+            seed: seed(c),
+            returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
+            goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
+            unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false,
+            resetAfter: c["reset_after"]?.bool ?? true,
+            useCuDNN: useCuDNN(c["use_cudnn"]), name: name)
+        layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
+        return layer
+    }
+
+    func cell(_ object: JSONValue, layer: String) throws -> any RecurrentCell<Float> {
+        let c = object["config"] ?? .null
+        switch object["class_name"]?.string {
+        case "GRUCell":
+            let name = c["name"]?.string ?? layer
+            return try GRUCell<Float>(
+                units: c["units"]?.int ?? 0,
+                activation: activation(c["activation"], layer: name),
+                recurrentActivation: activation(c["recurrent_activation"], layer: name),
+                useBias: c["use_bias"]?.bool ?? true,
+                kernelInitializer: initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
+                recurrentInitializer: initializer(c["recurrent_initializer"], default: .orthogonal(), layer: name),
+                biasInitializer: initializer(c["bias_initializer"], default: .zeros, layer: name),
+                kernelRegularizer: regularizer(c["kernel_regularizer"], layer: name),
+                recurrentRegularizer: regularizer(c["recurrent_regularizer"], layer: name),
+                biasRegularizer: regularizer(c["bias_regularizer"], layer: name),
+                kernelConstraint: constraint(c["kernel_constraint"], layer: name),
+                recurrentConstraint: constraint(c["recurrent_constraint"], layer: name),
+                biasConstraint: constraint(c["bias_constraint"], layer: name),
+                dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0,
+                seed: seed(c), resetAfter: c["reset_after"]?.bool ?? true)
+        case "StackedRNNCells":
+            let cells = try (c["cells"]?.array ?? []).map { try cell($0, layer: layer) }
+            return try StackedRNNCells(cells)
+        case let other:
+            throw fail("layer '\(layer)': unsupported RNN cell '\(other ?? "?")'; supported: GRUCell, StackedRNNCells")
+        }
+    }
+
+    /// Keras' `to_snake_case`: `TimeDistributed` becomes `time_distributed`, `GRU` becomes `gru`,
+    /// `StackedRNNCells` becomes `stacked_rnn_cells`.
+    static func snakeCase(_ name: String) -> String {
+        let characters = Array(name.filter { $0.isLetter || $0.isNumber || $0 == "_" })
+        // An upper-case letter that starts a capitalised word gets an underscore before it...
+        var words = [Character]()
+        for (i, ch) in characters.enumerated() {
+            if i > 0, ch.isUppercase, i + 1 < characters.count, characters[i + 1].isLowercase { words.append("_") }
+            words.append(ch)
+        }
+        // ...and so does an upper-case letter after a lower-case one.
+        var out = ""
+        for (i, ch) in words.enumerated() {
+            if i > 0, ch.isUppercase, words[i - 1].isLowercase { out.append("_") }
+            out.append(ch)
+        }
+        return out.lowercased()
+    }
+}
+
+extension String {
+    /// Keras 2 wrote `normal` for what Keras 3 calls `truncated_normal`.
+    fileprivate var replacingNormal: String { self == "normal" ? "truncated_normal" : self }
+}

@@ -1,0 +1,301 @@
+import SwiftGRU
+
+/// Writes Swift models as Keras 3 configurations (`config.json`).
+enum KerasConfigEncoder {
+    static let dtype: JSONValue = ["module": "keras", "class_name": "DTypePolicy", "config": ["name": "float32"], "registered_name": nil]
+
+    static func object(_ module: String, _ className: String, _ config: JSONValue) -> JSONValue {
+        ["module": .string(module), "class_name": .string(className), "config": config, "registered_name": nil]
+    }
+
+    static func shape(_ shape: [Int?]) -> JSONValue {
+        .array(shape.map { $0.map { .number(Double($0)) } ?? .null })
+    }
+
+    static func seed(_ seed: UInt64?) -> JSONValue { seed.map { .number(Double($0)) } ?? .null }
+
+    static func activation(_ activation: Activation, layer: String) throws -> JSONValue {
+        guard activation != .legacyHardSigmoid else {
+            throw FileFormatError("layer '\(layer)' uses Keras 2's hard_sigmoid (0.2x + 0.5), which Keras 3 does not have; it cannot be saved as .keras")
+        }
+        return .string(activation.name)
+    }
+
+    static func initializer(_ initializer: Initializer) -> JSONValue {
+        func make(_ name: String, _ config: [String: JSONValue]) -> JSONValue { object("keras.initializers", name, .object(config)) }
+        switch initializer {
+        case .zeros: return make("Zeros", [:])
+        case .ones: return make("Ones", [:])
+        case .constant(let v): return make("Constant", ["value": .number(v)])
+        case .randomNormal(let mean, let stddev, let s): return make("RandomNormal", ["mean": .number(mean), "stddev": .number(stddev), "seed": seed(s)])
+        case .randomUniform(let low, let high, let s): return make("RandomUniform", ["minval": .number(low), "maxval": .number(high), "seed": seed(s)])
+        case .truncatedNormal(let mean, let stddev, let s): return make("TruncatedNormal", ["mean": .number(mean), "stddev": .number(stddev), "seed": seed(s)])
+        case .varianceScaling(let scale, let mode, let distribution, let s):
+            return make("VarianceScaling", ["scale": .number(scale), "mode": .string(mode.rawValue), "distribution": .string(distribution.rawValue), "seed": seed(s)])
+        case .glorotUniform(let s): return make("GlorotUniform", ["seed": seed(s)])
+        case .glorotNormal(let s): return make("GlorotNormal", ["seed": seed(s)])
+        case .heUniform(let s): return make("HeUniform", ["seed": seed(s)])
+        case .heNormal(let s): return make("HeNormal", ["seed": seed(s)])
+        case .lecunUniform(let s): return make("LecunUniform", ["seed": seed(s)])
+        case .lecunNormal(let s): return make("LecunNormal", ["seed": seed(s)])
+        case .orthogonal(let gain, let s): return make("Orthogonal", ["gain": .number(gain), "seed": seed(s)])
+        case .identity(let gain): return make("Identity", ["gain": .number(gain)])
+        }
+    }
+
+    static func regularizer(_ regularizer: Regularizer?) -> JSONValue {
+        switch regularizer {
+        case nil: return .null
+        case .l1(let v)?: return object("keras.regularizers", "L1", ["l1": .number(v)])
+        case .l2(let v)?: return object("keras.regularizers", "L2", ["l2": .number(v)])
+        case .l1l2(let a, let b)?: return object("keras.regularizers", "L1L2", ["l1": .number(a), "l2": .number(b)])
+        }
+    }
+
+    static func constraint(_ constraint: Constraint?) -> JSONValue {
+        switch constraint {
+        case nil: return .null
+        case .maxNorm(let maxValue, let axis)?:
+            return object("keras.constraints", "MaxNorm", ["max_value": .number(maxValue), "axis": .number(Double(axis))])
+        case .nonNeg?: return object("keras.constraints", "NonNeg", [:])
+        case .unitNorm(let axis)?: return object("keras.constraints", "UnitNorm", ["axis": .number(Double(axis))])
+        case .minMaxNorm(let low, let high, let rate, let axis)?:
+            return object("keras.constraints", "MinMaxNorm", ["min_value": .number(low), "max_value": .number(high), "rate": .number(rate), "axis": .number(Double(axis))])
+        }
+    }
+
+    static func base(_ name: String) -> [String: JSONValue] {
+        ["name": .string(name), "trainable": true, "dtype": dtype]
+    }
+
+    static func cellConfig(_ cell: GRUCell<Float>, name: String) throws -> [String: JSONValue] {
+        var c = base(name)
+        c["units"] = .number(Double(cell.units))
+        c["activation"] = try activation(cell.activation, layer: name)
+        c["recurrent_activation"] = try activation(cell.recurrentActivation, layer: name)
+        c["use_bias"] = .bool(cell.useBias)
+        c["kernel_initializer"] = initializer(cell.kernelInitializer)
+        c["recurrent_initializer"] = initializer(cell.recurrentInitializer)
+        c["bias_initializer"] = initializer(cell.biasInitializer)
+        c["kernel_regularizer"] = regularizer(cell.kernelRegularizer)
+        c["recurrent_regularizer"] = regularizer(cell.recurrentRegularizer)
+        c["bias_regularizer"] = regularizer(cell.biasRegularizer)
+        c["kernel_constraint"] = constraint(cell.kernelConstraint)
+        c["recurrent_constraint"] = constraint(cell.recurrentConstraint)
+        c["bias_constraint"] = constraint(cell.biasConstraint)
+        c["dropout"] = .number(cell.dropout)
+        c["recurrent_dropout"] = .number(cell.recurrentDropout)
+        c["reset_after"] = .bool(cell.resetAfter)
+        c["seed"] = seed(cell.seed)
+        return c
+    }
+
+    static func cell(_ cell: any RecurrentCell<Float>, name: String) throws -> JSONValue {
+        switch cell {
+        case let gru as GRUCell<Float>:
+            return object("keras.layers", "GRUCell", .object(try cellConfig(gru, name: name)))
+        case let stacked as StackedRNNCells<Float>:
+            let names = KerasWeightLayout.uniqueNames(stacked.cells.map { _ in name + "_cell" })
+            var c = base(name)
+            c["cells"] = .array(try zip(stacked.cells, names).map { try self.cell($0, name: $1) })
+            return object("keras.layers", "StackedRNNCells", .object(c))
+        default:
+            throw FileFormatError("layer '\(name)': cells of type \(type(of: cell)) cannot be saved")
+        }
+    }
+
+    /// The `{"module", "class_name", "config", ...}` object of a layer.
+    static func layer(_ layer: any Layer<Float>, inputShape: [Int?]?) throws -> JSONValue {
+        let name = layer.name
+        var c = base(name)
+        let className: String
+        switch layer {
+        case let gru as GRU<Float>:
+            className = "GRU"
+            guard !gru.timeMajor else {
+                throw FileFormatError("layer '\(name)': time_major is a tf.keras 2 argument that Keras 3 files cannot hold")
+            }
+            c.merge(try cellConfig(gru.gruCell, name: name)) { $1 }
+            c.merge(recurrentFlags(gru)) { $1 }
+            c["activity_regularizer"] = regularizer(gru.activityRegularizer)
+            switch gru.useCuDNN {
+            case .auto: c["use_cudnn"] = "auto"
+            case .enabled: c["use_cudnn"] = true
+            case .disabled: c["use_cudnn"] = false
+            }
+        case let rnn as RNN<Float>:
+            className = "RNN"
+            guard !rnn.timeMajor else {
+                throw FileFormatError("layer '\(name)': time_major is a tf.keras 2 argument that Keras 3 files cannot hold")
+            }
+            c.merge(recurrentFlags(rnn)) { $1 }
+            c["cell"] = try cell(rnn.cell, name: name + "_cell")
+        case let bidirectional as Bidirectional<Float>:
+            className = "Bidirectional"
+            c["layer"] = try self.layer(bidirectional.forwardLayer, inputShape: nil)
+            c["backward_layer"] = try self.layer(bidirectional.backwardLayer, inputShape: nil)
+            c["merge_mode"] = bidirectional.mergeMode.map { .string($0.rawValue) } ?? .null
+        case let embedding as Embedding<Float>:
+            className = "Embedding"
+            c["input_dim"] = .number(Double(embedding.inputDim))
+            c["output_dim"] = .number(Double(embedding.outputDim))
+            c["embeddings_initializer"] = initializer(embedding.embeddingsInitializer)
+            c["embeddings_regularizer"] = regularizer(embedding.embeddingsRegularizer)
+            c["embeddings_constraint"] = constraint(embedding.embeddingsConstraint)
+            c["activity_regularizer"] = .null
+            c["mask_zero"] = .bool(embedding.maskZero)
+        case let masking as Masking<Float>:
+            className = "Masking"
+            c["mask_value"] = .number(Double(masking.maskValue))
+        case let dense as Dense<Float>:
+            className = "Dense"
+            c["units"] = .number(Double(dense.units))
+            c["activation"] = try activation(dense.activation, layer: name)
+            c["use_bias"] = .bool(dense.useBias)
+            c["kernel_initializer"] = initializer(dense.kernelInitializer)
+            c["bias_initializer"] = initializer(dense.biasInitializer)
+            c["kernel_regularizer"] = regularizer(dense.kernelRegularizer)
+            c["bias_regularizer"] = regularizer(dense.biasRegularizer)
+            c["activity_regularizer"] = regularizer(dense.activityRegularizer)
+            c["kernel_constraint"] = constraint(dense.kernelConstraint)
+            c["bias_constraint"] = constraint(dense.biasConstraint)
+        case let wrapper as TimeDistributed<Float>:
+            className = "TimeDistributed"
+            c["layer"] = try self.layer(wrapper.layer, inputShape: nil)
+        case let dropout as Dropout<Float>:
+            className = "Dropout"
+            c["rate"] = .number(dropout.rate)
+            c["noise_shape"] = dropout.noiseShape.map(shape) ?? .null
+            c["seed"] = seed(dropout.seed)
+        case let activationLayer as ActivationLayer<Float>:
+            className = "Activation"
+            c["activation"] = try activation(activationLayer.activation, layer: name)
+        default:
+            throw FileFormatError("layer '\(name)' of type \(layer.typeName) cannot be saved as a Keras layer")
+        }
+        var result: [String: JSONValue] = ["module": "keras.layers", "class_name": .string(className), "config": .object(c), "registered_name": nil]
+        if let inputShape { result["build_config"] = ["input_shape": shape(inputShape)] }
+        return .object(result)
+    }
+
+    private static func recurrentFlags(_ rnn: RNN<Float>) -> [String: JSONValue] {
+        [
+            "return_sequences": .bool(rnn.returnSequences), "return_state": .bool(rnn.returnState),
+            "go_backwards": .bool(rnn.goBackwards), "stateful": .bool(rnn.stateful), "unroll": .bool(rnn.unroll),
+            "zero_output_for_mask": .bool(rnn.zeroOutputForMask),
+        ]
+    }
+
+    static func inputLayer(name: String, shape batchShape: [Int?]) -> JSONValue {
+        object("keras.layers", "InputLayer", [
+            "batch_shape": shape(batchShape), "dtype": "float32", "sparse": false, "ragged": false,
+            "name": .string(name), "optional": false,
+        ])
+    }
+
+    /// The whole model configuration, with the Keras class name of each layer for the weights file.
+    static func model(_ model: any Model<Float>, compileConfig: JSONValue?) throws -> (JSONValue, [(layer: any Layer<Float>, className: String)]) {
+        var layerClasses = [(layer: any Layer<Float>, className: String)]()
+        func entry(_ layer: any Layer<Float>, inputShape: [Int?]?) throws -> JSONValue {
+            let object = try self.layer(layer, inputShape: inputShape)
+            layerClasses.append((layer, object["class_name"]?.string ?? ""))
+            return object
+        }
+        let shapes = model.layerOutputShapeInputs()
+        if let sequential = model as? Sequential<Float> {
+            var layers = [JSONValue]()
+            if let inputShape = sequential.inputShapes.first {
+                layers.append(inputLayer(name: "input_layer", shape: inputShape))
+            }
+            for (layer, shape) in zip(sequential.layers, shapes) { layers.append(try entry(layer, inputShape: shape)) }
+            var config = base(sequential.name)
+            config["layers"] = .array(layers)
+            config["build_input_shape"] = sequential.inputShapes.first.map(shape) ?? .null
+            let top: JSONValue = [
+                "module": "keras", "class_name": "Sequential", "config": .object(config), "registered_name": nil,
+                "build_config": ["input_shape": sequential.inputShapes.first.map(shape) ?? .null],
+                "compile_config": compileConfig ?? .null,
+            ]
+            return (top, layerClasses)
+        }
+        guard let functional = model as? Functional<Float> else {
+            throw FileFormatError("models of type \(type(of: model)) cannot be saved")
+        }
+        return (try self.functional(functional, shapes: shapes, compileConfig: compileConfig, entry: entry), layerClasses)
+    }
+
+    private static func functional(
+        _ model: Functional<Float>, shapes: [[Int?]?], compileConfig: JSONValue?,
+        entry: (any Layer<Float>, [Int?]?) throws -> JSONValue
+    ) throws -> JSONValue {
+        let names = model.inputs.map(\.name) + model.layers.map(\.name)
+        guard Set(names).count == names.count else {
+            throw FileFormatError("model '\(model.name)': layer and input names must be unique to save it")
+        }
+        // Each node's layer name and its call number on that layer.
+        var callNumber = [Int]()
+        var calls = [ObjectIdentifier: Int]()
+        for node in model.nodes {
+            let id = ObjectIdentifier(node.layer)
+            callNumber.append(calls[id, default: 0])
+            calls[id, default: 0] += 1
+        }
+        func history(_ source: Functional<Float>.Source) -> JSONValue {
+            switch source {
+            case .input(let i): return [.string(model.inputs[i].name), 0, 0]
+            case .output(let node, let index):
+                return [.string(model.nodes[node].layer.name), .number(Double(callNumber[node])), .number(Double(index))]
+            }
+        }
+        func tensor(_ source: Functional<Float>.Source) -> JSONValue {
+            let sourceShape: [Int?]
+            switch source {
+            case .input(let i): sourceShape = model.inputs[i].shape
+            case .output(let node, let index): sourceShape = model.nodeShapes[node][index]
+            }
+            return ["class_name": "__keras_tensor__", "config": ["shape": shape(sourceShape), "dtype": "float32", "keras_history": history(source)]]
+        }
+        var layers = model.inputs.map { input -> JSONValue in
+            var object = inputLayer(name: input.name, shape: input.shape).object ?? [:]
+            object["name"] = .string(input.name)
+            object["inbound_nodes"] = []
+            return .object(object)
+        }
+        for layer in model.layers {
+            let nodeIndices = model.nodes.indices.filter { model.nodes[$0].layer === layer }
+            let firstInput = nodeIndices.first.map { index -> [Int?] in
+                switch model.nodes[index].input {
+                case .input(let i): return model.inputs[i].shape
+                case .output(let node, let k): return model.nodeShapes[node][k]
+                }
+            }
+            var object = try entry(layer, firstInput).object ?? [:]
+            object["name"] = .string(layer.name)
+            object["inbound_nodes"] = .array(nodeIndices.map { index in
+                let node = model.nodes[index]
+                var kwargs: [String: JSONValue] = [:]
+                if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(tensor)) }
+                return ["args": [tensor(node.input)], "kwargs": .object(kwargs)]
+            })
+            layers.append(.object(object))
+        }
+        var config: [String: JSONValue] = ["name": .string(model.name), "trainable": true, "layers": .array(layers)]
+        config["input_layers"] = .array(model.inputs.map { [.string($0.name), 0, 0] })
+        config["output_layers"] = .array(model.outputs.map(history))
+        return [
+            "module": "keras.src.models.functional", "class_name": "Functional", "config": .object(config),
+            "registered_name": "Functional", "build_config": ["input_shape": nil], "compile_config": compileConfig ?? .null,
+        ]
+    }
+}
+
+extension Model {
+    /// The input shape each layer of a ``Sequential`` model sees (`nil` when unknown).
+    func layerOutputShapeInputs() -> [[Int?]?] {
+        guard var shape = inputShapes.first, self is Sequential<Scalar> else { return layers.map { _ in nil } }
+        return layers.map { layer in
+            defer { shape = (try? layer.outputShape(forInputShape: shape)) ?? shape }
+            return shape
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import SwiftGRU
+
+/// Builds a Swift model from a Keras model configuration (`config.json` or a
+/// legacy `model_config`).
+struct KerasModelBuilder {
+    let decoder: KerasConfigDecoder
+
+    /// A built model and the Keras class name of each of its layers, in the
+    /// configuration's order (used to name weight groups).
+    struct Built {
+        let model: any Model<Float>
+        let layerClasses: [(layer: any Layer<Float>, className: String)]
+    }
+
+    func model(_ object: JSONValue) throws -> Built {
+        guard let className = object["class_name"]?.string, let config = object["config"] else {
+            throw FileFormatError("the model configuration lacks class_name or config")
+        }
+        switch className {
+        case "Sequential": return try sequential(config)
+        case "Functional", "Model": return try functional(config)
+        default: throw FileFormatError("unsupported model class '\(className)'; supported: Sequential, Functional")
+        }
+    }
+
+    private static func shape(_ value: JSONValue?) -> [Int?]? {
+        value?.array?.map { $0.int }
+    }
+
+    private func sequential(_ config: JSONValue) throws -> Built {
+        var inputShape: [Int?]?
+        var layers = [(layer: any Layer<Float>, className: String)]()
+        for entry in config["layers"]?.array ?? [] {
+            let layerConfig = entry["config"]
+            let declared = Self.shape(layerConfig?["batch_shape"]) ?? Self.shape(layerConfig?["batch_input_shape"])
+            if layers.isEmpty, inputShape == nil, let declared { inputShape = declared }
+            if entry["class_name"]?.string == "InputLayer" { continue }
+            layers.append((try decoder.layer(entry), entry["class_name"]?.string ?? ""))
+        }
+        if inputShape == nil { inputShape = Self.shape(config["build_input_shape"]) }
+        let name = config["name"]?.string ?? "sequential"
+        do {
+            let model = try Sequential<Float>(
+                inputShape: inputShape.map { Array($0.dropFirst()) }, batchSize: inputShape?.first ?? nil,
+                layers: layers.map(\.layer), name: name)
+            return Built(model: model, layerClasses: layers)
+        } catch let error as LayerError {
+            throw FileFormatError("model '\(name)': \(error.message)")
+        }
+    }
+
+    /// `["name", node, tensor]` or a list of those.
+    private static func references(_ value: JSONValue?) -> [(String, Int, Int)] {
+        guard let array = value?.array else { return [] }
+        if array.first?.string != nil { return reference(value).map { [$0] } ?? [] }
+        return array.compactMap(reference)
+    }
+
+    private static func reference(_ value: JSONValue?) -> (String, Int, Int)? {
+        guard let a = value?.array, a.count >= 3, let name = a[0].string, let node = a[1].int, let tensor = a[2].int else { return nil }
+        return (name, node, tensor)
+    }
+
+    /// The tensors a Keras 3 argument refers to, in order.
+    private static func kerasTensors(_ value: JSONValue?) -> [(String, Int, Int)] {
+        guard let value else { return [] }
+        if value["class_name"]?.string == "__keras_tensor__" { return reference(value["config"]?["keras_history"]).map { [$0] } ?? [] }
+        return value.array?.flatMap { kerasTensors($0) } ?? []
+    }
+
+    private func functional(_ config: JSONValue) throws -> Built {
+        let name = config["name"]?.string ?? "functional"
+        var inputs = [Functional<Float>.Input]()
+        var inputIndex = [String: Int]()
+        var pending = [(layer: any Layer<Float>, layerName: String, callIndex: Int, input: (String, Int, Int), states: [(String, Int, Int)])]()
+        var layerClasses = [(layer: any Layer<Float>, className: String)]()
+        for entry in config["layers"]?.array ?? [] {
+            let layerName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
+            if entry["class_name"]?.string == "InputLayer" {
+                let c = entry["config"]
+                guard let shape = Self.shape(c?["batch_shape"]) ?? Self.shape(c?["batch_input_shape"]) else {
+                    throw FileFormatError("model '\(name)': input '\(layerName)' has no shape")
+                }
+                inputIndex[layerName] = inputs.count
+                inputs.append(.init(name: layerName, shape: shape))
+                continue
+            }
+            let layer = try decoder.layer(entry)
+            layerClasses.append((layer, entry["class_name"]?.string ?? ""))
+            for (call, node) in (entry["inbound_nodes"]?.array ?? []).enumerated() {
+                var tensors: [(String, Int, Int)]
+                if node["args"] != nil {
+                    tensors = Self.kerasTensors(node["args"])
+                    guard tensors.count == 1 else {
+                        throw FileFormatError("model '\(name)': layer '\(layerName)' takes \(tensors.count) inputs; only single-input layers are supported")
+                    }
+                    tensors += Self.kerasTensors(node["kwargs"]?["initial_state"])
+                    if !Self.kerasTensors(node["kwargs"]?["mask"]).isEmpty {
+                        throw FileFormatError("model '\(name)': layer '\(layerName)' is given an explicit mask tensor, which is not supported")
+                    }
+                } else {
+                    tensors = (node.array ?? []).compactMap(Self.reference)
+                }
+                guard let first = tensors.first else {
+                    throw FileFormatError("model '\(name)': layer '\(layerName)' has a call without inputs")
+                }
+                pending.append((layer, layerName, call, first, Array(tensors.dropFirst())))
+            }
+        }
+        // Order the calls so that each comes after the calls it reads from.
+        var nodes = [Functional<Float>.Node]()
+        var nodeIndex = [String: Int]()
+        func source(_ reference: (String, Int, Int)) -> Functional<Float>.Source? {
+            if let i = inputIndex[reference.0] { return .input(i) }
+            return nodeIndex["\(reference.0)#\(reference.1)"].map { .output(node: $0, index: reference.2) }
+        }
+        while !pending.isEmpty {
+            guard let ready = pending.firstIndex(where: { call in ([call.input] + call.states).allSatisfy { source($0) != nil } }) else {
+                throw FileFormatError("model '\(name)': layer '\(pending[0].layerName)' reads a tensor that no layer produces")
+            }
+            let call = pending.remove(at: ready)
+            guard let input = source(call.input) else { continue }
+            nodes.append(.init(call.layer, input: input, initialState: call.states.compactMap(source)))
+            nodeIndex["\(call.layerName)#\(call.callIndex)"] = nodes.count - 1
+        }
+        let outputReferences = Self.references(config["output_layers"])
+        let outputs = try outputReferences.map { reference -> Functional<Float>.Source in
+            guard let s = source(reference) else { throw FileFormatError("model '\(name)': output '\(reference.0)' is not produced by any layer") }
+            return s
+        }
+        let inputOrder = Self.references(config["input_layers"]).compactMap { inputIndex[$0.0] }
+        let orderedInputs = inputOrder.count == inputs.count ? inputOrder.map { inputs[$0] } : inputs
+        let remap = Dictionary(uniqueKeysWithValues: orderedInputs.enumerated().map { ($1.name, $0) })
+        func reorder(_ s: Functional<Float>.Source) -> Functional<Float>.Source {
+            if case .input(let i) = s { return .input(remap[inputs[i].name] ?? i) }
+            return s
+        }
+        let finalNodes = nodes.map { Functional<Float>.Node($0.layer, input: reorder($0.input), initialState: $0.initialState.map(reorder)) }
+        do {
+            let model = try Functional<Float>(
+                name: name, inputs: orderedInputs, nodes: finalNodes, outputs: outputs.map(reorder),
+                outputNames: outputReferences.map(\.0))
+            return Built(model: model, layerClasses: layerClasses)
+        } catch let error as LayerError {
+            throw FileFormatError("model '\(name)': \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import HDF5
+import SwiftGRU
+
+/// A model read from a Keras file, with what the file says about training.
+public struct KerasModelFile {
+    /// The kinds of file this library reads.
+    public enum Format: String, Sendable {
+        /// Keras 3 `model.save("m.keras")`: a zip of config.json and model.weights.h5.
+        case keras
+        /// tf.keras 2 `model.save("m.h5")`: one HDF5 file with `model_config`.
+        case legacyHDF5
+    }
+
+    /// The model, built and holding the file's weights.
+    public let model: any Model<Float>
+    /// The `compile_config` of a `.keras` file (optimizer, loss, metrics), if any.
+    public let compileConfig: JSONValue?
+    /// The Keras version that wrote the file, if recorded.
+    public let kerasVersion: String?
+    public let format: Format
+
+    /// The Keras class names of the layers, for the weights layout.
+    let layerClasses: [(layer: any Layer<Float>, className: String)]
+
+    /// Loads a `.keras` file or a tf.keras 2 `.h5` model file.
+    ///
+    /// - Throws: ``FileFormatError`` naming the problem when the file cannot be read,
+    ///   is damaged, or holds a layer this library does not support.
+    public init(contentsOf path: String) throws {
+        try self.init(bytes: try Self.read(path), name: path)
+    }
+
+    /// Loads a model from the bytes of a `.keras` or `.h5` file.
+    ///
+    /// - Parameter name: The file's name, for messages.
+    /// - Throws: ``FileFormatError`` naming the problem.
+    public init(bytes: [UInt8], name: String = "the model file") throws {
+        if bytes.starts(with: [0x50, 0x4B]) {
+            try self.init(kerasArchive: bytes, name: name)
+        } else if bytes.starts(with: [0x89, 0x48, 0x44, 0x46]) {
+            try self.init(legacy: bytes, name: name)
+        } else {
+            throw FileFormatError("\(name) is neither a .keras archive nor an HDF5 .h5 file")
+        }
+    }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileFormatError("cannot read '\(path)': no such file or no permission")
+        }
+        return [UInt8](data)
+    }
+
+    private init(kerasArchive bytes: [UInt8], name: String) throws {
+        let archive: ZipArchive
+        do { archive = try ZipArchive(bytes: bytes) } catch let error as FileFormatError {
+            throw FileFormatError("\(name): \(error.message)")
+        }
+        for member in ["config.json", "model.weights.h5"] where !archive.names.contains(member) {
+            throw FileFormatError("\(name) is not a Keras model: the archive has no \(member)")
+        }
+        let metadata = archive.names.contains("metadata.json")
+            ? try? JSONValue(parsing: archive.contents(of: "metadata.json"), what: "metadata.json") : nil
+        let version = metadata?["keras_version"]?.string
+        let config = try JSONValue(parsing: archive.contents(of: "config.json"), what: "\(name): config.json")
+        let decoder = KerasConfigDecoder(legacy: version?.hasPrefix("2.") ?? false)
+        let built = try KerasModelBuilder(decoder: decoder).model(config)
+        let weights: HDF5File
+        do { weights = try HDF5File(bytes: archive.contents(of: "model.weights.h5")) } catch let error as HDF5Error {
+            throw FileFormatError("\(name): model.weights.h5: \(error.message)")
+        }
+        try KerasWeightLayout.load(weights, into: built.layerClasses)
+        self.model = built.model
+        self.compileConfig = config["compile_config"].flatMap { $0.isNull ? nil : $0 }
+        self.kerasVersion = version
+        self.format = .keras
+        self.layerClasses = built.layerClasses
+    }
+
+    private init(legacy bytes: [UInt8], name: String) throws {
+        let file: HDF5File
+        do { file = try HDF5File(bytes: bytes) } catch let error as HDF5Error {
+            throw FileFormatError("\(name): \(error.message)")
+        }
+        guard let configText = file.root.attributes["model_config"]?.value.strings?.first else {
+            throw FileFormatError("\(name) holds weights only (no model_config); build the model in Swift and load the weights into it")
+        }
+        let version = file.root.attributes["keras_version"]?.value.strings?.first
+        let config = try JSONValue(parsing: Array(configText.utf8), what: "\(name): model_config")
+        let decoder = KerasConfigDecoder(legacy: !(version?.hasPrefix("3.") ?? false))
+        let built = try KerasModelBuilder(decoder: decoder).model(config)
+        try Self.loadLegacyWeights(file.root.group(at: "model_weights") ?? file.root, file: file, into: built.model.layers, name: name)
+        self.model = built.model
+        self.compileConfig = nil
+        self.kerasVersion = version
+        self.format = .legacyHDF5
+        self.layerClasses = built.layerClasses
+    }
+
+    /// A string-array attribute that h5py may have split as `name0`, `name1`, ...
+    static func stringList(_ attributes: [String: HDF5Attribute], _ key: String) -> [String]? {
+        if let whole = attributes[key]?.value.strings { return whole }
+        var parts = [String]()
+        var index = 0
+        while let chunk = attributes["\(key)\(index)"]?.value.strings {
+            parts += chunk
+            index += 1
+        }
+        return index > 0 ? parts : nil
+    }
+
+    /// Loads tf.keras 2 weights: one group per layer name, datasets named by `weight_names`.
+    static func loadLegacyWeights(_ root: HDF5Group, file: HDF5File, into layers: [any Layer<Float>], name: String) throws {
+        let stored = Set(stringList(root.attributes, "layer_names") ?? root.memberNames)
+        for layer in layers where !layer.weights.isEmpty || !layer.isBuilt {
+            guard stored.contains(layer.name), let group = root.group(at: layer.name) else {
+                if layer.weights.isEmpty { continue }
+                throw FileFormatError("\(name): no weights for layer '\(layer.name)'")
+            }
+            let weightNames = stringList(group.attributes, "weight_names") ?? []
+            let tensors = try weightNames.map { weightName -> Tensor<Float> in
+                guard let dataset = group.dataset(at: weightName) else {
+                    throw FileFormatError("\(name): weight '\(weightName)' of layer '\(layer.name)' is missing")
+                }
+                return try KerasWeightLayout.tensor(dataset, file: file, name: weightName)
+            }
+            do { try layer.setWeights(tensors) } catch let error as LayerError {
+                throw FileFormatError("\(name): weights for layer '\(layer.name)' do not fit: \(error.message)")
+            }
+        }
+    }
+
+    // MARK: Saving
+
+    /// The bytes of a `.keras` file holding `model` (config.json, metadata.json and
+    /// model.weights.h5), which `keras.models.load_model` reads.
+    ///
+    /// - Parameter compileConfig: Kept so that the file can be trained again.
+    /// - Throws: ``FileFormatError`` for a layer or setting that Keras 3 files cannot hold.
+    public static func kerasBytes(for model: any Model<Float>, compileConfig: JSONValue? = nil) throws -> [UInt8] {
+        let (config, layerClasses) = try KerasConfigEncoder.model(model, compileConfig: compileConfig)
+        let metadata: JSONValue = ["keras_version": "3.15.1", "date_saved": "1980-01-01@00:00:00", "saved_by": "swift-gru"]
+        let weights = try HDF5Writer.encode(try KerasWeightLayout.tree(for: layerClasses))
+        return try ZipArchive.encode([
+            ("metadata.json", try metadata.encoded()),
+            ("config.json", try config.encoded()),
+            ("model.weights.h5", weights),
+        ])
+    }
+
+    /// Saves `model` as a `.keras` file; the file is replaced only once the new one is complete.
+    ///
+    /// - Throws: ``FileFormatError`` when the model cannot be saved or the file cannot be written.
+    public static func save(_ model: any Model<Float>, compileConfig: JSONValue? = nil, to path: String) throws {
+        try writeAtomically(try kerasBytes(for: model, compileConfig: compileConfig), to: path)
+    }
+
+    /// Loads a Keras 3 `.weights.h5` file (`model.save_weights`) or a tf.keras 2 weights
+    /// `.h5` into a model built in Swift with the same layers.
+    ///
+    /// - Throws: ``FileFormatError`` when the file cannot be read or does not fit the model.
+    public static func loadWeights(from path: String, into model: any Model<Float>) throws {
+        let file: HDF5File
+        do { file = try HDF5File(bytes: try read(path)) } catch let error as HDF5Error {
+            throw FileFormatError("\(path): \(error.message)")
+        }
+        if file.root.group(at: "layers") != nil || file.root.group(at: "_layer_checkpoint_dependencies") != nil {
+            try KerasWeightLayout.load(file, into: model.layers.map { ($0, $0.typeName) })
+        } else {
+            try loadLegacyWeights(file.root.group(at: "model_weights") ?? file.root, file: file, into: model.layers, name: path)
+        }
+    }
+
+    /// Saves the weights of `model` as a Keras 3 `.weights.h5` file.
+    ///
+    /// - Throws: ``FileFormatError`` when the file cannot be written.
+    public static func saveWeights(of model: any Model<Float>, to path: String) throws {
+        let tree = try KerasWeightLayout.tree(for: model.layers.map { ($0, $0.typeName) })
+        try writeAtomically(try HDF5Writer.encode(tree), to: path)
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw FileFormatError("cannot write '\(path)': \(error.localizedDescription)")
+        }
+    }
+}
