@@ -34,6 +34,42 @@ extension Model {
         }
     }
 
+    /// Runs the model over all samples in batches, as Keras' `model.predict` does:
+    /// a stateful model carries its state from one batch to the next.
+    ///
+    /// - Parameters:
+    ///   - inputs: One tensor per input, samples along the first axis.
+    ///   - batchSize: Samples per batch; defaults to 32, or to the model's fixed batch size.
+    /// - Returns: One tensor per output, the batches joined again.
+    /// - Throws: ``LayerError`` for inputs that do not fit or a batch size that
+    ///   contradicts the model's fixed one.
+    public func predict(_ inputs: [Tensor<Scalar>], batchSize: Int?) throws -> [Tensor<Scalar>] {
+        guard let count = inputs.first?.shape.first, inputs.allSatisfy({ $0.shape.first == count }) else {
+            throw LayerError(.invalidInputShape, "model '\(name)': every input needs the same number of samples (first axis)")
+        }
+        if let batchSize, batchSize <= 0 {
+            throw LayerError(.invalidArgument, "model '\(name)': the batch size must be positive, got \(batchSize)")
+        }
+        let fixed = inputShapes.first?.first ?? nil
+        if let fixed {
+            if let batchSize, batchSize != fixed {
+                throw LayerError(.invalidArgument, "model '\(name)' has a fixed batch size of \(fixed); a batch size of \(batchSize) does not fit")
+            }
+            guard count % fixed == 0 else {
+                throw LayerError(.invalidInputShape, "model '\(name)' has a fixed batch size of \(fixed); \(count) samples are not a multiple of it")
+            }
+        }
+        let batch = fixed ?? batchSize ?? 32
+        var pieces = [[Tensor<Scalar>]]()
+        for start in stride(from: 0, to: count, by: batch) {
+            let slices = try inputs.map { try $0.slice(start..<Swift.min(start + batch, count)) }
+            pieces.append(try predict(slices, training: false))
+        }
+        return try (0..<(pieces.first?.count ?? 0)).map { k in
+            try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 0)
+        }
+    }
+
     /// Checks `inputs` against ``inputShapes``, naming the first mismatch.
     func checkInputs(_ inputs: [Tensor<Scalar>]) throws {
         guard inputs.count == inputShapes.count else {

@@ -40,28 +40,7 @@ struct Predict: ParsableCommand {
                 throw ValidationError("input \(index) ('\(array.name)') has shape \(array.array.shape); the model expects \(Predict.describe(expected))")
             }
         }
-        guard let count = tensors.first?.shape.first, tensors.allSatisfy({ $0.shape.first == count }) else {
-            throw ValidationError("all inputs must have the same number of samples (first axis)")
-        }
-        let fixedBatch = model.inputShapes.first?.first ?? nil
-        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        let batch = fixedBatch ?? batchSize ?? 32
-        if let fixedBatch {
-            if let batchSize, batchSize != fixedBatch {
-                throw ValidationError("the model has a fixed batch size of \(fixedBatch); --batch-size \(batchSize) does not match")
-            }
-            guard count % fixedBatch == 0 else {
-                throw ValidationError("the model has a fixed batch size of \(fixedBatch); the \(count) samples are not a multiple of it")
-            }
-        }
-        var pieces = [[Tensor<Float>]]()
-        for start in stride(from: 0, to: count, by: batch) {
-            let slices = try tensors.map { try $0.slice(start..<min(start + batch, count)) }
-            pieces.append(try model.predict(slices, training: false))
-        }
-        let outputs = try (0..<(pieces.first?.count ?? 0)).map { k in
-            try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 0)
-        }
+        let outputs = try model.predict(tensors, batchSize: batchSize)
         let names = Predict.uniqueNames(model.outputNames, count: outputs.count)
         guard let path = output else {
             for (name, tensor) in zip(names, outputs) { print(Predict.report(name, tensor)) }

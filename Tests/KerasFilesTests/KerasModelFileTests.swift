@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import KerasFiles
+import SwiftGRU
+
+/// Models saved by real Keras (Keras 3 `.keras` and `.weights.h5`, tf.keras 2 `.h5`)
+/// load and predict what Keras predicted; Swift's own `.keras` files (which Keras
+/// loaded back when the fixtures were made) read back the same.
+@Suite("Keras model files")
+struct KerasModelFileTests {
+    static let tolerance: Float = 1e-5
+
+    static func expectClose(_ actual: [Tensor<Float>], _ expected: [Tensor<Float>], _ what: String) throws {
+        #expect(actual.count == expected.count, "\(what): output count")
+        for (k, (a, e)) in zip(actual, expected).enumerated() {
+            #expect(a.shape == e.shape, "\(what) output \(k): shape")
+            if a.shape == e.shape {
+                let error = try a.maxAbsoluteDifference(to: e)
+                #expect(error <= tolerance, "\(what) output \(k): max abs error \(error)")
+            }
+        }
+    }
+
+    @Test func manifestIsPresent() {
+        #expect(ModelFixtures.shared.models.count >= 12)
+    }
+
+    @Test(arguments: ModelFixtures.shared.models)
+    func kerasFilePredictsLikeKeras(entry: ModelFixtures.Entry) throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("models/" + entry.keras))
+        #expect(file.format == .keras && file.kerasVersion == "3.15.1")
+        #expect(file.compileConfig?["optimizer"] != nil, "compile_config is kept")
+        let outputs = try file.model.predict(ModelFixtures.inputs(entry), batchSize: entry.batch_size)
+        try Self.expectClose(outputs, ModelFixtures.outputs(entry.expected, names: entry.output_names), entry.name)
+    }
+
+    @Test(arguments: ModelFixtures.shared.models)
+    func legacyH5PredictsLikeTfKeras(entry: ModelFixtures.Entry) throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("models/" + entry.legacy))
+        #expect(file.format == .legacyHDF5)
+        let outputs = try file.model.predict(ModelFixtures.inputs(entry), batchSize: entry.batch_size)
+        try Self.expectClose(outputs, ModelFixtures.outputs(entry.legacy_expected, names: entry.output_names), entry.name + " (legacy)")
+    }
+
+    @Test(arguments: ModelFixtures.shared.models)
+    func swiftWrittenFileReadsBack(entry: ModelFixtures.Entry) throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("models/" + entry.swift_keras))
+        let outputs = try file.model.predict(ModelFixtures.inputs(entry), batchSize: entry.batch_size)
+        try Self.expectClose(outputs, ModelFixtures.outputs(entry.expected, names: entry.output_names), entry.name + " (Swift-written)")
+    }
+
+    @Test(arguments: ModelFixtures.shared.models)
+    func saveLoadSaveIsLossless(entry: ModelFixtures.Entry) throws {
+        let original = try KerasModelFile(contentsOf: ModelFixtures.path("models/" + entry.keras))
+        let first = try KerasModelFile.kerasBytes(for: original.model, compileConfig: original.compileConfig)
+        let reloaded = try KerasModelFile(bytes: first)
+        #expect(reloaded.model.layers.map { $0.weights } == original.model.layers.map { $0.weights })
+        #expect(reloaded.model.layers.map { $0.name } == original.model.layers.map { $0.name })
+        #expect(reloaded.compileConfig == original.compileConfig)
+        let second = try KerasModelFile.kerasBytes(for: reloaded.model, compileConfig: reloaded.compileConfig)
+        #expect(first == second, "a second save writes the same bytes")
+    }
+
+    /// `.weights.h5` alone, loaded into models built in Swift.
+    @Test func weightsFileLoadsIntoSwiftModels() throws {
+        let entries = Dictionary(uniqueKeysWithValues: ModelFixtures.shared.models.map { ($0.name, $0) })
+        let stacked = try #require(entries["seq_stacked"])
+        let model = try Sequential<Float>(inputShape: [5, 3], layers: [
+            GRU<Float>(units: 6, returnSequences: true), GRU<Float>(units: 4, resetAfter: false), Dense<Float>(units: 3, activation: .softmax),
+        ])
+        try KerasModelFile.loadWeights(from: ModelFixtures.path("models/" + stacked.weights), into: model)
+        try Self.expectClose(
+            model.predict(ModelFixtures.inputs(stacked), batchSize: 4),
+            ModelFixtures.outputs(stacked.expected, names: stacked.output_names), "seq_stacked weights")
+
+        let head = try #require(entries["fn_state_head"])
+        let gru = try GRU<Float>(units: 4, returnSequences: true, returnState: true, name: "encoder")
+        let functional = try Functional<Float>(
+            inputs: [.init(name: "sequence", shape: [nil, 5, 3])],
+            nodes: [
+                .init(gru, input: .input(0)),
+                .init(Dense<Float>(units: 2, name: "head"), input: .output(node: 0, index: 1)),
+                .init(TimeDistributed(Dense<Float>(units: 1), name: "per_step"), input: .output(node: 0, index: 0)),
+            ],
+            outputs: [.output(node: 1, index: 0), .output(node: 2, index: 0)])
+        try KerasModelFile.loadWeights(from: ModelFixtures.path("models/" + head.weights), into: functional)
+        try Self.expectClose(
+            functional.predict(ModelFixtures.inputs(head), batchSize: 4),
+            ModelFixtures.outputs(head.expected, names: head.output_names), "fn_state_head weights")
+
+        // Swift writes a .weights.h5 that loads back into a fresh model.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("swift-gru-\(UUID()).weights.h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try KerasModelFile.saveWeights(of: model, to: path)
+        let fresh = try Sequential<Float>(inputShape: [5, 3], layers: [
+            GRU<Float>(units: 6, returnSequences: true), GRU<Float>(units: 4, resetAfter: false), Dense<Float>(units: 3, activation: .softmax),
+        ])
+        try KerasModelFile.loadWeights(from: path, into: fresh)
+        #expect(fresh.weights == model.weights)
+    }
+
+    @Test func statefulModelKeepsStateAcrossBatches() throws {
+        let entry = try #require(ModelFixtures.shared.models.first { $0.name == "seq_stateful" })
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("models/" + entry.keras))
+        let inputs = try ModelFixtures.inputs(entry)
+        #expect(file.model.isStateful && file.model.inputShapes.first?.first == 2)
+        let expected = try ModelFixtures.outputs(entry.expected, names: entry.output_names)
+        try Self.expectClose(file.model.predict(inputs, batchSize: nil), expected, "stateful")
+        // A second pass continues from the stored state; after a reset it repeats the first.
+        #expect(try file.model.predict(inputs, batchSize: nil) != expected)
+        file.model.resetStates()
+        try Self.expectClose(file.model.predict(inputs, batchSize: nil), expected, "stateful after reset")
+        #expect(throws: LayerError.self) { try file.model.predict(inputs, batchSize: 3) }
+    }
+
+    @Test func summaryListsLayersAndParameters() throws {
+        let entry = try #require(ModelFixtures.shared.models.first { $0.name == "seq_stacked" })
+        let summary = try KerasModelFile(contentsOf: ModelFixtures.path("models/" + entry.keras)).model.summary()
+        // GRU(6) on 3 features: 3 * 6 * (3 + 6) + 2 * 18 = 198; GRU(4, reset_after false) on 6: 3*4*(6+4) + 12 = 132; Dense: 15.
+        #expect(summary.contains(" (GRU)") && summary.contains("(None, 5, 6)") && summary.contains("198"))
+        #expect(summary.contains("132") && summary.contains("(None, 3)"))
+        #expect(summary.contains("Total params: 345"))
+    }
+
+    @Test func unsupportedLayerIsNamed() throws {
+        var config = try JSONValue(parsing: Array(#"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "LSTM", "config": {"name": "lstm", "units": 3}}]}}"#.utf8), what: "test")
+        let error = #expect(throws: FileFormatError.self) {
+            _ = try KerasModelBuilder(decoder: KerasConfigDecoder(legacy: false)).model(config)
+        }
+        #expect(error?.message.contains("unsupported layer 'lstm' of class LSTM") == true)
+        config = .null
+        _ = config
+    }
+}
