@@ -48,6 +48,32 @@ public enum GRUSequence {
         spec: GRUSpec, weights: GRUWeights<S>, inputs: Tensor<S>, mask: Tensor<Bool>?,
         initialState: Tensor<S>, dropout: GRUDropoutMasks<S>, options: GRUSequenceOptions
     ) throws -> GRUSequenceOutput<S> {
+        try run(
+            spec: spec, weights: weights, inputs: inputs, mask: mask, initialState: initialState,
+            dropout: dropout, options: options, recording: false).output
+    }
+
+    /// Runs the GRU like ``forward(spec:weights:inputs:mask:initialState:dropout:options:)`` and
+    /// keeps what ``backward(_:weights:outputGradient:finalStateGradient:)`` needs.
+    ///
+    /// - Throws: ``TensorError`` when a shape does not fit.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func forwardRecording<S: TensorScalar>(
+        spec: GRUSpec, weights: GRUWeights<S>, inputs: Tensor<S>, mask: Tensor<Bool>?,
+        initialState: Tensor<S>, dropout: GRUDropoutMasks<S>, options: GRUSequenceOptions
+    ) throws -> (output: GRUSequenceOutput<S>, tape: GRUSequenceTape<S>) {
+        let (output, tape) = try run(
+            spec: spec, weights: weights, inputs: inputs, mask: mask, initialState: initialState,
+            dropout: dropout, options: options, recording: true)
+        guard let tape else { throw TensorError("the GRU recorded nothing") }
+        return (output, tape)
+    }
+
+    static func run<S: TensorScalar>(
+        spec: GRUSpec, weights: GRUWeights<S>, inputs: Tensor<S>, mask: Tensor<Bool>?,
+        initialState: Tensor<S>, dropout: GRUDropoutMasks<S>, options: GRUSequenceOptions, recording: Bool
+    ) throws -> (output: GRUSequenceOutput<S>, tape: GRUSequenceTape<S>?) {
         guard inputs.rank == 3, inputs.shape[2] == spec.inputSize else {
             throw TensorError("GRU inputs must have shape (batch, steps, \(spec.inputSize)), got \(inputs.shape)")
         }
@@ -63,7 +89,7 @@ public enum GRUSequence {
         let rows = batch * steps
         guard rows > 0 else {
             let shape = options.returnSequences ? (options.timeMajor ? [steps, batch, u] : [batch, steps, u]) : [batch, u]
-            return GRUSequenceOutput(output: Tensor(zeros: shape), finalState: initialState)
+            return (GRUSequenceOutput(output: Tensor(zeros: shape), finalState: initialState), nil)
         }
         // Row of (b, t) in the inputs, the projections and the sequence output.
         let timeMajor = options.timeMajor
@@ -80,16 +106,23 @@ public enum GRUSequence {
         var previousOutput = [S](repeating: 0, count: batch * u)
         var sequence = [S](repeating: 0, count: options.returnSequences ? rows * u : 0)
         let maskValues = mask?.scalars
+        let block = batch * u
+        var previousStates = [S](repeating: 0, count: recording ? steps * block : 0)
+        var records = [S](repeating: 0, count: recording ? steps * GRUStepRecord.count * block : 0)
 
         for s in 0..<steps {
             let t = options.goBackwards ? steps - 1 - s : s
+            if recording { previousStates.replaceSubrange((s * block)..<((s + 1) * block), with: state) }
             projected.withUnsafeBufferPointer { p in
                 state.withUnsafeBufferPointer { h in
                     next.withUnsafeMutableBufferPointer { n in
-                        GRUStep.forward(
-                            spec: spec, weights: weights, batch: batch,
-                            projected: p.baseAddress! + row(0, t) * width, projectedStride: projectedStride,
-                            state: h.baseAddress!, recurrentMasks: dropout.recurrent, newState: n.baseAddress!)
+                        records.withUnsafeMutableBufferPointer { record in
+                            GRUStep.forward(
+                                spec: spec, weights: weights, batch: batch,
+                                projected: p.baseAddress! + row(0, t) * width, projectedStride: projectedStride,
+                                state: h.baseAddress!, recurrentMasks: dropout.recurrent, newState: n.baseAddress!,
+                                record: recording ? record.baseAddress! + s * GRUStepRecord.count * block : nil)
+                        }
                     }
                 }
             }
@@ -116,10 +149,17 @@ public enum GRUSequence {
             }
         }
         let finalState = Tensor(uncheckedShape: [batch, u], scalars: state)
+        let output: GRUSequenceOutput<S>
         if options.returnSequences {
             let shape = timeMajor ? [steps, batch, u] : [batch, steps, u]
-            return GRUSequenceOutput(output: Tensor(uncheckedShape: shape, scalars: sequence), finalState: finalState)
+            output = GRUSequenceOutput(output: Tensor(uncheckedShape: shape, scalars: sequence), finalState: finalState)
+        } else {
+            output = GRUSequenceOutput(output: Tensor(uncheckedShape: [batch, u], scalars: previousOutput), finalState: finalState)
         }
-        return GRUSequenceOutput(output: Tensor(uncheckedShape: [batch, u], scalars: previousOutput), finalState: finalState)
+        guard recording else { return (output, nil) }
+        let tape = GRUSequenceTape(
+            spec: spec, options: options, batch: batch, steps: steps, inputs: inputs, mask: mask,
+            dropout: dropout, previousStates: previousStates, records: records)
+        return (output, tape)
     }
 }

@@ -64,13 +64,15 @@ public enum GRUStep {
     ///   - state: `(batch, units)`, the state before the step.
     ///   - recurrentMasks: Empty or three `(batch, units)` masks, one per gate.
     ///   - newState: `(batch, units)`, receives the state after the step; may not alias `state`.
+    ///   - record: When given, receives what the backward pass needs: seven `(batch, units)`
+    ///     blocks, see ``GRUStepRecord``.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func forward<S: TensorScalar>(
         spec: GRUSpec, weights: GRUWeights<S>, batch: Int,
         projected: UnsafePointer<S>, projectedStride: Int,
         state: UnsafePointer<S>, recurrentMasks: [Tensor<S>],
-        newState: UnsafeMutablePointer<S>
+        newState: UnsafeMutablePointer<S>, record: UnsafeMutablePointer<S>? = nil
     ) {
         let u = spec.units, width = 3 * u
         guard batch > 0, u > 0 else { return }
@@ -106,10 +108,18 @@ public enum GRUStep {
                     for (j, value) in zip(0..., recurrentBias) { hm[b * width + j] += value }
                 }
             }
+            let block = batch * u
+            if let record, spec.resetAfter {
+                for b in 0..<batch { (record + GRUStepRecord.auxiliary * block + b * u).update(from: hm + b * width + 2 * u, count: u) }
+            }
             // z and r, each activated over its own u columns (softmax gates normalise per gate).
             for b in 0..<batch {
                 let x = projected + b * projectedStride, row = hm + b * width
                 for j in 0..<(2 * u) { row[j] += x[j] }
+                if let record {
+                    (record + GRUStepRecord.preZ * block + b * u).update(from: row, count: u)
+                    (record + GRUStepRecord.preR * block + b * u).update(from: row + u, count: u)
+                }
                 spec.recurrentActivation.apply(inPlace: UnsafeMutableBufferPointer(start: row, count: u), rowLength: u)
                 spec.recurrentActivation.apply(inPlace: UnsafeMutableBufferPointer(start: row + u, count: u), rowLength: u)
             }
@@ -124,6 +134,7 @@ public enum GRUStep {
                 for b in 0..<batch {
                     for j in 0..<u { scratch[b * u + j] = hm[b * width + u + j] * h[b * u + j] }
                 }
+                if let record { (record + GRUStepRecord.auxiliary * block).update(from: scratch, count: block) }
                 multiply(scratch, gates: 2..<3)
                 for b in 0..<batch {
                     let x = projected + b * projectedStride, row = hm + b * width
@@ -132,7 +143,15 @@ public enum GRUStep {
             }
             for b in 0..<batch {
                 let row = hm + b * width
+                if let record {
+                    (record + GRUStepRecord.preH * block + b * u).update(from: row + 2 * u, count: u)
+                }
                 spec.activation.apply(inPlace: UnsafeMutableBufferPointer(start: row + 2 * u, count: u), rowLength: u)
+                if let record {
+                    (record + GRUStepRecord.z * block + b * u).update(from: row, count: u)
+                    (record + GRUStepRecord.r * block + b * u).update(from: row + u, count: u)
+                    (record + GRUStepRecord.candidate * block + b * u).update(from: row + 2 * u, count: u)
+                }
                 for j in 0..<u {
                     let z = row[j]
                     newState[b * u + j] = z * state[b * u + j] + (1 - z) * row[2 * u + j]
@@ -140,4 +159,18 @@ public enum GRUStep {
             }
         }
     }
+}
+
+/// The layout of what ``GRUStep/forward(spec:weights:batch:projected:projectedStride:state:recurrentMasks:newState:record:)``
+/// records for the backward pass: seven consecutive `(batch, units)` blocks.
+public enum GRUStepRecord {
+    /// Pre-activations of the update and reset gates and of the candidate.
+    public static let preZ = 0, preR = 1, preH = 2
+    /// The gates and the candidate after their activations.
+    public static let z = 3, r = 4, candidate = 5
+    /// Reset-after: the recurrent candidate projection `h @ R_h + b_h` before the reset gate.
+    /// Reset-before: the reset state `r * h` that multiplies `R_h`.
+    public static let auxiliary = 6
+    /// The number of blocks.
+    public static let count = 7
 }
