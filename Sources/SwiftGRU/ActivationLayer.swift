@@ -2,6 +2,8 @@
 public final class ActivationLayer<Scalar: TensorScalar>: Layer {
     public let activation: Activation
     public var name: String
+    /// Recorded calls: input and output.
+    var records: [(input: Tensor<Scalar>, output: Tensor<Scalar>)] = []
 
     /// Creates the layer; `nil` is linear.
     public init(_ activation: Activation?, name: String? = nil) {

@@ -17,6 +17,8 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
     /// The merge mode; `nil` returns both outputs (Keras' `merge_mode = NULL`).
     public let mergeMode: MergeMode?
     public var name: String
+    /// Recorded calls: the two halves' main outputs (the backward one flipped back).
+    var records: [(forward: Tensor<Scalar>, backward: Tensor<Scalar>, stateCounts: (Int, Int))] = []
 
     /// Wraps `layer`.
     ///
@@ -124,21 +126,24 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
         }
         let y = try forwardLayer(inputs, mask: mask, training: training, initialState: forwardState)
         let yBackward = try backwardLayer(inputs, mask: mask, training: training, initialState: backwardState)
-        var reversed = yBackward.output
-        if returnSequences {
-            reversed = try reversed.reversed(alongAxis: forwardLayer.timeMajor ? 0 : 1)
-        }
-        let states = y.states + yBackward.states
+        return try merge(y.output, yBackward.output, states: y.states + yBackward.states)
+    }
+
+    /// Flips the backward half's sequence back and merges the two halves.
+    func merge(_ forward: Tensor<Scalar>, _ backward: Tensor<Scalar>, states: [Tensor<Scalar>]) throws -> RecurrentOutput<Scalar> {
+        let reversed = returnSequences ? try backward.reversed(alongAxis: timeAxis) : backward
         guard let mergeMode else {
-            return RecurrentOutput(output: y.output, states: states, backwardOutput: reversed)
+            return RecurrentOutput(output: forward, states: states, backwardOutput: reversed)
         }
         let merged: Tensor<Scalar>
         switch mergeMode {
-        case .concat: merged = try Tensor.concatenate([y.output, reversed], alongAxis: y.output.rank - 1)
-        case .sum: merged = try y.output.combined(with: reversed, +)
-        case .mul: merged = try y.output.combined(with: reversed, *)
-        case .ave: merged = try y.output.combined(with: reversed) { ($0 + $1) / 2 }
+        case .concat: merged = try Tensor.concatenate([forward, reversed], alongAxis: forward.rank - 1)
+        case .sum: merged = try forward.combined(with: reversed, +)
+        case .mul: merged = try forward.combined(with: reversed, *)
+        case .ave: merged = try forward.combined(with: reversed) { ($0 + $1) / 2 }
         }
         return RecurrentOutput(output: merged, states: states)
     }
+
+    var timeAxis: Int { forwardLayer.timeMajor ? 0 : 1 }
 }

@@ -16,6 +16,9 @@ public final class Dense<Scalar: TensorScalar>: Layer {
     public private(set) var kernel: Tensor<Scalar>?
     /// `(units)`, once built with a bias.
     public private(set) var bias: Tensor<Scalar>?
+    /// Recorded calls: input, pre-activation, output.
+    var records: [(input: Tensor<Scalar>, logits: Tensor<Scalar>, output: Tensor<Scalar>)] = []
+    public internal(set) var activityLoss: Scalar = 0
 
     /// Creates a dense layer with Keras' defaults.
     ///
@@ -76,14 +79,19 @@ public final class Dense<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        LayerOutput(try activation.apply(to: logits(input)), mask: mask)
+    }
+
+    /// `x @ kernel + bias`, before the activation.
+    func logits(_ input: Tensor<Scalar>) throws -> Tensor<Scalar> {
         try build(inputShape: optionalShape(input.shape))
-        guard let kernel else { return LayerOutput(input, mask: mask) }
+        guard let kernel else { return input }
         var output = try input.matmul(kernel)
         if let bias {
             output.withUnsafeMutableBufferPointer { buffer in
                 for i in buffer.indices { buffer[i] += bias.scalars[i % units] }
             }
         }
-        return LayerOutput(try activation.apply(to: output), mask: mask)
+        return output
     }
 }

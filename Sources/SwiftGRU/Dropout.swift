@@ -9,6 +9,8 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     public let seed: UInt64?
     public var name: String
     private var generator: RandomGenerator
+    /// Recorded calls: the scaling applied to each element.
+    var records: [Tensor<Scalar>] = []
 
     /// Creates a dropout layer.
     ///
@@ -30,6 +32,11 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         guard training, rate > 0 else { return LayerOutput(input, mask: mask) }
+        return LayerOutput(try scaling(for: input).combined(with: input, *), mask: mask)
+    }
+
+    /// The factor for each element of `input`: 0 or `1 / (1 - rate)`, broadcast from the noise shape.
+    func scaling(for input: Tensor<Scalar>) throws -> Tensor<Scalar> {
         var shape = input.shape
         if let noiseShape {
             guard noiseShape.count == input.rank else {
@@ -41,7 +48,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
             }
         }
         let noise: Tensor<Scalar> = dropoutMask(shape: shape, rate: rate, generator: &generator)
-        var output = input
+        var output = Tensor<Scalar>(repeating: 1, shape: input.shape)
         let strides = Self.strides(shape)
         let inputStrides = Self.strides(input.shape)
         output.withUnsafeMutableBufferPointer { buffer in
@@ -56,7 +63,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
                 buffer[i] *= noise.scalars[index]
             }
         }
-        return LayerOutput(output, mask: mask)
+        return output
     }
 
     private static func strides(_ shape: [Int]) -> [Int] {

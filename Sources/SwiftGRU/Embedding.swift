@@ -15,6 +15,8 @@ public final class Embedding<Scalar: TensorScalar>: Layer {
     public var name: String
     /// The table `(inputDim, outputDim)`, once built.
     public private(set) var embeddings: Tensor<Scalar>?
+    /// Recorded calls: the indices.
+    var records: [Tensor<Scalar>] = []
 
     /// Creates an embedding layer.
     ///

@@ -114,24 +114,20 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
         return true
     }
 
+    /// Throws when `useCuDNN` is `true`: no GPU backend is available, and the
+    /// message names the first condition that fails.
+    func checkCuDNN(mask: Tensor<Bool>?) throws {
+        guard useCuDNN == .enabled else { return }
+        let reason = cuDNNIncompatibility(mask: mask) ?? "no GPU with cuDNN is available on this machine"
+        throw LayerError(.unsupported, "\(name): use_cudnn is true but cuDNN cannot run this layer: \(reason). Pass useCuDNN: .auto to fall back to the CPU implementation")
+    }
+
     override func runSequence(
         _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialStates: [Tensor<Scalar>],
         constants: [Tensor<Scalar>], training: Bool
     ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>]) {
-        if useCuDNN == .enabled {
-            let reason = cuDNNIncompatibility(mask: mask) ?? "no GPU with cuDNN is available on this machine"
-            throw LayerError(.unsupported, "\(name): use_cudnn is true but cuDNN cannot run this layer: \(reason). Pass useCuDNN: .auto to fall back to the CPU implementation")
-        }
-        guard let (spec, weights) = gruCell.parameters else {
-            throw LayerError(.invalidInputShape, "\(name): the layer is not built")
-        }
-        let options = GRUSequenceOptions(
-            goBackwards: goBackwards, timeMajor: timeMajor,
-            zeroOutputForMask: zeroOutputForMask, returnSequences: returnSequences)
-        let result = try GRUSequence.forward(
-            spec: spec, weights: weights, inputs: inputs, mask: mask, initialState: initialStates[0],
-            dropout: gruCell.dropoutMasks, options: options)
-        return (result.output, [result.finalState])
+        try checkCuDNN(mask: mask)
+        return try super.runSequence(inputs, mask: mask, initialStates: initialStates, constants: constants, training: training)
     }
 
     public override func makeReversedCopy() throws -> RNN<Scalar> {

@@ -68,9 +68,53 @@ public protocol Layer<Scalar>: AnyObject {
     ///
     /// - Throws: ``LayerError`` for inputs or masks the layer cannot take.
     func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar>
+
+    /// Runs the layer and records what ``backward(_:)`` needs.
+    ///
+    /// Records stack up: each ``backward(_:)`` consumes the most recent one, so a layer
+    /// called twice in a model is backpropagated in reverse call order.
+    /// - Parameters:
+    ///   - initialState: Initial states for recurrent layers (empty otherwise).
+    ///   - training: Applies dropout when `true`.
+    /// - Throws: ``LayerError`` for inputs the layer cannot take, or when it cannot be trained.
+    func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar>
+
+    /// Backpropagates through the most recent recorded call.
+    ///
+    /// - Parameter outputGradients: dL/d(output) for each output; `nil` for an unused one.
+    /// - Throws: ``LayerError`` when there is no record or a gradient's shape does not fit.
+    func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar>
+
+    /// Forgets recorded calls that will not be backpropagated.
+    func clearRecords()
+
+    /// The regularizer of each weight, aligned with ``weights``.
+    var weightRegularizers: [Regularizer?] { get }
+
+    /// The constraint of each weight, aligned with ``weights``.
+    var weightConstraints: [Constraint?] { get }
+
+    /// The activity penalty of the most recent recorded call (already divided by the batch size).
+    var activityLoss: Scalar { get }
 }
 
 extension Layer {
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        throw unsupportedTraining()
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        throw unsupportedTraining()
+    }
+
+    public func clearRecords() {}
+
+    public var weightRegularizers: [Regularizer?] { weights.map { _ in nil } }
+
+    public var weightConstraints: [Constraint?] { weights.map { _ in nil } }
+
+    public var activityLoss: Scalar { 0 }
+
     public func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]] {
         [try outputShape(forInputShape: inputShape)]
     }

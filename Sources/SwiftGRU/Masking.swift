@@ -4,6 +4,8 @@ public final class Masking<Scalar: TensorScalar>: Layer {
     /// The value that marks padding.
     public let maskValue: Scalar
     public var name: String
+    /// Recorded calls: which rows were kept.
+    var records: [Tensor<Bool>] = []
 
     /// Creates a masking layer.
     public init(maskValue: Scalar = 0, name: String? = nil) {

@@ -27,6 +27,9 @@ public class RNN<Scalar: TensorScalar>: Layer {
     public private(set) var states: [Tensor<Scalar>]?
     /// The batch size a stateful layer is fixed to.
     public private(set) var fixedBatchSize: Int?
+    /// Recorded training calls, most recent last.
+    var records: [RecurrentRecord<Scalar>] = []
+    public internal(set) var activityLoss: Scalar = 0
 
     /// Creates a recurrent layer over `cell`.
     ///
@@ -155,6 +158,19 @@ public class RNN<Scalar: TensorScalar>: Layer {
         _ inputs: Tensor<Scalar>, mask: Tensor<Bool>? = nil, training: Bool = false,
         initialState: [Tensor<Scalar>]? = nil, constants: [Tensor<Scalar>] = []
     ) throws -> RecurrentOutput<Scalar> {
+        let start = try prepare(inputs, mask: mask, initialState: initialState, constants: constants)
+        try cell.beginSequence(batchSize: start.first?.shape.first ?? 0, training: training)
+        defer { cell.endSequence() }
+        let (output, finalStates) = try runSequence(
+            inputs, mask: mask, initialStates: start, constants: constants, training: training)
+        if stateful { states = finalStates }
+        return RecurrentOutput(output: output, states: returnState ? finalStates : [])
+    }
+
+    /// Checks a call's arguments, builds the layer if needed, and returns the initial states.
+    func prepare(
+        _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>]?, constants: [Tensor<Scalar>]
+    ) throws -> [Tensor<Scalar>] {
         guard inputs.rank == 3 else {
             throw LayerError(.invalidInputShape, "\(displayName): expects input of rank 3 \(timeMajor ? "(steps, batch, features)" : "(batch, steps, features)"), got shape \(inputs.shape)")
         }
@@ -176,26 +192,27 @@ public class RNN<Scalar: TensorScalar>: Layer {
         if stateful, let fixedBatchSize, fixedBatchSize != batch {
             throw LayerError(.statefulBatch, "\(displayName): a stateful layer keeps the batch size it was built with (\(fixedBatchSize)); got a batch of \(batch)")
         }
-        let start: [Tensor<Scalar>]
         if let initialState {
             try checkStates(initialState, batch: batch, what: "initial_state")
-            start = initialState
-        } else {
-            start = (stateful ? states : nil) ?? cell.initialState(batchSize: batch)
+            return initialState
         }
-        try cell.beginSequence(batchSize: batch, training: training)
-        defer { cell.endSequence() }
-        let (output, finalStates) = try runSequence(
-            inputs, mask: mask, initialStates: start, constants: constants, training: training)
-        if stateful { states = finalStates }
-        return RecurrentOutput(output: output, states: returnState ? finalStates : [])
+        return (stateful ? states : nil) ?? cell.initialState(batchSize: batch)
     }
 
-    /// Walks the sequence; ``GRU`` overrides it with its fused path.
+    /// Stores the final states of a stateful layer.
+    func keep(_ finalStates: [Tensor<Scalar>]) {
+        if stateful { states = finalStates }
+    }
+
+    /// Walks the sequence: the fused GRU path for GRU cells, else the cell step by step.
     func runSequence(
         _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialStates: [Tensor<Scalar>],
         constants: [Tensor<Scalar>], training: Bool
     ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>]) {
+        if constants.isEmpty, let cells = gruCells {
+            let result = try fusedSequence(cells, inputs, mask: mask, initialStates: initialStates, recording: false)
+            return (result.output, result.states)
+        }
         let stepMajor = timeMajor ? inputs : try inputs.swappingLeadingAxes()
         let steps = stepMajor.shape[0], batch = stepMajor.shape[1], features = stepMajor.shape[2]
         var states = initialStates

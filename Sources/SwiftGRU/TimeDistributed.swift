@@ -3,6 +3,8 @@ public final class TimeDistributed<Scalar: TensorScalar>: Layer {
     /// The layer applied at each step.
     public let layer: any Layer<Scalar>
     public var name: String
+    /// Recorded calls: the input shape.
+    var records: [[Int]] = []
 
     /// Wraps `layer`.
     public init(_ layer: any Layer<Scalar>, name: String? = nil) {

@@ -1,0 +1,52 @@
+/// What a layer's backward pass returns.
+public struct LayerGradients<Scalar: TensorScalar>: Sendable {
+    /// dL/d(input), or `nil` when the input is not differentiable (an Embedding's indices).
+    public var input: Tensor<Scalar>?
+    /// dL/d(initial state) for recurrent layers that were given initial states.
+    public var initialStates: [Tensor<Scalar>]
+    /// dL/d(weight), aligned with ``Layer/weights``.
+    public var weights: [Tensor<Scalar>]
+
+    public init(input: Tensor<Scalar>?, initialStates: [Tensor<Scalar>] = [], weights: [Tensor<Scalar>] = []) {
+        self.input = input
+        self.initialStates = initialStates
+        self.weights = weights
+    }
+}
+
+/// A layer whose output is an activation that a crossentropy loss can skip
+/// (Keras computes crossentropy from the logits of a final sigmoid or softmax).
+protocol LogitsProducing<Scalar> {
+    associatedtype Scalar: TensorScalar
+    /// The activation applied last.
+    var outputActivation: Activation { get }
+    /// The pre-activation values of the most recent recorded call.
+    var recordedLogits: Tensor<Scalar>? { get }
+    /// Backward from dL/d(logits), consuming the most recent record.
+    func backward(logitsGradient: Tensor<Scalar>) throws -> LayerGradients<Scalar>
+}
+
+extension Layer {
+    func unsupportedTraining() -> LayerError {
+        LayerError(.unsupported, "layer '\(name)' (\(typeName)) does not support training")
+    }
+
+    /// The gradient for output `index`, zeros of `shape` when none was given.
+    func gradient(_ gradients: [Tensor<Scalar>?], _ index: Int, shape: [Int]) throws -> Tensor<Scalar> {
+        if index < gradients.count, let g = gradients[index] {
+            guard g.shape == shape else {
+                throw LayerError(.invalidInputShape, "layer '\(name)': output gradient \(index) must have shape \(shape), got \(g.shape)")
+            }
+            return g
+        }
+        return Tensor(zeros: shape)
+    }
+}
+
+/// Pops the most recent record of a layer, naming the layer when there is none.
+func popRecord<T>(_ records: inout [T], layer: String) throws -> T {
+    guard let record = records.popLast() else {
+        throw LayerError(.unsupported, "layer '\(layer)': backward without a recorded forward pass")
+    }
+    return record
+}

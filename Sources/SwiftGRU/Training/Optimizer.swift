@@ -1,0 +1,177 @@
+/// An optimizer with Keras 3's update rules and defaults, clipping and weight decay.
+///
+/// Each step runs as `keras.optimizers.Optimizer.apply` does: clip the
+/// gradients (`clipnorm` per weight, or `globalClipnorm`, or `clipvalue`), apply
+/// weight decay, update, then the caller applies constraints.
+public struct Optimizer: Sendable, Hashable {
+    /// The update rule and its settings.
+    public enum Kind: Sendable, Hashable {
+        case sgd(momentum: Double = 0, nesterov: Bool = false)
+        case adam(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7, amsgrad: Bool = false)
+        case rmsprop(rho: Double = 0.9, momentum: Double = 0, epsilon: Double = 1e-7, centered: Bool = false)
+        case adagrad(initialAccumulatorValue: Double = 0.1, epsilon: Double = 1e-7)
+    }
+
+    public var kind: Kind
+    public var learningRate: Double
+    /// Decoupled weight decay: `w -= w * weightDecay * learningRate` before each update.
+    public var weightDecay: Double?
+    public var clipnorm: Double?
+    public var clipvalue: Double?
+    public var globalClipnorm: Double?
+    /// The Keras class name (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adagrad`).
+    public var className: String
+
+    /// Creates an optimizer from its parts.
+    public init(
+        _ kind: Kind, learningRate: Double, weightDecay: Double? = nil, clipnorm: Double? = nil,
+        clipvalue: Double? = nil, globalClipnorm: Double? = nil, className: String? = nil
+    ) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.globalClipnorm = globalClipnorm
+        switch kind {
+        case .sgd: self.className = className ?? "SGD"
+        case .adam: self.className = className ?? (weightDecay == nil ? "Adam" : "AdamW")
+        case .rmsprop: self.className = className ?? "RMSprop"
+        case .adagrad: self.className = className ?? "Adagrad"
+        }
+    }
+
+    /// Keras' `SGD` (learning rate 0.01).
+    public static func sgd(learningRate: Double = 0.01, momentum: Double = 0, nesterov: Bool = false) -> Optimizer {
+        Optimizer(.sgd(momentum: momentum, nesterov: nesterov), learningRate: learningRate)
+    }
+
+    /// Keras' `Adam` (learning rate 0.001).
+    public static func adam(learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7, amsgrad: Bool = false) -> Optimizer {
+        Optimizer(.adam(beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad), learningRate: learningRate)
+    }
+
+    /// Keras' `AdamW` (learning rate 0.001, weight decay 0.004).
+    public static func adamW(learningRate: Double = 0.001, weightDecay: Double = 0.004, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7, amsgrad: Bool = false) -> Optimizer {
+        Optimizer(.adam(beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad), learningRate: learningRate, weightDecay: weightDecay, className: "AdamW")
+    }
+
+    /// Keras' `RMSprop` (learning rate 0.001).
+    public static func rmsprop(learningRate: Double = 0.001, rho: Double = 0.9, momentum: Double = 0, epsilon: Double = 1e-7, centered: Bool = false) -> Optimizer {
+        Optimizer(.rmsprop(rho: rho, momentum: momentum, epsilon: epsilon, centered: centered), learningRate: learningRate)
+    }
+
+    /// Keras' `Adagrad` (learning rate 0.001).
+    public static func adagrad(learningRate: Double = 0.001, initialAccumulatorValue: Double = 0.1, epsilon: Double = 1e-7) -> Optimizer {
+        Optimizer(.adagrad(initialAccumulatorValue: initialAccumulatorValue, epsilon: epsilon), learningRate: learningRate)
+    }
+}
+
+/// The state an optimizer keeps per weight (momentums, velocities, accumulators)
+/// and the step count.
+public struct OptimizerState<Scalar: TensorScalar>: Sendable {
+    /// Slot variables per weight, in the order weights are first seen.
+    var slots: [[[Scalar]]] = []
+    /// Completed update steps (Keras' `iterations`).
+    public private(set) var iterations = 0
+
+    public init() {}
+
+    /// Updates `weights` in place with their `gradients`.
+    ///
+    /// - Throws: ``LayerError`` when the weight and gradient lists do not match.
+    mutating func apply(_ optimizer: Optimizer, gradients: [Tensor<Scalar>], to weights: inout [Tensor<Scalar>]) throws {
+        guard gradients.count == weights.count, zip(gradients, weights).allSatisfy({ $0.shape == $1.shape }) else {
+            throw LayerError(.invalidWeights, "the optimizer got \(gradients.count) gradients for \(weights.count) weights, or shapes that differ")
+        }
+        var grads = gradients.map(\.scalars)
+        // Clipping.
+        if let clipnorm = optimizer.clipnorm, clipnorm > 0 {
+            let c = Scalar(clipnorm)
+            for k in grads.indices {
+                let norm = grads[k].reduce(0) { $0 + $1 * $1 }.squareRoot()
+                let divisor = Swift.max(norm, c)
+                grads[k] = grads[k].map { $0 * c / divisor }
+            }
+        } else if let global = optimizer.globalClipnorm, global > 0 {
+            let norm = grads.reduce(0) { $0 + $1.reduce(0) { $0 + $1 * $1 } }.squareRoot()
+            let factor = Scalar(global) / Swift.max(norm, Scalar(global))
+            grads = grads.map { $0.map { $0 * factor } }
+        } else if let clipvalue = optimizer.clipvalue, clipvalue > 0 {
+            let v = Scalar(clipvalue)
+            grads = grads.map { $0.map { Swift.min(Swift.max($0, -v), v) } }
+        }
+        let lr = Scalar(optimizer.learningRate)
+        if slots.isEmpty {
+            slots = weights.map { w in
+                switch optimizer.kind {
+                case .sgd(let momentum, _): return momentum != 0 ? [Array(repeating: 0, count: w.scalarCount)] : []
+                case .adam(_, _, _, let amsgrad): return Array(repeating: Array(repeating: 0, count: w.scalarCount), count: amsgrad ? 3 : 2)
+                case .rmsprop(_, _, _, _): return Array(repeating: Array(repeating: 0, count: w.scalarCount), count: 3)
+                case .adagrad(let initial, _): return [Array(repeating: Scalar(initial), count: w.scalarCount)]
+                }
+            }
+        }
+        guard slots.count == weights.count else {
+            throw LayerError(.invalidWeights, "the optimizer was built for \(slots.count) weights; got \(weights.count)")
+        }
+        let step = Scalar(iterations + 1)
+        for k in weights.indices {
+            var w = weights[k].scalars
+            let g = grads[k]
+            if let decay = optimizer.weightDecay {
+                let factor = Scalar(decay) * lr
+                for i in w.indices { w[i] -= w[i] * factor }
+            }
+            switch optimizer.kind {
+            case .sgd(let momentum, let nesterov):
+                if momentum != 0 {
+                    let mu = Scalar(momentum)
+                    for i in w.indices {
+                        slots[k][0][i] = slots[k][0][i] * mu - g[i] * lr
+                        w[i] += nesterov ? slots[k][0][i] * mu - g[i] * lr : slots[k][0][i]
+                    }
+                } else {
+                    for i in w.indices { w[i] -= g[i] * lr }
+                }
+            case .adam(let beta1, let beta2, let epsilon, let amsgrad):
+                let b1 = Scalar(beta1), b2 = Scalar(beta2)
+                let alpha = lr * (1 - Scalar.pow(b2, step)).squareRoot() / (1 - Scalar.pow(b1, step))
+                for i in w.indices {
+                    slots[k][0][i] += (g[i] - slots[k][0][i]) * (1 - b1)
+                    slots[k][1][i] += (g[i] * g[i] - slots[k][1][i]) * (1 - b2)
+                    var v = slots[k][1][i]
+                    if amsgrad {
+                        slots[k][2][i] = Swift.max(slots[k][2][i], v)
+                        v = slots[k][2][i]
+                    }
+                    w[i] -= slots[k][0][i] * alpha / (v.squareRoot() + Scalar(epsilon))
+                }
+            case .rmsprop(let rho, let momentum, let epsilon, let centered):
+                let r = Scalar(rho)
+                for i in w.indices {
+                    slots[k][0][i] = r * slots[k][0][i] + (1 - r) * g[i] * g[i]
+                    var denominator = slots[k][0][i] + Scalar(epsilon)
+                    if centered {
+                        slots[k][2][i] = r * slots[k][2][i] + (1 - r) * g[i]
+                        denominator = slots[k][0][i] - slots[k][2][i] * slots[k][2][i] + Scalar(epsilon)
+                    }
+                    let increment = lr * g[i] / denominator.squareRoot()
+                    if momentum > 0 {
+                        slots[k][1][i] = Scalar(momentum) * slots[k][1][i] + increment
+                        w[i] -= slots[k][1][i]
+                    } else {
+                        w[i] -= increment
+                    }
+                }
+            case .adagrad(_, let epsilon):
+                for i in w.indices {
+                    slots[k][0][i] += g[i] * g[i]
+                    w[i] -= lr * g[i] / (slots[k][0][i] + Scalar(epsilon)).squareRoot()
+                }
+            }
+            weights[k] = try Tensor(shape: weights[k].shape, scalars: w)
+        }
+        iterations += 1
+    }
+}

@@ -1,0 +1,115 @@
+extension Embedding {
+    public var weightRegularizers: [Regularizer?] { [embeddingsRegularizer] }
+    public var weightConstraints: [Constraint?] { [embeddingsConstraint] }
+
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let result = try forward(input, mask: mask, training: training)
+        records.append(input)
+        return result
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let indices = try popRecord(&records, layer: name)
+        let g = try gradient(outputGradients, 0, shape: indices.shape + [outputDim])
+        var table = [Scalar](repeating: 0, count: inputDim * outputDim)
+        for (position, index) in indices.scalars.enumerated() {
+            let row = Int(index) * outputDim
+            for j in 0..<outputDim { table[row + j] += g.scalars[position * outputDim + j] }
+        }
+        return LayerGradients(input: nil, weights: [try Tensor(shape: [inputDim, outputDim], scalars: table)])
+    }
+
+    public func clearRecords() { records.removeAll() }
+}
+
+extension Masking {
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let result = try forward(input, mask: mask, training: training)
+        if let kept = result.mask { records.append(kept) }
+        return result
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let kept = try popRecord(&records, layer: name)
+        let width = Swift.max(1, outputGradients.first??.shape.last ?? 1)
+        var g = try gradient(outputGradients, 0, shape: kept.shape + [width])
+        g.withUnsafeMutableBufferPointer { buffer in
+            for (r, keep) in kept.scalars.enumerated() where !keep {
+                for j in 0..<width { buffer[r * width + j] = 0 }
+            }
+        }
+        return LayerGradients(input: g)
+    }
+
+    public func clearRecords() { records.removeAll() }
+}
+
+extension Dropout {
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let factor = training && rate > 0 ? try scaling(for: input) : Tensor(repeating: 1, shape: input.shape)
+        records.append(factor)
+        return LayerOutput(try factor.combined(with: input, *), mask: mask)
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let factor = try popRecord(&records, layer: name)
+        return LayerGradients(input: try gradient(outputGradients, 0, shape: factor.shape).combined(with: factor, *))
+    }
+
+    public func clearRecords() { records.removeAll() }
+}
+
+extension ActivationLayer: LogitsProducing {
+    var outputActivation: Activation { activation }
+    var recordedLogits: Tensor<Scalar>? { records.last?.input }
+
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let result = try forward(input, mask: mask, training: training)
+        records.append((input, result.output))
+        return result
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let record = try popRecord(&records, layer: name)
+        let g = try gradient(outputGradients, 0, shape: record.output.shape)
+        return LayerGradients(input: try activation.gradient(input: record.input, output: record.output, outputGradient: g))
+    }
+
+    func backward(logitsGradient: Tensor<Scalar>) throws -> LayerGradients<Scalar> {
+        _ = try popRecord(&records, layer: name)
+        return LayerGradients(input: logitsGradient)
+    }
+
+    public func clearRecords() { records.removeAll() }
+}
+
+extension TimeDistributed {
+    public var weightRegularizers: [Regularizer?] { layer.weightRegularizers }
+    public var weightConstraints: [Constraint?] { layer.weightConstraints }
+    public var activityLoss: Scalar { layer.activityLoss }
+
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        guard input.rank >= 3 else {
+            throw LayerError(.invalidInputShape, "\(name): expects input of rank 3 or more (batch, steps, ...), got shape \(input.shape)")
+        }
+        let (batch, steps) = (input.shape[0], input.shape[1])
+        let inner = try layer.forwardRecording(
+            input.reshaped(to: [batch * steps] + input.shape.dropFirst(2)), mask: nil, initialState: [], training: training).output
+        records.append(input.shape)
+        return LayerOutput(try inner.reshaped(to: [batch, steps] + inner.shape.dropFirst()), mask: mask)
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let shape = try popRecord(&records, layer: name)
+        guard let g = outputGradients.first ?? nil else {
+            throw LayerError(.invalidInputShape, "\(name): backward needs the output gradient")
+        }
+        let inner = try layer.backward([g.reshaped(to: [shape[0] * shape[1]] + g.shape.dropFirst(2))])
+        return LayerGradients(input: try inner.input?.reshaped(to: shape), weights: inner.weights)
+    }
+
+    public func clearRecords() {
+        records.removeAll()
+        layer.clearRecords()
+    }
+}

@@ -1,0 +1,234 @@
+/// Trains a model the way Keras' `compile` + `fit` does: a loss, an optimizer,
+/// weight and activity regularization, constraints after each update.
+///
+/// ```swift
+/// let trainer = Trainer(model: model, optimizer: .adam(), loss: .meanSquaredError)
+/// let history = try trainer.fit(x: [x], y: [y], batchSize: 32, epochs: 10, validationSplit: 0.2)
+/// history["val_loss"]
+/// ```
+public final class Trainer<Scalar: TensorScalar> {
+    public let model: any Model<Scalar>
+    public var optimizer: Optimizer
+    /// Applied to every output; the total loss is their sum.
+    public var loss: Loss
+    /// Momentums, velocities and the step count.
+    public private(set) var optimizerState = OptimizerState<Scalar>()
+
+    /// Creates a trainer (Keras' `model.compile(optimizer, loss)`).
+    public init(model: any Model<Scalar>, optimizer: Optimizer, loss: Loss) {
+        self.model = model
+        self.optimizer = optimizer
+        self.loss = loss
+    }
+
+    /// The loss and the gradients of one batch, without updating anything.
+    ///
+    /// - Parameter training: Applies dropout when `true`.
+    /// - Returns: The loss (including regularization), the gradient of each weight in
+    ///   `model.layers` order, and the gradient of each input.
+    /// - Throws: ``LayerError`` for data that does not fit the model.
+    public func gradients(x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool = true) throws -> (loss: Scalar, weights: [[Tensor<Scalar>]], inputs: [Tensor<Scalar>?]) {
+        model.clearRecords()
+        defer { model.clearRecords() }
+        let outputs = try model.forwardRecording(x, training: training)
+        guard outputs.count == y.count else {
+            throw LayerError(.invalidInputShape, "model '\(model.name)' has \(outputs.count) output(s); \(y.count) target array(s) given")
+        }
+        var total: Scalar = 0
+        var outputGradients = [(gradient: Tensor<Scalar>, throughLogits: Bool)]()
+        for (output, target) in zip(outputs, y) {
+            var logits: Tensor<Scalar>?
+            if let wanted = loss.logitsActivation, let producer = output.producer as? any LogitsProducing<Scalar>,
+               producer.outputActivation == wanted {
+                logits = producer.recordedLogits
+            }
+            let (value, gradient) = try loss.evaluate(prediction: output.output, target: target, mask: output.mask, logits: logits)
+            total += value
+            outputGradients.append((gradient, logits != nil))
+        }
+        total += regularizationLoss()
+        let (byLayer, inputs) = try model.backward(outputGradients)
+        var weights = [[Tensor<Scalar>]]()
+        for layer in model.layers {
+            var gradients = byLayer[ObjectIdentifier(layer)] ?? layer.weights.map { Tensor(zeros: $0.shape) }
+            for (k, (weight, regularizer)) in zip(layer.weights, layer.weightRegularizers).enumerated() where k < gradients.count {
+                if let regularizer { gradients[k] = try gradients[k].combined(with: regularizer.gradient(weight), +) }
+            }
+            weights.append(gradients)
+        }
+        return (total, weights, inputs)
+    }
+
+    /// The weight penalties of every layer plus the activity penalties of the last call.
+    func regularizationLoss() -> Scalar {
+        var total: Scalar = 0
+        for layer in model.layers {
+            for (weight, regularizer) in zip(layer.weights, layer.weightRegularizers) {
+                if let regularizer { total += regularizer.penalty(weight) }
+            }
+            total += layer.activityLoss
+        }
+        return total
+    }
+
+    /// One optimizer step on a batch (Keras' `train_on_batch`).
+    ///
+    /// - Returns: The batch's loss before the update.
+    /// - Throws: ``LayerError`` for data that does not fit the model.
+    @discardableResult
+    public func trainOnBatch(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> Scalar {
+        let (value, gradients, _) = try self.gradients(x: x, y: y)
+        let layers = model.layers
+        var weights = layers.flatMap { $0.weights }
+        try optimizerState.apply(optimizer, gradients: gradients.flatMap { $0 }, to: &weights)
+        var start = 0
+        for layer in layers {
+            let count = layer.weights.count
+            var updated = Array(weights[start..<(start + count)])
+            for (k, constraint) in layer.weightConstraints.enumerated() where k < updated.count {
+                if let constraint { updated[k] = constraint.apply(to: updated[k]) }
+            }
+            if count > 0 { try layer.setWeights(updated) }
+            start += count
+        }
+        return value
+    }
+
+    /// The loss on data, in batches, without training (Keras' `evaluate`).
+    ///
+    /// - Throws: ``LayerError`` for data that does not fit the model.
+    public func evaluate(x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32) throws -> Scalar {
+        let count = try checkData(x: x, y: y)
+        var total: Scalar = 0
+        for start in stride(from: 0, to: count, by: Swift.max(batchSize, 1)) {
+            let rows = start..<Swift.min(start + batchSize, count)
+            let value = try gradientsFreeLoss(x: x.map { try $0.slice(rows) }, y: y.map { try $0.slice(rows) })
+            total += value * Scalar(rows.count)
+        }
+        return total / Scalar(Swift.max(count, 1))
+    }
+
+    /// The loss of one batch in inference mode (regularization included, as Keras reports it).
+    private func gradientsFreeLoss(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> Scalar {
+        model.clearRecords()
+        defer { model.clearRecords() }
+        let outputs = try model.forwardRecording(x, training: false)
+        var total: Scalar = 0
+        for (output, target) in zip(outputs, y) {
+            var logits: Tensor<Scalar>?
+            if let wanted = loss.logitsActivation, let producer = output.producer as? any LogitsProducing<Scalar>,
+               producer.outputActivation == wanted {
+                logits = producer.recordedLogits
+            }
+            total += try loss.evaluate(prediction: output.output, target: target, mask: output.mask, logits: logits).loss
+        }
+        return total + regularizationLoss()
+    }
+
+    /// Checks that inputs and targets agree in sample count and hold finite numbers.
+    ///
+    /// - Returns: The number of samples.
+    func checkData(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> Int {
+        guard let count = x.first?.shape.first else {
+            throw LayerError(.invalidInputShape, "no input data")
+        }
+        for (index, array) in x.enumerated() {
+            guard array.shape.first == count else {
+                throw LayerError(.invalidInputShape, "input \(index) has \(array.shape.first ?? 0) samples; input 0 has \(count)")
+            }
+            guard array.scalars.allSatisfy(\.isFinite) else {
+                throw LayerError(.invalidArgument, "input \(index) contains NaN or infinite values")
+            }
+        }
+        for (index, array) in y.enumerated() {
+            guard array.shape.first == count else {
+                throw LayerError(.invalidInputShape, "X has \(count) samples but Y\(y.count > 1 ? " \(index)" : "") has \(array.shape.first ?? 0)")
+            }
+            guard array.scalars.allSatisfy(\.isFinite) else {
+                throw LayerError(.invalidArgument, "target \(index) contains NaN or infinite values")
+            }
+        }
+        return count
+    }
+
+    /// Trains the model (Keras' `fit`).
+    ///
+    /// - Parameters:
+    ///   - batchSize: Samples per step; the last batch of an epoch may be smaller.
+    ///   - shuffle: Reorders the training samples at each epoch (seeded by `seed`).
+    ///   - validationSplit: The fraction of samples, taken from the end before shuffling,
+    ///     that is held out for `val_loss`.
+    ///   - validationData: Explicit validation inputs and targets (wins over the split).
+    ///   - seed: Seed of the shuffling; `nil` draws one from ``GlobalRandom``.
+    ///   - onEvent: Called after every batch and epoch.
+    /// - Returns: The per-epoch `loss` (and `val_loss`).
+    /// - Throws: ``LayerError`` for data that does not fit the model or bad arguments.
+    @discardableResult
+    public func fit(
+        x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32, epochs: Int = 1, shuffle: Bool = true,
+        validationSplit: Double = 0, validationData: (x: [Tensor<Scalar>], y: [Tensor<Scalar>])? = nil,
+        seed: UInt64? = nil, onEvent: ((TrainingEvent) -> Void)? = nil
+    ) throws -> History {
+        guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
+        guard epochs >= 0 else { throw LayerError(.invalidArgument, "epochs must not be negative, got \(epochs)") }
+        guard validationSplit >= 0, validationSplit < 1 else {
+            throw LayerError(.invalidArgument, "validation_split must be in [0, 1), got \(validationSplit)")
+        }
+        let count = try checkData(x: x, y: y)
+        var trainX = x, trainY = y
+        var validation = validationData
+        if let validationData {
+            _ = try checkData(x: validationData.x, y: validationData.y)
+        } else if validationSplit > 0 {
+            let split = Int((Double(count) * (1 - validationSplit)).rounded(.down))
+            guard split > 0, split < count else {
+                throw LayerError(.invalidArgument, "validation_split \(validationSplit) leaves no training or no validation samples out of \(count)")
+            }
+            trainX = try x.map { try $0.slice(0..<split) }
+            trainY = try y.map { try $0.slice(0..<split) }
+            validation = (try x.map { try $0.slice(split..<count) }, try y.map { try $0.slice(split..<count) })
+        }
+        let samples = trainX[0].shape[0]
+        var generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
+        var history = History()
+        let batches = (samples + batchSize - 1) / batchSize
+        for epoch in 0..<epochs {
+            var order = Array(0..<samples)
+            if shuffle { order.shuffle(using: &generator) }
+            var total = 0.0, seen = 0
+            for batch in 0..<batches {
+                let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)])
+                let value = try trainOnBatch(x: trainX.map { try $0.gathering(rows) }, y: trainY.map { try $0.gathering(rows) })
+                total += Double(value) * Double(rows.count)
+                seen += rows.count
+                onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, loss: total / Double(seen)))
+            }
+            var logs = ["loss": total / Double(Swift.max(seen, 1))]
+            if let validation {
+                logs["val_loss"] = Double(try evaluate(x: validation.x, y: validation.y, batchSize: batchSize))
+            }
+            history.append(logs)
+            onEvent?(.epochEnd(epoch: epoch, epochs: epochs, logs: logs))
+        }
+        return history
+    }
+}
+
+extension Tensor {
+    /// The entries at `rows` along the first axis, in that order.
+    ///
+    /// - Throws: ``TensorError`` when a row is out of range.
+    func gathering(_ rows: [Int]) throws -> Tensor {
+        guard rank >= 1 else { throw TensorError("cannot gather rows of a scalar") }
+        if rows == Array(0..<shape[0]) { return self }
+        let inner = shape.dropFirst().reduce(1, *)
+        var values = [Scalar]()
+        values.reserveCapacity(rows.count * inner)
+        for row in rows {
+            guard row >= 0, row < shape[0] else { throw TensorError("row \(row) is out of range for shape \(shape)") }
+            values += scalars[(row * inner)..<((row + 1) * inner)]
+        }
+        return try Tensor(shape: [rows.count] + shape.dropFirst(), scalars: values)
+    }
+}
+
