@@ -6,11 +6,18 @@ public struct LayerGradients<Scalar: TensorScalar>: Sendable {
     public var initialStates: [Tensor<Scalar>]
     /// dL/d(weight), aligned with ``Layer/weights``.
     public var weights: [Tensor<Scalar>]
+    /// For weights whose gradient TensorFlow keeps as one slice per lookup (an
+    /// Embedding's table, `tf.IndexedSlices`): the sum over lookups of each slice's
+    /// squares. Keras squares those slices before adding them up, in `clipnorm`,
+    /// `global_clipnorm` and the second moments of Adam, RMSprop and Adagrad.
+    /// Aligned with ``weights``; `nil` for ordinary dense gradients.
+    public var sliceSquares: [Tensor<Scalar>?]
 
-    public init(input: Tensor<Scalar>?, initialStates: [Tensor<Scalar>] = [], weights: [Tensor<Scalar>] = []) {
+    public init(input: Tensor<Scalar>?, initialStates: [Tensor<Scalar>] = [], weights: [Tensor<Scalar>] = [], sliceSquares: [Tensor<Scalar>?]? = nil) {
         self.input = input
         self.initialStates = initialStates
         self.weights = weights
+        self.sliceSquares = sliceSquares ?? weights.map { _ in nil }
     }
 }
 

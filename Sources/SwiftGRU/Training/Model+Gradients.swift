@@ -44,15 +44,20 @@ extension Model {
     /// - Returns: The weight gradients of each layer (summed over its calls) and the input gradients.
     func backward(
         _ outputGradients: [(gradient: Tensor<Scalar>, throughLogits: Bool)]
-    ) throws -> (weights: [ObjectIdentifier: [Tensor<Scalar>]], inputs: [Tensor<Scalar>?]) {
-        var weightGradients = [ObjectIdentifier: [Tensor<Scalar>]]()
-        func accumulate(_ layer: any Layer<Scalar>, _ gradients: [Tensor<Scalar>]) throws {
+    ) throws -> (weights: [ObjectIdentifier: LayerGradients<Scalar>], inputs: [Tensor<Scalar>?]) {
+        var weightGradients = [ObjectIdentifier: LayerGradients<Scalar>]()
+        func accumulate(_ layer: any Layer<Scalar>, _ gradients: LayerGradients<Scalar>) throws {
             let id = ObjectIdentifier(layer)
-            if let existing = weightGradients[id] {
-                weightGradients[id] = try zip(existing, gradients).map { try $0.combined(with: $1, +) }
-            } else {
+            guard var existing = weightGradients[id] else {
                 weightGradients[id] = gradients
+                return
             }
+            existing.weights = try zip(existing.weights, gradients.weights).map { try $0.combined(with: $1, +) }
+            existing.sliceSquares = try zip(existing.sliceSquares, gradients.sliceSquares).map { a, b in
+                guard let a, let b else { return nil }
+                return try a.combined(with: b, +)
+            }
+            weightGradients[id] = existing
         }
         func backward(_ layer: any Layer<Scalar>, _ gradients: [Tensor<Scalar>?], throughLogits: Bool) throws -> LayerGradients<Scalar> {
             if throughLogits, let logitsLayer = layer as? any LogitsProducing<Scalar>, let g = gradients.first ?? nil {
@@ -72,7 +77,7 @@ extension Model {
                 }
                 let result = try backward(layer, [g], throughLogits: throughLogits)
                 throughLogits = false
-                try accumulate(layer, result.weights)
+                try accumulate(layer, result)
                 gradient = result.input
             }
             return (weightGradients, [gradient])
@@ -92,7 +97,7 @@ extension Model {
             let count = functional.nodeShapes[index].count
             let gradients = (0..<count).map { pending[.output(node: index, index: $0)] }
             let result = try backward(node.layer, gradients, throughLogits: logitsOutputs.contains(index))
-            try accumulate(node.layer, result.weights)
+            try accumulate(node.layer, result)
             try add(node.input, result.input)
             for (source, g) in zip(node.initialState, result.initialStates) { try add(source, g) }
         }

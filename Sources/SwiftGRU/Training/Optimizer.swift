@@ -80,26 +80,37 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
     /// Updates `weights` in place with their `gradients`.
     ///
     /// - Throws: ``LayerError`` when the weight and gradient lists do not match.
-    mutating func apply(_ optimizer: Optimizer, gradients: [Tensor<Scalar>], to weights: inout [Tensor<Scalar>]) throws {
+    /// - Parameter sliceSquares: Per weight, the squares Keras uses when TensorFlow holds the
+    ///   gradient as slices (see ``LayerGradients/sliceSquares``); `nil` for dense gradients.
+    mutating func apply(
+        _ optimizer: Optimizer, gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?] = [], to weights: inout [Tensor<Scalar>]
+    ) throws {
         guard gradients.count == weights.count, zip(gradients, weights).allSatisfy({ $0.shape == $1.shape }) else {
             throw LayerError(.invalidWeights, "the optimizer got \(gradients.count) gradients for \(weights.count) weights, or shapes that differ")
         }
         var grads = gradients.map(\.scalars)
+        // Squares of each gradient: the slices' squares where TensorFlow keeps slices.
+        var squares = grads.indices.map { k in (k < sliceSquares.count ? sliceSquares[k]?.scalars : nil) ?? grads[k].map { $0 * $0 } }
+        func scale(_ k: Int, by factor: Scalar) {
+            grads[k] = grads[k].map { $0 * factor }
+            squares[k] = squares[k].map { $0 * factor * factor }
+        }
         // Clipping.
         if let clipnorm = optimizer.clipnorm, clipnorm > 0 {
             let c = Scalar(clipnorm)
             for k in grads.indices {
-                let norm = grads[k].reduce(0) { $0 + $1 * $1 }.squareRoot()
-                let divisor = Swift.max(norm, c)
-                grads[k] = grads[k].map { $0 * c / divisor }
+                let norm = squares[k].reduce(0, +).squareRoot()
+                scale(k, by: c / Swift.max(norm, c))
             }
         } else if let global = optimizer.globalClipnorm, global > 0 {
-            let norm = grads.reduce(0) { $0 + $1.reduce(0) { $0 + $1 * $1 } }.squareRoot()
+            let norm = squares.reduce(0) { $0 + $1.reduce(0, +) }.squareRoot()
             let factor = Scalar(global) / Swift.max(norm, Scalar(global))
-            grads = grads.map { $0.map { $0 * factor } }
+            for k in grads.indices { scale(k, by: factor) }
         } else if let clipvalue = optimizer.clipvalue, clipvalue > 0 {
+            // Keras' clip densifies slices: squares are of the clipped dense values.
             let v = Scalar(clipvalue)
             grads = grads.map { $0.map { Swift.min(Swift.max($0, -v), v) } }
+            squares = grads.map { $0.map { $0 * $0 } }
         }
         let lr = Scalar(optimizer.learningRate)
         if slots.isEmpty {
@@ -139,7 +150,7 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
                 let alpha = lr * (1 - Scalar.pow(b2, step)).squareRoot() / (1 - Scalar.pow(b1, step))
                 for i in w.indices {
                     slots[k][0][i] += (g[i] - slots[k][0][i]) * (1 - b1)
-                    slots[k][1][i] += (g[i] * g[i] - slots[k][1][i]) * (1 - b2)
+                    slots[k][1][i] += (squares[k][i] - slots[k][1][i]) * (1 - b2)
                     var v = slots[k][1][i]
                     if amsgrad {
                         slots[k][2][i] = Swift.max(slots[k][2][i], v)
@@ -150,7 +161,7 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
             case .rmsprop(let rho, let momentum, let epsilon, let centered):
                 let r = Scalar(rho)
                 for i in w.indices {
-                    slots[k][0][i] = r * slots[k][0][i] + (1 - r) * g[i] * g[i]
+                    slots[k][0][i] = r * slots[k][0][i] + (1 - r) * squares[k][i]
                     var denominator = slots[k][0][i] + Scalar(epsilon)
                     if centered {
                         slots[k][2][i] = r * slots[k][2][i] + (1 - r) * g[i]
@@ -166,7 +177,7 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
                 }
             case .adagrad(_, let epsilon):
                 for i in w.indices {
-                    slots[k][0][i] += g[i] * g[i]
+                    slots[k][0][i] += squares[k][i]
                     w[i] -= lr * g[i] / (slots[k][0][i] + Scalar(epsilon)).squareRoot()
                 }
             }

@@ -12,11 +12,20 @@ extension Embedding {
         let indices = try popRecord(&records, layer: name)
         let g = try gradient(outputGradients, 0, shape: indices.shape + [outputDim])
         var table = [Scalar](repeating: 0, count: inputDim * outputDim)
+        var squares = [Scalar](repeating: 0, count: inputDim * outputDim)
         for (position, index) in indices.scalars.enumerated() {
             let row = Int(index) * outputDim
-            for j in 0..<outputDim { table[row + j] += g.scalars[position * outputDim + j] }
+            for j in 0..<outputDim {
+                let value = g.scalars[position * outputDim + j]
+                table[row + j] += value
+                squares[row + j] += value * value
+            }
         }
-        return LayerGradients(input: nil, weights: [try Tensor(shape: [inputDim, outputDim], scalars: table)])
+        // A regularizer's dense gradient makes TensorFlow's gradient dense again.
+        let shape = [inputDim, outputDim]
+        return LayerGradients(
+            input: nil, weights: [try Tensor(shape: shape, scalars: table)],
+            sliceSquares: [embeddingsRegularizer == nil ? try Tensor(shape: shape, scalars: squares) : nil])
     }
 
     public func clearRecords() { records.removeAll() }

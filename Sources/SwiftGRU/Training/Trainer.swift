@@ -28,6 +28,12 @@ public final class Trainer<Scalar: TensorScalar> {
     ///   `model.layers` order, and the gradient of each input.
     /// - Throws: ``LayerError`` for data that does not fit the model.
     public func gradients(x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool = true) throws -> (loss: Scalar, weights: [[Tensor<Scalar>]], inputs: [Tensor<Scalar>?]) {
+        let result = try computeGradients(x: x, y: y, training: training)
+        return (result.loss, result.weights.map(\.weights), result.inputs)
+    }
+
+    /// The loss, each layer's gradients (with the slice norms Keras clips by) and the input gradients.
+    func computeGradients(x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool) throws -> (loss: Scalar, weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?]) {
         model.clearRecords()
         defer { model.clearRecords() }
         let outputs = try model.forwardRecording(x, training: training)
@@ -48,11 +54,15 @@ public final class Trainer<Scalar: TensorScalar> {
         }
         total += regularizationLoss()
         let (byLayer, inputs) = try model.backward(outputGradients)
-        var weights = [[Tensor<Scalar>]]()
+        var weights = [LayerGradients<Scalar>]()
         for layer in model.layers {
-            var gradients = byLayer[ObjectIdentifier(layer)] ?? layer.weights.map { Tensor(zeros: $0.shape) }
-            for (k, (weight, regularizer)) in zip(layer.weights, layer.weightRegularizers).enumerated() where k < gradients.count {
-                if let regularizer { gradients[k] = try gradients[k].combined(with: regularizer.gradient(weight), +) }
+            var gradients = byLayer[ObjectIdentifier(layer)]
+                ?? LayerGradients(input: nil, weights: layer.weights.map { Tensor(zeros: $0.shape) })
+            for (k, (weight, regularizer)) in zip(layer.weights, layer.weightRegularizers).enumerated() where k < gradients.weights.count {
+                if let regularizer {
+                    gradients.weights[k] = try gradients.weights[k].combined(with: regularizer.gradient(weight), +)
+                    gradients.sliceSquares[k] = nil
+                }
             }
             weights.append(gradients)
         }
@@ -77,10 +87,11 @@ public final class Trainer<Scalar: TensorScalar> {
     /// - Throws: ``LayerError`` for data that does not fit the model.
     @discardableResult
     public func trainOnBatch(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> Scalar {
-        let (value, gradients, _) = try self.gradients(x: x, y: y)
+        let (value, gradients, _) = try computeGradients(x: x, y: y, training: true)
         let layers = model.layers
         var weights = layers.flatMap { $0.weights }
-        try optimizerState.apply(optimizer, gradients: gradients.flatMap { $0 }, to: &weights)
+        try optimizerState.apply(
+            optimizer, gradients: gradients.flatMap(\.weights), sliceSquares: gradients.flatMap(\.sliceSquares), to: &weights)
         var start = 0
         for layer in layers {
             let count = layer.weights.count

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Generates the training fixtures in Tests/KerasFilesTests/Fixtures/training from real Keras.
+
+Each case: a compiled Keras 3 model with random weights is saved before training
+(`before.keras`, its compile_config holds the optimizer and the loss), then Keras
+fits it for 2 epochs with shuffle=False on fixed data; the weights after training
+(get_weights order) and the per-epoch losses are stored. The Swift tests train the
+same file on the same data and must reach the same weights within 2e-4.
+
+Usage: python3 Scripts/make-training-fixtures.py   (packages: Scripts/requirements-fixtures.txt)
+"""
+import json, os
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+import numpy as np
+import keras
+from keras import layers, optimizers, regularizers, constraints
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "KerasFilesTests", "Fixtures", "training")
+
+
+def seq_model(*body, shape=(5, 3), batch_size=None):
+    return keras.Sequential([keras.Input(shape, batch_size=batch_size)] + list(body))
+
+
+def cases(rng):
+    x = rng.standard_normal((10, 5, 3)).astype("float32")
+    tokens = rng.integers(1, 12, size=(10, 6)).astype("float32")
+    for i in range(10):
+        tokens[i, :i % 3] = 0
+    masked = x.copy()
+    masked[1, 3:] = 0
+    masked[4, :2] = 0
+    onehot = np.eye(3, dtype="float32")[rng.integers(0, 3, size=10)]
+    labels = rng.integers(0, 3, size=(10,)).astype("float32")
+    binary = (rng.random((10, 1)) > 0.5).astype("float32")
+    yield ("sgd_mse", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.SGD(0.05), "mse", [x], [rng.standard_normal((10, 2)).astype("float32")], 4)
+    yield ("sgd_nesterov_mae", seq_model(layers.GRU(4, reset_after=False), layers.Dense(1)),
+           optimizers.SGD(0.05, momentum=0.9, nesterov=True), "mae", [x], [rng.standard_normal((10, 1)).astype("float32")], 4)
+    yield ("adam_binary_crossentropy", seq_model(layers.GRU(5), layers.Dense(1, activation="sigmoid")),
+           optimizers.Adam(0.01), "binary_crossentropy", [x], [binary], 3)
+    yield ("adamw_categorical_crossentropy", seq_model(layers.GRU(4, return_sequences=True), layers.GRU(3), layers.Dense(3, activation="softmax")),
+           optimizers.AdamW(0.01, weight_decay=0.05), "categorical_crossentropy", [x], [onehot], 4)
+    yield ("rmsprop_sparse_categorical", seq_model(layers.GRU(4), layers.Dense(3, activation="softmax")),
+           optimizers.RMSprop(0.005, momentum=0.5, centered=True), "sparse_categorical_crossentropy", [x], [labels], 5)
+    yield ("adagrad_regularized_constrained", seq_model(
+        layers.GRU(4, kernel_regularizer=regularizers.L2(0.01), recurrent_regularizer=regularizers.L1(0.005),
+                   bias_regularizer=regularizers.L1L2(0.01, 0.02), activity_regularizer=regularizers.L2(0.01),
+                   kernel_constraint=constraints.MaxNorm(0.8), recurrent_constraint=constraints.UnitNorm(),
+                   bias_constraint=constraints.NonNeg(), return_sequences=True),
+        layers.GRU(3, kernel_constraint=constraints.MinMaxNorm(0.2, 0.9, rate=0.5)),
+        layers.Dense(2, kernel_regularizer=regularizers.L1(0.01), activity_regularizer=regularizers.L1L2(0.01, 0.01))),
+        optimizers.Adagrad(0.05), "mse", [x], [rng.standard_normal((10, 2)).astype("float32")], 4)
+    yield ("adam_clipnorm_embedding_mask", keras.Sequential([keras.Input((6,)), layers.Embedding(12, 4, mask_zero=True),
+                                                              layers.GRU(4, return_sequences=True), layers.TimeDistributed(layers.Dense(2))]),
+           optimizers.Adam(0.02, clipnorm=0.5), "mse", [tokens], [rng.standard_normal((10, 6, 2)).astype("float32")], 4)
+    yield ("rmsprop_clipvalue_bidirectional_masking", seq_model(layers.Masking(0.0), layers.Bidirectional(layers.GRU(3, return_sequences=True)),
+                                                                 layers.Bidirectional(layers.GRU(2), merge_mode="ave"), layers.Dense(1)),
+           optimizers.RMSprop(0.01, clipvalue=0.05), "mse", [masked], [rng.standard_normal((10, 1)).astype("float32")], 4)
+    yield ("sgd_global_clipnorm_stacked_backwards", seq_model(layers.RNN([layers.GRUCell(4), layers.GRUCell(3, reset_after=False)], go_backwards=True),
+                                                               layers.Dense(2, activation="tanh")),
+           optimizers.SGD(0.1, global_clipnorm=0.3), "mse", [x], [rng.standard_normal((10, 2)).astype("float32")], 4)
+    yield ("adam_amsgrad_logits", seq_model(layers.GRU(4, activation="relu", recurrent_activation="hard_sigmoid"), layers.Dense(1)),
+           optimizers.Adam(0.01, amsgrad=True), keras.losses.BinaryCrossentropy(from_logits=True), [x], [binary], 4)
+    source = keras.Input((5, 3), name="source")
+    target = keras.Input((4, 2), name="target")
+    _, state = layers.GRU(4, return_state=True)(source)
+    decoded = layers.GRU(4, return_sequences=True)(target, initial_state=[state])
+    probs = layers.Dense(3, activation="softmax")(decoded)
+    yield ("adam_encoder_decoder", keras.Model([source, target], probs), optimizers.Adam(0.01), "sparse_categorical_crossentropy",
+           [x, rng.standard_normal((10, 4, 2)).astype("float32")], [rng.integers(0, 3, size=(10, 4)).astype("float32")], 4)
+    yield ("sgd_stateful", seq_model(layers.GRU(3, stateful=True), layers.Dense(1), batch_size=2),
+           optimizers.SGD(0.05), "mse", [x], [rng.standard_normal((10, 1)).astype("float32")], 2)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(1234)
+    manifest = []
+    for index, (name, model, optimizer, loss, xs, ys, batch) in enumerate(cases(rng)):
+        keras.utils.set_random_seed(index)
+        weights = [(rng.standard_normal(w.shape) * 0.4).astype("float32") for w in model.get_weights()]
+        model.set_weights(weights)
+        model.compile(optimizer=optimizer, loss=loss)
+        model.save(os.path.join(OUT, name + ".keras"))
+        for i, x in enumerate(xs):
+            np.save(os.path.join(OUT, f"{name}.x{i}.npy"), x)
+        for i, y in enumerate(ys):
+            np.save(os.path.join(OUT, f"{name}.y{i}.npy"), y)
+        history = model.fit(xs if len(xs) > 1 else xs[0], ys[0], epochs=2, batch_size=batch, shuffle=False, verbose=0)
+        after = model.get_weights()
+        np.savez(os.path.join(OUT, name + ".after.npz"), **{f"w{i:02d}": w for i, w in enumerate(after)})
+        change = max(float(np.max(np.abs(a - b))) for a, b in zip(after, weights))
+        manifest.append({"name": name, "inputs": len(xs), "batch_size": batch, "epochs": 2,
+                         "loss": [float(v) for v in history.history["loss"]], "largest_weight_change": change})
+        print(f"{name}: loss {history.history['loss']}, largest weight change {change:.3f}")
+    with open(os.path.join(OUT, "manifest.json"), "w") as fh:
+        json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

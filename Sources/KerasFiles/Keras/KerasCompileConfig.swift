@@ -1,0 +1,126 @@
+import SwiftGRU
+
+/// Reads and writes the `compile_config` of a `.keras` file: the optimizer and
+/// the loss that `model.compile` was given.
+public enum KerasCompileConfig {
+    /// The optimizer of a compile_config.
+    ///
+    /// - Throws: ``FileFormatError`` when there is none or it is not supported.
+    public static func optimizer(from compileConfig: JSONValue?) throws -> Optimizer {
+        guard let object = compileConfig?["optimizer"], !object.isNull else {
+            throw FileFormatError("the model was not compiled: its file has no optimizer (give one explicitly)")
+        }
+        let className = object.string ?? object["class_name"]?.string ?? ""
+        let c = object["config"] ?? .null
+        func number(_ key: String, _ fallback: Double) -> Double { c[key]?.double ?? fallback }
+        func optional(_ key: String) -> Double? { c[key]?.double }
+        if c["use_ema"]?.bool == true { throw FileFormatError("optimizer \(className): use_ema is not supported") }
+        if let steps = c["gradient_accumulation_steps"]?.int, steps > 1 {
+            throw FileFormatError("optimizer \(className): gradient_accumulation_steps is not supported")
+        }
+        var optimizer: Optimizer
+        switch className.lowercased() {
+        case "sgd":
+            optimizer = .sgd(learningRate: number("learning_rate", 0.01), momentum: number("momentum", 0), nesterov: c["nesterov"]?.bool ?? false)
+        case "adam":
+            optimizer = .adam(learningRate: number("learning_rate", 0.001), beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.999),
+                              epsilon: number("epsilon", 1e-7), amsgrad: c["amsgrad"]?.bool ?? false)
+        case "adamw":
+            optimizer = .adamW(learningRate: number("learning_rate", 0.001), weightDecay: number("weight_decay", 0.004),
+                               beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.999), epsilon: number("epsilon", 1e-7),
+                               amsgrad: c["amsgrad"]?.bool ?? false)
+        case "rmsprop":
+            optimizer = .rmsprop(learningRate: number("learning_rate", 0.001), rho: number("rho", 0.9), momentum: number("momentum", 0),
+                                 epsilon: number("epsilon", 1e-7), centered: c["centered"]?.bool ?? false)
+        case "adagrad":
+            optimizer = .adagrad(learningRate: number("learning_rate", 0.001),
+                                 initialAccumulatorValue: number("initial_accumulator_value", 0.1), epsilon: number("epsilon", 1e-7))
+        default:
+            throw FileFormatError("unsupported optimizer '\(className)'; supported: SGD, Adam, AdamW, RMSprop, Adagrad")
+        }
+        if className.lowercased() != "adamw" { optimizer.weightDecay = optional("weight_decay") }
+        optimizer.clipnorm = optional("clipnorm")
+        optimizer.clipvalue = optional("clipvalue")
+        optimizer.globalClipnorm = optional("global_clipnorm")
+        return optimizer
+    }
+
+    /// The loss of a compile_config.
+    ///
+    /// - Throws: ``FileFormatError`` when there is none or it is not supported.
+    public static func loss(from compileConfig: JSONValue?) throws -> Loss {
+        guard let object = compileConfig?["loss"], !object.isNull else {
+            throw FileFormatError("the model was not compiled: its file has no loss (give one explicitly)")
+        }
+        if let weights = compileConfig?["loss_weights"], !weights.isNull {
+            throw FileFormatError("loss_weights are not supported")
+        }
+        if let name = object.string {
+            do { return try Loss(named: name) } catch let error as LayerError { throw FileFormatError(error.message) }
+        }
+        guard let className = object["class_name"]?.string else {
+            throw FileFormatError("unsupported loss configuration (one loss for all outputs is supported)")
+        }
+        let c = object["config"] ?? .null
+        if let smoothing = c["label_smoothing"]?.double, smoothing != 0 {
+            throw FileFormatError("loss \(className): label_smoothing is not supported")
+        }
+        if let reduction = c["reduction"]?.string, reduction != "sum_over_batch_size" {
+            throw FileFormatError("loss \(className): reduction '\(reduction)' is not supported (sum_over_batch_size is)")
+        }
+        do {
+            return try Loss(named: className, fromLogits: c["from_logits"]?.bool ?? false)
+        } catch let error as LayerError {
+            throw FileFormatError(error.message)
+        }
+    }
+
+    /// A compile_config holding `optimizer` and `loss`, as Keras writes it.
+    public static func make(optimizer: Optimizer, loss: Loss) -> JSONValue {
+        var c: [String: JSONValue] = [
+            "name": .string(KerasConfigDecoder.snakeCase(optimizer.className)),
+            "learning_rate": .number(optimizer.learningRate),
+            "weight_decay": optimizer.weightDecay.map(JSONValue.number) ?? .null,
+            "clipnorm": optimizer.clipnorm.map(JSONValue.number) ?? .null,
+            "global_clipnorm": optimizer.globalClipnorm.map(JSONValue.number) ?? .null,
+            "clipvalue": optimizer.clipvalue.map(JSONValue.number) ?? .null,
+            "use_ema": false, "ema_momentum": 0.99, "ema_overwrite_frequency": nil, "loss_scale_factor": nil,
+            "gradient_accumulation_steps": nil,
+        ]
+        switch optimizer.kind {
+        case .sgd(let momentum, let nesterov):
+            c["momentum"] = .number(momentum)
+            c["nesterov"] = .bool(nesterov)
+        case .adam(let beta1, let beta2, let epsilon, let amsgrad):
+            c["beta_1"] = .number(beta1)
+            c["beta_2"] = .number(beta2)
+            c["epsilon"] = .number(epsilon)
+            c["amsgrad"] = .bool(amsgrad)
+        case .rmsprop(let rho, let momentum, let epsilon, let centered):
+            c["rho"] = .number(rho)
+            c["momentum"] = .number(momentum)
+            c["epsilon"] = .number(epsilon)
+            c["centered"] = .bool(centered)
+        case .adagrad(let initial, let epsilon):
+            c["initial_accumulator_value"] = .number(initial)
+            c["epsilon"] = .number(epsilon)
+        }
+        let lossClass: String
+        var fromLogits = false
+        switch loss {
+        case .meanSquaredError: lossClass = "MeanSquaredError"
+        case .meanAbsoluteError: lossClass = "MeanAbsoluteError"
+        case .binaryCrossentropy(let logits): lossClass = "BinaryCrossentropy"; fromLogits = logits
+        case .categoricalCrossentropy(let logits): lossClass = "CategoricalCrossentropy"; fromLogits = logits
+        case .sparseCategoricalCrossentropy(let logits): lossClass = "SparseCategoricalCrossentropy"; fromLogits = logits
+        }
+        var lossConfig: [String: JSONValue] = ["name": .string(loss.name), "reduction": "sum_over_batch_size"]
+        if lossClass.hasSuffix("Crossentropy") { lossConfig["from_logits"] = .bool(fromLogits) }
+        return [
+            "optimizer": ["module": "keras.optimizers", "class_name": .string(optimizer.className), "config": .object(c), "registered_name": nil],
+            "loss": ["module": "keras.losses", "class_name": .string(lossClass), "config": .object(lossConfig), "registered_name": nil],
+            "loss_weights": nil, "metrics": nil, "weighted_metrics": nil, "run_eagerly": false,
+            "steps_per_execution": 1, "jit_compile": false,
+        ]
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import KerasFiles
+import SwiftGRU
+
+/// Compiled models saved by Keras before training, trained for 2 epochs with
+/// shuffle = FALSE: Swift reaches the weights Keras reached.
+@Suite("Training like Keras")
+struct KerasTrainingTests {
+    struct Case: Decodable, Sendable, CustomStringConvertible {
+        let name: String
+        let inputs: Int
+        let batch_size: Int
+        let epochs: Int
+        let loss: [Double]
+        var description: String { name }
+    }
+
+    struct Manifest: Decodable { let cases: [Case] }
+
+    static let cases: [Case] = {
+        guard let data = try? ModelFixtures.bytes("training/manifest.json"),
+              let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(data)) else { return [] }
+        return manifest.cases
+    }()
+
+    @Test func casesArePresent() { #expect(Self.cases.count >= 12) }
+
+    @Test(arguments: cases)
+    func reachesKerasWeights(entry: Case) throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("training/\(entry.name).keras"))
+        let trainer = Trainer(
+            model: file.model, optimizer: try KerasCompileConfig.optimizer(from: file.compileConfig),
+            loss: try KerasCompileConfig.loss(from: file.compileConfig))
+        let x = try (0..<entry.inputs).map { try ModelFixtures.array("training/\(entry.name).x\($0).npy").tensor(of: Float.self) }
+        let y = [try ModelFixtures.array("training/\(entry.name).y0.npy").tensor(of: Float.self)]
+        let history = try trainer.fit(x: x, y: y, batchSize: entry.batch_size, epochs: entry.epochs, shuffle: false)
+        let expected = try NumPyArray.arrays(npz: ModelFixtures.bytes("training/\(entry.name).after.npz")).map { $0.array.tensor(of: Float.self) }
+        let weights = file.model.layers.flatMap { $0.weights }
+        #expect(weights.count == expected.count)
+        for (k, (w, e)) in zip(weights, expected).enumerated() {
+            #expect(w.shape == e.shape, "weight \(k)")
+            if w.shape == e.shape {
+                let error = try w.maxAbsoluteDifference(to: e)
+                #expect(error <= 2e-4, "\(entry.name) weight \(k): max abs error \(error)")
+            }
+        }
+        let losses = try #require(history["loss"])
+        for (ours, theirs) in zip(losses, entry.loss) {
+            #expect(abs(ours - theirs) <= 1e-4 * max(1, abs(theirs)), "\(entry.name): epoch loss \(ours) vs Keras \(theirs)")
+        }
+    }
+
+    @Test func compileConfigRoundTrips() throws {
+        for optimizer in [Optimizer.sgd(momentum: 0.9, nesterov: true), .adam(amsgrad: true), .adamW(), .rmsprop(centered: true), .adagrad()] {
+            for loss in [Loss.meanSquaredError, .meanAbsoluteError, .binaryCrossentropy(fromLogits: true), .categoricalCrossentropy(), .sparseCategoricalCrossentropy(fromLogits: true)] {
+                var clipped = optimizer
+                clipped.clipnorm = 0.5
+                let config = KerasCompileConfig.make(optimizer: clipped, loss: loss)
+                #expect(try KerasCompileConfig.optimizer(from: config) == clipped)
+                #expect(try KerasCompileConfig.loss(from: config) == loss)
+            }
+        }
+        #expect(throws: FileFormatError.self) { try KerasCompileConfig.optimizer(from: ["optimizer": ["class_name": "Lion", "config": [:]]]) }
+        #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: ["loss": "hinge"]) }
+        #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: nil) }
+    }
+}
