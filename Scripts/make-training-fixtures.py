@@ -9,7 +9,7 @@ same file on the same data and must reach the same weights within 2e-4.
 
 Usage: python3 Scripts/make-training-fixtures.py   (packages: Scripts/requirements-fixtures.txt)
 """
-import json, os
+import json, os, subprocess, sys, tempfile
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
@@ -17,7 +17,9 @@ import numpy as np
 import keras
 from keras import layers, optimizers, regularizers, constraints
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "KerasFilesTests", "Fixtures", "training")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "Tests", "KerasFilesTests", "Fixtures", "training")
+GRU_TOOL = os.environ.get("GRU_TOOL", os.path.join(ROOT, ".build", "debug", "gru"))
 
 
 def seq_model(*body, shape=(5, 3), batch_size=None):
@@ -97,6 +99,36 @@ def main():
         print(f"{name}: loss {history.history['loss']}, largest weight change {change:.3f}")
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
         json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)
+    check_swift_fit(manifest)
+
+
+def check_swift_fit(manifest):
+    """`gru fit` on the saved files: Keras must load the result and predict what `gru predict` does."""
+    if not os.path.exists(GRU_TOOL):
+        print(f"skipping the gru fit check: build the Swift tool first ({GRU_TOOL} not found)")
+        return
+    for entry in manifest:
+        if entry["inputs"] != 1:
+            continue
+        name = entry["name"]
+        with tempfile.TemporaryDirectory() as tmp:
+            trained = os.path.join(tmp, "trained.keras")
+            x = os.path.join(OUT, name + ".x0.npy")
+            subprocess.run([GRU_TOOL, "fit", os.path.join(OUT, name + ".keras"), x, os.path.join(OUT, name + ".y0.npy"),
+                            "--epochs", "2", "--batch-size", str(entry["batch_size"]), "--no-shuffle", "-o", trained],
+                           check=True, stdout=subprocess.DEVNULL)
+            predicted = os.path.join(tmp, "p.npy")
+            subprocess.run([GRU_TOOL, "predict", trained, x, "-o", predicted, "--batch-size", str(entry["batch_size"])],
+                           check=True, stdout=subprocess.DEVNULL)
+            model = keras.models.load_model(trained)
+            ours = np.load(predicted)
+            theirs = np.asarray(model.predict(np.load(x), batch_size=entry["batch_size"], verbose=0))
+            error = float(np.max(np.abs(ours - theirs)))
+            expected = np.load(os.path.join(OUT, name + ".after.npz"))
+            weight_error = max(float(np.max(np.abs(a - expected[k]))) for a, k in zip(model.get_weights(), sorted(expected.files)))
+            if error > 1e-5 or weight_error > 2e-4:
+                sys.exit(f"{name}: gru fit result differs (prediction error {error}, weight error {weight_error})")
+            print(f"{name}: gru fit -> Keras loads it; predictions agree ({error:.1e}), weights match Keras' fit ({weight_error:.1e})")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ enum KerasConfigEncoder {
     }
 
     static func shape(_ shape: [Int?]) -> JSONValue {
-        .array(shape.map { $0.map { .number(Double($0)) } ?? .null })
+        .array(shape.map { $0.map { .integer($0) } ?? .null })
     }
 
-    static func seed(_ seed: UInt64?) -> JSONValue { seed.map { .number(Double($0)) } ?? .null }
+    static func seed(_ seed: UInt64?) -> JSONValue { seed.map { .integer(Int(truncatingIfNeeded: $0)) } ?? .null }
 
     static func activation(_ activation: Activation, layer: String) throws -> JSONValue {
         guard activation != .legacyHardSigmoid else {
@@ -56,11 +56,11 @@ enum KerasConfigEncoder {
         switch constraint {
         case nil: return .null
         case .maxNorm(let maxValue, let axis)?:
-            return object("keras.constraints", "MaxNorm", ["max_value": .number(maxValue), "axis": .number(Double(axis))])
+            return object("keras.constraints", "MaxNorm", ["max_value": .number(maxValue), "axis": .integer(axis)])
         case .nonNeg?: return object("keras.constraints", "NonNeg", [:])
-        case .unitNorm(let axis)?: return object("keras.constraints", "UnitNorm", ["axis": .number(Double(axis))])
+        case .unitNorm(let axis)?: return object("keras.constraints", "UnitNorm", ["axis": .integer(axis)])
         case .minMaxNorm(let low, let high, let rate, let axis)?:
-            return object("keras.constraints", "MinMaxNorm", ["min_value": .number(low), "max_value": .number(high), "rate": .number(rate), "axis": .number(Double(axis))])
+            return object("keras.constraints", "MinMaxNorm", ["min_value": .number(low), "max_value": .number(high), "rate": .number(rate), "axis": .integer(axis)])
         }
     }
 
@@ -70,7 +70,7 @@ enum KerasConfigEncoder {
 
     static func cellConfig(_ cell: GRUCell<Float>, name: String) throws -> [String: JSONValue] {
         var c = base(name)
-        c["units"] = .number(Double(cell.units))
+        c["units"] = .integer(cell.units)
         c["activation"] = try activation(cell.activation, layer: name)
         c["recurrent_activation"] = try activation(cell.recurrentActivation, layer: name)
         c["use_bias"] = .bool(cell.useBias)
@@ -137,8 +137,8 @@ enum KerasConfigEncoder {
             c["merge_mode"] = bidirectional.mergeMode.map { .string($0.rawValue) } ?? .null
         case let embedding as Embedding<Float>:
             className = "Embedding"
-            c["input_dim"] = .number(Double(embedding.inputDim))
-            c["output_dim"] = .number(Double(embedding.outputDim))
+            c["input_dim"] = .integer(embedding.inputDim)
+            c["output_dim"] = .integer(embedding.outputDim)
             c["embeddings_initializer"] = initializer(embedding.embeddingsInitializer)
             c["embeddings_regularizer"] = regularizer(embedding.embeddingsRegularizer)
             c["embeddings_constraint"] = constraint(embedding.embeddingsConstraint)
@@ -149,7 +149,7 @@ enum KerasConfigEncoder {
             c["mask_value"] = .number(Double(masking.maskValue))
         case let dense as Dense<Float>:
             className = "Dense"
-            c["units"] = .number(Double(dense.units))
+            c["units"] = .integer(dense.units)
             c["activation"] = try activation(dense.activation, layer: name)
             c["use_bias"] = .bool(dense.useBias)
             c["kernel_initializer"] = initializer(dense.kernelInitializer)
@@ -244,7 +244,7 @@ enum KerasConfigEncoder {
             switch source {
             case .input(let i): return [.string(model.inputs[i].name), 0, 0]
             case .output(let node, let index):
-                return [.string(model.nodes[node].layer.name), .number(Double(callNumber[node])), .number(Double(index))]
+                return [.string(model.nodes[node].layer.name), .integer(callNumber[node]), .integer(index)]
             }
         }
         func tensor(_ source: Functional<Float>.Source) -> JSONValue {

@@ -143,8 +143,8 @@ public struct KerasModelFile {
         let metadata: JSONValue = ["keras_version": "3.15.1", "date_saved": "1980-01-01@00:00:00", "saved_by": "swift-gru"]
         let weights = try HDF5Writer.encode(try KerasWeightLayout.tree(for: layerClasses))
         return try ZipArchive.encode([
-            ("metadata.json", try metadata.encoded()),
-            ("config.json", try config.encoded()),
+            ("metadata.json", metadata.encoded()),
+            ("config.json", config.encoded()),
             ("model.weights.h5", weights),
         ])
     }

@@ -1,0 +1,51 @@
+import Foundation
+import SwiftGRU
+
+/// Prints Keras-style training progress: a bar redrawn in place on a terminal,
+/// one plain line per epoch otherwise.
+final class TrainingProgress {
+    private let interactive = isatty(STDOUT_FILENO) != 0
+    private var epochStart = Date()
+    private var lastDraw = Date.distantPast
+
+    func handle(_ event: TrainingEvent) {
+        switch event {
+        case .batchEnd(let epoch, let batch, let batches, let loss):
+            if batch == 0 {
+                epochStart = Date()
+                if interactive { print("Epoch \(epoch + 1)") }
+            }
+            guard interactive else { return }
+            // Redraw at most 20 times a second, and always at the last batch.
+            guard batch == batches - 1 || Date().timeIntervalSince(lastDraw) > 0.05 else { return }
+            lastDraw = Date()
+            let done = batch + 1
+            let width = 20
+            let filled = done * width / max(batches, 1)
+            let bar = String(repeating: "━", count: filled) + String(repeating: "─", count: width - filled)
+            let elapsed = Date().timeIntervalSince(epochStart)
+            print("\r\(pad(done, batches))/\(batches) \(bar) \(Self.time(elapsed)) \(Int(elapsed / Double(done) * 1000))ms/step - loss: \(Self.number(loss))", terminator: "")
+            fflush(nil)
+        case .epochEnd(let epoch, let epochs, let logs):
+            let metrics = logs.keys.sorted().map { "\($0): \(Self.number(logs[$0] ?? 0))" }.joined(separator: " - ")
+            let elapsed = Self.time(Date().timeIntervalSince(epochStart))
+            if interactive {
+                print(" - \(metrics)")
+            } else {
+                print("Epoch \(epoch + 1)/\(epochs) - \(elapsed) - \(metrics)")
+            }
+            fflush(nil)
+        }
+    }
+
+    private func pad(_ value: Int, _ total: Int) -> String {
+        let text = String(value)
+        return String(repeating: " ", count: max(0, String(total).count - text.count)) + text
+    }
+
+    static func number(_ value: Double) -> String { String(format: "%.4f", value) }
+
+    static func time(_ seconds: Double) -> String {
+        seconds < 1 ? "\(Int(seconds * 1000))ms" : "\(Int(seconds.rounded()))s"
+    }
+}
