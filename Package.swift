@@ -14,10 +14,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
+        // The hot loops in C: matrix products and activations with AVX-512 and
+        // AVX2 variants chosen at run time, and a portable fallback.
+        .target(name: "CGRUKernels"),
         // Tensors, random numbers and the elementwise and matrix kernels.
         .target(
             name: "GRUTensor",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["CGRUKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
         // The GRU recurrence itself: one step and a whole sequence, on raw buffers.
         .target(name: "GRUMath", dependencies: ["GRUTensor"]),

@@ -100,51 +100,73 @@ public enum GRUSequence {
                 batchIndex: { timeMajor ? $0 % batch : $0 / steps }, inputMasks: dropout.input)
         }
         let projectedStride = timeMajor ? width : steps * width
-
-        var state = initialState.scalars
-        var next = [S](repeating: 0, count: batch * u)
-        var previousOutput = [S](repeating: 0, count: batch * u)
-        var sequence = [S](repeating: 0, count: options.returnSequences ? rows * u : 0)
-        let maskValues = mask?.scalars
+        let kernel = GRURecurrentKernel(spec: spec, weights: weights, perGate: !dropout.recurrent.isEmpty)
         let block = batch * u
+        var state = initialState.scalars
+        var previousOutput = [S](repeating: 0, count: block)
+        var sequence = [S](repeating: 0, count: options.returnSequences ? rows * u : 0)
         var previousStates = [S](repeating: 0, count: recording ? steps * block : 0)
         var records = [S](repeating: 0, count: recording ? steps * GRUStepRecord.count * block : 0)
-
-        for s in 0..<steps {
-            let t = options.goBackwards ? steps - 1 - s : s
-            if recording { previousStates.replaceSubrange((s * block)..<((s + 1) * block), with: state) }
-            projected.withUnsafeBufferPointer { p in
-                state.withUnsafeBufferPointer { h in
-                    next.withUnsafeMutableBufferPointer { n in
-                        records.withUnsafeMutableBufferPointer { record in
-                            GRUStep.forward(
-                                spec: spec, weights: weights, batch: batch,
-                                projected: p.baseAddress! + row(0, t) * width, projectedStride: projectedStride,
-                                state: h.baseAddress!, recurrentMasks: dropout.recurrent, newState: n.baseAddress!,
-                                record: recording ? record.baseAddress! + s * GRUStepRecord.count * block : nil)
+        let maskValues = mask?.scalars
+        // The recurrent masks, contiguous: gate g at g * block.
+        let maskStorage = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(1, dropout.recurrent.count * block))
+        defer { maskStorage.deallocate() }
+        for (g, mask) in dropout.recurrent.enumerated() {
+            mask.withUnsafeBufferPointer { if let base = $0.baseAddress { (maskStorage + g * block).update(from: base, count: block) } }
+        }
+        let maskCount = dropout.recurrent.count
+        // Batch rows never interact: each worker runs the whole sequence for its rows.
+        let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
+        let chunk = (batch + workers - 1) / workers
+        projected.withUnsafeBufferPointer { p in
+            state.withUnsafeMutableBufferPointer { stateBuffer in
+                previousOutput.withUnsafeMutableBufferPointer { outputBuffer in
+                    sequence.withUnsafeMutableBufferPointer { sequenceBuffer in
+                        previousStates.withUnsafeMutableBufferPointer { previousBuffer in
+                            records.withUnsafeMutableBufferPointer { recordBuffer in
+                                parallelFor((batch + chunk - 1) / chunk) { worker in
+                                    let b0 = worker * chunk, count = Swift.min(chunk, batch - b0)
+                                    let masks = (0..<maskCount).map { UnsafePointer(maskStorage + $0 * block + b0 * u) }
+                                    let workspace = UnsafeMutablePointer<S>.allocate(capacity: 4 * count * u + 2 * count * u)
+                                    defer { workspace.deallocate() }
+                                    var h = workspace + 4 * count * u, next = h + count * u
+                                    h.update(from: stateBuffer.baseAddress! + b0 * u, count: count * u)
+                                    let out = outputBuffer.baseAddress! + b0 * u
+                                    for s in 0..<steps {
+                                        let t = options.goBackwards ? steps - 1 - s : s
+                                        if recording { (previousBuffer.baseAddress! + s * block + b0 * u).update(from: h, count: count * u) }
+                                        GRUStep.forward(
+                                            spec: spec, batch: count, projected: p.baseAddress! + row(b0, t) * width,
+                                            projectedStride: projectedStride, state: h, recurrent: kernel, recurrentMasks: masks,
+                                            newState: next,
+                                            record: recording ? recordBuffer.baseAddress! + s * GRUStepRecord.count * block + b0 * u : nil,
+                                            recordStride: block, workspace: workspace)
+                                        if let maskValues {
+                                            for i in 0..<count {
+                                                let b = b0 + i
+                                                if maskValues[b * steps + t] {
+                                                    (h + i * u).update(from: next + i * u, count: u)
+                                                    (out + i * u).update(from: next + i * u, count: u)
+                                                } else if options.zeroOutputForMask {
+                                                    (out + i * u).update(repeating: 0, count: u)
+                                                }
+                                            }
+                                        } else {
+                                            swap(&h, &next)
+                                            out.update(from: h, count: count * u)
+                                        }
+                                        if options.returnSequences {
+                                            // Outputs are stored in processing order, as Keras returns them.
+                                            for i in 0..<count {
+                                                (sequenceBuffer.baseAddress! + row(b0 + i, s) * u).update(from: out + i * u, count: u)
+                                            }
+                                        }
+                                    }
+                                    (stateBuffer.baseAddress! + b0 * u).update(from: h, count: count * u)
+                                }
+                            }
                         }
                     }
-                }
-            }
-            if let maskValues {
-                for b in 0..<batch {
-                    let range = (b * u)..<((b + 1) * u)
-                    if maskValues[b * steps + t] {
-                        state[range] = next[range]
-                        previousOutput[range] = next[range]
-                    } else if options.zeroOutputForMask {
-                        for i in range { previousOutput[i] = 0 }
-                    }
-                }
-            } else {
-                swap(&state, &next)
-                previousOutput = state
-            }
-            if options.returnSequences {
-                // Outputs are stored in processing order, as Keras returns them.
-                for b in 0..<batch {
-                    let target = row(b, s) * u
-                    sequence[target..<(target + u)] = previousOutput[(b * u)..<((b + 1) * u)]
                 }
             }
         }

@@ -28,10 +28,16 @@ public enum GRUStep {
             out.withUnsafeMutableBufferPointer { out in
                 func project(_ source: UnsafePointer<S>, column: Int, count: Int) {
                     guard f > 0 else { return }
-                    S.gemm(
-                        transposeA: false, transposeB: false, m: rows, n: count, k: f, alpha: 1,
-                        a: source, lda: f, b: kernel.baseAddress! + column, ldb: width,
-                        beta: 1, c: out.baseAddress! + column, ldc: width)
+                    // Rows are independent: split them over the cores when the product is large.
+                    let workers = parallelWorkers(total: rows * count * f, minimumPerWorker: 1 << 20)
+                    let chunk = (rows + workers - 1) / workers
+                    parallelFor((rows + chunk - 1) / chunk) { worker in
+                        let r0 = worker * chunk, n = Swift.min(chunk, rows - r0)
+                        S.gemm(
+                            transposeA: false, transposeB: false, m: n, n: count, k: f, alpha: 1,
+                            a: source + r0 * f, lda: f, b: kernel.baseAddress! + column, ldb: width,
+                            beta: 1, c: out.baseAddress! + r0 * width + column, ldc: width)
+                    }
                 }
                 if inputMasks.isEmpty {
                     if let base = x.baseAddress { project(base, column: 0, count: width) }
@@ -62,106 +68,167 @@ public enum GRUStep {
     ///   - projected: Row `b` starts at `projected + b * projectedStride` and holds the
     ///     `3 * units` input projections (input bias included).
     ///   - state: `(batch, units)`, the state before the step.
-    ///   - recurrentMasks: Empty or three `(batch, units)` masks, one per gate.
+    ///   - recurrent: The recurrent kernel, prepared once per sequence.
+    ///   - recurrentMasks: Empty or three pointers to the rows' `(batch, units)` recurrent masks.
     ///   - newState: `(batch, units)`, receives the state after the step; may not alias `state`.
-    ///   - record: When given, receives what the backward pass needs: seven `(batch, units)`
-    ///     blocks, see ``GRUStepRecord``.
+    ///   - record: When given, receives what the backward pass needs: the ``GRUStepRecord``
+    ///     blocks, `recordStride` scalars apart, each holding these rows' `(batch, units)` values.
+    ///   - workspace: At least `4 * batch * units` scalars of scratch.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func forward<S: TensorScalar>(
-        spec: GRUSpec, weights: GRUWeights<S>, batch: Int,
-        projected: UnsafePointer<S>, projectedStride: Int,
-        state: UnsafePointer<S>, recurrentMasks: [Tensor<S>],
-        newState: UnsafeMutablePointer<S>, record: UnsafeMutablePointer<S>? = nil
+        spec: GRUSpec, batch: Int, projected: UnsafePointer<S>, projectedStride: Int,
+        state: UnsafePointer<S>, recurrent: GRURecurrentKernel<S>, recurrentMasks: [UnsafePointer<S>],
+        newState: UnsafeMutablePointer<S>, record: UnsafeMutablePointer<S>?, recordStride: Int,
+        workspace: UnsafeMutablePointer<S>
     ) {
         let u = spec.units, width = 3 * u
         guard batch > 0, u > 0 else { return }
-        let recurrentBias = weights.recurrentBias(spec)
         // hm: the recurrent projections, then the gate values z, r and candidate h, per row.
-        let hm = UnsafeMutablePointer<S>.allocate(capacity: batch * width)
-        let scratch = UnsafeMutablePointer<S>.allocate(capacity: batch * u)
-        defer { hm.deallocate(); scratch.deallocate() }
-        weights.recurrentKernel.withUnsafeBufferPointer { rk in
-            let rk = rk.baseAddress!
-            // The gate's view of the state: h itself, or h times that gate's recurrent mask.
-            func gateInput(_ gate: Int) -> UnsafePointer<S> {
-                guard !recurrentMasks.isEmpty else { return state }
-                recurrentMasks[gate].withUnsafeBufferPointer { mask in
-                    for i in 0..<(batch * u) { scratch[i] = state[i] * mask[i] }
-                }
-                return UnsafePointer(scratch)
-            }
-            func multiply(_ h: UnsafePointer<S>, gates: Range<Int>) {
-                S.gemm(
-                    transposeA: false, transposeB: false, m: batch, n: gates.count * u, k: u, alpha: 1,
-                    a: h, lda: u, b: rk + gates.lowerBound * u, ldb: width,
-                    beta: 0, c: hm + gates.lowerBound * u, ldc: width)
-            }
-            let recurrentGates = spec.resetAfter ? 3 : 2
-            if recurrentMasks.isEmpty {
-                multiply(state, gates: 0..<recurrentGates)
-            } else {
-                for gate in 0..<recurrentGates { multiply(gateInput(gate), gates: gate..<(gate + 1)) }
-            }
-            if let recurrentBias {
-                for b in 0..<batch {
-                    for (j, value) in zip(0..., recurrentBias) { hm[b * width + j] += value }
-                }
-            }
-            let block = batch * u
-            if let record, spec.resetAfter {
-                for b in 0..<batch { (record + GRUStepRecord.auxiliary * block + b * u).update(from: hm + b * width + 2 * u, count: u) }
-            }
-            // z and r, each activated over its own u columns (softmax gates normalise per gate).
-            for b in 0..<batch {
-                let x = projected + b * projectedStride, row = hm + b * width
-                for j in 0..<(2 * u) { row[j] += x[j] }
-                if let record {
-                    (record + GRUStepRecord.preZ * block + b * u).update(from: row, count: u)
-                    (record + GRUStepRecord.preR * block + b * u).update(from: row + u, count: u)
-                }
-                spec.recurrentActivation.apply(inPlace: UnsafeMutableBufferPointer(start: row, count: u), rowLength: u)
-                spec.recurrentActivation.apply(inPlace: UnsafeMutableBufferPointer(start: row + u, count: u), rowLength: u)
-            }
-            if spec.resetAfter {
-                for b in 0..<batch {
-                    let x = projected + b * projectedStride, row = hm + b * width
-                    for j in 0..<u { row[2 * u + j] = x[2 * u + j] + row[u + j] * row[2 * u + j] }
-                }
-            } else {
-                // (r * h) @ R_h, where h carries the candidate gate's recurrent mask.
-                let h = gateInput(2)
-                for b in 0..<batch {
-                    for j in 0..<u { scratch[b * u + j] = hm[b * width + u + j] * h[b * u + j] }
-                }
-                if let record { (record + GRUStepRecord.auxiliary * block).update(from: scratch, count: block) }
-                multiply(scratch, gates: 2..<3)
-                for b in 0..<batch {
-                    let x = projected + b * projectedStride, row = hm + b * width
-                    for j in 0..<u { row[2 * u + j] += x[2 * u + j] }
-                }
-            }
+        let hm = workspace, scratch = workspace + batch * width
+        // The gate's view of the state: h itself, or h times that gate's recurrent mask.
+        func gateInput(_ gate: Int) -> UnsafePointer<S> {
+            guard !recurrentMasks.isEmpty else { return state }
+            let mask = recurrentMasks[gate]
+            for i in 0..<(batch * u) { scratch[i] = state[i] * mask[i] }
+            return UnsafePointer(scratch)
+        }
+        if recurrentMasks.isEmpty {
+            recurrent.multiply(state, rows: batch, group: 0, into: hm)
+        } else {
+            for gate in 0..<(spec.resetAfter ? 3 : 2) { recurrent.multiply(gateInput(gate), rows: batch, group: gate, into: hm) }
+        }
+        if let recurrentBias = recurrent.recurrentBias {
             for b in 0..<batch {
                 let row = hm + b * width
-                if let record {
-                    (record + GRUStepRecord.preH * block + b * u).update(from: row + 2 * u, count: u)
-                }
-                spec.activation.apply(inPlace: UnsafeMutableBufferPointer(start: row + 2 * u, count: u), rowLength: u)
-                if let record {
-                    (record + GRUStepRecord.z * block + b * u).update(from: row, count: u)
-                    (record + GRUStepRecord.r * block + b * u).update(from: row + u, count: u)
-                    (record + GRUStepRecord.candidate * block + b * u).update(from: row + 2 * u, count: u)
-                }
-                for j in 0..<u {
-                    let z = row[j]
-                    newState[b * u + j] = z * state[b * u + j] + (1 - z) * row[2 * u + j]
-                }
+                for j in 0..<width { row[j] += recurrentBias[j] }
+            }
+        }
+        if let record, spec.resetAfter {
+            for b in 0..<batch { (record + GRUStepRecord.auxiliary * recordStride + b * u).update(from: hm + b * width + 2 * u, count: u) }
+        }
+        // z and r, each activated over its own u columns (softmax gates normalise per gate).
+        for b in 0..<batch {
+            let x = projected + b * projectedStride, row = hm + b * width
+            for j in 0..<(2 * u) { row[j] += x[j] }
+            if let record {
+                (record + GRUStepRecord.preZ * recordStride + b * u).update(from: row, count: u)
+                (record + GRUStepRecord.preR * recordStride + b * u).update(from: row + u, count: u)
+            }
+        }
+        applyGates(spec.recurrentActivation, hm, batch: batch, u: u, columns: 0..<(2 * u))
+        if spec.resetAfter {
+            for b in 0..<batch {
+                let x = projected + b * projectedStride, row = hm + b * width
+                for j in 0..<u { row[2 * u + j] = x[2 * u + j] + row[u + j] * row[2 * u + j] }
+            }
+        } else {
+            // (r * h) @ R_h, where h carries the candidate gate's recurrent mask.
+            let h = gateInput(2)
+            for b in 0..<batch {
+                for j in 0..<u { scratch[b * u + j] = hm[b * width + u + j] * h[b * u + j] }
+            }
+            if let record {
+                for b in 0..<batch { (record + GRUStepRecord.auxiliary * recordStride + b * u).update(from: scratch + b * u, count: u) }
+            }
+            // The candidate block of hm is overwritten by the product, then the input part is added.
+            recurrent.multiply(UnsafePointer(scratch), rows: batch, group: recurrentMasks.isEmpty ? 1 : 2, into: hm)
+            for b in 0..<batch {
+                let x = projected + b * projectedStride, row = hm + b * width
+                for j in 0..<u { row[2 * u + j] += x[2 * u + j] }
+            }
+        }
+        if let record {
+            for b in 0..<batch { (record + GRUStepRecord.preH * recordStride + b * u).update(from: hm + b * width + 2 * u, count: u) }
+        }
+        applyGates(spec.activation, hm, batch: batch, u: u, columns: (2 * u)..<(3 * u))
+        for b in 0..<batch {
+            let row = hm + b * width
+            if let record {
+                (record + GRUStepRecord.z * recordStride + b * u).update(from: row, count: u)
+                (record + GRUStepRecord.r * recordStride + b * u).update(from: row + u, count: u)
+                (record + GRUStepRecord.candidate * recordStride + b * u).update(from: row + 2 * u, count: u)
+            }
+            let h = state + b * u, out = newState + b * u, z = row, candidate = row + 2 * u
+            for j in 0..<u { out[j] = candidate[j] + z[j] * (h[j] - candidate[j]) }
+        }
+    }
+
+    /// Applies an activation to the given columns of each row of hm, per gate of `u` columns.
+    private static func applyGates<S: TensorScalar>(_ activation: Activation, _ hm: UnsafeMutablePointer<S>, batch: Int, u: Int, columns: Range<Int>) {
+        let width = 3 * u
+        if !activation.isRowwise {
+            // Element-wise: one call per row segment (the segments of all rows are not contiguous).
+            for b in 0..<batch {
+                activation.apply(inPlace: UnsafeMutableBufferPointer(start: hm + b * width + columns.lowerBound, count: columns.count), rowLength: columns.count)
+            }
+            return
+        }
+        for b in 0..<batch {
+            for start in stride(from: columns.lowerBound, to: columns.upperBound, by: u) {
+                activation.apply(inPlace: UnsafeMutableBufferPointer(start: hm + b * width + start, count: u), rowLength: u)
             }
         }
     }
 }
 
-/// The layout of what ``GRUStep/forward(spec:weights:batch:projected:projectedStride:state:recurrentMasks:newState:record:)``
+/// The recurrent kernel of a GRU prepared for many steps: packed once, in the
+/// column groups the step multiplies by (all gates; z and r then h; or one gate at a time
+/// when recurrent dropout gives each gate its own state).
+public final class GRURecurrentKernel<S: TensorScalar> {
+    private let kernel: Tensor<S>
+    private let units: Int
+    /// Column ranges of the groups, in units of gates.
+    private let groups: [Range<Int>]
+    private var packed: [UnsafeMutablePointer<S>?] = []
+    /// The recurrent bias (reset-after), `3 * units` values.
+    let recurrentBias: [S]?
+
+    /// Prepares the recurrent kernel of `weights`.
+    ///
+    /// - Parameter perGate: One group per gate (recurrent dropout).
+    public init(spec: GRUSpec, weights: GRUWeights<S>, perGate: Bool) {
+        kernel = weights.recurrentKernel
+        units = spec.units
+        recurrentBias = weights.recurrentBias(spec).map(Array.init)
+        if perGate {
+            groups = [0..<1, 1..<2, 2..<3]
+        } else {
+            groups = spec.resetAfter ? [0..<3] : [0..<2, 2..<3]
+        }
+        let u = spec.units
+        kernel.withUnsafeBufferPointer { r in
+            for group in groups {
+                let size = S.packedSize(k: u, n: group.count * u)
+                guard size > 0, let base = r.baseAddress else { packed.append(nil); continue }
+                let buffer = UnsafeMutablePointer<S>.allocate(capacity: size)
+                S.pack(transposeB: false, k: u, n: group.count * u, b: base + group.lowerBound * u, ldb: 3 * u, into: buffer)
+                packed.append(buffer)
+            }
+        }
+    }
+
+    deinit {
+        for buffer in packed { buffer?.deallocate() }
+    }
+
+    /// Writes `h @ R[:, group]` for `rows` rows into the matching columns of `output` (rows of `3 * units`).
+    func multiply(_ h: UnsafePointer<S>, rows: Int, group index: Int, into output: UnsafeMutablePointer<S>) {
+        let u = units, group = groups[index], width = 3 * u
+        if rows > 4, let packed = packed[index] {
+            S.gemmPacked(m: rows, n: group.count * u, k: u, a: h, lda: u, packed: packed, beta: 0, c: output + group.lowerBound * u, ldc: width)
+            return
+        }
+        kernel.withUnsafeBufferPointer { r in
+            guard let base = r.baseAddress else { return }
+            S.gemm(
+                transposeA: false, transposeB: false, m: rows, n: group.count * u, k: u, alpha: 1,
+                a: h, lda: u, b: base + group.lowerBound * u, ldb: width, beta: 0, c: output + group.lowerBound * u, ldc: width)
+        }
+    }
+}
+
+/// The layout of what ``GRUStep/forward(spec:batch:projected:projectedStride:state:recurrent:recurrentMasks:newState:record:recordStride:workspace:)``
 /// records for the backward pass: seven consecutive `(batch, units)` blocks.
 public enum GRUStepRecord {
     /// Pre-activations of the update and reset gates and of the candidate.

@@ -55,6 +55,8 @@ extension Activation {
     public func apply<S: TensorScalar>(inPlace buffer: UnsafeMutableBufferPointer<S>, rowLength: Int) {
         switch self {
         case .linear, .glu: return
+        case .sigmoid: S.sigmoid(inPlace: buffer)
+        case .tanh: S.tanh(inPlace: buffer)
         case .softmax, .logSoftmax, .sparsemax:
             guard rowLength > 0 else { return }
             var start = 0

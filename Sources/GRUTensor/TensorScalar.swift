@@ -1,3 +1,4 @@
+import CGRUKernels
 import RealModule
 
 /// A floating-point type that tensors compute with: `Float` or `Double`.
@@ -29,6 +30,43 @@ where RawSignificand: FixedWidthInteger {
         beta: Self,
         c: UnsafeMutablePointer<Self>, ldc: Int
     )
+
+    /// The number of scalars a packed copy of a `(k, n)` right-hand matrix takes, or 0 when
+    /// this type has no packed product (then ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` is used).
+    static func packedSize(k: Int, n: Int) -> Int
+
+    /// Packs `op(B)` (`k x n`) for ``gemmPacked(m:n:k:a:lda:packed:beta:c:ldc:)``.
+    static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, into packed: UnsafeMutablePointer<Self>)
+
+    /// `C = A * B + beta * C` with `B` packed by ``pack(transposeB:k:n:b:ldb:into:)``.
+    static func gemmPacked(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// Applies the logistic sigmoid in place (vectorised for `Float`).
+    static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>)
+
+    /// Applies tanh in place (vectorised for `Float`).
+    static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>)
+}
+
+extension TensorScalar {
+    public static func packedSize(k: Int, n: Int) -> Int { 0 }
+
+    public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, into packed: UnsafeMutablePointer<Self>) {}
+
+    public static func gemmPacked(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
+    ) {}
+
+    public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
+        for i in buffer.indices { buffer[i] = Activation.sigmoid.value(buffer[i]) }
+    }
+
+    public static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
+        for i in buffer.indices { buffer[i] = Self.tanh(buffer[i]) }
+    }
 }
 
 extension Float: TensorScalar {
@@ -39,9 +77,28 @@ extension Float: TensorScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        referenceGEMM(
-            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        gru_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
+
+    public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, into packed: UnsafeMutablePointer<Float>) {
+        gru_sgemm_pack_b(transposeB ? 1 : 0, k, n, b, ldb, packed)
+    }
+
+    public static func gemmPacked(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        gru_sgemm_packed(m, n, k, a, lda, packed, beta, c, ldc)
+    }
+
+    public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
+        if let base = buffer.baseAddress { gru_sigmoid(base, buffer.count) }
+    }
+
+    public static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
+        if let base = buffer.baseAddress { gru_tanh(base, buffer.count) }
     }
 }
 

@@ -191,13 +191,21 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
             GRUStep.projectInputs(spec: spec, weights: weights, x: x, rows: batch, batchIndex: { $0 }, inputMasks: masks.input)
         }
         var next = Tensor<Scalar>(zeros: [batch, units])
+        let kernel = GRURecurrentKernel(spec: spec, weights: weights, perGate: !masks.recurrent.isEmpty)
+        let workspace = UnsafeMutablePointer<Scalar>.allocate(capacity: 4 * batch * units + masks.recurrent.count * batch * units)
+        defer { workspace.deallocate() }
+        let maskBase = workspace + 4 * batch * units
+        for (g, mask) in masks.recurrent.enumerated() {
+            mask.withUnsafeBufferPointer { if let base = $0.baseAddress { (maskBase + g * batch * units).update(from: base, count: batch * units) } }
+        }
+        let maskPointers = (0..<masks.recurrent.count).map { UnsafePointer(maskBase + $0 * batch * units) }
         projected.withUnsafeBufferPointer { p in
             states[0].withUnsafeBufferPointer { h in
                 next.withUnsafeMutableBufferPointer { n in
                     GRUStep.forward(
-                        spec: spec, weights: weights, batch: batch, projected: p.baseAddress!,
-                        projectedStride: 3 * units, state: h.baseAddress!,
-                        recurrentMasks: masks.recurrent, newState: n.baseAddress!)
+                        spec: spec, batch: batch, projected: p.baseAddress!, projectedStride: 3 * units,
+                        state: h.baseAddress!, recurrent: kernel, recurrentMasks: maskPointers,
+                        newState: n.baseAddress!, record: nil, recordStride: batch * units, workspace: workspace)
                 }
             }
         }

@@ -1,0 +1,378 @@
+// Matrix and activation kernels for the GRU, with AVX-512 and AVX2 + FMA
+// variants chosen at run time and a portable C fallback.
+#include "gru_kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define GRU_X86 1
+#include <immintrin.h>
+#endif
+
+// Blocking: the packed panels of B are KC x NR, those of A MR x KC.
+#define KC 128
+#define MC 128
+
+static int detected_level = -1;
+
+int gru_kernels_level(void) {
+    if (detected_level >= 0) return detected_level;
+    int level = 0;
+#ifdef GRU_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) level = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 1;
+#endif
+    if (getenv("GRU_KERNELS_PORTABLE")) level = 0;
+    detected_level = level;
+    return level;
+}
+
+static inline long nr_for(int level) { return level == 2 ? 48 : 16; }
+static inline long mr_for(int level) { return level == 2 ? 8 : 6; }
+
+// ---- Packing -------------------------------------------------------------
+
+// Packs op(B)[p0:p0+kc, j0:j0+nc] into slivers of nr columns: [sliver][p][nr], zero-padded.
+static void pack_b(int trans_b, const float *b, long ldb, long p0, long kc, long j0, long nc, long nr, float *out) {
+    for (long js = 0; js < nc; js += nr) {
+        long w = nc - js < nr ? nc - js : nr;
+        for (long p = 0; p < kc; p++) {
+            float *dst = out + (js / nr) * kc * nr + p * nr;
+            if (!trans_b) {
+                const float *src = b + (p0 + p) * ldb + j0 + js;
+                memcpy(dst, src, (size_t)w * sizeof(float));
+            } else {
+                for (long j = 0; j < w; j++) dst[j] = b[(j0 + js + j) * ldb + p0 + p];
+            }
+            for (long j = w; j < nr; j++) dst[j] = 0;
+        }
+    }
+}
+
+// Packs op(A)[i0:i0+mc, p0:p0+kc] into slivers of mr rows: [sliver][p][mr], zero-padded.
+static void pack_a(int trans_a, const float *a, long lda, long i0, long mc, long p0, long kc, long mr, float *out) {
+    for (long is = 0; is < mc; is += mr) {
+        long h = mc - is < mr ? mc - is : mr;
+        float *dst = out + (is / mr) * kc * mr;
+        for (long p = 0; p < kc; p++) {
+            for (long i = 0; i < h; i++) {
+                dst[p * mr + i] = trans_a ? a[(p0 + p) * lda + i0 + is + i] : a[(i0 + is + i) * lda + p0 + p];
+            }
+            for (long i = h; i < mr; i++) dst[p * mr + i] = 0;
+        }
+    }
+}
+
+// ---- Micro-kernels: C[mr x nr] += alpha * Apanel * Bpanel ----------------
+
+static void micro_portable(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha, long mr, long nr) {
+    float acc[8 * 48];
+    memset(acc, 0, sizeof(acc));
+    for (long p = 0; p < kc; p++)
+        for (long i = 0; i < mr; i++) {
+            float av = ap[p * mr + i];
+            for (long j = 0; j < nr; j++) acc[i * nr + j] += av * bp[p * nr + j];
+        }
+    for (long i = 0; i < h; i++)
+        for (long j = 0; j < w; j++) c[i * ldc + j] += alpha * acc[i * nr + j];
+}
+
+#ifdef GRU_X86
+// 8 rows x 48 columns: 24 accumulators, 3 loads of B and one broadcast per row and step.
+__attribute__((target("avx512f")))
+static void micro_avx512(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
+    __m512 acc[8][3];
+    for (int i = 0; i < 8; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); acc[i][2] = _mm512_setzero_ps(); }
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_loadu_ps(bp + p * 48), b1 = _mm512_loadu_ps(bp + p * 48 + 16), b2 = _mm512_loadu_ps(bp + p * 48 + 32);
+        const float *a = ap + p * 8;
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 8; i++) {
+            __m512 x = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+            acc[i][2] = _mm512_fmadd_ps(x, b2, acc[i][2]);
+        }
+    }
+    __m512 va = _mm512_set1_ps(alpha);
+    __mmask16 masks[3];
+    for (int v = 0; v < 3; v++) {
+        long left = w - 16 * v;
+        masks[v] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1));
+    }
+    for (long i = 0; i < h; i++) {
+        float *row = c + i * ldc;
+        for (int v = 0; v < 3; v++) {
+            if (!masks[v]) continue;
+            __m512 old = _mm512_maskz_loadu_ps(masks[v], row + 16 * v);
+            _mm512_mask_storeu_ps(row + 16 * v, masks[v], _mm512_fmadd_ps(va, acc[i][v], old));
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void micro_avx2(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
+    __m256 acc[12];
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_loadu_ps(bp + p * 16), b1 = _mm256_loadu_ps(bp + p * 16 + 8);
+        const float *a = ap + p * 6;
+        for (int i = 0; i < 6; i++) {
+            __m256 x = _mm256_broadcast_ss(a + i);
+            acc[2 * i] = _mm256_fmadd_ps(x, b0, acc[2 * i]);
+            acc[2 * i + 1] = _mm256_fmadd_ps(x, b1, acc[2 * i + 1]);
+        }
+    }
+    float tile[6 * 16];
+    for (int i = 0; i < 6; i++) {
+        _mm256_storeu_ps(tile + i * 16, acc[2 * i]);
+        _mm256_storeu_ps(tile + i * 16 + 8, acc[2 * i + 1]);
+    }
+    for (long i = 0; i < h; i++)
+        for (long j = 0; j < w; j++) c[i * ldc + j] += alpha * tile[i * 16 + j];
+}
+#endif
+
+static void micro(int level, long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
+#ifdef GRU_X86
+    if (level == 2) { micro_avx512(kc, ap, bp, c, ldc, h, w, alpha); return; }
+    if (level == 1) { micro_avx2(kc, ap, bp, c, ldc, h, w, alpha); return; }
+#endif
+    micro_portable(kc, ap, bp, c, ldc, h, w, alpha, mr_for(level), nr_for(level));
+}
+
+// ---- Small m: rows of A against rows of B directly (no packing) ----------
+
+#ifdef GRU_X86
+// C[0:m, 0:n] += alpha * A[0:m, :] * B with B row-major (k x n), m <= 4.
+__attribute__((target("avx512f")))
+static void small_m_avx512(long m, long n, long k, float alpha, const float *a, long lda, const float *b, long ldb, float *c, long ldc) {
+    long j = 0;
+    for (; j + 64 <= n; j += 64) {
+        __m512 acc[4][4];
+        for (int i = 0; i < 4; i++) for (int v = 0; v < 4; v++) acc[i][v] = _mm512_setzero_ps();
+        for (long p = 0; p < k; p++) {
+            const float *brow = b + p * ldb + j;
+            __m512 b0 = _mm512_loadu_ps(brow), b1 = _mm512_loadu_ps(brow + 16);
+            __m512 b2 = _mm512_loadu_ps(brow + 32), b3 = _mm512_loadu_ps(brow + 48);
+            for (long i = 0; i < m; i++) {
+                __m512 x = _mm512_set1_ps(a[i * lda + p]);
+                acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+                acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+                acc[i][2] = _mm512_fmadd_ps(x, b2, acc[i][2]);
+                acc[i][3] = _mm512_fmadd_ps(x, b3, acc[i][3]);
+            }
+        }
+        __m512 va = _mm512_set1_ps(alpha);
+        for (long i = 0; i < m; i++)
+            for (int v = 0; v < 4; v++) {
+                float *dst = c + i * ldc + j + 16 * v;
+                _mm512_storeu_ps(dst, _mm512_fmadd_ps(va, acc[i][v], _mm512_loadu_ps(dst)));
+            }
+    }
+    for (; j < n; j += 16) {
+        long w = n - j < 16 ? n - j : 16;
+        __mmask16 mask = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (long p = 0; p < k; p++) {
+            __m512 bv = _mm512_maskz_loadu_ps(mask, b + p * ldb + j);
+            for (long i = 0; i < m; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * lda + p]), bv, acc[i]);
+        }
+        __m512 va = _mm512_set1_ps(alpha);
+        for (long i = 0; i < m; i++) {
+            float *dst = c + i * ldc + j;
+            _mm512_mask_storeu_ps(dst, mask, _mm512_fmadd_ps(va, acc[i], _mm512_maskz_loadu_ps(mask, dst)));
+        }
+    }
+}
+#endif
+
+#ifdef GRU_X86
+// c[0:n] += alpha * a[0:k] * B with B row-major: 128 columns at a time, two
+// accumulator sets over even and odd rows of B to hide the FMA latency.
+__attribute__((target("avx512f")))
+static void gemv_avx512(long n, long k, float alpha, const float *a, const float *b, long ldb, float *c) {
+    long j = 0;
+    for (; j + 128 <= n; j += 128) {
+        __m512 even[8], odd[8];
+        for (int v = 0; v < 8; v++) { even[v] = _mm512_setzero_ps(); odd[v] = _mm512_setzero_ps(); }
+        long p = 0;
+        for (; p + 1 < k; p += 2) {
+            const float *r0 = b + p * ldb + j, *r1 = r0 + ldb;
+            __m512 x0 = _mm512_set1_ps(a[p]), x1 = _mm512_set1_ps(a[p + 1]);
+#pragma clang loop unroll(full)
+            for (int v = 0; v < 8; v++) {
+                even[v] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 16 * v), even[v]);
+                odd[v] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(r1 + 16 * v), odd[v]);
+            }
+        }
+        if (p < k) {
+            const float *r0 = b + p * ldb + j;
+            __m512 x0 = _mm512_set1_ps(a[p]);
+            for (int v = 0; v < 8; v++) even[v] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 16 * v), even[v]);
+        }
+        __m512 va = _mm512_set1_ps(alpha);
+        for (int v = 0; v < 8; v++) {
+            float *dst = c + j + 16 * v;
+            _mm512_storeu_ps(dst, _mm512_fmadd_ps(va, _mm512_add_ps(even[v], odd[v]), _mm512_loadu_ps(dst)));
+        }
+    }
+    if (j < n) small_m_avx512(1, n - j, k, alpha, a, k, b + j, ldb, c + j, 0);
+}
+#endif
+
+// ---- GEMM ----------------------------------------------------------------
+
+static void scale_c(long m, long n, float beta, float *c, long ldc) {
+    if (beta == 1.0f) return;
+    for (long i = 0; i < m; i++) {
+        float *row = c + i * ldc;
+        if (beta == 0.0f) memset(row, 0, (size_t)n * sizeof(float));
+        else for (long j = 0; j < n; j++) row[j] *= beta;
+    }
+}
+
+long gru_sgemm_packed_size(long k, long n) {
+    long nr = nr_for(gru_kernels_level());
+    return k * ((n + nr - 1) / nr) * nr;
+}
+
+void gru_sgemm_pack_b(int trans_b, long k, long n, const float *b, long ldb, float *packed) {
+    long nr = nr_for(gru_kernels_level());
+    long slivers = (n + nr - 1) / nr;
+    // Panels of KC rows, one after the other: [panel][sliver][p][nr].
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        pack_b(trans_b, b, ldb, p0, kc, 0, n, nr, packed + p0 * slivers * nr);
+    }
+}
+
+static void gemm_packed_core(int level, int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                             const float *packed_b, float *c, long ldc) {
+    long nr = nr_for(level), mr = mr_for(level);
+    long slivers = (n + nr - 1) / nr;
+    static __thread float *packed_a = NULL;
+    if (!packed_a) packed_a = malloc(sizeof(float) * (size_t)(MC * KC));
+    if (!packed_a) return;
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        const float *panel = packed_b + p0 * slivers * nr;
+        for (long i0 = 0; i0 < m; i0 += MC) {
+            long mc = m - i0 < MC ? m - i0 : MC;
+            pack_a(trans_a, a, lda, i0, mc, p0, kc, mr, packed_a);
+            for (long js = 0; js < slivers; js++) {
+                long w = n - js * nr < nr ? n - js * nr : nr;
+                for (long is = 0; is < mc; is += mr) {
+                    long h = mc - is < mr ? mc - is : mr;
+                    micro(level, kc, packed_a + (is / mr) * kc * mr, panel + js * kc * nr,
+                          c + (i0 + is) * ldc + js * nr, ldc, h, w, alpha);
+                }
+            }
+        }
+    }
+}
+
+void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, float beta, float *c, long ldc) {
+    scale_c(m, n, beta, c, ldc);
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    gemm_packed_core(gru_kernels_level(), 0, m, n, k, 1.0f, a, lda, packed, c, ldc);
+}
+
+void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+               const float *a, long lda, const float *b, long ldb,
+               float beta, float *c, long ldc) {
+    scale_c(m, n, beta, c, ldc);
+    if (m <= 0 || n <= 0 || k <= 0 || alpha == 0.0f) return;
+    int level = gru_kernels_level();
+#ifdef GRU_X86
+    if (level == 2 && m == 1 && !trans_b) {
+        // A single row (or column, when transposed) of A is a vector with stride lda.
+        if (!trans_a) { gemv_avx512(n, k, alpha, a, b, ldb, c); return; }
+    }
+    if (level == 2 && m <= 4 && !trans_a && !trans_b) {
+        small_m_avx512(m, n, k, alpha, a, lda, b, ldb, c, ldc);
+        return;
+    }
+#endif
+    long size = gru_sgemm_packed_size(k, n);
+    float *packed = malloc(sizeof(float) * (size_t)size);
+    if (!packed) return;
+    gru_sgemm_pack_b(trans_b, k, n, b, ldb, packed);
+    gemm_packed_core(level, trans_a, m, n, k, alpha, a, lda, packed, c, ldc);
+    free(packed);
+}
+
+// ---- Activations ---------------------------------------------------------
+
+#ifdef GRU_X86
+// exp(x) for x in [-88, 88]: 2^(x log2 e) split into integer and fraction, with a
+// degree-6 polynomial for 2^f (relative error below 2e-7).
+__attribute__((target("avx512f")))
+static inline __m512 exp512(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(t, n);
+    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+__attribute__((target("avx512f")))
+static void sigmoid512(float *x, long n) {
+    long i = 0;
+    __m512 one = _mm512_set1_ps(1.0f);
+    for (; i < n; i += 16) {
+        long w = n - i < 16 ? n - i : 16;
+        __mmask16 mask = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
+        __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), v));
+        _mm512_mask_storeu_ps(x + i, mask, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+    }
+}
+
+__attribute__((target("avx512f")))
+static void tanh512(float *x, long n) {
+    long i = 0;
+    __m512 one = _mm512_set1_ps(1.0f);
+    for (; i < n; i += 16) {
+        long w = n - i < 16 ? n - i : 16;
+        __mmask16 mask = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
+        // tanh(v) = sign(v) (1 - e) / (1 + e) with e = exp(-2|v|); near 0 use v - v^3/3 + 2v^5/15.
+        __m512 a = _mm512_abs_ps(v);
+        __m512 e = exp512(_mm512_mul_ps(a, _mm512_set1_ps(-2.0f)));
+        __m512 r = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+        __m512 v2 = _mm512_mul_ps(v, v);
+        __m512 small = _mm512_fmadd_ps(_mm512_fmadd_ps(v2, _mm512_set1_ps(2.0f / 15.0f), _mm512_set1_ps(-1.0f / 3.0f)), _mm512_mul_ps(v2, a), a);
+        __mmask16 tiny = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.0045f), _CMP_LT_OQ);
+        r = _mm512_mask_blend_ps(tiny, r, small);
+        // Copy the sign of v.
+        __m512i sign = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000));
+        r = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(r), sign));
+        _mm512_mask_storeu_ps(x + i, mask, r);
+    }
+}
+#endif
+
+void gru_sigmoid(float *x, long n) {
+#ifdef GRU_X86
+    if (gru_kernels_level() == 2) { sigmoid512(x, n); return; }
+#endif
+    for (long i = 0; i < n; i++) x[i] = x[i] >= 0 ? 1.0f / (1.0f + expf(-x[i])) : expf(x[i]) / (1.0f + expf(x[i]));
+}
+
+void gru_tanh(float *x, long n) {
+#ifdef GRU_X86
+    if (gru_kernels_level() == 2) { tanh512(x, n); return; }
+#endif
+    for (long i = 0; i < n; i++) x[i] = tanhf(x[i]);
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SwiftGRU
+
+/// Times a GRU of a given shape, as `peer_bench.py` times the other frameworks.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time a GRU forward pass (inference) or forward plus backward pass (training).",
+        discussion: "Training mode times the loss sum(last output) and the gradients of every weight, as peer_bench.py does."
+    )
+
+    enum Mode: String, ExpressibleByArgument { case inference, training }
+
+    @Option(help: "Batch size.") var batch = 32
+    @Option(help: "Timesteps.") var steps = 100
+    @Option(help: "Input features.") var features = 64
+    @Option(help: "GRU units.") var units = 128
+    @Option(help: "inference or training.") var mode: Mode = .inference
+    @Option(help: "Keras' reset_after (true: cuDNN-compatible variant).") var resetAfter = true
+    @Option(help: "Timed runs (after warm-up runs).") var repeats = 20
+    @Flag(help: "Print one JSON line instead of a table.") var json = false
+
+    func validate() throws {
+        guard batch > 0, steps > 0, features > 0, units > 0, repeats > 0 else {
+            throw ValidationError("--batch, --steps, --features, --units and --repeats must be positive")
+        }
+    }
+
+    func run() throws {
+        let gru = try GRU<Float>(
+            units: units, kernelInitializer: .glorotUniform(seed: 1), recurrentInitializer: .orthogonal(seed: 2),
+            biasInitializer: .randomNormal(seed: 3), resetAfter: resetAfter)
+        try gru.build(inputShape: [batch, steps, features])
+        let x: Tensor<Float> = try Initializer.randomNormal(stddev: 1, seed: 4).makeTensor(shape: [batch, steps, features])
+        let ones = Tensor<Float>(repeating: 1, shape: [batch, units])
+        func once() throws {
+            switch mode {
+            case .inference:
+                _ = try gru(x)
+            case .training:
+                _ = try gru.forwardRecording(x, mask: nil, initialState: [], training: true)
+                _ = try gru.backward([ones])
+            }
+        }
+        for _ in 0..<3 { try once() }
+        var times = [Double]()
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try once()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        let flops = 6.0 * Double(units * (features + units) * batch * steps) * (mode == .training ? 3 : 1)
+        let gflops = flops / median / 1e9
+        if json {
+            print("{\"batch\": \(batch), \"steps\": \(steps), \"features\": \(features), \"units\": \(units), \"mode\": \"\(mode.rawValue)\", \"reset_after\": \(resetAfter), \"median_seconds\": \(String(format: "%.6f", median)), \"min_seconds\": \(String(format: "%.6f", times[0])), \"gflops\": \(String(format: "%.2f", gflops))}")
+        } else {
+            print("GRU B=\(batch) T=\(steps) F=\(features) U=\(units), \(mode.rawValue), reset_after=\(resetAfter)")
+            print("median \(String(format: "%.3f", median * 1000)) ms   min \(String(format: "%.3f", times[0] * 1000)) ms   \(String(format: "%.1f", gflops)) GFLOP/s   (\(repeats) runs)")
+        }
+    }
+}
