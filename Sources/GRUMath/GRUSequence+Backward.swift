@@ -30,147 +30,152 @@ extension GRUSequence {
         }
         let timeMajor = options.timeMajor
         func row(_ b: Int, _ t: Int) -> Int { timeMajor ? t * batch + b : b * steps + t }
-        let recurrentMasks = tape.dropout.recurrent.map(\.scalars)
         let dY = outputGradient.scalars
         let maskValues = tape.mask?.scalars
 
         var dXP = [S](repeating: 0, count: rows * width)
         var dM = [S](repeating: 0, count: steps * batch * width)
         var dh = finalStateGradient?.scalars ?? [S](repeating: 0, count: block)
-        var carry = [S](repeating: 0, count: block)
-        var cell = [S](repeating: 0, count: block)       // the state gradient the cell sees
-        var gate = [S](repeating: 0, count: 3 * block)   // dpreZ, dpreR, dpreH (or dmh)
-        var propagated = [S](repeating: 0, count: block)
-
-        try weights.recurrentKernel.withUnsafeBufferPointer { rk in
-            let rk = rk.baseAddress!
-            for s in stride(from: steps - 1, through: 0, by: -1) {
-                let t = options.goBackwards ? steps - 1 - s : s
-                let record = s * GRUStepRecord.count * block
-                func recorded(_ kind: Int, _ b: Int, _ j: Int) -> S { tape.records[record + kind * block + b * u + j] }
-                let hp = s * block
-                // Output gradient of this step, then the mask's routing of it.
-                for b in 0..<batch {
-                    let keep = maskValues?[b * steps + t] ?? true
-                    for j in 0..<u {
-                        var g = carry[b * u + j]
-                        if options.returnSequences { g += dY[row(b, s) * u + j] } else if s == steps - 1 { g += dY[b * u + j] }
-                        if keep {
-                            dh[b * u + j] += g
-                            carry[b * u + j] = 0
-                        } else {
-                            carry[b * u + j] = options.zeroOutputForMask ? 0 : g
-                        }
-                        cell[b * u + j] = keep ? dh[b * u + j] : 0
-                    }
-                }
-                // Through the blend h' = z h + (1 - z) hh.
-                for b in 0..<batch {
-                    for j in 0..<u {
-                        let i = b * u + j, g = cell[i]
-                        let z = recorded(GRUStepRecord.z, b, j), candidate = recorded(GRUStepRecord.candidate, b, j)
-                        gate[i] = g * (tape.previousStates[hp + i] - candidate)       // dz
-                        gate[2 * block + i] = g * (1 - z)                               // d candidate
-                        propagated[i] = g * z
-                    }
-                }
-                try tape.records.withUnsafeBufferPointer { records in
-                    try gate.withUnsafeMutableBufferPointer { g in
-                        let base = records.baseAddress! + record
-                        // Candidate activation, row by row (a softmax candidate mixes its row).
-                        for b in 0..<batch {
-                            spec.activation.backward(
-                                inPlace: UnsafeMutableBufferPointer(rebasing: g[(2 * block + b * u)..<(2 * block + b * u + u)]),
-                                input: UnsafeBufferPointer(start: base + GRUStepRecord.preH * block + b * u, count: u),
-                                output: UnsafeBufferPointer(start: base + GRUStepRecord.candidate * block + b * u, count: u),
-                                rowLength: u)
-                        }
-                        guard g.count == 3 * block else { throw TensorError("GRU gradient buffers are inconsistent") }
-                    }
-                }
-                // The reset gate's share, and the state's share through the candidate.
-                if spec.resetAfter {
-                    for i in 0..<block {
-                        let b = i / u, j = i % u
-                        let dPreH = gate[2 * block + i]
-                        gate[block + i] = dPreH * recorded(GRUStepRecord.auxiliary, b, j)           // dr
-                        gate[2 * block + i] = dPreH                                                 // kept for dXP
-                    }
-                } else {
-                    // d(r * h_h) = dPreH @ R_h^T
-                    var dResetState = [S](repeating: 0, count: block)
-                    gate.withUnsafeBufferPointer { g in
-                        dResetState.withUnsafeMutableBufferPointer { d in
-                            S.gemm(
-                                transposeA: false, transposeB: true, m: batch, n: u, k: u, alpha: 1,
-                                a: g.baseAddress! + 2 * block, lda: u, b: rk + 2 * u, ldb: width,
-                                beta: 0, c: d.baseAddress!, ldc: u)
-                        }
-                    }
-                    for i in 0..<block {
-                        let hMasked = tape.previousStates[hp + i] * (recurrentMasks.isEmpty ? 1 : recurrentMasks[2][i])
-                        let r = recorded(GRUStepRecord.r, i / u, i % u)
-                        gate[block + i] = dResetState[i] * hMasked                                   // dr
-                        propagated[i] += dResetState[i] * r * (recurrentMasks.isEmpty ? 1 : recurrentMasks[2][i])
-                    }
-                }
-                // Gate activations, each over its own u columns.
-                tape.records.withUnsafeBufferPointer { records in
-                    gate.withUnsafeMutableBufferPointer { g in
-                        let base = records.baseAddress! + record
-                        for (offset, pre, post) in [(0, GRUStepRecord.preZ, GRUStepRecord.z), (block, GRUStepRecord.preR, GRUStepRecord.r)] {
-                            for b in 0..<batch {
-                                spec.recurrentActivation.backward(
-                                    inPlace: UnsafeMutableBufferPointer(rebasing: g[(offset + b * u)..<(offset + b * u + u)]),
-                                    input: UnsafeBufferPointer(start: base + pre * block + b * u, count: u),
-                                    output: UnsafeBufferPointer(start: base + post * block + b * u, count: u),
-                                    rowLength: u)
+        // R^T (3u x u), so that the per-step products need no transposition.
+        var transposed = [S](repeating: 0, count: width * u)
+        weights.recurrentKernel.withUnsafeBufferPointer { r in
+            for i in 0..<u { for j in 0..<width { transposed[j * u + i] = r[i * width + j] } }
+        }
+        // The recurrent masks, contiguous: gate g at g * block.
+        let maskCount = tape.dropout.recurrent.count
+        var masks = [S](repeating: 0, count: maskCount * block)
+        for (g, mask) in tape.dropout.recurrent.enumerated() { masks.replaceSubrange((g * block)..<((g + 1) * block), with: mask.scalars) }
+        let recurrentGates = spec.resetAfter ? 3 : 2
+        // Batch rows are independent in the reverse sweep too: split them over the cores.
+        let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
+        let chunk = (batch + workers - 1) / workers
+        dY.withUnsafeBufferPointer { dYBuffer in
+        tape.records.withUnsafeBufferPointer { recordBuffer in
+        tape.previousStates.withUnsafeBufferPointer { previousBuffer in
+        transposed.withUnsafeBufferPointer { rtBuffer in
+        masks.withUnsafeBufferPointer { maskBuffer in
+        dXP.withUnsafeMutableBufferPointer { dXPBuffer in
+        dM.withUnsafeMutableBufferPointer { dMBuffer in
+        dh.withUnsafeMutableBufferPointer { dhBuffer in
+            let rt = rtBuffer.baseAddress!, dYBase = dYBuffer.baseAddress!
+            // Packed once, shared by the workers: R^T for all recurrent gates, and per gate.
+            let allGates = PackedMatrix(rt, k: recurrentGates * u, n: u, ldb: u)
+            let perGate = (0..<3).map { PackedMatrix(rt + $0 * u * u, k: u, n: u, ldb: u) }
+            let records = recordBuffer.baseAddress!, previous = previousBuffer.baseAddress!
+            parallelFor((batch + chunk - 1) / chunk) { worker in
+                let b0 = worker * chunk, n = Swift.min(chunk, batch - b0), nb = n * u
+                let scratch = UnsafeMutablePointer<S>.allocate(capacity: 8 * nb)
+                scratch.initialize(repeating: 0, count: 8 * nb)
+                defer { scratch.deallocate() }
+                // carry: output gradient carried over masked steps; cell: the gradient the cell sees;
+                // gate: dz, dr, d(candidate pre-activation); propagated: gradient for the previous state.
+                let carry = scratch, cell = scratch + nb, gate = scratch + 2 * nb, propagated = scratch + 5 * nb
+                let through = scratch + 6 * nb, dResetState = scratch + 7 * nb
+                let dh = dhBuffer.baseAddress! + b0 * u
+                let gateMask = { (g: Int) -> UnsafePointer<S>? in maskCount == 0 ? nil : maskBuffer.baseAddress! + g * block + b0 * u }
+                for s in stride(from: steps - 1, through: 0, by: -1) {
+                    let t = options.goBackwards ? steps - 1 - s : s
+                    let record = records + s * GRUStepRecord.count * block + b0 * u
+                    func recorded(_ kind: Int) -> UnsafePointer<S> { record + kind * block }
+                    let hp = previous + s * block + b0 * u
+                    // Output gradient of this step, then the mask's routing of it.
+                    for i in 0..<n {
+                        let b = b0 + i
+                        let keep = maskValues?[b * steps + t] ?? true
+                        let source: UnsafePointer<S>? = options.returnSequences
+                            ? dYBase + row(b, s) * u : (s == steps - 1 ? dYBase + b * u : nil)
+                        for j in 0..<u {
+                            let k = i * u + j
+                            let g = carry[k] + (source?[j] ?? 0)
+                            if keep {
+                                dh[k] += g
+                                carry[k] = 0
+                            } else {
+                                carry[k] = options.zeroOutputForMask ? 0 : g
                             }
+                            cell[k] = keep ? dh[k] : 0
                         }
                     }
-                }
-                // Scatter into the projection gradients and the recurrent pre-activation gradients.
-                for b in 0..<batch {
-                    let target = row(b, t) * width, m = (s * batch + b) * width
-                    for j in 0..<u {
-                        let dz = gate[b * u + j], dr = gate[block + b * u + j], dPreH = gate[2 * block + b * u + j]
-                        dXP[target + j] = dz
-                        dXP[target + u + j] = dr
-                        dXP[target + 2 * u + j] = dPreH
-                        dM[m + j] = dz
-                        dM[m + u + j] = dr
-                        // Reset-after: the candidate's recurrent part is r * mh; reset-before: dPreH itself.
-                        dM[m + 2 * u + j] = spec.resetAfter ? dPreH * recorded(GRUStepRecord.r, b, j) : dPreH
-                    }
-                }
-                // Back into the previous state through the recurrent products.
-                let recurrentGates = spec.resetAfter ? 3 : 2
-                dM.withUnsafeBufferPointer { dm in
-                    propagated.withUnsafeMutableBufferPointer { p in
-                        let dmStep = dm.baseAddress! + s * batch * width
-                        if recurrentMasks.isEmpty {
-                            S.gemm(
-                                transposeA: false, transposeB: true, m: batch, n: u, k: recurrentGates * u, alpha: 1,
-                                a: dmStep, lda: width, b: rk, ldb: width, beta: 1, c: p.baseAddress!, ldc: u)
-                        } else {
-                            var through = [S](repeating: 0, count: block)
-                            for g in 0..<recurrentGates {
-                                through.withUnsafeMutableBufferPointer { d in
-                                    S.gemm(
-                                        transposeA: false, transposeB: true, m: batch, n: u, k: u, alpha: 1,
-                                        a: dmStep + g * u, lda: width, b: rk + g * u, ldb: width, beta: 0, c: d.baseAddress!, ldc: u)
-                                }
-                                for i in 0..<block { p[i] += through[i] * recurrentMasks[g][i] }
-                            }
+                    // Through the blend h' = z h + (1 - z) hh.
+                    let z = recorded(GRUStepRecord.z), candidate = recorded(GRUStepRecord.candidate)
+                    for i in 0..<n {
+                        for j in 0..<u {
+                            let k = i * u + j, rk = i * u + j, g = cell[k]
+                            gate[k] = g * (hp[rk] - candidate[rk])
+                            gate[2 * nb + k] = g * (1 - z[rk])
+                            propagated[k] = g * z[rk]
                         }
                     }
-                }
-                for b in 0..<batch {
-                    let keep = maskValues?[b * steps + t] ?? true
-                    guard keep else { continue }  // a masked step carries dh through unchanged
-                    for j in 0..<u { dh[b * u + j] = propagated[b * u + j] }
+                    // Candidate activation, row by row (a softmax candidate mixes its row).
+                    for i in 0..<n {
+                        spec.activation.backward(
+                            inPlace: UnsafeMutableBufferPointer(start: gate + 2 * nb + i * u, count: u),
+                            input: UnsafeBufferPointer(start: recorded(GRUStepRecord.preH) + i * u, count: u),
+                            output: UnsafeBufferPointer(start: candidate + i * u, count: u), rowLength: u)
+                    }
+                    let r = recorded(GRUStepRecord.r), auxiliary = recorded(GRUStepRecord.auxiliary)
+                    if spec.resetAfter {
+                        for k in 0..<nb { gate[nb + k] = gate[2 * nb + k] * auxiliary[k] }
+                    } else {
+                        // d(r * h_h) = dPreH @ R_h^T
+                        perGate[2].multiply(gate + 2 * nb, rows: n, lda: u, beta: 0, into: dResetState, ldc: u)
+                        let candidateMask = gateMask(2)
+                        for k in 0..<nb {
+                            let m = candidateMask?[k] ?? 1
+                            gate[nb + k] = dResetState[k] * hp[k] * m
+                            propagated[k] += dResetState[k] * r[k] * m
+                        }
+                    }
+                    // Gate activations, each over its own u columns.
+                    for i in 0..<n {
+                        spec.recurrentActivation.backward(
+                            inPlace: UnsafeMutableBufferPointer(start: gate + i * u, count: u),
+                            input: UnsafeBufferPointer(start: recorded(GRUStepRecord.preZ) + i * u, count: u),
+                            output: UnsafeBufferPointer(start: z + i * u, count: u), rowLength: u)
+                        spec.recurrentActivation.backward(
+                            inPlace: UnsafeMutableBufferPointer(start: gate + nb + i * u, count: u),
+                            input: UnsafeBufferPointer(start: recorded(GRUStepRecord.preR) + i * u, count: u),
+                            output: UnsafeBufferPointer(start: r + i * u, count: u), rowLength: u)
+                    }
+                    // Scatter into the projection gradients and the recurrent pre-activation gradients.
+                    let dmStep = dMBuffer.baseAddress! + (s * batch + b0) * width
+                    for i in 0..<n {
+                        let target = dXPBuffer.baseAddress! + row(b0 + i, t) * width, m = dmStep + i * width
+                        for j in 0..<u {
+                            let k = i * u + j
+                            let dz = gate[k], dr = gate[nb + k], dPreH = gate[2 * nb + k]
+                            target[j] = dz
+                            target[u + j] = dr
+                            target[2 * u + j] = dPreH
+                            m[j] = dz
+                            m[u + j] = dr
+                            // Reset-after: the candidate's recurrent part is r * mh; reset-before: dPreH itself.
+                            m[2 * u + j] = spec.resetAfter ? dPreH * r[k] : dPreH
+                        }
+                    }
+                    // Back into the previous state through the recurrent products.
+                    if maskCount == 0 {
+                        allGates.multiply(dmStep, rows: n, lda: width, beta: 1, into: propagated, ldc: u)
+                    } else {
+                        for g in 0..<recurrentGates {
+                            perGate[g].multiply(dmStep + g * u, rows: n, lda: width, beta: 0, into: through, ldc: u)
+                            let mask = gateMask(g)!
+                            for k in 0..<nb { propagated[k] += through[k] * mask[k] }
+                        }
+                    }
+                    for i in 0..<n where maskValues?[(b0 + i) * steps + t] ?? true {
+                        // A masked step carries dh through unchanged.
+                        (dh + i * u).update(from: propagated + i * u, count: u)
+                    }
                 }
             }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
         }
         return try weightGradients(
             tape, weights: weights, dXP: dXP, dM: dM, initialState: dh, rows: rows, row: row)
@@ -198,19 +203,20 @@ extension GRUSequence {
             dXP.withUnsafeBufferPointer { dxp in
                 dKernel.withUnsafeMutableBufferPointer { dk in
                     for (columns, mask) in groups {
-                        var source = x
+                        var masked = [S]()
                         if let mask {
-                            for r in 0..<rows { for i in 0..<f { source[r * f + i] *= mask[batchOf(r) * f + i] } }
+                            masked = x
+                            for r in 0..<rows { for i in 0..<f { masked[r * f + i] *= mask[batchOf(r) * f + i] } }
                         }
-                        source.withUnsafeBufferPointer { xs in
-                            S.gemm(
+                        (mask == nil ? x : masked).withUnsafeBufferPointer { xs in
+                            S.parallelGEMM(
                                 transposeA: true, transposeB: false, m: f, n: columns.count, k: rows, alpha: 1,
                                 a: xs.baseAddress!, lda: f, b: dxp.baseAddress! + columns.lowerBound, ldb: width,
                                 beta: 0, c: dk.baseAddress! + columns.lowerBound, ldc: width)
                         }
                         var through = [S](repeating: 0, count: rows * f)
                         through.withUnsafeMutableBufferPointer { d in
-                            S.gemm(
+                            S.parallelGEMM(
                                 transposeA: false, transposeB: true, m: rows, n: f, k: columns.count, alpha: 1,
                                 a: dxp.baseAddress! + columns.lowerBound, lda: width, b: w.baseAddress! + columns.lowerBound, ldb: width,
                                 beta: 0, c: d.baseAddress!, ldc: f)
@@ -229,7 +235,7 @@ extension GRUSequence {
         dM.withUnsafeBufferPointer { dm in
             dRecurrent.withUnsafeMutableBufferPointer { dr in
                 for g in 0..<3 {
-                    var source: [S]
+                    var source = [S]()
                     if g == 2 && !spec.resetAfter {
                         // Reset-before: R_h multiplies the recorded reset states r * h.
                         source = []
@@ -238,14 +244,12 @@ extension GRUSequence {
                             let start: Int = (s * GRUStepRecord.count + GRUStepRecord.auxiliary) * block
                             source += tape.records[start..<(start + block)]
                         }
-                    } else {
+                    } else if !recurrentMasks.isEmpty {
                         source = tape.previousStates
-                        if !recurrentMasks.isEmpty {
-                            for i in 0..<source.count { source[i] *= recurrentMasks[g][i % block] }
-                        }
+                        for i in 0..<source.count { source[i] *= recurrentMasks[g][i % block] }
                     }
-                    source.withUnsafeBufferPointer { h in
-                        S.gemm(
+                    (source.isEmpty ? tape.previousStates : source).withUnsafeBufferPointer { h in
+                        S.parallelGEMM(
                             transposeA: true, transposeB: false, m: u, n: u, k: states, alpha: 1,
                             a: h.baseAddress!, lda: u, b: dm.baseAddress! + g * u, ldb: width,
                             beta: 0, c: dr.baseAddress! + g * u, ldc: width)
