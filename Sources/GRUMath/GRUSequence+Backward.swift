@@ -33,8 +33,9 @@ extension GRUSequence {
         let dY = outputGradient.scalars
         let maskValues = tape.mask?.scalars
 
-        var dXP = [S](repeating: 0, count: rows * width)
-        var dM = [S](repeating: 0, count: steps * batch * width)
+        // Every row of both is written by the sweep.
+        var dXP: [S] = uninitializedArray(count: rows * width)
+        var dM: [S] = uninitializedArray(count: steps * batch * width)
         var dh = finalStateGradient?.scalars ?? [S](repeating: 0, count: block)
         // R^T (3u x u), so that the per-step products need no transposition.
         var transposed = [S](repeating: 0, count: width * u)
@@ -46,6 +47,7 @@ extension GRUSequence {
         var masks = [S](repeating: 0, count: maskCount * block)
         for (g, mask) in tape.dropout.recurrent.enumerated() { masks.replaceSubrange((g * block)..<((g + 1) * block), with: mask.scalars) }
         let recurrentGates = spec.resetAfter ? 3 : 2
+        let gatesNeedInput = spec.recurrentActivation.derivativeNeedsInput
         // Batch rows are independent in the reverse sweep too: split them over the cores.
         let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
         let chunk = (batch + workers - 1) / workers
@@ -84,33 +86,29 @@ extension GRUSequence {
                         let keep = maskValues?[b * steps + t] ?? true
                         let source: UnsafePointer<S>? = options.returnSequences
                             ? dYBase + row(b, s) * u : (s == steps - 1 ? dYBase + b * u : nil)
-                        for j in 0..<u {
-                            let k = i * u + j
-                            let g = carry[k] + (source?[j] ?? 0)
-                            if keep {
-                                dh[k] += g
-                                carry[k] = 0
-                            } else {
-                                carry[k] = options.zeroOutputForMask ? 0 : g
-                            }
-                            cell[k] = keep ? dh[k] : 0
+                        let c = carry + i * u, d = dh + i * u, g = cell + i * u
+                        if let source { for j in 0..<u { c[j] += source[j] } }
+                        if keep {
+                            for j in 0..<u { d[j] += c[j]; g[j] = d[j] }
+                            c.update(repeating: 0, count: u)
+                        } else {
+                            g.update(repeating: 0, count: u)
+                            if options.zeroOutputForMask { c.update(repeating: 0, count: u) }
                         }
                     }
                     // Through the blend h' = z h + (1 - z) hh.
                     let z = recorded(GRUStepRecord.z), candidate = recorded(GRUStepRecord.candidate)
-                    for i in 0..<n {
-                        for j in 0..<u {
-                            let k = i * u + j, rk = i * u + j, g = cell[k]
-                            gate[k] = g * (hp[rk] - candidate[rk])
-                            gate[2 * nb + k] = g * (1 - z[rk])
-                            propagated[k] = g * z[rk]
-                        }
+                    for k in 0..<nb {
+                        let g = cell[k]
+                        gate[k] = g * (hp[k] - candidate[k])
+                        gate[2 * nb + k] = g * (1 - z[k])
+                        propagated[k] = g * z[k]
                     }
                     // Candidate activation, row by row (a softmax candidate mixes its row).
                     for i in 0..<n {
                         spec.activation.backward(
                             inPlace: UnsafeMutableBufferPointer(start: gate + 2 * nb + i * u, count: u),
-                            input: UnsafeBufferPointer(start: recorded(GRUStepRecord.preH) + i * u, count: u),
+                            input: UnsafeBufferPointer(start: recorded(spec.activation.derivativeNeedsInput ? GRUStepRecord.preH : GRUStepRecord.candidate) + i * u, count: u),
                             output: UnsafeBufferPointer(start: candidate + i * u, count: u), rowLength: u)
                     }
                     let r = recorded(GRUStepRecord.r), auxiliary = recorded(GRUStepRecord.auxiliary)
@@ -130,11 +128,11 @@ extension GRUSequence {
                     for i in 0..<n {
                         spec.recurrentActivation.backward(
                             inPlace: UnsafeMutableBufferPointer(start: gate + i * u, count: u),
-                            input: UnsafeBufferPointer(start: recorded(GRUStepRecord.preZ) + i * u, count: u),
+                            input: UnsafeBufferPointer(start: recorded(gatesNeedInput ? GRUStepRecord.preZ : GRUStepRecord.z) + i * u, count: u),
                             output: UnsafeBufferPointer(start: z + i * u, count: u), rowLength: u)
                         spec.recurrentActivation.backward(
                             inPlace: UnsafeMutableBufferPointer(start: gate + nb + i * u, count: u),
-                            input: UnsafeBufferPointer(start: recorded(GRUStepRecord.preR) + i * u, count: u),
+                            input: UnsafeBufferPointer(start: recorded(gatesNeedInput ? GRUStepRecord.preR : GRUStepRecord.r) + i * u, count: u),
                             output: UnsafeBufferPointer(start: r + i * u, count: u), rowLength: u)
                     }
                     // Scatter into the projection gradients and the recurrent pre-activation gradients.
@@ -214,7 +212,17 @@ extension GRUSequence {
                                 a: xs.baseAddress!, lda: f, b: dxp.baseAddress! + columns.lowerBound, ldb: width,
                                 beta: 0, c: dk.baseAddress! + columns.lowerBound, ldc: width)
                         }
-                        var through = [S](repeating: 0, count: rows * f)
+                        guard let mask else {
+                            // No dropout: the product is the input gradient itself.
+                            dInputs.withUnsafeMutableBufferPointer { d in
+                                S.parallelGEMM(
+                                    transposeA: false, transposeB: true, m: rows, n: f, k: columns.count, alpha: 1,
+                                    a: dxp.baseAddress! + columns.lowerBound, lda: width, b: w.baseAddress! + columns.lowerBound, ldb: width,
+                                    beta: 0, c: d.baseAddress!, ldc: f)
+                            }
+                            continue
+                        }
+                        var through: [S] = uninitializedArray(count: rows * f)
                         through.withUnsafeMutableBufferPointer { d in
                             S.parallelGEMM(
                                 transposeA: false, transposeB: true, m: rows, n: f, k: columns.count, alpha: 1,
@@ -222,7 +230,8 @@ extension GRUSequence {
                                 beta: 0, c: d.baseAddress!, ldc: f)
                         }
                         for r in 0..<rows {
-                            for i in 0..<f { dInputs[r * f + i] += through[r * f + i] * (mask?[batchOf(r) * f + i] ?? 1) }
+                            let m = batchOf(r) * f
+                            for i in 0..<f { dInputs[r * f + i] += through[r * f + i] * mask[m + i] }
                         }
                     }
                 }

@@ -105,8 +105,9 @@ public enum GRUSequence {
         var state = initialState.scalars
         var previousOutput = [S](repeating: 0, count: block)
         var sequence = [S](repeating: 0, count: options.returnSequences ? rows * u : 0)
-        var previousStates = [S](repeating: 0, count: recording ? steps * block : 0)
-        var records = [S](repeating: 0, count: recording ? steps * GRUStepRecord.count * block : 0)
+        // Written in full before they are read (pre-activation blocks only when an activation needs them).
+        var previousStates: [S] = uninitializedArray(count: recording ? steps * block : 0)
+        var records: [S] = uninitializedArray(count: recording ? steps * GRUStepRecord.count * block : 0)
         let maskValues = mask?.scalars
         // The recurrent masks, contiguous: gate g at g * block.
         let maskStorage = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(1, dropout.recurrent.count * block))

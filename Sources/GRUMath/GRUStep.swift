@@ -111,7 +111,7 @@ public enum GRUStep {
         for b in 0..<batch {
             let x = projected + b * projectedStride, row = hm + b * width
             for j in 0..<(2 * u) { row[j] += x[j] }
-            if let record {
+            if let record, spec.recurrentActivation.derivativeNeedsInput {
                 (record + GRUStepRecord.preZ * recordStride + b * u).update(from: row, count: u)
                 (record + GRUStepRecord.preR * recordStride + b * u).update(from: row + u, count: u)
             }
@@ -138,7 +138,7 @@ public enum GRUStep {
                 for j in 0..<u { row[2 * u + j] += x[2 * u + j] }
             }
         }
-        if let record {
+        if let record, spec.activation.derivativeNeedsInput {
             for b in 0..<batch { (record + GRUStepRecord.preH * recordStride + b * u).update(from: hm + b * width + 2 * u, count: u) }
         }
         applyGates(spec.activation, hm, batch: batch, u: u, columns: (2 * u)..<(3 * u))
@@ -229,7 +229,8 @@ public final class GRURecurrentKernel<S: TensorScalar> {
 }
 
 /// The layout of what ``GRUStep/forward(spec:batch:projected:projectedStride:state:recurrent:recurrentMasks:newState:record:recordStride:workspace:)``
-/// records for the backward pass: seven consecutive `(batch, units)` blocks.
+/// records for the backward pass: seven consecutive `(batch, units)` blocks. The pre-activation
+/// blocks are written only for activations whose derivative needs its input.
 public enum GRUStepRecord {
     /// Pre-activations of the update and reset gates and of the candidate.
     public static let preZ = 0, preR = 1, preH = 2

@@ -65,6 +65,15 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Whether ``derivative(_:_:)`` needs the input, not only the output (all but
+    /// linear, tanh, sigmoid and exponential); the GRU records inputs only then.
+    public var derivativeNeedsInput: Bool {
+        switch self {
+        case .linear, .tanh, .sigmoid, .exponential: false
+        default: true
+        }
+    }
+
     /// Whether the output of a row has as many elements as its input (all but ``glu``).
     public var preservesWidth: Bool { self != .glu }
 

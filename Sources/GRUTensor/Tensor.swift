@@ -111,6 +111,11 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
+/// An array of `count` elements that the caller will overwrite completely before reading.
+public func uninitializedArray<Scalar: BinaryFloatingPoint>(count: Int) -> [Scalar] {
+    [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}
+
 extension Tensor where Scalar: Numeric {
     /// Creates a tensor of zeros.
     public init(zeros shape: [Int]) { self.init(repeating: 0, shape: shape) }
