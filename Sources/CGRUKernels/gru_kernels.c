@@ -12,7 +12,7 @@
 #endif
 
 // Blocking: the packed panels of B are KC x NR, those of A MR x KC.
-#define KC 128
+#define KC 512
 #define MC 128
 
 static int detected_level = -1;
@@ -275,9 +275,56 @@ static void gemm_packed_core(int level, int trans_a, long m, long n, long k, flo
     }
 }
 
+#ifdef GRU_X86
+// c[0:n] += x[0:k] * B with B packed in 48-column slivers per KC panel: the slivers are
+// read front to back, two at a time, with the rows split over two accumulator sets.
+__attribute__((target("avx512f")))
+static void gemv_packed_avx512(long n, long k, const float *x, const float *packed, float *c) {
+    long slivers = (n + 47) / 48;
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        const float *panel = packed + p0 * slivers * 48;
+        for (long js = 0; js < slivers; js++) {
+            const float *b = panel + js * kc * 48;
+            __m512 e0 = _mm512_setzero_ps(), e1 = _mm512_setzero_ps(), e2 = _mm512_setzero_ps();
+            __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps(), o2 = _mm512_setzero_ps();
+            long p = 0;
+            for (; p + 1 < kc; p += 2) {
+                __m512 x0 = _mm512_set1_ps(x[p0 + p]), x1 = _mm512_set1_ps(x[p0 + p + 1]);
+                const float *r0 = b + p * 48, *r1 = r0 + 48;
+                e0 = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0), e0);
+                e1 = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 16), e1);
+                e2 = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 32), e2);
+                o0 = _mm512_fmadd_ps(x1, _mm512_loadu_ps(r1), o0);
+                o1 = _mm512_fmadd_ps(x1, _mm512_loadu_ps(r1 + 16), o1);
+                o2 = _mm512_fmadd_ps(x1, _mm512_loadu_ps(r1 + 32), o2);
+            }
+            if (p < kc) {
+                __m512 x0 = _mm512_set1_ps(x[p0 + p]);
+                const float *r0 = b + p * 48;
+                e0 = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0), e0);
+                e1 = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 16), e1);
+                e2 = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + 32), e2);
+            }
+            __m512 sums[3] = {_mm512_add_ps(e0, o0), _mm512_add_ps(e1, o1), _mm512_add_ps(e2, o2)};
+            for (int v = 0; v < 3; v++) {
+                long left = n - js * 48 - 16 * v;
+                if (left <= 0) break;
+                __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+                float *dst = c + js * 48 + 16 * v;
+                _mm512_mask_storeu_ps(dst, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), sums[v]));
+            }
+        }
+    }
+}
+#endif
+
 void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, float beta, float *c, long ldc) {
     scale_c(m, n, beta, c, ldc);
     if (m <= 0 || n <= 0 || k <= 0) return;
+#ifdef GRU_X86
+    if (m == 1 && gru_kernels_level() == 2) { gemv_packed_avx512(n, k, a, packed, c); return; }
+#endif
     gemm_packed_core(gru_kernels_level(), 0, m, n, k, 1.0f, a, lda, packed, c, ldc);
 }
 

@@ -116,6 +116,20 @@ public enum GRUSequence {
             mask.withUnsafeBufferPointer { if let base = $0.baseAddress { (maskStorage + g * block).update(from: base, count: block) } }
         }
         let maskCount = dropout.recurrent.count
+        func makeOutput() -> GRUSequenceOutput<S> {
+            let finalState = Tensor(uncheckedShape: [batch, u], scalars: state)
+            guard options.returnSequences else {
+                return GRUSequenceOutput(output: Tensor(uncheckedShape: [batch, u], scalars: previousOutput), finalState: finalState)
+            }
+            let shape = timeMajor ? [steps, batch, u] : [batch, steps, u]
+            return GRUSequenceOutput(output: Tensor(uncheckedShape: shape, scalars: sequence), finalState: finalState)
+        }
+        func tape() -> GRUSequenceTape<S>? {
+            guard recording else { return nil }
+            return GRUSequenceTape(
+                spec: spec, options: options, batch: batch, steps: steps, inputs: inputs, mask: mask,
+                dropout: dropout, previousStates: previousStates, records: records)
+        }
         // Batch rows never interact: each worker runs the whole sequence for its rows.
         let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
         let chunk = (batch + workers - 1) / workers
@@ -171,18 +185,6 @@ public enum GRUSequence {
                 }
             }
         }
-        let finalState = Tensor(uncheckedShape: [batch, u], scalars: state)
-        let output: GRUSequenceOutput<S>
-        if options.returnSequences {
-            let shape = timeMajor ? [steps, batch, u] : [batch, steps, u]
-            output = GRUSequenceOutput(output: Tensor(uncheckedShape: shape, scalars: sequence), finalState: finalState)
-        } else {
-            output = GRUSequenceOutput(output: Tensor(uncheckedShape: [batch, u], scalars: previousOutput), finalState: finalState)
-        }
-        guard recording else { return (output, nil) }
-        let tape = GRUSequenceTape(
-            spec: spec, options: options, batch: batch, steps: steps, inputs: inputs, mask: mask,
-            dropout: dropout, previousStates: previousStates, records: records)
-        return (output, tape)
+        return (makeOutput(), tape())
     }
 }

@@ -29,7 +29,7 @@ public enum GRUStep {
                 func project(_ source: UnsafePointer<S>, column: Int, count: Int) {
                     guard f > 0 else { return }
                     // Rows are independent: split them over the cores when the product is large.
-                    let workers = parallelWorkers(total: rows * count * f, minimumPerWorker: 1 << 20)
+                    let workers = parallelWorkers(total: rows * count * f, minimumPerWorker: 1 << 22)
                     let chunk = (rows + workers - 1) / workers
                     parallelFor((rows + chunk - 1) / chunk) { worker in
                         let r0 = worker * chunk, n = Swift.min(chunk, rows - r0)
@@ -215,7 +215,7 @@ public final class GRURecurrentKernel<S: TensorScalar> {
     /// Writes `h @ R[:, group]` for `rows` rows into the matching columns of `output` (rows of `3 * units`).
     func multiply(_ h: UnsafePointer<S>, rows: Int, group index: Int, into output: UnsafeMutablePointer<S>) {
         let u = units, group = groups[index], width = 3 * u
-        if rows > 4, let packed = packed[index] {
+        if rows > 4 || rows == 1, let packed = packed[index] {
             S.gemmPacked(m: rows, n: group.count * u, k: u, a: h, lda: u, packed: packed, beta: 0, c: output + group.lowerBound * u, ldc: width)
             return
         }

@@ -52,8 +52,19 @@ extension TensorScalar {
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
     ) {
         let workers = parallelWorkers(total: m * n * k, minimumPerWorker: 1 << 21)
-        // Column chunks in multiples of 48, the width of the widest micro-kernel.
-        let chunk = Swift.max(48, ((n + workers - 1) / workers + 47) / 48 * 48)
+        if workers > 1, !transposeA, m >= 16 * workers {
+            // Split the rows of A and C.
+            let chunk = (m + workers - 1) / workers
+            parallelFor((m + chunk - 1) / chunk) { worker in
+                let i0 = worker * chunk
+                gemm(
+                    transposeA: false, transposeB: transposeB, m: Swift.min(chunk, m - i0), n: n, k: k, alpha: alpha,
+                    a: a + i0 * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + i0 * ldc, ldc: ldc)
+            }
+            return
+        }
+        // Split the columns of B and C, in multiples of 16.
+        let chunk = Swift.max(16, ((n + workers - 1) / workers + 15) / 16 * 16)
         parallelFor((n + chunk - 1) / chunk) { worker in
             let j0 = worker * chunk, width = Swift.min(chunk, n - j0)
             gemm(
@@ -94,7 +105,7 @@ public final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// `C = A * self + beta * C` for `m` rows of `A` (`lda` apart).
     public func multiply(_ a: UnsafePointer<Scalar>, rows m: Int, lda: Int, beta: Scalar, into c: UnsafeMutablePointer<Scalar>, ldc: Int) {
-        if m > 4, let packed {
+        if m > 4 || m == 1, let packed {
             Scalar.gemmPacked(m: m, n: n, k: k, a: a, lda: lda, packed: packed, beta: beta, c: c, ldc: ldc)
         } else {
             Scalar.gemm(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: source, ldb: ldb, beta: beta, c: c, ldc: ldc)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs `gru bench` and the peers' peer_bench.py one after the other on the same
+# machine, every shape and mode of BENCHMARKS.md, and prints one JSON line per run.
+# Usage: Scripts/bench-side-by-side.sh [path/to/peer_bench.py] [python]
+# The peers need: pip install numpy onnx onnxruntime tensorflow-cpu keras (torch optional).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PEER=${1:-../shared/tools/peer_bench.py}
+PYTHON=${2:-python3}
+swift build -c release --product gru >&2
+GRU=.build/release/gru
+shapes=("stream 1 200 64 128" "small 32 100 64 128" "medium 64 50 256 256" "large 64 50 512 512")
+for entry in "${shapes[@]}"; do
+    set -- $entry
+    for mode in inference training; do
+        echo "{\"fw\": \"swift-gru\", \"shape\": \"$1\", \"result\": $($GRU bench --batch $2 --steps $3 --features $4 --units $5 --mode $mode --repeats 21 --json)}"
+    done
+done
+"$PYTHON" "$PEER" --frameworks ort,tf,torch --reps 7
