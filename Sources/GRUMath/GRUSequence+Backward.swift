@@ -11,12 +11,14 @@ extension GRUSequence {
     ///   - tape: From ``forwardRecording(spec:weights:inputs:mask:initialState:dropout:options:)``.
     ///   - outputGradient: dL/d(output), the shape of the forward output.
     ///   - finalStateGradient: dL/d(final state) `(batch, units)`, if the state is used.
+    ///   - computeInputGradient: When `false`, the input gradient (a third of the weight-sized
+    ///     products) is skipped and returned as zeros.
     /// - Throws: ``TensorError`` when a gradient's shape does not fit.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func backward<S: TensorScalar>(
         _ tape: GRUSequenceTape<S>, weights: GRUWeights<S>, outputGradient: Tensor<S>,
-        finalStateGradient: Tensor<S>?
+        finalStateGradient: Tensor<S>?, computeInputGradient: Bool = true
     ) throws -> GRUSequenceGradients<S> {
         let spec = tape.spec, options = tape.options
         let batch = tape.batch, steps = tape.steps, u = spec.units
@@ -176,13 +178,14 @@ extension GRUSequence {
         }
         }
         return try weightGradients(
-            tape, weights: weights, dXP: dXP, dM: dM, initialState: dh, rows: rows, row: row)
+            tape, weights: weights, dXP: dXP, dM: dM, initialState: dh, rows: rows, row: row,
+            computeInputGradient: computeInputGradient)
     }
 
     /// Forms the weight and input gradients with one matrix product per weight over all steps.
     private static func weightGradients<S: TensorScalar>(
         _ tape: GRUSequenceTape<S>, weights: GRUWeights<S>, dXP: [S], dM: [S], initialState: [S],
-        rows: Int, row: (Int, Int) -> Int
+        rows: Int, row: (Int, Int) -> Int, computeInputGradient: Bool
     ) throws -> GRUSequenceGradients<S> {
         let spec = tape.spec, u = spec.units, f = spec.inputSize, width = 3 * u
         let batch = tape.batch, steps = tape.steps, block = batch * u
@@ -212,6 +215,7 @@ extension GRUSequence {
                                 a: xs.baseAddress!, lda: f, b: dxp.baseAddress! + columns.lowerBound, ldb: width,
                                 beta: 0, c: dk.baseAddress! + columns.lowerBound, ldc: width)
                         }
+                        guard computeInputGradient else { continue }
                         guard let mask else {
                             // No dropout: the product is the input gradient itself.
                             dInputs.withUnsafeMutableBufferPointer { d in

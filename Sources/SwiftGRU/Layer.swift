@@ -85,6 +85,10 @@ public protocol Layer<Scalar>: AnyObject {
     /// - Throws: ``LayerError`` when there is no record or a gradient's shape does not fit.
     func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar>
 
+    /// ``backward(_:)``, skipping the input gradient when the caller has no use for it
+    /// (the layer reads a model input); layers that cannot skip it compute it anyway.
+    func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar>
+
     /// Forgets recorded calls that will not be backpropagated.
     func clearRecords()
 
@@ -105,6 +109,10 @@ extension Layer {
 
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
         throw unsupportedTraining()
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
+        try backward(outputGradients)
     }
 
     public func clearRecords() {}

@@ -17,6 +17,10 @@ extension Bidirectional {
     }
 
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        try backward(outputGradients, needsInputGradient: true)
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: name)
         let forward = record.forward, backward = record.backward
         var gForward: Tensor<Scalar>, gBackward: Tensor<Scalar>
@@ -53,8 +57,8 @@ extension Bidirectional {
         func slice(_ start: Int, _ count: Int) -> [Tensor<Scalar>?] {
             (start..<(start + count)).map { $0 < states.count ? states[$0] : nil }
         }
-        let f = try forwardLayer.backward([gForward] + slice(0, forwardStates))
-        let b = try backwardLayer.backward([gBackward] + slice(forwardStates, backwardStates))
+        let f = try forwardLayer.backward([gForward] + slice(0, forwardStates), needsInputGradient: needsInputGradient)
+        let b = try backwardLayer.backward([gBackward] + slice(forwardStates, backwardStates), needsInputGradient: needsInputGradient)
         return LayerGradients(
             input: try sum(f.input, b.input), initialStates: f.initialStates + b.initialStates,
             weights: f.weights + b.weights)

@@ -43,7 +43,7 @@ extension Model {
     ///   to the logits of the producing layer's final activation.
     /// - Returns: The weight gradients of each layer (summed over its calls) and the input gradients.
     func backward(
-        _ outputGradients: [(gradient: Tensor<Scalar>, throughLogits: Bool)]
+        _ outputGradients: [(gradient: Tensor<Scalar>, throughLogits: Bool)], inputGradients: Bool = true
     ) throws -> (weights: [ObjectIdentifier: LayerGradients<Scalar>], inputs: [Tensor<Scalar>?]) {
         var weightGradients = [ObjectIdentifier: LayerGradients<Scalar>]()
         func accumulate(_ layer: any Layer<Scalar>, _ gradients: LayerGradients<Scalar>) throws {
@@ -59,11 +59,13 @@ extension Model {
             }
             weightGradients[id] = existing
         }
-        func backward(_ layer: any Layer<Scalar>, _ gradients: [Tensor<Scalar>?], throughLogits: Bool) throws -> LayerGradients<Scalar> {
+        func backward(
+            _ layer: any Layer<Scalar>, _ gradients: [Tensor<Scalar>?], throughLogits: Bool, needsInput: Bool
+        ) throws -> LayerGradients<Scalar> {
             if throughLogits, let logitsLayer = layer as? any LogitsProducing<Scalar>, let g = gradients.first ?? nil {
                 return try logitsLayer.backward(logitsGradient: g)
             }
-            return try layer.backward(gradients)
+            return try layer.backward(gradients, needsInputGradient: needsInput)
         }
         if let sequential = self as? Sequential<Scalar> {
             guard let first = outputGradients.first else { return ([:], []) }
@@ -75,7 +77,8 @@ extension Model {
                     for earlier in sequential.layers[...index] { earlier.clearRecords() }
                     break
                 }
-                let result = try backward(layer, [g], throughLogits: throughLogits)
+                // The first layer's input gradient is only wanted when the caller asks for input gradients.
+                let result = try backward(layer, [g], throughLogits: throughLogits, needsInput: index > 0 || inputGradients)
                 throughLogits = false
                 try accumulate(layer, result)
                 gradient = result.input
@@ -96,7 +99,9 @@ extension Model {
         for (index, node) in functional.nodes.enumerated().reversed() {
             let count = functional.nodeShapes[index].count
             let gradients = (0..<count).map { pending[.output(node: index, index: $0)] }
-            let result = try backward(node.layer, gradients, throughLogits: logitsOutputs.contains(index))
+            var needsInput = inputGradients
+            if case .output = node.input { needsInput = true }
+            let result = try backward(node.layer, gradients, throughLogits: logitsOutputs.contains(index), needsInput: needsInput)
             try accumulate(node.layer, result)
             try add(node.input, result.input)
             for (source, g) in zip(node.initialState, result.initialStates) { try add(source, g) }

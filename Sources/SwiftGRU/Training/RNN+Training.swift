@@ -98,6 +98,10 @@ extension RNN {
     }
 
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        try backward(outputGradients, needsInputGradient: true)
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: displayName)
         let activity = activityPenalty(activityRegularizer, outputs: record.outputs).gradients
         let count = record.tapes.count
@@ -114,7 +118,7 @@ extension RNN {
             do {
                 g = try GRUSequence.backward(
                     record.tapes[k], weights: record.weights[k], outputGradient: output ?? Tensor(zeros: [0]),
-                    finalStateGradient: stateGradient)
+                    finalStateGradient: stateGradient, computeInputGradient: needsInputGradient || k > 0)
             } catch let error as TensorError {
                 throw LayerError(.invalidInputShape, "\(displayName): \(error.message)")
             }
@@ -122,7 +126,7 @@ extension RNN {
             initialStates[k] = g.initialState
             output = g.inputs
         }
-        var input = output
+        var input = needsInputGradient ? output : nil
         if record.reversed { input = try input?.reversed(alongAxis: timeMajor ? 0 : 1) }
         return LayerGradients(
             input: input, initialStates: record.hadInitialState ? initialStates : [], weights: cellWeights.flatMap { $0 })

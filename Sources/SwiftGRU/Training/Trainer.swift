@@ -28,12 +28,14 @@ public final class Trainer<Scalar: TensorScalar> {
     ///   `model.layers` order, and the gradient of each input.
     /// - Throws: ``LayerError`` for data that does not fit the model.
     public func gradients(x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool = true) throws -> (loss: Scalar, weights: [[Tensor<Scalar>]], inputs: [Tensor<Scalar>?]) {
-        let result = try computeGradients(x: x, y: y, training: training)
+        let result = try computeGradients(x: x, y: y, training: training, inputGradients: true)
         return (result.loss, result.weights.map(\.weights), result.inputs)
     }
 
     /// The loss, each layer's gradients (with the slice norms Keras clips by) and the input gradients.
-    func computeGradients(x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool) throws -> (loss: Scalar, weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?]) {
+    func computeGradients(
+        x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool, inputGradients: Bool
+    ) throws -> (loss: Scalar, weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?]) {
         model.clearRecords()
         defer { model.clearRecords() }
         let outputs = try model.forwardRecording(x, training: training)
@@ -53,7 +55,7 @@ public final class Trainer<Scalar: TensorScalar> {
             outputGradients.append((gradient, logits != nil))
         }
         total += regularizationLoss()
-        let (byLayer, inputs) = try model.backward(outputGradients)
+        let (byLayer, inputs) = try model.backward(outputGradients, inputGradients: inputGradients)
         var weights = [LayerGradients<Scalar>]()
         for layer in model.layers {
             var gradients = byLayer[ObjectIdentifier(layer)]
@@ -87,7 +89,7 @@ public final class Trainer<Scalar: TensorScalar> {
     /// - Throws: ``LayerError`` for data that does not fit the model.
     @discardableResult
     public func trainOnBatch(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> Scalar {
-        let (value, gradients, _) = try computeGradients(x: x, y: y, training: true)
+        let (value, gradients, _) = try computeGradients(x: x, y: y, training: true, inputGradients: false)
         let layers = model.layers
         var weights = layers.flatMap { $0.weights }
         try optimizerState.apply(
