@@ -19,6 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Keras' reset_after (true: cuDNN-compatible variant).") var resetAfter = true
     @Option(help: "Timed runs (after warm-up runs).") var repeats = 20
     @Flag(help: "Print one JSON line instead of a table.") var json = false
+    @Flag(help: "In training mode, also print the forward and backward time of each timed run.") var breakdown = false
 
     func validate() throws {
         guard batch > 0, steps > 0, features > 0, units > 0, repeats > 0 else {
@@ -33,17 +34,25 @@ struct Bench: ParsableCommand {
         try gru.build(inputShape: [batch, steps, features])
         let x: Tensor<Float> = try Initializer.randomNormal(stddev: 1, seed: 4).makeTensor(shape: [batch, steps, features])
         let ones = Tensor<Float>(repeating: 1, shape: [batch, units])
+        var timing = false
         func once() throws {
             switch mode {
             case .inference:
                 _ = try gru(x)
             case .training:
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 _ = try gru.forwardRecording(x, mask: nil, initialState: [], training: true)
+                let t1 = DispatchTime.now().uptimeNanoseconds
                 // Gradients of the weights only, as the peers' benchmark asks for.
                 _ = try gru.backward([ones], needsInputGradient: false)
+                if breakdown, timing {
+                    let t2 = DispatchTime.now().uptimeNanoseconds
+                    print(String(format: "forward %.3f ms, backward %.3f ms", Double(t1 - t0) / 1e6, Double(t2 - t1) / 1e6))
+                }
             }
         }
         for _ in 0..<3 { try once() }
+        timing = true
         var times = [Double]()
         for _ in 0..<repeats {
             let start = DispatchTime.now().uptimeNanoseconds
