@@ -29,7 +29,7 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
     ///     or by the first call.
     ///   - name: Defaults to `"gru"`.
     /// - Throws: ``LayerError`` for `units <= 0`, a rate outside `[0, 1)` or a width-changing activation.
-    public init(
+    public convenience init(
         units: Int,
         activation: Activation? = .tanh,
         recurrentActivation: Activation? = .sigmoid,
@@ -65,6 +65,18 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
             biasRegularizer: biasRegularizer, kernelConstraint: kernelConstraint,
             recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
             dropout: dropout, recurrentDropout: recurrentDropout, seed: seed, resetAfter: resetAfter)
+        self.init(
+            cell: cell, activityRegularizer: activityRegularizer, returnSequences: returnSequences,
+            returnState: returnState, goBackwards: goBackwards, stateful: stateful, unroll: unroll,
+            timeMajor: timeMajor, useCuDNN: useCuDNN, name: name)
+    }
+
+    /// Creates a GRU layer around an existing cell (the cell's settings are the layer's).
+    public init(
+        cell: GRUCell<Scalar>, activityRegularizer: Regularizer? = nil, returnSequences: Bool = false,
+        returnState: Bool = false, goBackwards: Bool = false, stateful: Bool = false, unroll: Bool = false,
+        timeMajor: Bool = false, useCuDNN: UseCuDNN = .auto, name: String? = nil
+    ) {
         self.gruCell = cell
         self.useCuDNN = useCuDNN
         super.init(
@@ -131,19 +143,13 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
     }
 
     public override func makeReversedCopy() throws -> RNN<Scalar> {
-        let cell = gruCell
-        let copy = try GRU(
-            units: cell.units, activation: cell.activation, recurrentActivation: cell.recurrentActivation,
-            useBias: cell.useBias, kernelInitializer: cell.kernelInitializer,
-            recurrentInitializer: cell.recurrentInitializer, biasInitializer: cell.biasInitializer,
-            kernelRegularizer: cell.kernelRegularizer, recurrentRegularizer: cell.recurrentRegularizer,
-            biasRegularizer: cell.biasRegularizer, activityRegularizer: activityRegularizer,
-            kernelConstraint: cell.kernelConstraint, recurrentConstraint: cell.recurrentConstraint,
-            biasConstraint: cell.biasConstraint, dropout: cell.dropout,
-            recurrentDropout: cell.recurrentDropout, seed: cell.seed,
-            returnSequences: returnSequences, returnState: returnState, goBackwards: !goBackwards,
-            stateful: stateful, unroll: unroll, timeMajor: timeMajor, resetAfter: cell.resetAfter,
-            useCuDNN: useCuDNN, name: "backward_" + name)
+        guard let cell = try gruCell.makeCopy() as? GRUCell<Scalar> else {
+            throw LayerError(.unsupported, "\(name): the cell could not be copied")
+        }
+        let copy = GRU(
+            cell: cell, activityRegularizer: activityRegularizer, returnSequences: returnSequences,
+            returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
+            timeMajor: timeMajor, useCuDNN: useCuDNN, name: "backward_" + name)
         copy.zeroOutputForMask = zeroOutputForMask
         return copy
     }

@@ -204,7 +204,20 @@ struct KerasConfigDecoder {
     }
 
     func gru(_ c: JSONValue, name: String) throws -> GRU<Float> {
-        let layer = try GRU<Float>(
+        let layer = GRU<Float>(
+            cell: try gruCell(c, name: name),
+            activityRegularizer: try regularizer(c["activity_regularizer"], layer: name),
+            returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
+            goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
+            unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false,
+            useCuDNN: useCuDNN(c["use_cudnn"]), name: name)
+        layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
+        return layer
+    }
+
+    /// A GRU cell from the cell arguments of a GRU or GRUCell configuration.
+    func gruCell(_ c: JSONValue, name: String) throws -> GRUCell<Float> {
+        try GRUCell<Float>(
             units: c["units"]?.int ?? 0,
             activation: activation(c["activation"], layer: name),
             recurrentActivation: activation(c["recurrent_activation"], layer: name),
@@ -215,42 +228,18 @@ struct KerasConfigDecoder {
             kernelRegularizer: regularizer(c["kernel_regularizer"], layer: name),
             recurrentRegularizer: regularizer(c["recurrent_regularizer"], layer: name),
             biasRegularizer: regularizer(c["bias_regularizer"], layer: name),
-            activityRegularizer: regularizer(c["activity_regularizer"], layer: name),
             kernelConstraint: constraint(c["kernel_constraint"], layer: name),
             recurrentConstraint: constraint(c["recurrent_constraint"], layer: name),
             biasConstraint: constraint(c["bias_constraint"], layer: name),
             dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0,
-            seed: seed(c),
-            returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
-            goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
-            unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false,
-            resetAfter: c["reset_after"]?.bool ?? true,
-            useCuDNN: useCuDNN(c["use_cudnn"]), name: name)
-        layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
-        return layer
+            seed: seed(c), resetAfter: c["reset_after"]?.bool ?? true)
     }
 
     func cell(_ object: JSONValue, layer: String) throws -> any RecurrentCell<Float> {
         let c = object["config"] ?? .null
         switch object["class_name"]?.string {
         case "GRUCell":
-            let name = c["name"]?.string ?? layer
-            return try GRUCell<Float>(
-                units: c["units"]?.int ?? 0,
-                activation: activation(c["activation"], layer: name),
-                recurrentActivation: activation(c["recurrent_activation"], layer: name),
-                useBias: c["use_bias"]?.bool ?? true,
-                kernelInitializer: initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
-                recurrentInitializer: initializer(c["recurrent_initializer"], default: .orthogonal(), layer: name),
-                biasInitializer: initializer(c["bias_initializer"], default: .zeros, layer: name),
-                kernelRegularizer: regularizer(c["kernel_regularizer"], layer: name),
-                recurrentRegularizer: regularizer(c["recurrent_regularizer"], layer: name),
-                biasRegularizer: regularizer(c["bias_regularizer"], layer: name),
-                kernelConstraint: constraint(c["kernel_constraint"], layer: name),
-                recurrentConstraint: constraint(c["recurrent_constraint"], layer: name),
-                biasConstraint: constraint(c["bias_constraint"], layer: name),
-                dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0,
-                seed: seed(c), resetAfter: c["reset_after"]?.bool ?? true)
+            return try gruCell(c, name: c["name"]?.string ?? layer)
         case "StackedRNNCells":
             let cells = try (c["cells"]?.array ?? []).map { try cell($0, layer: layer) }
             return try StackedRNNCells(cells)
