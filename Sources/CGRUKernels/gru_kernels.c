@@ -423,3 +423,72 @@ void gru_tanh(float *x, long n) {
 #endif
     for (long i = 0; i < n; i++) x[i] = tanhf(x[i]);
 }
+
+#ifdef GRU_X86
+__attribute__((target("avx512f")))
+static inline __m512 sigmoid_v(__m512 v) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), v))));
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 tanh_v(__m512 v) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    __m512 a = _mm512_abs_ps(v);
+    __m512 e = exp512(_mm512_mul_ps(a, _mm512_set1_ps(-2.0f)));
+    __m512 r = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+    __m512 v2 = _mm512_mul_ps(v, v);
+    __m512 small = _mm512_fmadd_ps(_mm512_fmadd_ps(v2, _mm512_set1_ps(2.0f / 15.0f), _mm512_set1_ps(-1.0f / 3.0f)), _mm512_mul_ps(v2, a), a);
+    __mmask16 tiny = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.0045f), _CMP_LT_OQ);
+    r = _mm512_mask_blend_ps(tiny, r, small);
+    __m512i sign = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000));
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(r), sign));
+}
+
+__attribute__((target("avx512f")))
+static void gates_reset_after_avx512(long rows, long u, float *hm, const float *x, long x_stride, const float *rbias,
+                                     const float *h, float *out, float *record, long record_stride,
+                                     long rz, long rr, long rc, long ra) {
+    for (long b = 0; b < rows; b++) {
+        float *m = hm + b * 3 * u;
+        const float *xr = x + b * x_stride, *hr = h + b * u;
+        float *o = out + b * u;
+        for (long j = 0; j < u; j += 16) {
+            long w = u - j < 16 ? u - j : 16;
+            __mmask16 k = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+            __m512 mz = _mm512_maskz_loadu_ps(k, m + j), mr = _mm512_maskz_loadu_ps(k, m + u + j), mh = _mm512_maskz_loadu_ps(k, m + 2 * u + j);
+            if (rbias) {
+                mz = _mm512_add_ps(mz, _mm512_maskz_loadu_ps(k, rbias + j));
+                mr = _mm512_add_ps(mr, _mm512_maskz_loadu_ps(k, rbias + u + j));
+                mh = _mm512_add_ps(mh, _mm512_maskz_loadu_ps(k, rbias + 2 * u + j));
+            }
+            __m512 z = sigmoid_v(_mm512_add_ps(mz, _mm512_maskz_loadu_ps(k, xr + j)));
+            __m512 r = sigmoid_v(_mm512_add_ps(mr, _mm512_maskz_loadu_ps(k, xr + u + j)));
+            __m512 c = tanh_v(_mm512_fmadd_ps(r, mh, _mm512_maskz_loadu_ps(k, xr + 2 * u + j)));
+            __m512 hv = _mm512_maskz_loadu_ps(k, hr + j);
+            _mm512_mask_storeu_ps(o + j, k, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, c), c));
+            if (record) {
+                float *rec = record + b * u + j;
+                _mm512_mask_storeu_ps(rec + rz * record_stride, k, z);
+                _mm512_mask_storeu_ps(rec + rr * record_stride, k, r);
+                _mm512_mask_storeu_ps(rec + rc * record_stride, k, c);
+                _mm512_mask_storeu_ps(rec + ra * record_stride, k, mh);
+            }
+        }
+    }
+}
+#endif
+
+int gru_gates_reset_after(long rows, long u, float *hm, const float *x, long x_stride, const float *rbias,
+                          const float *h, float *out, float *record, long record_stride,
+                          long record_z, long record_r, long record_c, long record_aux) {
+#ifdef GRU_X86
+    if (gru_kernels_level() == 2) {
+        gates_reset_after_avx512(rows, u, hm, x, x_stride, rbias, h, out, record, record_stride, record_z, record_r, record_c, record_aux);
+        return 1;
+    }
+#endif
+    (void)rows; (void)u; (void)hm; (void)x; (void)x_stride; (void)rbias; (void)h; (void)out;
+    (void)record; (void)record_stride; (void)record_z; (void)record_r; (void)record_c; (void)record_aux;
+    return 0;
+}

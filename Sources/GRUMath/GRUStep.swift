@@ -95,6 +95,11 @@ public enum GRUStep {
         }
         if recurrentMasks.isEmpty {
             recurrent.multiply(state, rows: batch, group: 0, into: hm)
+            if spec.resetAfter, spec.recurrentActivation == .sigmoid, spec.activation == .tanh,
+               recurrent.fusedGates(rows: batch, hm: hm, x: projected, xStride: projectedStride, state: state, output: newState,
+                                    record: record, recordStride: recordStride) {
+                return
+            }
         } else {
             for gate in 0..<(spec.resetAfter ? 3 : 2) { recurrent.multiply(gateInput(gate), rows: batch, group: gate, into: hm) }
         }
@@ -183,6 +188,7 @@ public final class GRURecurrentKernel<S: TensorScalar> {
     private var packed: [UnsafeMutablePointer<S>?] = []
     /// The recurrent bias (reset-after), `3 * units` values.
     let recurrentBias: [S]?
+    private let biasStorage: UnsafeMutablePointer<S>?
 
     /// Prepares the recurrent kernel of `weights`.
     ///
@@ -191,6 +197,13 @@ public final class GRURecurrentKernel<S: TensorScalar> {
         kernel = weights.recurrentKernel
         units = spec.units
         recurrentBias = weights.recurrentBias(spec).map(Array.init)
+        if let recurrentBias {
+            let storage = UnsafeMutablePointer<S>.allocate(capacity: recurrentBias.count)
+            storage.initialize(from: recurrentBias, count: recurrentBias.count)
+            biasStorage = storage
+        } else {
+            biasStorage = nil
+        }
         if perGate {
             groups = [0..<1, 1..<2, 2..<3]
         } else {
@@ -210,6 +223,18 @@ public final class GRURecurrentKernel<S: TensorScalar> {
 
     deinit {
         for buffer in packed { buffer?.deallocate() }
+        biasStorage?.deallocate()
+    }
+
+    /// Runs the fused reset-after gates when the scalar type has them (sigmoid gates, tanh candidate).
+    func fusedGates(
+        rows: Int, hm: UnsafeMutablePointer<S>, x: UnsafePointer<S>, xStride: Int, state: UnsafePointer<S>,
+        output: UnsafeMutablePointer<S>, record: UnsafeMutablePointer<S>?, recordStride: Int
+    ) -> Bool {
+        S.fusedResetAfterGates(
+            rows: rows, units: units, hm: hm, x: x, xStride: xStride, recurrentBias: biasStorage.map { UnsafePointer($0) },
+            state: state, output: output, record: record, recordStride: recordStride,
+            recordBlocks: (GRUStepRecord.z, GRUStepRecord.r, GRUStepRecord.candidate, GRUStepRecord.auxiliary))
     }
 
     /// Writes `h @ R[:, group]` for `rows` rows into the matching columns of `output` (rows of `3 * units`).

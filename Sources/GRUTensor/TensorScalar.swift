@@ -43,6 +43,14 @@ where RawSignificand: FixedWidthInteger {
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+    /// The fused gates of reset-after GRU rows with sigmoid gates and a tanh candidate
+    /// (see `gru_gates_reset_after`); returns `false` when this type has no fused kernel.
+    static func fusedResetAfterGates(
+        rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int,
+        recurrentBias: UnsafePointer<Self>?, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
+        record: UnsafeMutablePointer<Self>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
+    ) -> Bool
+
     /// Applies the logistic sigmoid in place (vectorised for `Float`).
     static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>)
 
@@ -51,6 +59,12 @@ where RawSignificand: FixedWidthInteger {
 }
 
 extension TensorScalar {
+    public static func fusedResetAfterGates(
+        rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int,
+        recurrentBias: UnsafePointer<Self>?, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
+        record: UnsafeMutablePointer<Self>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
+    ) -> Bool { false }
+
     public static func packedSize(k: Int, n: Int) -> Int { 0 }
 
     public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, into packed: UnsafeMutablePointer<Self>) {}
@@ -81,6 +95,16 @@ extension Float: TensorScalar {
     }
 
     public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
+
+    public static func fusedResetAfterGates(
+        rows: Int, units: Int, hm: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, xStride: Int,
+        recurrentBias: UnsafePointer<Float>?, state: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        record: UnsafeMutablePointer<Float>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
+    ) -> Bool {
+        gru_gates_reset_after(
+            rows, units, hm, x, xStride, recurrentBias, state, output, record, recordStride,
+            recordBlocks.z, recordBlocks.r, recordBlocks.candidate, recordBlocks.auxiliary) != 0
+    }
 
     public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, into packed: UnsafeMutablePointer<Float>) {
         gru_sgemm_pack_b(transposeB ? 1 : 0, k, n, b, ldb, packed)

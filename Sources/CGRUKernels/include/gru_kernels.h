@@ -37,3 +37,21 @@ void gru_tanh(float *x, long n);
 #endif
 
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The gates of reset-after GRU rows with sigmoid gates and a tanh candidate, fused:
+/// for each row, hm holds h @ R (3u values: z, r, h blocks) on entry; with m = hm + rbias,
+/// z = sigmoid(xz + mz), r = sigmoid(xr + mr), c = tanh(xh + r * mh), out = c + z * (h - c).
+/// x rows are x_stride apart; rbias may be NULL. When record is not NULL, z, r, c and mh are
+/// written to record + {z, r, c, aux} * record_stride (rows of u, row-major).
+/// Returns 0 when no vector unit is available (the caller then uses its own loops).
+int gru_gates_reset_after(long rows, long u, float *hm, const float *x, long x_stride, const float *rbias,
+                          const float *h, float *out, float *record, long record_stride,
+                          long record_z, long record_r, long record_c, long record_aux);
+
+#ifdef __cplusplus
+}
+#endif
