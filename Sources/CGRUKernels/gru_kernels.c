@@ -492,3 +492,48 @@ int gru_gates_reset_after(long rows, long u, float *hm, const float *x, long x_s
     (void)record; (void)record_stride; (void)record_z; (void)record_r; (void)record_c; (void)record_aux;
     return 0;
 }
+
+#ifdef GRU_X86
+__attribute__((target("avx512f")))
+static void gates_backward_avx512(long rows, long u, const float *g, const float *h, const float *z,
+                                  const float *r, const float *c, const float *mh,
+                                  float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    for (long b = 0; b < rows; b++) {
+        float *x = dxp + b * dxp_stride, *m = dm + b * dm_stride;
+        for (long j = 0; j < u; j += 16) {
+            long w = u - j < 16 ? u - j : 16;
+            __mmask16 k = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+            long i = b * u + j;
+            __m512 gv = _mm512_maskz_loadu_ps(k, g + i), zv = _mm512_maskz_loadu_ps(k, z + i);
+            __m512 rv = _mm512_maskz_loadu_ps(k, r + i), cv = _mm512_maskz_loadu_ps(k, c + i);
+            __m512 hv = _mm512_maskz_loadu_ps(k, h + i), mv = _mm512_maskz_loadu_ps(k, mh + i);
+            // dz = g (h - c) z (1 - z); dc = g (1 - z) (1 - c^2); dr = dc mh r (1 - r).
+            __m512 dz = _mm512_mul_ps(_mm512_mul_ps(gv, _mm512_sub_ps(hv, cv)), _mm512_mul_ps(zv, _mm512_sub_ps(one, zv)));
+            __m512 dc = _mm512_mul_ps(_mm512_mul_ps(gv, _mm512_sub_ps(one, zv)), _mm512_fnmadd_ps(cv, cv, one));
+            __m512 dr = _mm512_mul_ps(_mm512_mul_ps(dc, mv), _mm512_mul_ps(rv, _mm512_sub_ps(one, rv)));
+            _mm512_mask_storeu_ps(x + j, k, dz);
+            _mm512_mask_storeu_ps(x + u + j, k, dr);
+            _mm512_mask_storeu_ps(x + 2 * u + j, k, dc);
+            _mm512_mask_storeu_ps(m + j, k, dz);
+            _mm512_mask_storeu_ps(m + u + j, k, dr);
+            _mm512_mask_storeu_ps(m + 2 * u + j, k, _mm512_mul_ps(dc, rv));
+            _mm512_mask_storeu_ps(propagated + i, k, _mm512_mul_ps(gv, zv));
+        }
+    }
+}
+#endif
+
+int gru_gates_reset_after_backward(long rows, long u, const float *g, const float *h, const float *z,
+                                   const float *r, const float *c, const float *mh,
+                                   float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+#ifdef GRU_X86
+    if (gru_kernels_level() == 2) {
+        gates_backward_avx512(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated);
+        return 1;
+    }
+#endif
+    (void)rows; (void)u; (void)g; (void)h; (void)z; (void)r; (void)c; (void)mh;
+    (void)dxp; (void)dxp_stride; (void)dm; (void)dm_stride; (void)propagated;
+    return 0;
+}

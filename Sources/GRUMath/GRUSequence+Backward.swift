@@ -50,6 +50,9 @@ extension GRUSequence {
         for (g, mask) in tape.dropout.recurrent.enumerated() { masks.replaceSubrange((g * block)..<((g + 1) * block), with: mask.scalars) }
         let recurrentGates = spec.resetAfter ? 3 : 2
         let gatesNeedInput = spec.recurrentActivation.derivativeNeedsInput
+        let fused = spec.resetAfter && spec.recurrentActivation == .sigmoid && spec.activation == .tanh && maskCount == 0
+        // Distance between the projection rows of consecutive batch entries.
+        let rowStride = timeMajor ? 1 : steps
         // Batch rows are independent in the reverse sweep too: split them over the cores.
         let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
         let chunk = (batch + workers - 1) / workers
@@ -98,8 +101,21 @@ extension GRUSequence {
                             if options.zeroOutputForMask { c.update(repeating: 0, count: u) }
                         }
                     }
-                    // Through the blend h' = z h + (1 - z) hh.
                     let z = recorded(GRUStepRecord.z), candidate = recorded(GRUStepRecord.candidate)
+                    let r = recorded(GRUStepRecord.r), auxiliary = recorded(GRUStepRecord.auxiliary)
+                    let dmStep = dMBuffer.baseAddress! + (s * batch + b0) * width
+                    // Sigmoid gates and a tanh candidate, reset after, no recurrent dropout: one fused pass.
+                    if fused, S.fusedResetAfterGatesBackward(
+                        rows: n, units: u, gradient: cell, state: hp, z: z, r: r, candidate: candidate, auxiliary: auxiliary,
+                        projected: dXPBuffer.baseAddress! + row(b0, t) * width, projectedStride: rowStride * width,
+                        recurrent: dmStep, recurrentStride: width, propagated: propagated) {
+                        allGates.multiply(dmStep, rows: n, lda: width, beta: 1, into: propagated, ldc: u)
+                        for i in 0..<n where maskValues?[(b0 + i) * steps + t] ?? true {
+                            (dh + i * u).update(from: propagated + i * u, count: u)
+                        }
+                        continue
+                    }
+                    // Through the blend h' = z h + (1 - z) hh.
                     for k in 0..<nb {
                         let g = cell[k]
                         gate[k] = g * (hp[k] - candidate[k])
@@ -113,7 +129,6 @@ extension GRUSequence {
                             input: UnsafeBufferPointer(start: recorded(spec.activation.derivativeNeedsInput ? GRUStepRecord.preH : GRUStepRecord.candidate) + i * u, count: u),
                             output: UnsafeBufferPointer(start: candidate + i * u, count: u), rowLength: u)
                     }
-                    let r = recorded(GRUStepRecord.r), auxiliary = recorded(GRUStepRecord.auxiliary)
                     if spec.resetAfter {
                         for k in 0..<nb { gate[nb + k] = gate[2 * nb + k] * auxiliary[k] }
                     } else {
@@ -138,7 +153,6 @@ extension GRUSequence {
                             output: UnsafeBufferPointer(start: r + i * u, count: u), rowLength: u)
                     }
                     // Scatter into the projection gradients and the recurrent pre-activation gradients.
-                    let dmStep = dMBuffer.baseAddress! + (s * batch + b0) * width
                     for i in 0..<n {
                         let target = dXPBuffer.baseAddress! + row(b0 + i, t) * width, m = dmStep + i * width
                         for j in 0..<u {

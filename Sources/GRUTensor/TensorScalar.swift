@@ -51,6 +51,15 @@ where RawSignificand: FixedWidthInteger {
         record: UnsafeMutablePointer<Self>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
     ) -> Bool
 
+    /// The backward pass of ``fusedResetAfterGates(rows:units:hm:x:xStride:recurrentBias:state:output:record:recordStride:recordBlocks:)``
+    /// (see `gru_gates_reset_after_backward`); returns `false` when this type has no fused kernel.
+    static func fusedResetAfterGatesBackward(
+        rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
+        r: UnsafePointer<Self>, candidate: UnsafePointer<Self>, auxiliary: UnsafePointer<Self>,
+        projected: UnsafeMutablePointer<Self>, projectedStride: Int, recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int,
+        propagated: UnsafeMutablePointer<Self>
+    ) -> Bool
+
     /// Applies the logistic sigmoid in place (vectorised for `Float`).
     static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>)
 
@@ -63,6 +72,13 @@ extension TensorScalar {
         rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int,
         recurrentBias: UnsafePointer<Self>?, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
         record: UnsafeMutablePointer<Self>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
+    ) -> Bool { false }
+
+    public static func fusedResetAfterGatesBackward(
+        rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
+        r: UnsafePointer<Self>, candidate: UnsafePointer<Self>, auxiliary: UnsafePointer<Self>,
+        projected: UnsafeMutablePointer<Self>, projectedStride: Int, recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int,
+        propagated: UnsafeMutablePointer<Self>
     ) -> Bool { false }
 
     public static func packedSize(k: Int, n: Int) -> Int { 0 }
@@ -95,6 +111,17 @@ extension Float: TensorScalar {
     }
 
     public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
+
+    public static func fusedResetAfterGatesBackward(
+        rows: Int, units: Int, gradient: UnsafePointer<Float>, state: UnsafePointer<Float>, z: UnsafePointer<Float>,
+        r: UnsafePointer<Float>, candidate: UnsafePointer<Float>, auxiliary: UnsafePointer<Float>,
+        projected: UnsafeMutablePointer<Float>, projectedStride: Int, recurrent: UnsafeMutablePointer<Float>, recurrentStride: Int,
+        propagated: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        gru_gates_reset_after_backward(
+            rows, units, gradient, state, z, r, candidate, auxiliary, projected, projectedStride,
+            recurrent, recurrentStride, propagated) != 0
+    }
 
     public static func fusedResetAfterGates(
         rows: Int, units: Int, hm: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, xStride: Int,

@@ -55,3 +55,20 @@ int gru_gates_reset_after(long rows, long u, float *hm, const float *x, long x_s
 #ifdef __cplusplus
 }
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The backward pass through the fused gates of gru_gates_reset_after, for one step of
+/// rows: from g = dL/d(new state) and the recorded h, z, r, c and mh, writes
+/// dxp = (dz, dr, dc) and dm = (dz, dr, dc * r) (pre-activation gradients, rows of 3u,
+/// dxp_stride and dm_stride apart) and propagated = g * z (rows of u).
+/// Returns 0 when no vector unit is available.
+int gru_gates_reset_after_backward(long rows, long u, const float *g, const float *h, const float *z,
+                                   const float *r, const float *c, const float *mh,
+                                   float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated);
+
+#ifdef __cplusplus
+}
+#endif
