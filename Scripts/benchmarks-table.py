@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Turns the JSON lines of Scripts/bench-side-by-side.sh into the Markdown table of
 BENCHMARKS.md: medians in milliseconds and, per row, the best peer's time divided
-by swift-gru's (above 1: swift-gru is faster).
+by swift-gru's (above 1: swift-gru is faster). Given several runs, each cell is the
+median over the runs and the last column lists every run's ratio.
 
-Usage: Scripts/bench-side-by-side.sh > run.jsonl; python3 Scripts/benchmarks-table.py run.jsonl
+Usage: Scripts/bench-side-by-side.sh > run1.jsonl; ...; python3 Scripts/benchmarks-table.py run1.jsonl [run2.jsonl ...]
 """
-import json, sys
+import json, statistics, sys
 
 SHAPES = {"stream": "1,200,64,128", "small": "32,100,64,128", "medium": "64,50,256,256", "large": "64,50,512,512"}
 PEERS = {"ort": "ONNX Runtime", "tf": "TF Keras", "torch": "PyTorch"}
@@ -13,27 +14,45 @@ FLOPS = {name: 6 * int(u) * (int(f) + int(u)) * int(b) * int(t) for name, (b, t,
          ((n, s.split(",")) for n, s in SHAPES.items())}
 PEAK = 230.0  # GFLOP/s, two cores of 115 measured with an FMA loop on this machine
 
-ours, peers = {}, {}
-for line in open(sys.argv[1]):
-    record = json.loads(line)
-    if record["fw"] == "swift-gru":
-        result = record["result"]
-        ours[(record["shape"], "infer" if result["mode"] == "inference" else "train")] = result["median_seconds"]
-    elif "sec" in record:
-        peers.setdefault((record["shape"], record["mode"]), {})[record["fw"]] = record["sec"]
+runs = []
+for path in sys.argv[1:]:
+    ours, peers = {}, {}
+    for line in open(path):
+        record = json.loads(line)
+        if record["fw"] == "swift-gru":
+            result = record["result"]
+            ours[(record["shape"], "infer" if result["mode"] == "inference" else "train")] = result["median_seconds"]
+        elif "sec" in record:
+            peers.setdefault((record["shape"], record["mode"]), {})[record["fw"]] = record["sec"]
+    runs.append((ours, peers))
 
-print("| shape | B,T,F,U | mode | swift-gru | " + " | ".join(PEERS.values()) + " | best peer / swift-gru | swift-gru GFLOP/s (% of peak) |")
-print("|---|---|---|---|" + "---|" * len(PEERS) + "---|---|")
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def ratio(run, key):
+    ours, peers = run
+    theirs = peers.get(key, {})
+    return min(theirs.values()) / ours[key] if theirs and key in ours else None
+
+print("| shape | B,T,F,U | mode | swift-gru | " + " | ".join(PEERS.values()) + " | best peer / swift-gru | per run | swift-gru GFLOP/s (% of peak) |")
+print("|---|---|---|---|" + "---|" * len(PEERS) + "---|---|---|")
 for shape, dims in SHAPES.items():
     for mode in ("infer", "train"):
-        mine = ours.get((shape, mode))
-        theirs = peers.get((shape, mode), {})
+        key = (shape, mode)
+        mine = median([run[0][key] for run in runs if key in run[0]])
         if mine is None:
             continue
-        cells = [f"{theirs[p] * 1e3:.2f} ms" if p in theirs else "-" for p in PEERS]
-        best = min(theirs.values()) if theirs else None
-        ratio = f"**{best / mine:.2f}x**" if best else "-"
+        cells, best = [], None
+        for p in PEERS:
+            value = median([run[1][key][p] for run in runs if p in run[1].get(key, {})])
+            cells.append(f"{value * 1e3:.2f} ms" if value else "-")
+            if value and (best is None or value < best):
+                best = value
+        overall = f"**{best / mine:.2f}x**" if best else "-"
+        each = ", ".join(f"{r:.2f}" for r in (ratio(run, key) for run in runs) if r)
         gflops = FLOPS[shape] * (3 if mode == "train" else 1) / mine / 1e9
         label = "inference" if mode == "infer" else "training"
         print(f"| {shape} | {dims} | {label} | {mine * 1e3:.2f} ms | " + " | ".join(cells)
-              + f" | {ratio} | {gflops:.0f} ({100 * gflops / PEAK:.0f}%) |")
+              + f" | {overall} | {each or '-'} | {gflops:.0f} ({100 * gflops / PEAK:.0f}%) |")
