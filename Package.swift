@@ -23,7 +23,7 @@ let package = Package(
             dependencies: ["CGRUKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
         // The GRU recurrence itself: one step and a whole sequence, on raw buffers.
-        .target(name: "GRUMath", dependencies: ["GRUTensor"]),
+        .target(name: "GRUMath", dependencies: ["GRUTensor", "CGRUKernels"]),
         // HDF5 files in pure Swift: the subset h5py reads and writes.
         .target(name: "HDF5"),
         // Keras-style layers and models.

@@ -537,3 +537,15 @@ int gru_gates_reset_after_backward(long rows, long u, const float *g, const floa
     (void)dxp; (void)dxp_stride; (void)dm; (void)dm_stride; (void)propagated;
     return 0;
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void gru_kernels_keep_freed_memory(void) {
+#if defined(__GLIBC__)
+    // Blocks up to 32 MiB come from the heap, and up to 1 GiB of free heap stays mapped.
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+#endif
+}

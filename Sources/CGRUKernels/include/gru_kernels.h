@@ -72,3 +72,16 @@ int gru_gates_reset_after_backward(long rows, long u, const float *g, const floa
 #ifdef __cplusplus
 }
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Asks the C allocator (glibc) to keep freed memory for reuse instead of handing it back
+/// to the system at once, so that the large per-call buffers of training do not fault in
+/// fresh pages every call. Does nothing on other C libraries.
+void gru_kernels_keep_freed_memory(void);
+
+#ifdef __cplusplus
+}
+#endif
