@@ -102,10 +102,21 @@ public enum GRUSequence {
         // Row of (b, t) in the inputs, the projections and the sequence output.
         let timeMajor = options.timeMajor
         func row(_ b: Int, _ t: Int) -> Int { timeMajor ? t * batch + b : b * steps + t }
-        let projected = inputs.withUnsafeBufferPointer { x in
-            GRUStep.projectInputs(
-                spec: spec, weights: weights, x: x, rows: rows,
-                batchIndex: { timeMajor ? $0 % batch : $0 / steps }, inputMasks: dropout.input)
+        let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
+        // With one worker on the recurrence, the other core computes the input projections
+        // a chunk of steps ahead of it instead of all of them up front.
+        let chunkSteps = 16
+        let pipeline = workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * chunkSteps
+            ? ProjectionPipeline(chunks: (steps + chunkSteps - 1) / chunkSteps) : nil
+        var projected: [S]
+        if pipeline != nil {
+            projected = uninitializedArray(count: rows * width)
+        } else {
+            projected = inputs.withUnsafeBufferPointer { x in
+                GRUStep.projectInputs(
+                    spec: spec, weights: weights, x: x, rows: rows,
+                    batchIndex: { timeMajor ? $0 % batch : $0 / steps }, inputMasks: dropout.input)
+            }
         }
         let projectedStride = timeMajor ? width : steps * width
         let kernel = GRURecurrentKernel(spec: spec, weights: weights, perGate: !dropout.recurrent.isEmpty)
@@ -139,15 +150,37 @@ public enum GRUSequence {
                 dropout: dropout, previousStates: previousStates, records: records)
         }
         // Batch rows never interact: each worker runs the whole sequence for its rows.
-        let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
         let chunk = (batch + workers - 1) / workers
-        projected.withUnsafeBufferPointer { p in
+        inputs.withUnsafeBufferPointer { xBuffer in
+        projected.withUnsafeMutableBufferPointer { projectedBuffer in
+            let p = UnsafeBufferPointer(projectedBuffer)
+            // The projections of processing steps [c * chunkSteps, (c + 1) * chunkSteps), all rows.
+            func computeChunk(_ c: Int) {
+                let s0 = c * chunkSteps, s1 = Swift.min(steps, s0 + chunkSteps)
+                let t0 = options.goBackwards ? steps - s1 : s0, t1 = options.goBackwards ? steps - s0 : s1
+                guard let x = xBuffer.baseAddress, let out = projectedBuffer.baseAddress else { return }
+                if timeMajor {
+                    GRUStep.project(spec: spec, weights: weights, x: x, rows: (t0 * batch)..<(t1 * batch), into: out)
+                } else {
+                    for b in 0..<batch {
+                        GRUStep.project(spec: spec, weights: weights, x: x, rows: (b * steps + t0)..<(b * steps + t1), into: out)
+                    }
+                }
+            }
             state.withUnsafeMutableBufferPointer { stateBuffer in
                 previousOutput.withUnsafeMutableBufferPointer { outputBuffer in
                     sequence.withUnsafeMutableBufferPointer { sequenceBuffer in
                         previousStates.withUnsafeMutableBufferPointer { previousBuffer in
                             records.withUnsafeMutableBufferPointer { recordBuffer in
-                                parallelFor((batch + chunk - 1) / chunk) { worker in
+                                parallelFor(pipeline == nil ? (batch + chunk - 1) / chunk : 2) { worker in
+                                    if let pipeline, worker == 1 {
+                                        // The producer: claims chunks in processing order until none is left.
+                                        for c in 0..<pipeline.count where pipeline.claim(c) {
+                                            computeChunk(c)
+                                            pipeline.finish(c)
+                                        }
+                                        return
+                                    }
                                     let b0 = worker * chunk, count = Swift.min(chunk, batch - b0)
                                     let masks = (0..<maskCount).map { UnsafePointer(maskStorage + $0 * block + b0 * u) }
                                     let workspace = UnsafeMutablePointer<S>.allocate(capacity: 4 * count * u + 2 * count * u)
@@ -156,6 +189,7 @@ public enum GRUSequence {
                                     h.update(from: stateBuffer.baseAddress! + b0 * u, count: count * u)
                                     let out = outputBuffer.baseAddress! + b0 * u
                                     for s in 0..<steps {
+                                        if let pipeline, s % chunkSteps == 0 { pipeline.ensure(s / chunkSteps, compute: computeChunk) }
                                         let t = options.goBackwards ? steps - 1 - s : s
                                         if recording { (previousBuffer.baseAddress! + s * block + b0 * u).update(from: h, count: count * u) }
                                         GRUStep.forward(
@@ -192,6 +226,7 @@ public enum GRUSequence {
                     }
                 }
             }
+        }
         }
         return (makeOutput(), tape())
     }

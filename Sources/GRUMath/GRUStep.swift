@@ -62,6 +62,27 @@ public enum GRUStep {
         return out
     }
 
+    /// Computes `out[r, :] = x[r, :] @ kernel + inputBias` for rows `rows` of `x` (no dropout),
+    /// writing row `r` at `out + r * 3 * units`.
+    static func project<S: TensorScalar>(
+        spec: GRUSpec, weights: GRUWeights<S>, x: UnsafePointer<S>, rows: Range<Int>, into out: UnsafeMutablePointer<S>
+    ) {
+        let f = spec.inputSize, width = 3 * spec.units
+        guard !rows.isEmpty else { return }
+        let target = out + rows.lowerBound * width
+        if let bias = weights.inputBias(spec) {
+            for r in 0..<rows.count { for (j, value) in zip(0..., bias) { target[r * width + j] = value } }
+        } else {
+            target.update(repeating: 0, count: rows.count * width)
+        }
+        weights.kernel.withUnsafeBufferPointer { kernel in
+            guard let base = kernel.baseAddress else { return }
+            S.gemm(
+                transposeA: false, transposeB: false, m: rows.count, n: width, k: f, alpha: 1,
+                a: x + rows.lowerBound * f, lda: f, b: base, ldb: width, beta: 1, c: target, ldc: width)
+        }
+    }
+
     /// Advances `batch` rows by one step.
     ///
     /// - Parameters:
