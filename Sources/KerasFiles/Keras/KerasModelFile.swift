@@ -20,9 +20,6 @@ public struct KerasModelFile {
     public let kerasVersion: String?
     public let format: Format
 
-    /// The Keras class names of the layers, for the weights layout.
-    let layerClasses: [(layer: any Layer<Float>, className: String)]
-
     /// Loads a `.keras` file or a tf.keras 2 `.h5` model file.
     ///
     /// - Throws: ``FileFormatError`` naming the problem when the file cannot be read,
@@ -75,7 +72,6 @@ public struct KerasModelFile {
         self.compileConfig = config["compile_config"].flatMap { $0.isNull ? nil : $0 }
         self.kerasVersion = version
         self.format = .keras
-        self.layerClasses = built.layerClasses
     }
 
     private init(legacy bytes: [UInt8], name: String) throws {
@@ -95,7 +91,6 @@ public struct KerasModelFile {
         self.compileConfig = nil
         self.kerasVersion = version
         self.format = .legacyHDF5
-        self.layerClasses = built.layerClasses
     }
 
     /// A string-array attribute that h5py may have split as `name0`, `name1`, ...
