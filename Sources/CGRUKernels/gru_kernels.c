@@ -373,41 +373,9 @@ static inline __m512 exp512(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-__attribute__((target("avx512f")))
-static void sigmoid512(float *x, long n) {
-    long i = 0;
-    __m512 one = _mm512_set1_ps(1.0f);
-    for (; i < n; i += 16) {
-        long w = n - i < 16 ? n - i : 16;
-        __mmask16 mask = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
-        __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), v));
-        _mm512_mask_storeu_ps(x + i, mask, _mm512_div_ps(one, _mm512_add_ps(one, e)));
-    }
-}
-
-__attribute__((target("avx512f")))
-static void tanh512(float *x, long n) {
-    long i = 0;
-    __m512 one = _mm512_set1_ps(1.0f);
-    for (; i < n; i += 16) {
-        long w = n - i < 16 ? n - i : 16;
-        __mmask16 mask = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(mask, x + i);
-        // tanh(v) = sign(v) (1 - e) / (1 + e) with e = exp(-2|v|); near 0 use v - v^3/3 + 2v^5/15.
-        __m512 a = _mm512_abs_ps(v);
-        __m512 e = exp512(_mm512_mul_ps(a, _mm512_set1_ps(-2.0f)));
-        __m512 r = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
-        __m512 v2 = _mm512_mul_ps(v, v);
-        __m512 small = _mm512_fmadd_ps(_mm512_fmadd_ps(v2, _mm512_set1_ps(2.0f / 15.0f), _mm512_set1_ps(-1.0f / 3.0f)), _mm512_mul_ps(v2, a), a);
-        __mmask16 tiny = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.0045f), _CMP_LT_OQ);
-        r = _mm512_mask_blend_ps(tiny, r, small);
-        // Copy the sign of v.
-        __m512i sign = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000));
-        r = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(r), sign));
-        _mm512_mask_storeu_ps(x + i, mask, r);
-    }
-}
+// Defined below, next to the element-wise helpers they share with the fused gate kernels.
+static void sigmoid512(float *x, long n);
+static void tanh512(float *x, long n);
 #endif
 
 void gru_sigmoid(float *x, long n) {
@@ -443,6 +411,24 @@ static inline __m512 tanh_v(__m512 v) {
     r = _mm512_mask_blend_ps(tiny, r, small);
     __m512i sign = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000));
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(r), sign));
+}
+
+__attribute__((target("avx512f")))
+static void sigmoid512(float *x, long n) {
+    for (long i = 0; i < n; i += 16) {
+        long w = n - i < 16 ? n - i : 16;
+        __mmask16 mask = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+        _mm512_mask_storeu_ps(x + i, mask, sigmoid_v(_mm512_maskz_loadu_ps(mask, x + i)));
+    }
+}
+
+__attribute__((target("avx512f")))
+static void tanh512(float *x, long n) {
+    for (long i = 0; i < n; i += 16) {
+        long w = n - i < 16 ? n - i : 16;
+        __mmask16 mask = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+        _mm512_mask_storeu_ps(x + i, mask, tanh_v(_mm512_maskz_loadu_ps(mask, x + i)));
+    }
 }
 
 __attribute__((target("avx512f")))
