@@ -143,7 +143,23 @@ struct HDF5Parser {
         try r.skip(4, "object header reference count")
         let size = try r.int(4, "object header size")
         try r.skip(4, "object header padding")
-        var blocks = [(start: r.offset, size: size)]
+        return try messages(firstBlock: (r.offset, size), headerSize: 8) { b in
+            let type = try b.u16("message type")
+            let length = try b.u16("message size")
+            let flags = try b.u8("message flags")
+            try b.skip(3, "message")
+            return (type, length, flags)
+        } limit: { $0 >= count } continuationStart: { $0 }
+    }
+
+    /// Walks the blocks of an object header, following continuation messages, with a
+    /// loop guard; `readHeader` reads one message header of the version at hand.
+    private func messages(
+        firstBlock: (start: Int, size: Int), headerSize: Int,
+        readHeader: (inout ByteReader) throws -> (type: Int, length: Int, flags: UInt8),
+        limit: (Int) -> Bool, continuationStart: ((start: Int, size: Int)) throws -> (start: Int, size: Int)
+    ) throws -> [Message] {
+        var blocks = [firstBlock]
         var messages = [Message]()
         var seenBlocks = Set<Int>()
         while let block = blocks.popLast() {
@@ -153,15 +169,12 @@ struct HDF5Parser {
             var b = ByteReader(bytes, at: block.start)
             try b.check(block.size, "object header block")
             let end = block.start + block.size
-            while b.offset + 8 <= end, messages.count < count {
-                let type = try b.u16("message type")
-                let length = try b.u16("message size")
-                let flags = try b.u8("message flags")
-                try b.skip(3, "message")
+            while b.offset + headerSize <= end, !limit(messages.count) {
+                let (type, length, flags) = try readHeader(&b)
                 guard b.offset + length <= end else { throw HDF5Error("damaged file: a message overruns its object header at offset \(b.offset)") }
                 let body = try b.bytes(length, "message")
                 if type == 0x10 {
-                    blocks.append(try continuation(body))
+                    blocks.append(try continuationStart(try continuation(body)))
                 } else {
                     messages.append(Message(type: type, flags: flags, body: body))
                 }
@@ -190,38 +203,19 @@ struct HDF5Parser {
         if flags & 0x10 != 0 { try r.skip(4, "object header attribute limits") }
         let chunkSize = try r.int(1 << Int(flags & 0x03), "object header chunk size")
         let tracksOrder = flags & 0x04 != 0
-        var blocks = [(start: r.offset, size: chunkSize)]
-        var messages = [Message]()
-        var seenBlocks = Set<Int>()
-        while let block = blocks.popLast() {
-            guard seenBlocks.insert(block.start).inserted, seenBlocks.count < 10_000 else {
-                throw HDF5Error("damaged file: object header continuations loop at offset \(block.start)")
-            }
-            var b = ByteReader(bytes, at: block.start)
-            try b.check(block.size, "object header block")
-            let end = block.start + block.size
-            let header = 4 + (tracksOrder ? 2 : 0)
-            while b.offset + header <= end {
-                let type = Int(try b.u8("message type"))
-                let length = try b.u16("message size")
-                let messageFlags = try b.u8("message flags")
-                if tracksOrder { try b.skip(2, "message order") }
-                guard b.offset + length <= end else { throw HDF5Error("damaged file: a message overruns its object header at offset \(b.offset)") }
-                let body = try b.bytes(length, "message")
-                if type == 0x10 {
-                    var next = try continuation(body)
-                    var c = ByteReader(bytes, at: next.start)
-                    try c.expect("OCHK", "object header continuation")
-                    next.start += 4
-                    next.size -= 8  // signature and checksum
-                    guard next.size >= 0 else { throw HDF5Error("damaged file: empty object header continuation") }
-                    blocks.append(next)
-                } else {
-                    messages.append(Message(type: type, flags: messageFlags, body: body))
-                }
-            }
+        return try messages(firstBlock: (r.offset, chunkSize), headerSize: 4 + (tracksOrder ? 2 : 0)) { b in
+            let type = Int(try b.u8("message type"))
+            let length = try b.u16("message size")
+            let flags = try b.u8("message flags")
+            if tracksOrder { try b.skip(2, "message order") }
+            return (type, length, flags)
+        } limit: { _ in false } continuationStart: { block in
+            // Version 2 continuation blocks carry a signature and end with a checksum.
+            var c = ByteReader(bytes, at: block.start)
+            try c.expect("OCHK", "object header continuation")
+            guard block.size >= 8 else { throw HDF5Error("damaged file: empty object header continuation") }
+            return (block.start + 4, block.size - 8)
         }
-        return messages
     }
 
     // MARK: Groups
