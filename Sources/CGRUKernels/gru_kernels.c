@@ -25,7 +25,9 @@ int gru_kernels_level(void) {
     if (__builtin_cpu_supports("avx512f")) level = 2;
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 1;
 #endif
-    if (getenv("GRU_KERNELS_PORTABLE")) level = 0;
+    // GRU_KERNELS_LEVEL=0 or 1 caps the level, to test the fallbacks on a newer CPU.
+    const char *cap = getenv("GRU_KERNELS_LEVEL");
+    if (cap && cap[0] >= '0' && cap[0] < '0' + level) level = cap[0] - '0';
     detected_level = level;
     return level;
 }
@@ -81,36 +83,53 @@ static void micro_portable(long kc, const float *ap, const float *bp, float *c, 
 }
 
 #ifdef GRU_X86
-// 8 rows x 48 columns: 24 accumulators, 3 loads of B and one broadcast per row and step.
-__attribute__((target("avx512f")))
-static void micro_avx512(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
-    __m512 acc[8][3];
-    for (int i = 0; i < 8; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); acc[i][2] = _mm512_setzero_ps(); }
-    for (long p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_loadu_ps(bp + p * 48), b1 = _mm512_loadu_ps(bp + p * 48 + 16), b2 = _mm512_loadu_ps(bp + p * 48 + 32);
-        const float *a = ap + p * 8;
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 8; i++) {
-            __m512 x = _mm512_set1_ps(a[i]);
-            acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
-            acc[i][2] = _mm512_fmadd_ps(x, b2, acc[i][2]);
-        }
-    }
-    __m512 va = _mm512_set1_ps(alpha);
+// The AVX-512 kernels read A where it is, without packing it: 8 rows of op(A) against
+// one packed 48-column sliver of B, 24 accumulators, 3 loads of B and 8 broadcasts
+// of A per step of k.
+
+// Writes the 8 x 48 tile: C = alpha * acc + (bias or 0) when overwrite, else C += alpha * acc.
+__attribute__((target("avx512f"), always_inline))
+static inline void store_tile512(__m512 acc[8][3], float *c, long ldc, long h, long w, float alpha, int overwrite, const float *bias) {
     __mmask16 masks[3];
     for (int v = 0; v < 3; v++) {
         long left = w - 16 * v;
         masks[v] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1));
     }
+    __m512 va = _mm512_set1_ps(alpha);
+    __m512 base[3];
+    for (int v = 0; v < 3; v++) base[v] = bias ? _mm512_maskz_loadu_ps(masks[v], bias + 16 * v) : _mm512_setzero_ps();
     for (long i = 0; i < h; i++) {
         float *row = c + i * ldc;
         for (int v = 0; v < 3; v++) {
             if (!masks[v]) continue;
-            __m512 old = _mm512_maskz_loadu_ps(masks[v], row + 16 * v);
-            _mm512_mask_storeu_ps(row + 16 * v, masks[v], _mm512_fmadd_ps(va, acc[i][v], old));
+            __m512 old = overwrite ? base[v] : _mm512_maskz_loadu_ps(masks[v], row + 16 * v);
+            __m512 sum = alpha == 1.0f ? _mm512_add_ps(acc[i][v], old) : _mm512_fmadd_ps(va, acc[i][v], old);
+            _mm512_mask_storeu_ps(row + 16 * v, masks[v], sum);
         }
     }
+}
+
+// Row i of the tile reads A at rows[i][p * step]: step 1 for row-major A (rows past h
+// repeat row 0), the leading dimension for transposed A, 8 for a packed sliver.
+__attribute__((target("avx512f")))
+static void micro512(long kc, const float *const rows[8], long step, const float *bp, float *c, long ldc, long h, long w,
+                     float alpha, int overwrite, const float *bias) {
+    __m512 acc[8][3];
+    for (int i = 0; i < 8; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); acc[i][2] = _mm512_setzero_ps(); }
+    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    const float *r4 = rows[4], *r5 = rows[5], *r6 = rows[6], *r7 = rows[7];
+    for (long p = 0, at = 0; p < kc; p++, at += step) {
+        __m512 b0 = _mm512_loadu_ps(bp + p * 48), b1 = _mm512_loadu_ps(bp + p * 48 + 16), b2 = _mm512_loadu_ps(bp + p * 48 + 32);
+        const float x[8] = {r0[at], r1[at], r2[at], r3[at], r4[at], r5[at], r6[at], r7[at]};
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 8; i++) {
+            __m512 v = _mm512_set1_ps(x[i]);
+            acc[i][0] = _mm512_fmadd_ps(v, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(v, b1, acc[i][1]);
+            acc[i][2] = _mm512_fmadd_ps(v, b2, acc[i][2]);
+        }
+    }
+    store_tile512(acc, c, ldc, h, w, alpha, overwrite, bias);
 }
 
 __attribute__((target("avx2,fma")))
@@ -138,7 +157,6 @@ static void micro_avx2(long kc, const float *ap, const float *bp, float *c, long
 
 static void micro(int level, long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
 #ifdef GRU_X86
-    if (level == 2) { micro_avx512(kc, ap, bp, c, ldc, h, w, alpha); return; }
     if (level == 1) { micro_avx2(kc, ap, bp, c, ldc, h, w, alpha); return; }
 #endif
     micro_portable(kc, ap, bp, c, ldc, h, w, alpha, mr_for(level), nr_for(level));
@@ -250,31 +268,6 @@ void gru_sgemm_pack_b(int trans_b, long k, long n, const float *b, long ldb, flo
     }
 }
 
-static void gemm_packed_core(int level, int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
-                             const float *packed_b, float *c, long ldc) {
-    long nr = nr_for(level), mr = mr_for(level);
-    long slivers = (n + nr - 1) / nr;
-    static __thread float *packed_a = NULL;
-    if (!packed_a) packed_a = malloc(sizeof(float) * (size_t)(MC * KC));
-    if (!packed_a) return;
-    for (long p0 = 0; p0 < k; p0 += KC) {
-        long kc = k - p0 < KC ? k - p0 : KC;
-        const float *panel = packed_b + p0 * slivers * nr;
-        for (long i0 = 0; i0 < m; i0 += MC) {
-            long mc = m - i0 < MC ? m - i0 : MC;
-            pack_a(trans_a, a, lda, i0, mc, p0, kc, mr, packed_a);
-            for (long js = 0; js < slivers; js++) {
-                long w = n - js * nr < nr ? n - js * nr : nr;
-                for (long is = 0; is < mc; is += mr) {
-                    long h = mc - is < mr ? mc - is : mr;
-                    micro(level, kc, packed_a + (is / mr) * kc * mr, panel + js * kc * nr,
-                          c + (i0 + is) * ldc + js * nr, ldc, h, w, alpha);
-                }
-            }
-        }
-    }
-}
-
 #ifdef GRU_X86
 // c[0:n] += x[0:k] * B with B packed in 48-column slivers per KC panel: the slivers are
 // read front to back, two at a time, with the rows split over two accumulator sets.
@@ -319,28 +312,119 @@ static void gemv_packed_avx512(long n, long k, const float *x, const float *pack
 }
 #endif
 
-void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, float beta, float *c, long ldc) {
-    scale_c(m, n, beta, c, ldc);
-    if (m <= 0 || n <= 0 || k <= 0) return;
+// Fills C with the bias row (or zeros).
+static void fill_c(long m, long n, const float *bias, float *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        if (bias) memcpy(c + i * ldc, bias, (size_t)n * sizeof(float));
+        else memset(c + i * ldc, 0, (size_t)n * sizeof(float));
+    }
+}
+
 #ifdef GRU_X86
-    if (m == 1 && gru_kernels_level() == 2) { gemv_packed_avx512(n, k, a, packed, c); return; }
+// Blocks of MC rows; within a block each sliver of B stays in L1 while the block's
+// rows of A pass it, 8 at a time. Only the last rows of a transposed A are copied
+// (zero-padded), so that no read goes past the matrix.
+__attribute__((target("avx512f")))
+static void gemm512(int trans_a, long m, long n, long k, float alpha, const float *a, long lda, const float *packed_b,
+                    int overwrite, const float *bias, float *c, long ldc) {
+    long slivers = (n + 47) / 48;
+    static __thread float *tail = NULL;
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        const float *panel = packed_b + p0 * slivers * 48;
+        int first = overwrite && p0 == 0;
+        for (long i0 = 0; i0 < m; i0 += MC) {
+            long mc = m - i0 < MC ? m - i0 : MC;
+            if (trans_a && mc % 8) {
+                if (!tail) tail = malloc(sizeof(float) * 8 * KC);
+                if (!tail) return;
+                pack_a(1, a, lda, i0 + mc - mc % 8, mc % 8, p0, kc, 8, tail);
+            }
+            for (long js = 0; js < slivers; js++) {
+                long w = n - js * 48 < 48 ? n - js * 48 : 48;
+                const float *b = panel + js * kc * 48, *sliver_bias = first && bias ? bias + js * 48 : NULL;
+                for (long is = 0; is < mc; is += 8) {
+                    long h = mc - is < 8 ? mc - is : 8, i = i0 + is;
+                    const float *rows[8];
+                    long step;
+                    if (!trans_a) {
+                        for (long r = 0; r < 8; r++) rows[r] = a + (i + (r < h ? r : 0)) * lda + p0;
+                        step = 1;
+                    } else if (h == 8) {
+                        for (long r = 0; r < 8; r++) rows[r] = a + p0 * lda + i + r;
+                        step = lda;
+                    } else {
+                        for (long r = 0; r < 8; r++) rows[r] = tail + r;
+                        step = 8;
+                    }
+                    micro512(kc, rows, step, b, c + i * ldc + js * 48, ldc, h, w, alpha, first, sliver_bias);
+                }
+            }
+        }
+    }
+}
 #endif
-    gemm_packed_core(gru_kernels_level(), 0, m, n, k, 1.0f, a, lda, packed, c, ldc);
+
+// C = alpha * op(A) * B + (bias or 0) when overwrite, else C += alpha * op(A) * B; B packed.
+static void gemm_core(int level, int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *packed_b, int overwrite, const float *bias, float *c, long ldc) {
+    if (overwrite && k <= 0) { fill_c(m, n, bias, c, ldc); return; }
+#ifdef GRU_X86
+    if (level == 2 && m == 1 && !trans_a && alpha == 1.0f) {
+        if (overwrite) fill_c(1, n, bias, c, ldc);
+        gemv_packed_avx512(n, k, a, packed_b, c);
+        return;
+    }
+    if (level == 2) { gemm512(trans_a, m, n, k, alpha, a, lda, packed_b, overwrite, bias, c, ldc); return; }
+#endif
+    if (overwrite) fill_c(m, n, bias, c, ldc);
+    long nr = nr_for(level), mr = mr_for(level);
+    long slivers = (n + nr - 1) / nr;
+    // Rows are packed in whole slivers of mr, so a block takes up to MC + mr - 1 rows.
+    static __thread float *packed_a = NULL;
+    if (!packed_a) packed_a = malloc(sizeof(float) * (size_t)((MC + 7) * KC));
+    if (!packed_a) return;
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        const float *panel = packed_b + p0 * slivers * nr;
+        for (long i0 = 0; i0 < m; i0 += MC) {
+            long mc = m - i0 < MC ? m - i0 : MC;
+            pack_a(trans_a, a, lda, i0, mc, p0, kc, mr, packed_a);
+            for (long js = 0; js < slivers; js++) {
+                long w = n - js * nr < nr ? n - js * nr : nr;
+                for (long is = 0; is < mc; is += mr) {
+                    long h = mc - is < mr ? mc - is : mr;
+                    micro(level, kc, packed_a + (is / mr) * kc * mr, panel + js * kc * nr,
+                          c + (i0 + is) * ldc + js * nr, ldc, h, w, alpha);
+                }
+            }
+        }
+    }
+}
+
+void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (beta != 0.0f) scale_c(m, n, beta, c, ldc);
+    gemm_core(gru_kernels_level(), 0, m, n, k, 1.0f, a, lda, packed, beta == 0.0f, NULL, c, ldc);
+}
+
+void gru_sgemm_packed_bias(long m, long n, long k, const float *a, long lda, const float *packed, const float *bias, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    gemm_core(gru_kernels_level(), 0, m, n, k, 1.0f, a, lda, packed, 1, bias, c, ldc);
 }
 
 void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                const float *a, long lda, const float *b, long ldb,
                float beta, float *c, long ldc) {
-    scale_c(m, n, beta, c, ldc);
-    if (m <= 0 || n <= 0 || k <= 0 || alpha == 0.0f) return;
+    if (m <= 0 || n <= 0) return;
     int level = gru_kernels_level();
+    if (k <= 0 || alpha == 0.0f) { scale_c(m, n, beta, c, ldc); return; }
 #ifdef GRU_X86
-    if (level == 2 && m == 1 && !trans_b) {
-        // A single row (or column, when transposed) of A is a vector with stride lda.
-        if (!trans_a) { gemv_avx512(n, k, alpha, a, b, ldb, c); return; }
-    }
     if (level == 2 && m <= 4 && !trans_a && !trans_b) {
-        small_m_avx512(m, n, k, alpha, a, lda, b, ldb, c, ldc);
+        // A few rows: read B where it is instead of packing it for so little reuse.
+        scale_c(m, n, beta, c, ldc);
+        if (m == 1) gemv_avx512(n, k, alpha, a, b, ldb, c);
+        else small_m_avx512(m, n, k, alpha, a, lda, b, ldb, c, ldc);
         return;
     }
 #endif
@@ -348,7 +432,8 @@ void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
     float *packed = malloc(sizeof(float) * (size_t)size);
     if (!packed) return;
     gru_sgemm_pack_b(trans_b, k, n, b, ldb, packed);
-    gemm_packed_core(level, trans_a, m, n, k, alpha, a, lda, packed, c, ldc);
+    if (beta != 0.0f) scale_c(m, n, beta, c, ldc);
+    gemm_core(level, trans_a, m, n, k, alpha, a, lda, packed, beta == 0.0f, NULL, c, ldc);
     free(packed);
 }
 
@@ -432,22 +517,17 @@ static void tanh512(float *x, long n) {
 }
 
 __attribute__((target("avx512f")))
-static void gates_reset_after_avx512(long rows, long u, float *hm, const float *x, long x_stride, const float *rbias,
+static void gates_reset_after_avx512(long rows, long u, const float *hm, const float *x, long x_stride,
                                      const float *h, float *out, float *record, long record_stride,
                                      long rz, long rr, long rc, long ra) {
     for (long b = 0; b < rows; b++) {
-        float *m = hm + b * 3 * u;
+        const float *m = hm + b * 3 * u;
         const float *xr = x + b * x_stride, *hr = h + b * u;
         float *o = out + b * u;
         for (long j = 0; j < u; j += 16) {
             long w = u - j < 16 ? u - j : 16;
             __mmask16 k = w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
             __m512 mz = _mm512_maskz_loadu_ps(k, m + j), mr = _mm512_maskz_loadu_ps(k, m + u + j), mh = _mm512_maskz_loadu_ps(k, m + 2 * u + j);
-            if (rbias) {
-                mz = _mm512_add_ps(mz, _mm512_maskz_loadu_ps(k, rbias + j));
-                mr = _mm512_add_ps(mr, _mm512_maskz_loadu_ps(k, rbias + u + j));
-                mh = _mm512_add_ps(mh, _mm512_maskz_loadu_ps(k, rbias + 2 * u + j));
-            }
             __m512 z = sigmoid_v(_mm512_add_ps(mz, _mm512_maskz_loadu_ps(k, xr + j)));
             __m512 r = sigmoid_v(_mm512_add_ps(mr, _mm512_maskz_loadu_ps(k, xr + u + j)));
             __m512 c = tanh_v(_mm512_fmadd_ps(r, mh, _mm512_maskz_loadu_ps(k, xr + 2 * u + j)));
@@ -465,16 +545,16 @@ static void gates_reset_after_avx512(long rows, long u, float *hm, const float *
 }
 #endif
 
-int gru_gates_reset_after(long rows, long u, float *hm, const float *x, long x_stride, const float *rbias,
+int gru_gates_reset_after(long rows, long u, const float *hm, const float *x, long x_stride,
                           const float *h, float *out, float *record, long record_stride,
                           long record_z, long record_r, long record_c, long record_aux) {
 #ifdef GRU_X86
     if (gru_kernels_level() == 2) {
-        gates_reset_after_avx512(rows, u, hm, x, x_stride, rbias, h, out, record, record_stride, record_z, record_r, record_c, record_aux);
+        gates_reset_after_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux);
         return 1;
     }
 #endif
-    (void)rows; (void)u; (void)hm; (void)x; (void)x_stride; (void)rbias; (void)h; (void)out;
+    (void)rows; (void)u; (void)hm; (void)x; (void)x_stride; (void)h; (void)out;
     (void)record; (void)record_stride; (void)record_z; (void)record_r; (void)record_c; (void)record_aux;
     return 0;
 }

@@ -109,6 +109,10 @@ public enum GRUSequence {
         let pipeline = workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * chunkSteps
             ? ProjectionPipeline(chunks: (steps + chunkSteps - 1) / chunkSteps) : nil
         var projected: [S]
+        // The chunks' projections: all rows of a chunk of steps at once when time-major, else one row's steps.
+        let chunkProjection = pipeline.map { _ in
+            GRUInputProjection(spec: spec, weights: weights, perGate: false, rows: timeMajor ? chunkSteps * batch : chunkSteps)
+        }
         if pipeline != nil {
             projected = uninitializedArray(count: rows * width)
         } else {
@@ -119,7 +123,9 @@ public enum GRUSequence {
             }
         }
         let projectedStride = timeMajor ? width : steps * width
-        let kernel = GRURecurrentKernel(spec: spec, weights: weights, perGate: !dropout.recurrent.isEmpty)
+        // Batch rows never interact: each worker runs the whole sequence for its rows.
+        let chunk = (batch + workers - 1) / workers
+        let kernel = GRURecurrentKernel(spec: spec, weights: weights, perGate: !dropout.recurrent.isEmpty, rows: chunk)
         let block = batch * u
         var state = initialState.scalars
         var previousOutput = [S](repeating: 0, count: block)
@@ -149,8 +155,6 @@ public enum GRUSequence {
                 spec: spec, options: options, batch: batch, steps: steps, inputs: inputs, mask: mask,
                 dropout: dropout, previousStates: previousStates, records: records)
         }
-        // Batch rows never interact: each worker runs the whole sequence for its rows.
-        let chunk = (batch + workers - 1) / workers
         inputs.withUnsafeBufferPointer { xBuffer in
         projected.withUnsafeMutableBufferPointer { projectedBuffer in
             let p = UnsafeBufferPointer(projectedBuffer)
@@ -158,12 +162,12 @@ public enum GRUSequence {
             func computeChunk(_ c: Int) {
                 let s0 = c * chunkSteps, s1 = Swift.min(steps, s0 + chunkSteps)
                 let t0 = options.goBackwards ? steps - s1 : s0, t1 = options.goBackwards ? steps - s0 : s1
-                guard let x = xBuffer.baseAddress, let out = projectedBuffer.baseAddress else { return }
+                guard let x = xBuffer.baseAddress, let out = projectedBuffer.baseAddress, let chunkProjection else { return }
                 if timeMajor {
-                    GRUStep.project(spec: spec, weights: weights, x: x, rows: (t0 * batch)..<(t1 * batch), into: out)
+                    chunkProjection.project(x, rows: (t0 * batch)..<(t1 * batch), into: out)
                 } else {
                     for b in 0..<batch {
-                        GRUStep.project(spec: spec, weights: weights, x: x, rows: (b * steps + t0)..<(b * steps + t1), into: out)
+                        chunkProjection.project(x, rows: (b * steps + t0)..<(b * steps + t1), into: out)
                     }
                 }
             }

@@ -18,69 +18,8 @@ public enum GRUStep {
         spec: GRUSpec, weights: GRUWeights<S>, x: UnsafeBufferPointer<S>, rows: Int,
         batchIndex: (Int) -> Int, inputMasks: [Tensor<S>]
     ) -> [S] {
-        let f = spec.inputSize, width = 3 * spec.units
-        var out = [S](repeating: 0, count: rows * width)
-        guard rows > 0, width > 0 else { return out }
-        if let bias = weights.inputBias(spec) {
-            for r in 0..<rows { for (j, value) in bias.enumerated() { out[r * width + j] = value } }
-        }
-        weights.kernel.withUnsafeBufferPointer { kernel in
-            out.withUnsafeMutableBufferPointer { out in
-                func project(_ source: UnsafePointer<S>, column: Int, count: Int) {
-                    guard f > 0 else { return }
-                    // Rows are independent: split them over the cores when the product is large.
-                    let workers = parallelWorkers(total: rows * count * f, minimumPerWorker: 1 << 22)
-                    let chunk = (rows + workers - 1) / workers
-                    parallelFor((rows + chunk - 1) / chunk) { worker in
-                        let r0 = worker * chunk, n = Swift.min(chunk, rows - r0)
-                        S.gemm(
-                            transposeA: false, transposeB: false, m: n, n: count, k: f, alpha: 1,
-                            a: source + r0 * f, lda: f, b: kernel.baseAddress! + column, ldb: width,
-                            beta: 1, c: out.baseAddress! + r0 * width + column, ldc: width)
-                    }
-                }
-                if inputMasks.isEmpty {
-                    if let base = x.baseAddress { project(base, column: 0, count: width) }
-                    return
-                }
-                var masked = [S](repeating: 0, count: rows * f)
-                for (gate, mask) in inputMasks.enumerated() {
-                    for r in 0..<rows {
-                        let m = batchIndex(r) * f
-                        for i in 0..<f { masked[r * f + i] = x[r * f + i] * mask.scalars[m + i] }
-                    }
-                    masked.withUnsafeBufferPointer { masked in
-                        if inputMasks.count == 1 {
-                            project(masked.baseAddress!, column: 0, count: width)
-                        } else {
-                            project(masked.baseAddress!, column: gate * spec.units, count: spec.units)
-                        }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    /// Computes `out[r, :] = x[r, :] @ kernel + inputBias` for rows `rows` of `x` (no dropout),
-    /// writing row `r` at `out + r * 3 * units`.
-    static func project<S: TensorScalar>(
-        spec: GRUSpec, weights: GRUWeights<S>, x: UnsafePointer<S>, rows: Range<Int>, into out: UnsafeMutablePointer<S>
-    ) {
-        let f = spec.inputSize, width = 3 * spec.units
-        guard !rows.isEmpty else { return }
-        let target = out + rows.lowerBound * width
-        if let bias = weights.inputBias(spec) {
-            for r in 0..<rows.count { for (j, value) in zip(0..., bias) { target[r * width + j] = value } }
-        } else {
-            target.update(repeating: 0, count: rows.count * width)
-        }
-        weights.kernel.withUnsafeBufferPointer { kernel in
-            guard let base = kernel.baseAddress else { return }
-            S.gemm(
-                transposeA: false, transposeB: false, m: rows.count, n: width, k: f, alpha: 1,
-                a: x + rows.lowerBound * f, lda: f, b: base, ldb: width, beta: 1, c: target, ldc: width)
-        }
+        GRUInputProjection(spec: spec, weights: weights, perGate: inputMasks.count > 1, rows: rows)
+            .projectAll(x, rows: rows, batchIndex: batchIndex, inputMasks: inputMasks)
     }
 
     /// Advances `batch` rows by one step.
@@ -123,12 +62,6 @@ public enum GRUStep {
             }
         } else {
             for gate in 0..<(spec.resetAfter ? 3 : 2) { recurrent.multiply(gateInput(gate), rows: batch, group: gate, into: hm) }
-        }
-        if let recurrentBias = recurrent.recurrentBias {
-            for b in 0..<batch {
-                let row = hm + b * width
-                for j in 0..<width { row[j] += recurrentBias[j] }
-            }
         }
         if let record, spec.resetAfter {
             for b in 0..<batch { (record + GRUStepRecord.auxiliary * recordStride + b * u).update(from: hm + b * width + 2 * u, count: u) }
@@ -202,74 +135,44 @@ public enum GRUStep {
 /// column groups the step multiplies by (all gates; z and r then h; or one gate at a time
 /// when recurrent dropout gives each gate its own state).
 public final class GRURecurrentKernel<S: TensorScalar> {
-    private let kernel: Tensor<S>
+    private let kernel: PackedGateKernel<S>
     private let units: Int
-    /// Column ranges of the groups, in units of gates.
-    private let groups: [Range<Int>]
-    private var packed: [UnsafeMutablePointer<S>?] = []
-    /// The recurrent bias (reset-after), `3 * units` values.
-    let recurrentBias: [S]?
-    private let biasStorage: UnsafeMutablePointer<S>?
+    /// The recurrent bias (reset-after), `3 * units` values, added by every product.
+    private let bias: [S]?
 
     /// Prepares the recurrent kernel of `weights`.
     ///
-    /// - Parameter perGate: One group per gate (recurrent dropout).
-    public init(spec: GRUSpec, weights: GRUWeights<S>, perGate: Bool) {
-        kernel = weights.recurrentKernel
+    /// - Parameters:
+    ///   - perGate: One group per gate (recurrent dropout).
+    ///   - rows: The most rows one step will have, when known.
+    public init(spec: GRUSpec, weights: GRUWeights<S>, perGate: Bool, rows: Int = .max) {
         units = spec.units
-        recurrentBias = weights.recurrentBias(spec).map(Array.init)
-        if let recurrentBias {
-            let storage = UnsafeMutablePointer<S>.allocate(capacity: recurrentBias.count)
-            storage.initialize(from: recurrentBias, count: recurrentBias.count)
-            biasStorage = storage
-        } else {
-            biasStorage = nil
-        }
-        if perGate {
-            groups = [0..<1, 1..<2, 2..<3]
-        } else {
-            groups = spec.resetAfter ? [0..<3] : [0..<2, 2..<3]
-        }
-        let u = spec.units
-        kernel.withUnsafeBufferPointer { r in
-            for group in groups {
-                let size = S.packedSize(k: u, n: group.count * u)
-                guard size > 0, let base = r.baseAddress else { packed.append(nil); continue }
-                let buffer = UnsafeMutablePointer<S>.allocate(capacity: size)
-                S.pack(transposeB: false, k: u, n: group.count * u, b: base + group.lowerBound * u, ldb: 3 * u, into: buffer)
-                packed.append(buffer)
-            }
-        }
+        bias = weights.recurrentBias(spec).map(Array.init)
+        let groups: [Range<Int>] = perGate ? [0..<1, 1..<2, 2..<3] : (spec.resetAfter ? [0..<3] : [0..<2, 2..<3])
+        kernel = PackedGateKernel(weights.recurrentKernel, units: spec.units, groups: groups, rows: rows)
     }
 
-    deinit {
-        for buffer in packed { buffer?.deallocate() }
-        biasStorage?.deallocate()
-    }
-
-    /// Runs the fused reset-after gates when the scalar type has them (sigmoid gates, tanh candidate).
+    /// Runs the fused reset-after gates on `hm` from ``multiply(_:rows:group:into:)`` when the
+    /// scalar type has them (sigmoid gates, tanh candidate).
     func fusedGates(
-        rows: Int, hm: UnsafeMutablePointer<S>, x: UnsafePointer<S>, xStride: Int, state: UnsafePointer<S>,
+        rows: Int, hm: UnsafePointer<S>, x: UnsafePointer<S>, xStride: Int, state: UnsafePointer<S>,
         output: UnsafeMutablePointer<S>, record: UnsafeMutablePointer<S>?, recordStride: Int
     ) -> Bool {
         S.fusedResetAfterGates(
-            rows: rows, units: units, hm: hm, x: x, xStride: xStride, recurrentBias: biasStorage.map { UnsafePointer($0) },
+            rows: rows, units: units, hm: hm, x: x, xStride: xStride,
             state: state, output: output, record: record, recordStride: recordStride,
             recordBlocks: (GRUStepRecord.z, GRUStepRecord.r, GRUStepRecord.candidate, GRUStepRecord.auxiliary))
     }
 
-    /// Writes `h @ R[:, group]` for `rows` rows into the matching columns of `output` (rows of `3 * units`).
-    func multiply(_ h: UnsafePointer<S>, rows: Int, group index: Int, into output: UnsafeMutablePointer<S>) {
-        let u = units, group = groups[index], width = 3 * u
-        if rows > 4 || rows == 1, let packed = packed[index] {
-            S.gemmPacked(m: rows, n: group.count * u, k: u, a: h, lda: u, packed: packed, beta: 0, c: output + group.lowerBound * u, ldc: width)
+    /// Writes `h @ R[:, group]` plus the group's recurrent bias (reset-after) for `rows` rows
+    /// into the matching columns of `output` (rows of `3 * units`).
+    func multiply(_ h: UnsafePointer<S>, rows: Int, group: Int, into output: UnsafeMutablePointer<S>) {
+        guard let bias else {
+            kernel.multiply(h, rows: rows, lda: units, group: group, bias: nil, into: output, ldc: 3 * units)
             return
         }
-        kernel.withUnsafeBufferPointer { r in
-            guard let base = r.baseAddress else { return }
-            S.gemm(
-                transposeA: false, transposeB: false, m: rows, n: group.count * u, k: u, alpha: 1,
-                a: h, lda: u, b: base + group.lowerBound * u, ldb: width, beta: 0, c: output + group.lowerBound * u, ldc: width)
+        bias.withUnsafeBufferPointer {
+            kernel.multiply(h, rows: rows, lda: units, group: group, bias: $0.baseAddress, into: output, ldc: 3 * units)
         }
     }
 }

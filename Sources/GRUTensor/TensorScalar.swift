@@ -43,15 +43,20 @@ where RawSignificand: FixedWidthInteger {
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+    /// `C = A * B + bias` with `B` packed by ``pack(transposeB:k:n:b:ldb:into:)``: the `n` values at
+    /// `bias` are added to every row (none when `nil`), and `C` is only written, never read.
+    static func gemmPacked(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
+        bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int)
+
     /// The fused gates of reset-after GRU rows with sigmoid gates and a tanh candidate
     /// (see `gru_gates_reset_after`); returns `false` when this type has no fused kernel.
     static func fusedResetAfterGates(
-        rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int,
-        recurrentBias: UnsafePointer<Self>?, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
+        rows: Int, units: Int, hm: UnsafePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
         record: UnsafeMutablePointer<Self>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
     ) -> Bool
 
-    /// The backward pass of ``fusedResetAfterGates(rows:units:hm:x:xStride:recurrentBias:state:output:record:recordStride:recordBlocks:)``
+    /// The backward pass of ``fusedResetAfterGates(rows:units:hm:x:xStride:state:output:record:recordStride:recordBlocks:)``
     /// (see `gru_gates_reset_after_backward`); returns `false` when this type has no fused kernel.
     static func fusedResetAfterGatesBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
@@ -69,8 +74,7 @@ where RawSignificand: FixedWidthInteger {
 
 extension TensorScalar {
     public static func fusedResetAfterGates(
-        rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int,
-        recurrentBias: UnsafePointer<Self>?, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
+        rows: Int, units: Int, hm: UnsafePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
         record: UnsafeMutablePointer<Self>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
     ) -> Bool { false }
 
@@ -88,6 +92,11 @@ extension TensorScalar {
     public static func gemmPacked(
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
+    ) {}
+
+    public static func gemmPacked(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
+        bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int
     ) {}
 
     public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
@@ -124,12 +133,11 @@ extension Float: TensorScalar {
     }
 
     public static func fusedResetAfterGates(
-        rows: Int, units: Int, hm: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, xStride: Int,
-        recurrentBias: UnsafePointer<Float>?, state: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        rows: Int, units: Int, hm: UnsafePointer<Float>, x: UnsafePointer<Float>, xStride: Int, state: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         record: UnsafeMutablePointer<Float>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
     ) -> Bool {
         gru_gates_reset_after(
-            rows, units, hm, x, xStride, recurrentBias, state, output, record, recordStride,
+            rows, units, hm, x, xStride, state, output, record, recordStride,
             recordBlocks.z, recordBlocks.r, recordBlocks.candidate, recordBlocks.auxiliary) != 0
     }
 
@@ -142,6 +150,13 @@ extension Float: TensorScalar {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         gru_sgemm_packed(m, n, k, a, lda, packed, beta, c, ldc)
+    }
+
+    public static func gemmPacked(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        gru_sgemm_packed_bias(m, n, k, a, lda, packed, bias, c, ldc)
     }
 
     public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Float>) {

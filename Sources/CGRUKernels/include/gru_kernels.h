@@ -26,6 +26,11 @@ void gru_sgemm_pack_b(int trans_b, long k, long n, const float *b, long ldb, flo
 void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed,
                       float beta, float *c, long ldc);
 
+/// C = A * B + bias (the bias row added to every row of C; NULL for none) with B packed by
+/// gru_sgemm_pack_b; A is m x k row-major. C is only written, never read.
+void gru_sgemm_packed_bias(long m, long n, long k, const float *a, long lda, const float *packed,
+                           const float *bias, float *c, long ldc);
+
 /// In place: x = 1 / (1 + exp(-x)).
 void gru_sigmoid(float *x, long n);
 
@@ -43,12 +48,12 @@ extern "C" {
 #endif
 
 /// The gates of reset-after GRU rows with sigmoid gates and a tanh candidate, fused:
-/// for each row, hm holds h @ R (3u values: z, r, h blocks) on entry; with m = hm + rbias,
+/// for each row, m = hm holds h @ R + recurrent bias (3u values: z, r, h blocks), and
 /// z = sigmoid(xz + mz), r = sigmoid(xr + mr), c = tanh(xh + r * mh), out = c + z * (h - c).
-/// x rows are x_stride apart; rbias may be NULL. When record is not NULL, z, r, c and mh are
+/// x rows are x_stride apart. When record is not NULL, z, r, c and mh are
 /// written to record + {z, r, c, aux} * record_stride (rows of u, row-major).
 /// Returns 0 when no vector unit is available (the caller then uses its own loops).
-int gru_gates_reset_after(long rows, long u, float *hm, const float *x, long x_stride, const float *rbias,
+int gru_gates_reset_after(long rows, long u, const float *hm, const float *x, long x_stride,
                           const float *h, float *out, float *record, long record_stride,
                           long record_z, long record_r, long record_c, long record_aux);
 

@@ -1,0 +1,64 @@
+import GRUTensor
+
+/// A GRU weight matrix of `3 * units` columns (gates z, r, h) packed once for the many
+/// products of a call, in groups of whole gates: all three, z and r then h, or one gate
+/// at a time, as the caller multiplies by them.
+final class PackedGateKernel<S: TensorScalar> {
+    private let kernel: Tensor<S>
+    private let units: Int
+    /// Column ranges of the groups, in gates.
+    private let groups: [Range<Int>]
+    private var packed: [UnsafeMutablePointer<S>?] = []
+
+    /// Packs `kernel` (`(k, 3 * units)`) in `groups`.
+    ///
+    /// - Parameter rows: The most rows a product will have, when known: the kernels read
+    ///   the matrix as it is for two to four rows, so it is not packed for them.
+    init(_ kernel: Tensor<S>, units: Int, groups: [Range<Int>], rows: Int = .max) {
+        self.kernel = kernel
+        self.units = units
+        self.groups = groups
+        let k = kernel.shape[0]
+        kernel.withUnsafeBufferPointer { r in
+            for group in groups {
+                let size = Self.usesPacked(rows: rows) ? S.packedSize(k: k, n: group.count * units) : 0
+                guard size > 0, let base = r.baseAddress else { packed.append(nil); continue }
+                let buffer = UnsafeMutablePointer<S>.allocate(capacity: size)
+                S.pack(transposeB: false, k: k, n: group.count * units, b: base + group.lowerBound * units, ldb: 3 * units, into: buffer)
+                packed.append(buffer)
+            }
+        }
+    }
+
+    deinit {
+        for buffer in packed { buffer?.deallocate() }
+    }
+
+    private static func usesPacked(rows: Int) -> Bool { rows > 4 || rows == 1 }
+
+    /// Writes `a @ kernel[:, group] + bias[group]` for `rows` rows of `a` (`lda` apart) into
+    /// the group's columns of `output` (rows of `ldc`, starting at the z column).
+    ///
+    /// - Parameter bias: `3 * units` values, of which the group's are added; `nil` for none.
+    func multiply(
+        _ a: UnsafePointer<S>, rows: Int, lda: Int, group index: Int, bias: UnsafePointer<S>?,
+        into output: UnsafeMutablePointer<S>, ldc: Int
+    ) {
+        let group = groups[index], offset = group.lowerBound * units, n = group.count * units, k = kernel.shape[0]
+        guard rows > 0, n > 0 else { return }
+        let c = output + offset, groupBias = bias.map { $0 + offset }
+        if Self.usesPacked(rows: rows), let packed = packed[index] {
+            S.gemmPacked(m: rows, n: n, k: k, a: a, lda: lda, packed: packed, bias: groupBias, c: c, ldc: ldc)
+            return
+        }
+        for i in 0..<rows {
+            if let groupBias { (c + i * ldc).update(from: groupBias, count: n) } else { (c + i * ldc).update(repeating: 0, count: n) }
+        }
+        kernel.withUnsafeBufferPointer { r in
+            guard let base = r.baseAddress, k > 0 else { return }
+            S.gemm(
+                transposeA: false, transposeB: false, m: rows, n: n, k: k, alpha: 1,
+                a: a, lda: lda, b: base + offset, ldb: 3 * units, beta: 1, c: c, ldc: ldc)
+        }
+    }
+}
