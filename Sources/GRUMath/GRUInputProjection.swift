@@ -23,7 +23,7 @@ final class GRUInputProjection<S: TensorScalar> {
     /// Needs the projection prepared without `perGate`.
     func project(_ x: UnsafePointer<S>, rows: Range<Int>, into out: UnsafeMutablePointer<S>) {
         let f = spec.inputSize, width = 3 * spec.units
-        withBias { bias in
+        bias.withBaseAddress { bias in
             kernel.multiply(
                 x + rows.lowerBound * f, rows: rows.count, lda: f, group: 0, bias: bias,
                 into: out + rows.lowerBound * width, ldc: width)
@@ -44,7 +44,7 @@ final class GRUInputProjection<S: TensorScalar> {
         var out: [S] = uninitializedArray(count: rows * width)
         out.withUnsafeMutableBufferPointer { out in
             guard let target = out.baseAddress else { return }
-            withBias { bias in
+            bias.withBaseAddress { bias in
                 func project(_ source: UnsafePointer<S>, group: Int, columns: Int) {
                     // Rows are independent: split them over the cores when the product is large.
                     let workers = parallelWorkers(total: rows * columns * f, minimumPerWorker: 1 << 22)
@@ -76,11 +76,6 @@ final class GRUInputProjection<S: TensorScalar> {
             }
         }
         return out
-    }
-
-    private func withBias<R>(_ body: (UnsafePointer<S>?) -> R) -> R {
-        guard let bias else { return body(nil) }
-        return bias.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// Calls `body` with the buffer's base address, or with a valid dummy address when the

@@ -167,13 +167,7 @@ public final class GRURecurrentKernel<S: TensorScalar> {
     /// Writes `h @ R[:, group]` plus the group's recurrent bias (reset-after) for `rows` rows
     /// into the matching columns of `output` (rows of `3 * units`).
     func multiply(_ h: UnsafePointer<S>, rows: Int, group: Int, into output: UnsafeMutablePointer<S>) {
-        guard let bias else {
-            kernel.multiply(h, rows: rows, lda: units, group: group, bias: nil, into: output, ldc: 3 * units)
-            return
-        }
-        bias.withUnsafeBufferPointer {
-            kernel.multiply(h, rows: rows, lda: units, group: group, bias: $0.baseAddress, into: output, ldc: 3 * units)
-        }
+        bias.withBaseAddress { kernel.multiply(h, rows: rows, lda: units, group: group, bias: $0, into: output, ldc: 3 * units) }
     }
 }
 
