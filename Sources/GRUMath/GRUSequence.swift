@@ -103,17 +103,23 @@ public enum GRUSequence {
         let timeMajor = options.timeMajor
         func row(_ b: Int, _ t: Int) -> Int { timeMajor ? t * batch + b : b * steps + t }
         let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
-        // With one worker on the recurrence, the other core computes the input projections
-        // a chunk of steps ahead of it instead of all of them up front.
+        // One sequence: two cores share each step by units, or else the second core computes
+        // the input projections a chunk of steps ahead of the recurrence instead of all of
+        // them up front.
+        let split = UnitSplitSequence<S>.applies(spec: spec, batch: batch, dropout: dropout)
+            ? initialState.withUnsafeBufferPointer { h0 in h0.baseAddress.map { UnitSplitSequence(spec: spec, weights: weights, initialState: $0) } }
+            : nil
         let chunkSteps = 16
-        let pipeline = workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * chunkSteps
+        let pipeline = split == nil && workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * chunkSteps
             ? ProjectionPipeline(chunks: (steps + chunkSteps - 1) / chunkSteps) : nil
         var projected: [S]
         // The chunks' projections: all rows of a chunk of steps at once when time-major, else one row's steps.
         let chunkProjection = pipeline.map { _ in
             GRUInputProjection(spec: spec, weights: weights, perGate: false, rows: timeMajor ? chunkSteps * batch : chunkSteps)
         }
-        if pipeline != nil {
+        if split != nil {
+            projected = []  // each half projects its own columns
+        } else if pipeline != nil {
             projected = uninitializedArray(count: rows * width)
         } else {
             projected = inputs.withUnsafeBufferPointer { x in
@@ -125,7 +131,7 @@ public enum GRUSequence {
         let projectedStride = timeMajor ? width : steps * width
         // Batch rows never interact: each worker runs the whole sequence for its rows.
         let chunk = (batch + workers - 1) / workers
-        let kernel = GRURecurrentKernel(spec: spec, weights: weights, perGate: !dropout.recurrent.isEmpty, rows: chunk)
+        let kernel = split == nil ? GRURecurrentKernel(spec: spec, weights: weights, perGate: !dropout.recurrent.isEmpty, rows: chunk) : nil
         let block = batch * u
         var state = initialState.scalars
         var previousOutput = [S](repeating: 0, count: block)
@@ -176,7 +182,18 @@ public enum GRUSequence {
                     sequence.withUnsafeMutableBufferPointer { sequenceBuffer in
                         previousStates.withUnsafeMutableBufferPointer { previousBuffer in
                             records.withUnsafeMutableBufferPointer { recordBuffer in
-                                parallelFor(pipeline == nil ? (batch + chunk - 1) / chunk : 2) { worker in
+                                parallelFor(pipeline == nil && split == nil ? (batch + chunk - 1) / chunk : 2) { worker in
+                                    if let split, let x = xBuffer.baseAddress {
+                                        split.work(
+                                            thread: worker, steps: steps, options: options, mask: maskValues,
+                                            buffers: .init(
+                                                inputs: x, output: outputBuffer.baseAddress!,
+                                                sequence: options.returnSequences ? sequenceBuffer.baseAddress : nil,
+                                                previousStates: recording ? previousBuffer.baseAddress : nil,
+                                                records: recording ? recordBuffer.baseAddress : nil))
+                                        return
+                                    }
+                                    guard let kernel else { return }
                                     if let pipeline, worker == 1 {
                                         // The producer: claims chunks in processing order until none is left.
                                         for c in 0..<pipeline.count where pipeline.claim(c) {
@@ -225,6 +242,7 @@ public enum GRUSequence {
                                     }
                                     (stateBuffer.baseAddress! + b0 * u).update(from: h, count: count * u)
                                 }
+                                if let split { stateBuffer.baseAddress!.update(from: split.finalState(steps: steps), count: u) }
                             }
                         }
                     }

@@ -38,6 +38,6 @@ final class ProjectionPipeline: @unchecked Sendable {
             finish(i)
             return
         }
-        while states[i].load(ordering: .acquiring) != 2 {}
+        spinWait { states[i].load(ordering: .acquiring) == 2 }
     }
 }

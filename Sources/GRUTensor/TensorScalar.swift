@@ -49,6 +49,10 @@ where RawSignificand: FixedWidthInteger {
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+    /// Whether ``fusedResetAfterGates(rows:units:hm:x:xStride:state:output:record:recordStride:recordBlocks:)``
+    /// runs on this machine for this type.
+    static var hasFusedResetAfterGates: Bool { get }
+
     /// The fused gates of reset-after GRU rows with sigmoid gates and a tanh candidate
     /// (see `gru_gates_reset_after`); returns `false` when this type has no fused kernel.
     static func fusedResetAfterGates(
@@ -85,6 +89,8 @@ extension TensorScalar {
         propagated: UnsafeMutablePointer<Self>
     ) -> Bool { false }
 
+    public static var hasFusedResetAfterGates: Bool { false }
+
     public static func packedSize(k: Int, n: Int) -> Int { 0 }
 
     public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, into packed: UnsafeMutablePointer<Self>) {}
@@ -120,6 +126,8 @@ extension Float: TensorScalar {
     }
 
     public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
+
+    public static var hasFusedResetAfterGates: Bool { gru_kernels_level() == 2 }
 
     public static func fusedResetAfterGatesBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Float>, state: UnsafePointer<Float>, z: UnsafePointer<Float>,
