@@ -107,7 +107,7 @@ public enum GRUSequence {
         // the input projections a chunk of steps ahead of the recurrence instead of all of
         // them up front.
         let split = UnitSplitSequence<S>.applies(spec: spec, batch: batch, dropout: dropout)
-            ? initialState.withUnsafeBufferPointer { h0 in h0.baseAddress.map { UnitSplitSequence(spec: spec, weights: weights, initialState: $0) } }
+            ? initialState.withUnsafeBufferPointer { h0 in h0.baseAddress.map { UnitSplitSequence(spec: spec, weights: weights, steps: steps, initialState: $0) } }
             : nil
         let chunkSteps = 16
         let pipeline = split == nil && workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * chunkSteps
@@ -185,7 +185,7 @@ public enum GRUSequence {
                                 parallelFor(pipeline == nil && split == nil ? (batch + chunk - 1) / chunk : 2) { worker in
                                     if let split, let x = xBuffer.baseAddress {
                                         split.work(
-                                            thread: worker, steps: steps, options: options, mask: maskValues,
+                                            thread: worker, options: options, mask: maskValues,
                                             buffers: .init(
                                                 inputs: x, output: outputBuffer.baseAddress!,
                                                 sequence: options.returnSequences ? sequenceBuffer.baseAddress : nil,
@@ -242,7 +242,7 @@ public enum GRUSequence {
                                     }
                                     (stateBuffer.baseAddress! + b0 * u).update(from: h, count: count * u)
                                 }
-                                if let split { stateBuffer.baseAddress!.update(from: split.finalState(steps: steps), count: u) }
+                                if let split { stateBuffer.baseAddress!.update(from: split.finalState, count: u) }
                             }
                         }
                     }

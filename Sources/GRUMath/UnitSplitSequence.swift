@@ -2,16 +2,24 @@ import GRUTensor
 
 /// Runs one sequence (batch 1) of a reset-after GRU on two cores, each computing half of
 /// the units at every step: a one-row step is bound by reading the recurrent kernel, and
-/// each core then reads only its half. Each core projects the inputs onto its own gate
-/// columns, so the cores meet only once per step (``StepSchedule``).
+/// each core then reads only its half. The input projections are computed per half (onto
+/// that half's gate columns) in chunks of steps that either core may take, so the core
+/// that starts first does more of them; then the cores meet once per step (``StepSchedule``).
 final class UnitSplitSequence<S: TensorScalar> {
     private let halves: [GRUUnitSlice<S>]
     private let schedule = StepSchedule()
     private let units: Int
     private let inputSize: Int
+    private let steps: Int
     /// The state before and after the current step, `2 * units` values; step `s` reads
     /// half `s % 2` and writes the other.
     private let states: UnsafeMutablePointer<S>
+    /// Per half, the input projections of every step (`steps * 3 * units` values a half,
+    /// rows of three times the half's units).
+    private let projections: UnsafeMutablePointer<S>
+    private static var chunkSteps: Int { 64 }
+    private let chunksPerHalf: Int
+    private let chunks: ProjectionPipeline
 
     /// Whether a call of this shape runs split: one sequence, sigmoid gates and a tanh
     /// candidate (reset-after), no dropout, and enough units for the halves to outweigh
@@ -21,18 +29,40 @@ final class UnitSplitSequence<S: TensorScalar> {
             && spec.activation == .tanh && dropout.input.isEmpty && dropout.recurrent.isEmpty && GRUUnitSlice<S>.isAvailable
     }
 
-    init(spec: GRUSpec, weights: GRUWeights<S>, initialState: UnsafePointer<S>) {
+    init(spec: GRUSpec, weights: GRUWeights<S>, steps: Int, initialState: UnsafePointer<S>) {
         let u = spec.units, half = (u / 2 + 15) / 16 * 16
         units = u
         inputSize = spec.inputSize
+        self.steps = steps
         halves = [0..<half, half..<u].map { GRUUnitSlice(spec: spec, weights: weights, units: $0) }
         states = .allocate(capacity: 2 * u)
         states.initialize(from: initialState, count: u)
         (states + u).initialize(repeating: 0, count: u)
+        projections = .allocate(capacity: steps * 3 * u)
+        chunksPerHalf = (steps + Self.chunkSteps - 1) / Self.chunkSteps
+        chunks = ProjectionPipeline(chunks: 2 * chunksPerHalf)
     }
 
     deinit {
         states.deallocate()
+        projections.deallocate()
+    }
+
+    /// The input projections of `half`, step `t` at `+ t * 3 * halves[half].units.count`.
+    private func projections(of half: Int) -> UnsafeMutablePointer<S> {
+        projections + half * steps * 3 * halves[0].units.count
+    }
+
+    /// Projects the inputs of chunk `c` (of both halves' chunks, half by half).
+    private func project(chunk c: Int, inputs: UnsafePointer<S>) {
+        let half = c / chunksPerHalf, t0 = (c % chunksPerHalf) * Self.chunkSteps, count = Swift.min(Self.chunkSteps, steps - t0)
+        let width = 3 * halves[half].units.count
+        halves[half].project(inputs + t0 * inputSize, rows: count, inputSize: inputSize, into: projections(of: half) + t0 * width)
+    }
+
+    /// Makes sure the projections of `half` are all computed, computing those nobody started.
+    private func ensureProjections(of half: Int, inputs: UnsafePointer<S>) {
+        for c in (half * chunksPerHalf)..<((half + 1) * chunksPerHalf) { chunks.ensure(c) { project(chunk: $0, inputs: inputs) } }
     }
 
     /// The buffers of a call, as ``GRUSequence`` lays them out for batch 1.
@@ -50,7 +80,7 @@ final class UnitSplitSequence<S: TensorScalar> {
 
     /// The work of one of the two threads of a call; both must be started (`parallelFor(2)`).
     /// A thread that finds both halves taken returns at once.
-    func work(thread: Int, steps: Int, options: GRUSequenceOptions, mask: [Bool]?, buffers: Buffers) {
+    func work(thread: Int, options: GRUSequenceOptions, mask: [Bool]?, buffers: Buffers) {
         let first: Int
         if schedule.claim(thread) {
             first = thread
@@ -60,74 +90,52 @@ final class UnitSplitSequence<S: TensorScalar> {
             return
         }
         let other = 1 - first
-        let call = Call(owner: self, steps: steps, options: options, mask: mask, buffers: buffers)
-        defer { call.release() }
-        call.project(first)
+        // The projections: this thread's half first, then whatever the other has not started.
+        for c in Array(first * chunksPerHalf..<(first + 1) * chunksPerHalf) + Array(other * chunksPerHalf..<(other + 1) * chunksPerHalf)
+        where chunks.claim(c) {
+            project(chunk: c, inputs: buffers.inputs)
+            chunks.finish(c)
+        }
+        ensureProjections(of: first, inputs: buffers.inputs)
+        let workspace = UnsafeMutablePointer<S>.allocate(capacity: 3 * units)
+        defer { workspace.deallocate() }
         var alone = false
         for s in 0..<steps {
-            call.run(first, step: s)
+            run(first, step: s, options: options, mask: mask, buffers: buffers, workspace: workspace)
             schedule.publish(first, finishedSteps: s + 1)
             if alone {
-                call.run(other, step: s)
+                run(other, step: s, options: options, mask: mask, buffers: buffers, workspace: workspace)
             } else if schedule.wait(for: other, finishedSteps: s + 1, patience: s == 0 ? .microseconds(200) : nil) {
                 // The other thread has not started: this one runs both halves from here on.
                 alone = true
-                call.project(other)
-                call.run(other, step: s)
+                ensureProjections(of: other, inputs: buffers.inputs)
+                run(other, step: s, options: options, mask: mask, buffers: buffers, workspace: workspace)
             }
         }
     }
 
     /// The state after the last step.
-    func finalState(steps: Int) -> UnsafePointer<S> { UnsafePointer(states + (steps % 2) * units) }
+    var finalState: UnsafePointer<S> { UnsafePointer(states + (steps % 2) * units) }
 
-    /// What one thread of a call works with: for each half it runs, the half's input
-    /// projections of every step followed by scratch for a step.
-    private struct Call {
-        let owner: UnitSplitSequence
-        let steps: Int
-        let options: GRUSequenceOptions
-        let mask: [Bool]?
-        let buffers: Buffers
-        let size: Int
-        let workspace: UnsafeMutablePointer<S>
-
-        init(owner: UnitSplitSequence, steps: Int, options: GRUSequenceOptions, mask: [Bool]?, buffers: Buffers) {
-            self.owner = owner
-            self.steps = steps
-            self.options = options
-            self.mask = mask
-            self.buffers = buffers
-            size = (steps + 1) * 3 * owner.units
-            workspace = .allocate(capacity: 2 * size)
+    /// Runs one half of step `s`.
+    private func run(
+        _ half: Int, step s: Int, options: GRUSequenceOptions, mask: [Bool]?, buffers: Buffers, workspace: UnsafeMutablePointer<S>
+    ) {
+        let slice = halves[half], j0 = slice.units.lowerBound, n = slice.units.count, u = units
+        let t = options.goBackwards ? steps - 1 - s : s
+        let h = states + (s % 2) * u, next = states + ((s + 1) % 2) * u
+        if let previous = buffers.previousStates { (previous + s * u + j0).update(from: h + j0, count: n) }
+        slice.step(
+            state: h, projected: projections(of: half) + t * 3 * n, newState: next,
+            record: buffers.records.map { $0 + s * GRUStepRecord.count * u }, recordStride: u, workspace: workspace)
+        let out = buffers.output + j0
+        if let mask, !mask[t] {
+            // A masked step keeps the state and repeats the output (or zeros it).
+            (next + j0).update(from: h + j0, count: n)
+            if options.zeroOutputForMask { out.update(repeating: 0, count: n) }
+        } else {
+            out.update(from: next + j0, count: n)
         }
-
-        func release() { workspace.deallocate() }
-
-        func project(_ half: Int) {
-            owner.halves[half].project(buffers.inputs, rows: steps, inputSize: owner.inputSize, into: workspace + half * size)
-        }
-
-        /// Runs one half of step `s`.
-        func run(_ half: Int, step s: Int) {
-            let slice = owner.halves[half], j0 = slice.units.lowerBound, n = slice.units.count, u = owner.units
-            let t = options.goBackwards ? steps - 1 - s : s
-            let h = owner.states + (s % 2) * u, next = owner.states + ((s + 1) % 2) * u
-            let projected = workspace + half * size
-            if let previous = buffers.previousStates { (previous + s * u + j0).update(from: h + j0, count: n) }
-            slice.step(
-                state: h, projected: projected + t * 3 * n, newState: next,
-                record: buffers.records.map { $0 + s * GRUStepRecord.count * u }, recordStride: u,
-                workspace: projected + steps * 3 * n)
-            let out = buffers.output + j0
-            if let mask, !mask[t] {
-                // A masked step keeps the state and repeats the output (or zeros it).
-                (next + j0).update(from: h + j0, count: n)
-                if options.zeroOutputForMask { out.update(repeating: 0, count: n) }
-            } else {
-                out.update(from: next + j0, count: n)
-            }
-            if let sequence = buffers.sequence { (sequence + s * u + j0).update(from: out, count: n) }
-        }
+        if let sequence = buffers.sequence { (sequence + s * u + j0).update(from: out, count: n) }
     }
 }
