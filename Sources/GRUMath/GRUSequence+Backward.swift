@@ -50,7 +50,8 @@ extension GRUSequence {
         for (g, mask) in tape.dropout.recurrent.enumerated() { masks.replaceSubrange((g * block)..<((g + 1) * block), with: mask.scalars) }
         let recurrentGates = spec.resetAfter ? 3 : 2
         let gatesNeedInput = spec.recurrentActivation.derivativeNeedsInput
-        let fused = spec.resetAfter && spec.recurrentActivation == .sigmoid && spec.activation == .tanh && maskCount == 0
+        // Sigmoid gates and a tanh candidate without recurrent dropout: fused passes.
+        let fused = spec.recurrentActivation == .sigmoid && spec.activation == .tanh && maskCount == 0
         // Distance between the projection rows of consecutive batch entries.
         let rowStride = timeMajor ? 1 : steps
         // Batch rows are independent in the reverse sweep too: split them over the cores.
@@ -104,15 +105,32 @@ extension GRUSequence {
                     let z = recorded(GRUStepRecord.z), candidate = recorded(GRUStepRecord.candidate)
                     let r = recorded(GRUStepRecord.r), auxiliary = recorded(GRUStepRecord.auxiliary)
                     let dmStep = dMBuffer.baseAddress! + (s * batch + b0) * width
-                    // Sigmoid gates and a tanh candidate, reset after, no recurrent dropout: one fused pass.
-                    if fused, S.fusedResetAfterGatesBackward(
-                        rows: n, units: u, gradient: cell, state: hp, z: z, r: r, candidate: candidate, auxiliary: auxiliary,
-                        projected: dXPBuffer.baseAddress! + row(b0, t) * width, projectedStride: rowStride * width,
-                        recurrent: dmStep, recurrentStride: width, propagated: propagated) {
+                    let dxpStep = dXPBuffer.baseAddress! + row(b0, t) * width
+                    func finishStep() {
                         allGates.multiply(dmStep, rows: n, lda: width, beta: 1, into: propagated, ldc: u)
                         for i in 0..<n where maskValues?[(b0 + i) * steps + t] ?? true {
                             (dh + i * u).update(from: propagated + i * u, count: u)
                         }
+                    }
+                    // Reset-before: the blend and candidate, d(r * h) = dc @ R_h^T, then the reset gate.
+                    if fused, !spec.resetAfter, S.fusedResetBeforeCandidateBackward(
+                        rows: n, units: u, gradient: cell, state: hp, z: z, candidate: candidate,
+                        projected: dxpStep, projectedStride: rowStride * width, recurrent: dmStep, recurrentStride: width,
+                        propagated: propagated) {
+                        perGate[2].multiply(dmStep + 2 * u, rows: n, lda: width, beta: 0, into: dResetState, ldc: u)
+                        // Available whenever the candidate's pass is.
+                        _ = S.fusedResetBeforeResetGateBackward(
+                            rows: n, units: u, resetStateGradient: dResetState, state: hp, r: r,
+                            projected: dxpStep, projectedStride: rowStride * width, recurrent: dmStep, recurrentStride: width,
+                            propagated: propagated)
+                        finishStep()
+                        continue
+                    }
+                    if fused, spec.resetAfter, S.fusedResetAfterGatesBackward(
+                        rows: n, units: u, gradient: cell, state: hp, z: z, r: r, candidate: candidate, auxiliary: auxiliary,
+                        projected: dxpStep, projectedStride: rowStride * width,
+                        recurrent: dmStep, recurrentStride: width, propagated: propagated) {
+                        finishStep()
                         continue
                     }
                     // Through the blend h' = z h + (1 - z) hh.

@@ -55,9 +55,23 @@ public enum GRUStep {
         }
         if recurrentMasks.isEmpty {
             recurrent.multiply(state, rows: batch, group: 0, into: hm)
-            if spec.resetAfter, spec.recurrentActivation == .sigmoid, spec.activation == .tanh,
+            // Sigmoid gates and a tanh candidate: fused passes when the scalar type has them.
+            let fusable = spec.recurrentActivation == .sigmoid && spec.activation == .tanh
+            if fusable, spec.resetAfter,
                recurrent.fusedGates(rows: batch, hm: hm, x: projected, xStride: projectedStride, state: state, output: newState,
                                     record: record, recordStride: recordStride) {
+                return
+            }
+            if fusable, !spec.resetAfter,
+               S.fusedResetBeforeGates(
+                rows: batch, units: u, hm: hm, x: projected, xStride: projectedStride, state: state, resetState: scratch,
+                record: record, recordStride: recordStride,
+                recordBlocks: (GRUStepRecord.z, GRUStepRecord.r, GRUStepRecord.auxiliary)) {
+                recurrent.multiply(UnsafePointer(scratch), rows: batch, group: 1, into: hm)
+                // Available whenever the first pass is.
+                _ = S.fusedResetBeforeCandidate(
+                    rows: batch, units: u, hm: hm, x: projected, xStride: projectedStride, state: state, output: newState,
+                    record: record, recordStride: recordStride, candidateBlock: GRUStepRecord.candidate)
                 return
             }
         } else {

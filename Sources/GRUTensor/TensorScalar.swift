@@ -69,6 +69,38 @@ where RawSignificand: FixedWidthInteger {
         propagated: UnsafeMutablePointer<Self>
     ) -> Bool
 
+    /// The first gate pass of reset-before GRU rows with sigmoid gates (see `gru_gates_reset_before`):
+    /// z replaces its block of `hm`, `r * h` goes to `resetState`; returns `false` when this type has
+    /// no fused kernel.
+    static func fusedResetBeforeGates(
+        rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>,
+        resetState: UnsafeMutablePointer<Self>, record: UnsafeMutablePointer<Self>?, recordStride: Int,
+        recordBlocks: (z: Int, r: Int, auxiliary: Int)
+    ) -> Bool
+
+    /// The candidate pass of reset-before GRU rows with a tanh candidate and the blend
+    /// (see `gru_candidate_reset_before`); returns `false` when this type has no fused kernel.
+    static func fusedResetBeforeCandidate(
+        rows: Int, units: Int, hm: UnsafePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>,
+        output: UnsafeMutablePointer<Self>, record: UnsafeMutablePointer<Self>?, recordStride: Int, candidateBlock: Int
+    ) -> Bool
+
+    /// The backward pass of ``fusedResetBeforeCandidate(rows:units:hm:x:xStride:state:output:record:recordStride:candidateBlock:)``
+    /// (see `gru_candidate_reset_before_backward`); returns `false` when this type has no fused kernel.
+    static func fusedResetBeforeCandidateBackward(
+        rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
+        candidate: UnsafePointer<Self>, projected: UnsafeMutablePointer<Self>, projectedStride: Int,
+        recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int, propagated: UnsafeMutablePointer<Self>
+    ) -> Bool
+
+    /// The backward pass through the reset gate of a reset-before step (see
+    /// `gru_reset_gate_reset_before_backward`); returns `false` when this type has no fused kernel.
+    static func fusedResetBeforeResetGateBackward(
+        rows: Int, units: Int, resetStateGradient: UnsafePointer<Self>, state: UnsafePointer<Self>, r: UnsafePointer<Self>,
+        projected: UnsafeMutablePointer<Self>, projectedStride: Int, recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int,
+        propagated: UnsafeMutablePointer<Self>
+    ) -> Bool
+
     /// Applies the logistic sigmoid in place (vectorised for `Float`).
     static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>)
 
@@ -90,6 +122,30 @@ extension TensorScalar {
     ) -> Bool { false }
 
     public static var hasFusedResetAfterGates: Bool { false }
+
+    public static func fusedResetBeforeGates(
+        rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>,
+        resetState: UnsafeMutablePointer<Self>, record: UnsafeMutablePointer<Self>?, recordStride: Int,
+        recordBlocks: (z: Int, r: Int, auxiliary: Int)
+    ) -> Bool { false }
+
+    public static func fusedResetBeforeCandidate(
+        rows: Int, units: Int, hm: UnsafePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>,
+        output: UnsafeMutablePointer<Self>, record: UnsafeMutablePointer<Self>?, recordStride: Int, candidateBlock: Int
+    ) -> Bool { false }
+
+    public static func fusedResetBeforeCandidateBackward(
+        rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
+        candidate: UnsafePointer<Self>, projected: UnsafeMutablePointer<Self>, projectedStride: Int,
+        recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int, propagated: UnsafeMutablePointer<Self>
+    ) -> Bool { false }
+
+    public static func fusedResetBeforeResetGateBackward(
+        rows: Int, units: Int, resetStateGradient: UnsafePointer<Self>, state: UnsafePointer<Self>, r: UnsafePointer<Self>,
+        projected: UnsafeMutablePointer<Self>, projectedStride: Int, recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int,
+        propagated: UnsafeMutablePointer<Self>
+    ) -> Bool { false }
+
 
     public static func packedSize(k: Int, n: Int) -> Int { 0 }
 
@@ -128,6 +184,41 @@ extension Float: TensorScalar {
     public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
 
     public static var hasFusedResetAfterGates: Bool { gru_kernels_level() == 2 }
+
+    public static func fusedResetBeforeGates(
+        rows: Int, units: Int, hm: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, xStride: Int, state: UnsafePointer<Float>,
+        resetState: UnsafeMutablePointer<Float>, record: UnsafeMutablePointer<Float>?, recordStride: Int,
+        recordBlocks: (z: Int, r: Int, auxiliary: Int)
+    ) -> Bool {
+        gru_gates_reset_before(
+            rows, units, hm, x, xStride, state, resetState, record, recordStride,
+            recordBlocks.z, recordBlocks.r, recordBlocks.auxiliary) != 0
+    }
+
+    public static func fusedResetBeforeCandidate(
+        rows: Int, units: Int, hm: UnsafePointer<Float>, x: UnsafePointer<Float>, xStride: Int, state: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, record: UnsafeMutablePointer<Float>?, recordStride: Int, candidateBlock: Int
+    ) -> Bool {
+        gru_candidate_reset_before(rows, units, hm, x, xStride, state, output, record, recordStride, candidateBlock) != 0
+    }
+
+    public static func fusedResetBeforeCandidateBackward(
+        rows: Int, units: Int, gradient: UnsafePointer<Float>, state: UnsafePointer<Float>, z: UnsafePointer<Float>,
+        candidate: UnsafePointer<Float>, projected: UnsafeMutablePointer<Float>, projectedStride: Int,
+        recurrent: UnsafeMutablePointer<Float>, recurrentStride: Int, propagated: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        gru_candidate_reset_before_backward(
+            rows, units, gradient, state, z, candidate, projected, projectedStride, recurrent, recurrentStride, propagated) != 0
+    }
+
+    public static func fusedResetBeforeResetGateBackward(
+        rows: Int, units: Int, resetStateGradient: UnsafePointer<Float>, state: UnsafePointer<Float>, r: UnsafePointer<Float>,
+        projected: UnsafeMutablePointer<Float>, projectedStride: Int, recurrent: UnsafeMutablePointer<Float>, recurrentStride: Int,
+        propagated: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        gru_reset_gate_reset_before_backward(
+            rows, units, resetStateGradient, state, r, projected, projectedStride, recurrent, recurrentStride, propagated) != 0
+    }
 
     public static func fusedResetAfterGatesBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Float>, state: UnsafePointer<Float>, z: UnsafePointer<Float>,

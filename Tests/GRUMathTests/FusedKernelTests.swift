@@ -2,21 +2,22 @@ import Testing
 import GRUMath
 import GRUTensor
 
-/// Float runs the fused AVX-512 gate kernels (reset-after, sigmoid and tanh) where the CPU
-/// has them; Double always runs the general code. Both must give the same numbers.
+/// Float runs the fused AVX-512 gate kernels (sigmoid gates, tanh candidate, both variants)
+/// where the CPU has them; Double always runs the general code. Both must give the same numbers.
 @Suite("Fused kernels against the general path")
 struct FusedKernelTests {
-    /// Batch sizes cover the fused step's 8-row tiles, a short tile and single rows; 40 units
-    /// end in a partial 16-unit sliver.
-    @Test(arguments: [(1, false, false), (5, true, false), (11, false, true), (13, true, true)])
-    func floatMatchesDouble(batch: Int, masked: Bool, goBackwards: Bool) throws {
+    /// Both variants; batch sizes from one row up; 40 units end in a partial 16-lane vector.
+    @Test(arguments: [true, false], [(1, false, false), (5, true, false), (11, false, true), (13, true, true)])
+    func floatMatchesDouble(resetAfter: Bool, shape: (batch: Int, masked: Bool, goBackwards: Bool)) throws {
+        let (batch, masked, goBackwards) = shape
         let steps = 6, features = 7, units = 40
         var rng = RandomGenerator(seed: 12)
         func random(_ shape: [Int]) throws -> Tensor<Double> {
             try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() * 0.5 })
         }
-        let spec = GRUSpec(units: units, inputSize: features)
-        let kernel = try random(spec.kernelShape), recurrent = try random(spec.recurrentKernelShape), bias = try random([2, 3 * units])
+        let spec = GRUSpec(units: units, inputSize: features, resetAfter: resetAfter)
+        let kernel = try random(spec.kernelShape), recurrent = try random(spec.recurrentKernelShape)
+        let bias = try random(resetAfter ? [2, 3 * units] : [3 * units])
         let x = try random([batch, steps, features]), h0 = try random([batch, units])
         let mask = masked ? try Tensor<Bool>(shape: [batch, steps], scalars: (0..<(batch * steps)).map { $0 % 4 != 1 }) : nil
         let options = GRUSequenceOptions(goBackwards: goBackwards, returnSequences: true)

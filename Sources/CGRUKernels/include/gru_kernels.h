@@ -57,14 +57,6 @@ int gru_gates_reset_after(long rows, long u, const float *hm, const float *x, lo
                           const float *h, float *out, float *record, long record_stride,
                           long record_z, long record_r, long record_c, long record_aux);
 
-#ifdef __cplusplus
-}
-#endif
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 /// The backward pass through the fused gates of gru_gates_reset_after, for one step of
 /// rows: from g = dL/d(new state) and the recorded h, z, r, c and mh, writes
 /// dxp = (dz, dr, dc) and dm = (dz, dr, dc * r) (pre-activation gradients, rows of 3u,
@@ -74,13 +66,30 @@ int gru_gates_reset_after_backward(long rows, long u, const float *g, const floa
                                    const float *r, const float *c, const float *mh,
                                    float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated);
 
-#ifdef __cplusplus
-}
-#endif
+/// The first gate pass of reset-before GRU rows with sigmoid gates: hm rows (3u values) hold
+/// h @ R for the z and r blocks on entry; z = sigmoid(xz + mz) replaces mz, and r * h goes to
+/// reset_state (rows of u), ready for the candidate's product. x rows are x_stride apart. When
+/// record is not NULL, z, r and r * h are written to record + {z, r, aux} * record_stride.
+/// Returns 0 when no vector unit is available.
+int gru_gates_reset_before(long rows, long u, float *hm, const float *x, long x_stride, const float *h,
+                           float *reset_state, float *record, long record_stride,
+                           long record_z, long record_r, long record_aux);
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+/// The second pass: with hm's candidate block holding (r * h) @ R_h and its z block z,
+/// c = tanh(xh + mh) and out = c + z * (h - c); c is recorded at record + record_c * record_stride.
+int gru_candidate_reset_before(long rows, long u, const float *hm, const float *x, long x_stride, const float *h,
+                               float *out, float *record, long record_stride, long record_c);
+
+/// Backward through the blend and the candidate of a reset-before step: from g = dL/d(new state)
+/// and the recorded h, z and c, writes dz and dc (pre-activation) into the z and candidate blocks
+/// of dxp and dm (rows of 3u, their strides apart) and propagated = g * z.
+int gru_candidate_reset_before_backward(long rows, long u, const float *g, const float *h, const float *z, const float *c,
+                                        float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated);
+
+/// Backward through the reset gate: from d_reset_state = dc @ R_h^T and the recorded h and r,
+/// writes dr into the r blocks of dxp and dm and adds d_reset_state * r to propagated.
+int gru_reset_gate_reset_before_backward(long rows, long u, const float *d_reset_state, const float *h, const float *r,
+                                         float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated);
 
 /// Asks the C allocator (glibc) to keep freed memory for reuse instead of handing it back
 /// to the system at once, so that the large per-call buffers of training do not fault in
