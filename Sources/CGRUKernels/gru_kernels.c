@@ -14,6 +14,8 @@
 // Blocking: the packed panels of B are KC x NR, those of A MR x KC.
 #define KC 512
 #define MC 128
+// Products with at most this many rows read B as it is stored rather than packing it.
+#define DIRECT_B_ROWS 256
 
 static int detected_level = -1;
 
@@ -110,16 +112,23 @@ static inline void store_tile512(__m512 acc[8][3], float *c, long ldc, long h, l
 }
 
 // Row i of the tile reads A at rows[i][p * step]: step 1 for row-major A (rows past h
-// repeat row 0), the leading dimension for transposed A, 8 for a packed sliver.
+// repeat row 0), the leading dimension for transposed A, 8 for a packed sliver. Row p of
+// the 48 columns of B is at bp + p * bstride, of which the first bw are read: 48 and 48
+// for a packed (zero-padded) sliver, B's leading dimension and its columns left for B as
+// it is stored.
 __attribute__((target("avx512f")))
-static void micro512(long kc, const float *const rows[8], long step, const float *bp, float *c, long ldc, long h, long w,
-                     float alpha, int overwrite, const float *bias) {
+static void micro512(long kc, const float *const rows[8], long step, const float *bp, long bstride, long bw,
+                     float *c, long ldc, long h, long w, float alpha, int overwrite, const float *bias) {
     __m512 acc[8][3];
     for (int i = 0; i < 8; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); acc[i][2] = _mm512_setzero_ps(); }
     const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
     const float *r4 = rows[4], *r5 = rows[5], *r6 = rows[6], *r7 = rows[7];
+    __mmask16 m0 = bw >= 16 ? 0xFFFF : (__mmask16)((1u << bw) - 1);
+    __mmask16 m1 = bw >= 32 ? 0xFFFF : (bw <= 16 ? 0 : (__mmask16)((1u << (bw - 16)) - 1));
+    __mmask16 m2 = bw >= 48 ? 0xFFFF : (bw <= 32 ? 0 : (__mmask16)((1u << (bw - 32)) - 1));
     for (long p = 0, at = 0; p < kc; p++, at += step) {
-        __m512 b0 = _mm512_loadu_ps(bp + p * 48), b1 = _mm512_loadu_ps(bp + p * 48 + 16), b2 = _mm512_loadu_ps(bp + p * 48 + 32);
+        const float *bq = bp + p * bstride;
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, bq), b1 = _mm512_maskz_loadu_ps(m1, bq + 16), b2 = _mm512_maskz_loadu_ps(m2, bq + 32);
         const float x[8] = {r0[at], r1[at], r2[at], r3[at], r4[at], r5[at], r6[at], r7[at]};
 #pragma clang loop unroll(full)
         for (int i = 0; i < 8; i++) {
@@ -321,17 +330,18 @@ static void fill_c(long m, long n, const float *bias, float *c, long ldc) {
 }
 
 #ifdef GRU_X86
-// Blocks of MC rows; within a block each sliver of B stays in L1 while the block's
+// Blocks of MC rows; within a block each sliver of B stays in cache while the block's
 // rows of A pass it, 8 at a time. Only the last rows of a transposed A are copied
-// (zero-padded), so that no read goes past the matrix.
+// (zero-padded), so that no read goes past the matrix. B is packed_b, or when that is
+// NULL, b as it is stored (row-major, ldb).
 __attribute__((target("avx512f")))
 static void gemm512(int trans_a, long m, long n, long k, float alpha, const float *a, long lda, const float *packed_b,
-                    int overwrite, const float *bias, float *c, long ldc) {
+                    const float *b_direct, long ldb, int overwrite, const float *bias, float *c, long ldc) {
     long slivers = (n + 47) / 48;
     static __thread float *tail = NULL;
     for (long p0 = 0; p0 < k; p0 += KC) {
         long kc = k - p0 < KC ? k - p0 : KC;
-        const float *panel = packed_b + p0 * slivers * 48;
+        const float *panel = packed_b ? packed_b + p0 * slivers * 48 : NULL;
         int first = overwrite && p0 == 0;
         for (long i0 = 0; i0 < m; i0 += MC) {
             long mc = m - i0 < MC ? m - i0 : MC;
@@ -342,7 +352,9 @@ static void gemm512(int trans_a, long m, long n, long k, float alpha, const floa
             }
             for (long js = 0; js < slivers; js++) {
                 long w = n - js * 48 < 48 ? n - js * 48 : 48;
-                const float *b = panel + js * kc * 48, *sliver_bias = first && bias ? bias + js * 48 : NULL;
+                const float *b = packed_b ? panel + js * kc * 48 : b_direct + p0 * ldb + js * 48;
+                const float *sliver_bias = first && bias ? bias + js * 48 : NULL;
+                long bstride = packed_b ? 48 : ldb, bw = packed_b ? 48 : w;
                 for (long is = 0; is < mc; is += 8) {
                     long h = mc - is < 8 ? mc - is : 8, i = i0 + is;
                     const float *rows[8];
@@ -357,7 +369,7 @@ static void gemm512(int trans_a, long m, long n, long k, float alpha, const floa
                         for (long r = 0; r < 8; r++) rows[r] = tail + r;
                         step = 8;
                     }
-                    micro512(kc, rows, step, b, c + i * ldc + js * 48, ldc, h, w, alpha, first, sliver_bias);
+                    micro512(kc, rows, step, b, bstride, bw, c + i * ldc + js * 48, ldc, h, w, alpha, first, sliver_bias);
                 }
             }
         }
@@ -375,7 +387,7 @@ static void gemm_core(int level, int trans_a, long m, long n, long k, float alph
         gemv_packed_avx512(n, k, a, packed_b, c);
         return;
     }
-    if (level == 2) { gemm512(trans_a, m, n, k, alpha, a, lda, packed_b, overwrite, bias, c, ldc); return; }
+    if (level == 2) { gemm512(trans_a, m, n, k, alpha, a, lda, packed_b, NULL, 0, overwrite, bias, c, ldc); return; }
 #endif
     if (overwrite) fill_c(m, n, bias, c, ldc);
     long nr = nr_for(level), mr = mr_for(level);
@@ -425,6 +437,12 @@ void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
         scale_c(m, n, beta, c, ldc);
         if (m == 1) gemv_avx512(n, k, alpha, a, b, ldb, c);
         else small_m_avx512(m, n, k, alpha, a, lda, b, ldb, c, ldc);
+        return;
+    }
+    if (level == 2 && m <= DIRECT_B_ROWS && !trans_b) {
+        // Few rows of C: each value of B is used m times, too few to pay for copying it.
+        if (beta != 0.0f) scale_c(m, n, beta, c, ldc);
+        gemm512(trans_a, m, n, k, alpha, a, lda, NULL, b, ldb, beta == 0.0f, NULL, c, ldc);
         return;
     }
 #endif

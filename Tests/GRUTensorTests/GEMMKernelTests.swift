@@ -5,11 +5,11 @@ import GRUTensor
 /// match the portable reference product on shapes that hit every edge of their blocking.
 @Suite("Float matrix kernels against the reference")
 struct GEMMKernelTests {
-    /// Rows around the 8-row tile and the 128-row block, columns around the 48-column sliver,
-    /// depths around the 512-deep panel.
+    /// Rows around the 8-row tile, the 128-row block and the 256 rows up to which B is read
+    /// unpacked, columns around the 48-column sliver, depths around the 512-deep panel.
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 50, 7), (2, 17, 9), (3, 100, 33), (4, 48, 16), (5, 1, 3), (8, 48, 0), (9, 97, 64),
-        (13, 96, 513), (129, 49, 40), (136, 144, 1030),
+        (13, 96, 513), (129, 49, 40), (136, 144, 1030), (301, 53, 21),
     ]
 
     private func random(_ count: Int, _ rng: inout RandomGenerator) -> [Float] {
