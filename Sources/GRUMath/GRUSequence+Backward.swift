@@ -277,9 +277,13 @@ extension GRUSequence {
         var dRecurrent = [S](repeating: 0, count: u * width)
         let recurrentMasks = tape.dropout.recurrent.map(\.scalars)
         let states = steps * batch
+        // Gates whose recurrent product reads the same states share one product: all three
+        // without recurrent dropout (z and r only, reset-before), else one gate at a time.
+        let gateGroups: [Range<Int>] = !recurrentMasks.isEmpty ? [0..<1, 1..<2, 2..<3] : spec.resetAfter ? [0..<3] : [0..<2, 2..<3]
         dM.withUnsafeBufferPointer { dm in
             dRecurrent.withUnsafeMutableBufferPointer { dr in
-                for g in 0..<3 {
+                for gates in gateGroups {
+                    let g = gates.lowerBound
                     var source = [S]()
                     if g == 2 && !spec.resetAfter {
                         // Reset-before: R_h multiplies the recorded reset states r * h.
@@ -295,7 +299,7 @@ extension GRUSequence {
                     }
                     (source.isEmpty ? tape.previousStates : source).withUnsafeBufferPointer { h in
                         S.parallelGEMM(
-                            transposeA: true, transposeB: false, m: u, n: u, k: states, alpha: 1,
+                            transposeA: true, transposeB: false, m: u, n: gates.count * u, k: states, alpha: 1,
                             a: h.baseAddress!, lda: u, b: dm.baseAddress! + g * u, ldb: width,
                             beta: 0, c: dr.baseAddress! + g * u, ldc: width)
                     }
