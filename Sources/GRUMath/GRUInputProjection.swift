@@ -3,7 +3,8 @@ import GRUTensor
 /// The input side of a GRU call: `x @ kernel + inputBias` for rows of the inputs, with
 /// the kernel packed once for all of them (per gate when dropout gives each gate its own
 /// input mask).
-final class GRUInputProjection<S: TensorScalar> {
+/// Immutable once made, so calls on any thread may share one.
+final class GRUInputProjection<S: TensorScalar>: Sendable {
     private let spec: GRUSpec
     private let kernel: PackedGateKernel<S>
     private let bias: [S]?

@@ -107,20 +107,23 @@ public enum GRUSequence {
         // the input projections a chunk of steps ahead of the recurrence instead of all of
         // them up front.
         let split = UnitSplitSequence<S>.applies(spec: spec, batch: batch, dropout: dropout)
-            ? initialState.withUnsafeBufferPointer { h0 in h0.baseAddress.map { UnitSplitSequence(spec: spec, weights: weights, steps: steps, initialState: $0) } }
+            ? initialState.withUnsafeBufferPointer { h0 in
+                h0.baseAddress.map { UnitSplitSequence(halves: weights.prepared.unitHalves(spec, weights), steps: steps, initialState: $0) }
+            }
             : nil
         let chunkSteps = 16
         let pipeline = split == nil && workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * chunkSteps
             ? ProjectionPipeline(chunks: (steps + chunkSteps - 1) / chunkSteps) : nil
         var projected: [S]
-        // The chunks' projections: all rows of a chunk of steps at once when time-major, else one row's steps.
-        let chunkProjection = pipeline.map { _ in
-            GRUInputProjection(spec: spec, weights: weights, perGate: false, rows: timeMajor ? chunkSteps * batch : chunkSteps)
-        }
+        let chunkProjection = pipeline.map { _ in weights.prepared.inputProjection(spec, weights) }
         if split != nil {
             projected = []  // each half projects its own columns
         } else if pipeline != nil {
             projected = uninitializedArray(count: rows * width)
+        } else if dropout.input.isEmpty {
+            projected = inputs.withUnsafeBufferPointer { x in
+                weights.prepared.inputProjection(spec, weights).projectAll(x, rows: rows, batchIndex: { $0 }, inputMasks: [])
+            }
         } else {
             projected = inputs.withUnsafeBufferPointer { x in
                 GRUStep.projectInputs(
@@ -131,7 +134,9 @@ public enum GRUSequence {
         let projectedStride = timeMajor ? width : steps * width
         // Batch rows never interact: each worker runs the whole sequence for its rows.
         let chunk = (batch + workers - 1) / workers
-        let kernel = split == nil ? GRURecurrentKernel(spec: spec, weights: weights, perGate: !dropout.recurrent.isEmpty, rows: chunk) : nil
+        let kernel = split != nil ? nil : dropout.recurrent.isEmpty
+            ? weights.prepared.recurrentKernel(spec, weights)
+            : GRURecurrentKernel(spec: spec, weights: weights, perGate: true, rows: chunk)
         let block = batch * u
         var state = initialState.scalars
         var previousOutput = [S](repeating: 0, count: block)

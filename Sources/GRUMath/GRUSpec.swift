@@ -45,11 +45,14 @@ public struct GRUSpec: Sendable, Hashable {
 /// The three weight tensors of a GRU cell, in Keras' layout.
 public struct GRUWeights<Scalar: TensorScalar>: Sendable {
     /// `(inputSize, 3 * units)`.
-    public var kernel: Tensor<Scalar>
+    public var kernel: Tensor<Scalar> { didSet { prepared = GRUPreparedWeights() } }
     /// `(units, 3 * units)`.
-    public var recurrentKernel: Tensor<Scalar>
+    public var recurrentKernel: Tensor<Scalar> { didSet { prepared = GRUPreparedWeights() } }
     /// See ``GRUSpec/biasShape``.
-    public var bias: Tensor<Scalar>?
+    public var bias: Tensor<Scalar>? { didSet { prepared = GRUPreparedWeights() } }
+    /// The packed forms of these weights, shared by the copies of this value until one
+    /// of them changes a weight.
+    private(set) var prepared = GRUPreparedWeights<Scalar>()
 
     /// Bundles weights after checking them against `spec`.
     ///

@@ -148,7 +148,7 @@ public enum GRUStep {
 /// The recurrent kernel of a GRU prepared for many steps: packed once, in the
 /// column groups the step multiplies by (all gates; z and r then h; or one gate at a time
 /// when recurrent dropout gives each gate its own state).
-public final class GRURecurrentKernel<S: TensorScalar> {
+public final class GRURecurrentKernel<S: TensorScalar>: Sendable {
     private let kernel: PackedGateKernel<S>
     private let units: Int
     /// The recurrent bias (reset-after), `3 * units` values, added by every product.

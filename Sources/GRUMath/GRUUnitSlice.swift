@@ -4,10 +4,12 @@ import GRUTensor
 /// units, so that two cores can share the steps of a single sequence: each projects the
 /// inputs onto its own gate columns and reads only its part of the recurrent kernel, which
 /// is what bounds a one-row step.
-final class GRUUnitSlice<S: TensorScalar> {
+/// Immutable once made, so calls on any thread may share one.
+final class GRUUnitSlice<S: TensorScalar>: Sendable {
     /// The units this slice computes.
     let units: Range<Int>
     private let totalUnits: Int
+    let inputSize: Int
     /// The kernels' columns of these units, gate by gate: `(inputSize, 3 * units.count)` and
     /// `(totalUnits, 3 * units.count)`.
     private let inputKernel: PackedGateKernel<S>
@@ -37,6 +39,7 @@ final class GRUUnitSlice<S: TensorScalar> {
             Tensor(uncheckedShape: [rows, 3 * n], scalars: tensor.withUnsafeBufferPointer { gateColumns($0, rows: rows) })
         }
         let f = spec.inputSize
+        inputSize = f
         inputKernel = PackedGateKernel(gateColumns(weights.kernel, rows: f), units: n, groups: [0..<3])
         recurrentKernel = PackedGateKernel(gateColumns(weights.recurrentKernel, rows: u), units: n, groups: [0..<3], rows: 1)
         inputBias = weights.inputBias(spec).map { bias in bias.withUnsafeBufferPointer { gateColumns($0, rows: 1) } }

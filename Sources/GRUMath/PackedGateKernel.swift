@@ -3,7 +3,8 @@ import GRUTensor
 /// A GRU weight matrix of `3 * units` columns (gates z, r, h) packed once for the many
 /// products of a call, in groups of whole gates: all three, z and r then h, or one gate
 /// at a time, as the caller multiplies by them.
-final class PackedGateKernel<S: TensorScalar> {
+/// Immutable once made (the packed buffers are only read), so calls on any thread may share one.
+final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
     private let kernel: Tensor<S>
     private let units: Int
     /// Column ranges of the groups, in gates.

@@ -29,12 +29,15 @@ final class UnitSplitSequence<S: TensorScalar> {
             && spec.activation == .tanh && dropout.input.isEmpty && dropout.recurrent.isEmpty && GRUUnitSlice<S>.isAvailable
     }
 
-    init(spec: GRUSpec, weights: GRUWeights<S>, steps: Int, initialState: UnsafePointer<S>) {
-        let u = spec.units, half = (u / 2 + 15) / 16 * 16
+    /// Prepares a call over `steps` steps.
+    ///
+    /// - Parameter halves: The two halves of the units, from ``GRUPreparedWeights/unitHalves(_:_:)``.
+    init(halves: [GRUUnitSlice<S>], steps: Int, initialState: UnsafePointer<S>) {
+        let u = halves[1].units.upperBound
         units = u
-        inputSize = spec.inputSize
+        inputSize = halves[0].inputSize
         self.steps = steps
-        halves = [0..<half, half..<u].map { GRUUnitSlice(spec: spec, weights: weights, units: $0) }
+        self.halves = halves
         states = .allocate(capacity: 2 * u)
         states.initialize(from: initialState, count: u)
         (states + u).initialize(repeating: 0, count: u)

@@ -113,7 +113,9 @@ extension Tensor: CustomStringConvertible {
 
 /// An array of `count` elements that the caller will overwrite completely before reading.
 public func uninitializedArray<Scalar: BinaryFloatingPoint>(count: Int) -> [Scalar] {
-    [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    // An empty array is the shared empty storage, which must not be written to, even its count.
+    guard count > 0 else { return [] }
+    return [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 extension Tensor where Scalar: Numeric {

@@ -12,9 +12,7 @@ struct FusedKernelTests {
         let (batch, masked, goBackwards) = shape
         let steps = 6, features = 7, units = 40
         var rng = RandomGenerator(seed: 12)
-        func random(_ shape: [Int]) throws -> Tensor<Double> {
-            try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() * 0.5 })
-        }
+        func random(_ shape: [Int]) throws -> Tensor<Double> { try .random(shape, scale: 0.5, &rng) }
         let spec = GRUSpec(units: units, inputSize: features, resetAfter: resetAfter)
         let kernel = try random(spec.kernelShape), recurrent = try random(spec.recurrentKernelShape)
         let bias = try random(resetAfter ? [2, 3 * units] : [3 * units])

@@ -11,9 +11,7 @@ struct ProjectionPipelineTests {
     func agreesWithUpFrontProjections(goBackwards: Bool, timeMajor: Bool, masked: Bool) throws {
         let batch = 3, steps = 75, features = 6, units = 20
         var rng = RandomGenerator(seed: 21)
-        func random(_ shape: [Int]) throws -> Tensor<Float> {
-            try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.nextNormal() * 0.5) })
-        }
+        func random(_ shape: [Int]) throws -> Tensor<Float> { try .random(shape, scale: 0.5, &rng) }
         let spec = GRUSpec(units: units, inputSize: features)
         let weights = try GRUWeights(
             spec: spec, kernel: random(spec.kernelShape), recurrentKernel: random(spec.recurrentKernelShape), bias: random([2, 3 * units]))

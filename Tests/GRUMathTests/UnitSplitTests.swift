@@ -10,7 +10,7 @@ struct UnitSplitTests {
     static let units = 144, features = 9, steps = 70  // two chunks of projections per half
 
     private func random(_ shape: [Int], _ rng: inout RandomGenerator) throws -> Tensor<Double> {
-        try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() * 0.15 })
+        try .random(shape, scale: 0.15, &rng)
     }
 
     @Test(arguments: [(false, false, false), (true, false, true), (false, true, true), (true, true, false)])
@@ -60,7 +60,7 @@ struct UnitSplitTests {
         let expected = try GRUSequence.forward(
             spec: spec, weights: weights, inputs: x, mask: nil, initialState: h0,
             dropout: GRUDropoutMasks(input: [Tensor(repeating: 1, shape: [1, features])]), options: GRUSequenceOptions())
-        let sequence = h0.withUnsafeBufferPointer { UnitSplitSequence(spec: spec, weights: weights, steps: steps, initialState: $0.baseAddress!) }
+        let sequence = h0.withUnsafeBufferPointer { UnitSplitSequence(halves: weights.prepared.unitHalves(spec, weights), steps: steps, initialState: $0.baseAddress!) }
         var output = [Float](repeating: 0, count: units)
         x.withUnsafeBufferPointer { inputs in
             output.withUnsafeMutableBufferPointer { out in

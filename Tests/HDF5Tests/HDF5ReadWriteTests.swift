@@ -47,7 +47,7 @@ struct HDF5ReadWriteTests {
         for i in 0..<300 { try root.setDataset(.float32([Float(i)], shape: [1]), at: "many/\(i)") }
         let bytes = try HDF5Writer.encode(root)
         if let path = ProcessInfo.processInfo.environment["HDF5_WRITE_SAMPLE"] {
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         }
         let file = try HDF5File(bytes: bytes)
         #expect(file.root.attributes["title"]?.value.strings == ["weights"])

@@ -77,7 +77,7 @@ struct DamagedFileTests {
     @Test func failedSaveLeavesTheOldFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("swift-gru-\(UUID()).keras").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: Data("precious".utf8))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("precious".utf8)))
         let timeMajor = try Sequential<Float>(inputShape: [5, 3], layers: [GRU<Float>(units: 2, timeMajor: true)])
         #expect(throws: FileFormatError.self) { try KerasModelFile.save(timeMajor, to: path) }
         #expect(FileManager.default.contents(atPath: path) == Data("precious".utf8))

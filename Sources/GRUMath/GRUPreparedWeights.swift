@@ -1,0 +1,53 @@
+import GRUTensor
+import Synchronization
+
+/// The packed forms of a GRU's weights that inference calls share: made on first use and
+/// kept while the weights stay the same, so that a layer called again and again (`predict`
+/// over batches, a stream of sequences) packs its kernels once. Each ``GRUWeights`` value
+/// carries one; changing any of its weights gives it a fresh, empty one.
+final class GRUPreparedWeights<S: TensorScalar>: @unchecked Sendable {
+    private struct State {
+        var spec: GRUSpec?
+        var projection: GRUInputProjection<S>?
+        var recurrent: GRURecurrentKernel<S>?
+        var halves: [GRUUnitSlice<S>]?
+    }
+
+    private let state = Mutex(State())
+
+    /// Calls `make` once per kind of packed form for the first spec it is asked for; other
+    /// specs (the same weights read with other activations) get a fresh form every call.
+    private func cached<T: Sendable>(
+        _ spec: GRUSpec, _ path: WritableKeyPath<State, T?>, make: () -> T
+    ) -> T {
+        if let existing = state.withLock({ state -> T? in
+            if state.spec == nil { state.spec = spec }
+            return state.spec == spec ? state[keyPath: path] : nil
+        }) {
+            return existing
+        }
+        let made = make()
+        state.withLock { state in
+            if state.spec == spec, state[keyPath: path] == nil { state[keyPath: path] = made }
+        }
+        return made
+    }
+
+    /// The input projection of all gates at once (no input dropout).
+    func inputProjection(_ spec: GRUSpec, _ weights: GRUWeights<S>) -> GRUInputProjection<S> {
+        cached(spec, \.projection) { GRUInputProjection(spec: spec, weights: weights, perGate: false) }
+    }
+
+    /// The recurrent kernel without recurrent dropout.
+    func recurrentKernel(_ spec: GRUSpec, _ weights: GRUWeights<S>) -> GRURecurrentKernel<S> {
+        cached(spec, \.recurrent) { GRURecurrentKernel(spec: spec, weights: weights, perGate: false) }
+    }
+
+    /// The two halves of the units for one sequence shared by two cores.
+    func unitHalves(_ spec: GRUSpec, _ weights: GRUWeights<S>) -> [GRUUnitSlice<S>] {
+        cached(spec, \.halves) {
+            let u = spec.units, half = (u / 2 + 15) / 16 * 16
+            return [0..<half, half..<u].map { GRUUnitSlice(spec: spec, weights: weights, units: $0) }
+        }
+    }
+}
