@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PEER=${1:-../shared/tools/peer_bench.py}
 PYTHON=${2:-python3}
 swift build -c release --product gru >&2
-sleep 5  # let the machine settle after the build
+sleep 15  # let the machine settle after the build
 GRU=.build/release/gru
 shapes=("stream 1 200 64 128" "small 32 100 64 128" "medium 64 50 256 256" "large 64 50 512 512")
 for entry in "${shapes[@]}"; do

@@ -47,9 +47,12 @@ final class GRUInputProjection<S: TensorScalar>: Sendable {
             guard let target = out.baseAddress else { return }
             bias.withBaseAddress { bias in
                 func project(_ source: UnsafePointer<S>, group: Int, columns: Int) {
-                    // Rows are independent: split them over the cores when the product is large.
+                    // Rows are independent: split them over the cores when the product is large, in
+                    // a few chunks per core (of at least 128 rows) so that a core slowed by other
+                    // work hands chunks to the other.
                     let workers = parallelWorkers(total: rows * columns * f, minimumPerWorker: 1 << 22)
-                    let chunk = (rows + workers - 1) / workers
+                    let chunks = workers == 1 ? 1 : Swift.max(workers, Swift.min(4 * workers, rows / 128))
+                    let chunk = (rows + chunks - 1) / chunks
                     parallelFor((rows + chunk - 1) / chunk) { worker in
                         let r0 = worker * chunk, n = Swift.min(chunk, rows - r0)
                         kernel.multiply(source + r0 * f, rows: n, lda: f, group: group, bias: bias, into: target + r0 * width, ldc: width)
