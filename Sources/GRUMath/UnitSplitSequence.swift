@@ -14,8 +14,8 @@ final class UnitSplitSequence<S: TensorScalar> {
     /// The state before and after the current step, `2 * units` values; step `s` reads
     /// half `s % 2` and writes the other.
     private let states: UnsafeMutablePointer<S>
-    /// Per half, the input projections of every step (`steps * 3 * units` values a half,
-    /// rows of three times the half's units).
+    /// The input projections of every step, half 0's then half 1's, each in rows of three
+    /// times the half's units (`steps * 3 * units` values in all).
     private let projections: UnsafeMutablePointer<S>
     private static var chunkSteps: Int { 64 }
     private let chunksPerHalf: Int
