@@ -18,8 +18,11 @@ public enum GRUStep {
         spec: GRUSpec, weights: GRUWeights<S>, x: UnsafeBufferPointer<S>, rows: Int,
         batchIndex: (Int) -> Int, inputMasks: [Tensor<S>]
     ) -> [S] {
-        GRUInputProjection(spec: spec, weights: weights, perGate: inputMasks.count > 1, rows: rows)
-            .projectAll(x, rows: rows, batchIndex: batchIndex, inputMasks: inputMasks)
+        // Without dropout the kernel packed for these weights is kept for the next call.
+        let projection = inputMasks.isEmpty
+            ? weights.prepared.inputProjection(spec, weights)
+            : GRUInputProjection(spec: spec, weights: weights, perGate: inputMasks.count > 1, rows: rows)
+        return projection.projectAll(x, rows: rows, batchIndex: batchIndex, inputMasks: inputMasks)
     }
 
     /// Advances `batch` rows by one step.
@@ -164,6 +167,12 @@ public final class GRURecurrentKernel<S: TensorScalar>: Sendable {
         bias = weights.recurrentBias(spec).map(Array.init)
         let groups: [Range<Int>] = perGate ? [0..<1, 1..<2, 2..<3] : (spec.resetAfter ? [0..<3] : [0..<2, 2..<3])
         kernel = PackedGateKernel(weights.recurrentKernel, units: spec.units, groups: groups, rows: rows)
+    }
+
+    /// The recurrent kernel of `weights` without recurrent dropout, packed once and kept
+    /// with the weights until one of them changes.
+    public static func prepared(spec: GRUSpec, weights: GRUWeights<S>) -> GRURecurrentKernel {
+        weights.prepared.recurrentKernel(spec, weights)
     }
 
     /// Runs the fused reset-after gates on `hm` from ``multiply(_:rows:group:into:)`` when the

@@ -191,7 +191,9 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
             GRUStep.projectInputs(spec: spec, weights: weights, x: x, rows: batch, batchIndex: { $0 }, inputMasks: masks.input)
         }
         var next = Tensor<Scalar>(zeros: [batch, units])
-        let kernel = GRURecurrentKernel(spec: spec, weights: weights, perGate: !masks.recurrent.isEmpty, rows: batch)
+        let kernel = masks.recurrent.isEmpty
+            ? GRURecurrentKernel.prepared(spec: spec, weights: weights)
+            : GRURecurrentKernel(spec: spec, weights: weights, perGate: true, rows: batch)
         let workspace = UnsafeMutablePointer<Scalar>.allocate(capacity: 4 * batch * units + masks.recurrent.count * batch * units)
         defer { workspace.deallocate() }
         let maskBase = workspace + 4 * batch * units
