@@ -23,8 +23,10 @@ final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
         kernel.withUnsafeBufferPointer { r in
             for group in groups {
                 let size = Self.usesPacked(rows: rows) ? S.packedSize(k: k, n: group.count * units) : 0
-                guard size > 0, let base = r.baseAddress else { packed.append(nil); continue }
-                let buffer = UnsafeMutablePointer<S>.allocate(capacity: size)
+                guard size > 0, let base = r.baseAddress, let buffer: UnsafeMutablePointer<S> = allocateMatrix(capacity: size) else {
+                    packed.append(nil)  // products then read the kernel as it is
+                    continue
+                }
                 S.pack(transposeB: false, k: k, n: group.count * units, b: base + group.lowerBound * units, ldb: 3 * units, into: buffer)
                 packed.append(buffer)
             }
@@ -32,7 +34,7 @@ final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
     }
 
     deinit {
-        for buffer in packed { buffer?.deallocate() }
+        for case let buffer? in packed { deallocateMatrix(buffer) }
     }
 
     private static func usesPacked(rows: Int) -> Bool { rows > 4 || rows == 1 }

@@ -15,8 +15,7 @@ public final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
         self.n = n
         self.ldb = ldb
         let size = Scalar.packedSize(k: k, n: n)
-        if size > 0 {
-            let buffer = UnsafeMutablePointer<Scalar>.allocate(capacity: size)
+        if size > 0, let buffer: UnsafeMutablePointer<Scalar> = allocateMatrix(capacity: size) {
             Scalar.pack(transposeB: false, k: k, n: n, b: source, ldb: ldb, into: buffer)
             packed = buffer
         } else {
@@ -24,7 +23,9 @@ public final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
         }
     }
 
-    deinit { packed?.deallocate() }
+    deinit {
+        if let packed { deallocateMatrix(packed) }
+    }
 
     /// `C = A * self + beta * C` for `m` rows of `A` (`lda` apart).
     public func multiply(_ a: UnsafePointer<Scalar>, rows m: Int, lda: Int, beta: Scalar, into c: UnsafeMutablePointer<Scalar>, ldc: Int) {

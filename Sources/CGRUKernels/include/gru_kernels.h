@@ -91,6 +91,14 @@ int gru_candidate_reset_before_backward(long rows, long u, const float *g, const
 int gru_reset_gate_reset_before_backward(long rows, long u, const float *d_reset_state, const float *h, const float *r,
                                          float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated);
 
+/// Allocates memory for a matrix that products read over and over (a packed kernel), 64-byte
+/// aligned; from 512 KiB on, in whole 2 MiB pages marked for transparent huge pages (Linux),
+/// so that the matrix stays in L2 whatever the physical pages. NULL when out of memory.
+void *gru_matrix_alloc(size_t bytes);
+
+/// Frees memory from gru_matrix_alloc.
+void gru_matrix_free(void *p);
+
 /// Asks the C allocator (glibc) to keep freed memory for reuse instead of handing it back
 /// to the system at once, so that the large per-call buffers of training do not fault in
 /// fresh pages every call. Does nothing on other C libraries.
