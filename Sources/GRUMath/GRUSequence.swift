@@ -113,7 +113,7 @@ public enum GRUSequence {
             : nil
         let chunkSteps = 16
         let pipeline = split == nil && workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * chunkSteps
-            ? ProjectionPipeline(chunks: (steps + chunkSteps - 1) / chunkSteps) : nil
+            ? TaskClaims(count: (steps + chunkSteps - 1) / chunkSteps) : nil
         var projected: [S]
         let chunkProjection = pipeline.map { _ in weights.prepared.inputProjection(spec, weights) }
         if split != nil {

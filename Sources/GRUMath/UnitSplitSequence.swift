@@ -4,10 +4,17 @@ import GRUTensor
 /// the units at every step: a one-row step is bound by reading the recurrent kernel, and
 /// each core then reads only its half. The input projections are computed per half (onto
 /// that half's gate columns) in chunks of steps that either core may take, so the core
-/// that starts first does more of them; then the cores meet once per step (``StepSchedule``).
+/// that starts first does more of them.
+///
+/// Each half of each step is a piece of work either thread may claim (``TaskClaims``):
+/// a thread does its own half, then waits briefly for the other thread to take the other
+/// half and takes it itself when nobody has. So when the other thread is late, not
+/// running, or shares this thread's core, the sequence goes on at one core's speed
+/// instead of waiting on it.
 final class UnitSplitSequence<S: TensorScalar> {
     private let halves: [GRUUnitSlice<S>]
-    private let schedule = StepSchedule()
+    /// Half `h` of step `s` is piece `2 * s + h`.
+    private let stepHalves: TaskClaims
     private let units: Int
     private let inputSize: Int
     private let steps: Int
@@ -19,7 +26,7 @@ final class UnitSplitSequence<S: TensorScalar> {
     private let projections: UnsafeMutablePointer<S>
     private static var chunkSteps: Int { 64 }
     private let chunksPerHalf: Int
-    private let chunks: ProjectionPipeline
+    private let chunks: TaskClaims
 
     /// Whether a call of this shape runs split: one sequence, sigmoid gates and a tanh
     /// candidate (reset-after), no dropout, and enough units for the halves to outweigh
@@ -43,7 +50,8 @@ final class UnitSplitSequence<S: TensorScalar> {
         (states + u).initialize(repeating: 0, count: u)
         projections = .allocate(capacity: steps * 3 * u)
         chunksPerHalf = (steps + Self.chunkSteps - 1) / Self.chunkSteps
-        chunks = ProjectionPipeline(chunks: 2 * chunksPerHalf)
+        chunks = TaskClaims(count: 2 * chunksPerHalf)
+        stepHalves = TaskClaims(count: 2 * steps)
     }
 
     deinit {
@@ -63,10 +71,6 @@ final class UnitSplitSequence<S: TensorScalar> {
         halves[half].project(inputs + t0 * inputSize, rows: count, inputSize: inputSize, into: projections(of: half) + t0 * width)
     }
 
-    /// Makes sure the projections of `half` are all computed, computing those nobody started.
-    private func ensureProjections(of half: Int, inputs: UnsafePointer<S>) {
-        for c in (half * chunksPerHalf)..<((half + 1) * chunksPerHalf) { chunks.ensure(c) { project(chunk: $0, inputs: inputs) } }
-    }
 
     /// The buffers of a call, as ``GRUSequence`` lays them out for batch 1.
     struct Buffers {
@@ -81,39 +85,47 @@ final class UnitSplitSequence<S: TensorScalar> {
         var records: UnsafeMutablePointer<S>?
     }
 
-    /// The work of one of the two threads of a call; both must be started (`parallelFor(2)`).
-    /// A thread that finds both halves taken returns at once.
+    /// The work of one of the two threads of a call (`parallelFor(2)`): thread `thread`
+    /// prefers half `thread` of every step. Correct whether or not the other thread runs.
     func work(thread: Int, options: GRUSequenceOptions, mask: [Bool]?, buffers: Buffers) {
-        let first: Int
-        if schedule.claim(thread) {
-            first = thread
-        } else if schedule.claim(1 - thread) {
-            first = 1 - thread
-        } else {
-            return
-        }
-        let other = 1 - first
+        let own = thread, other = 1 - thread
         // The projections: this thread's half first, then whatever the other has not started.
-        for c in Array(first * chunksPerHalf..<(first + 1) * chunksPerHalf) + Array(other * chunksPerHalf..<(other + 1) * chunksPerHalf)
+        for c in Array(own * chunksPerHalf..<(own + 1) * chunksPerHalf) + Array(other * chunksPerHalf..<(other + 1) * chunksPerHalf)
         where chunks.claim(c) {
             project(chunk: c, inputs: buffers.inputs)
             chunks.finish(c)
         }
-        ensureProjections(of: first, inputs: buffers.inputs)
-        let workspace = UnsafeMutablePointer<S>.allocate(capacity: 3 * units)
+        // Scratch per half: this thread may run either.
+        let workspace = UnsafeMutablePointer<S>.allocate(capacity: 6 * units)
         defer { workspace.deallocate() }
-        var alone = false
+        func run(_ half: Int, step s: Int) {
+            self.run(half, step: s, options: options, mask: mask, buffers: buffers, workspace: workspace + half * 3 * units)
+        }
+        // Whether this thread took the other half of the last step: then the other thread
+        // is not keeping up, and waiting for it again would only lose time.
+        var tookOther = false
         for s in 0..<steps {
-            run(first, step: s, options: options, mask: mask, buffers: buffers, workspace: workspace)
-            schedule.publish(first, finishedSteps: s + 1)
-            if alone {
-                run(other, step: s, options: options, mask: mask, buffers: buffers, workspace: workspace)
-            } else if schedule.wait(for: other, finishedSteps: s + 1, patience: s == 0 ? .microseconds(200) : nil) {
-                // The other thread has not started: this one runs both halves from here on.
-                alone = true
-                ensureProjections(of: other, inputs: buffers.inputs)
-                run(other, step: s, options: options, mask: mask, buffers: buffers, workspace: workspace)
+            let mine = 2 * s + own, theirs = 2 * s + other
+            if stepHalves.claim(mine) {
+                run(own, step: s)
+                stepHalves.finish(mine)
             }
+            // The other half: give the other thread a moment to take it, else take it.
+            var spins = 0, took = false
+            let patience = tookOther ? 0 : 2048
+            spinWait {
+                if stepHalves.isDone(theirs) { return true }
+                guard stepHalves.isUnclaimed(theirs) else { return false }
+                spins += 1
+                guard spins > patience, stepHalves.claim(theirs) else { return false }
+                run(other, step: s)
+                stepHalves.finish(theirs)
+                took = true
+                return true
+            }
+            tookOther = took
+            // This thread's half may have been taken by the other thread.
+            spinWait { stepHalves.isDone(mine) }
         }
     }
 
@@ -126,6 +138,7 @@ final class UnitSplitSequence<S: TensorScalar> {
     ) {
         let slice = halves[half], j0 = slice.units.lowerBound, n = slice.units.count, u = units
         let t = options.goBackwards ? steps - 1 - s : s
+        chunks.ensure(half * chunksPerHalf + t / Self.chunkSteps) { project(chunk: $0, inputs: buffers.inputs) }
         let h = states + (s % 2) * u, next = states + ((s + 1) % 2) * u
         if let previous = buffers.previousStates { (previous + s * u + j0).update(from: h + j0, count: n) }
         slice.step(
