@@ -106,8 +106,18 @@ extension GRUSequence {
                     let r = recorded(GRUStepRecord.r), auxiliary = recorded(GRUStepRecord.auxiliary)
                     let dmStep = dMBuffer.baseAddress! + (s * batch + b0) * width
                     let dxpStep = dXPBuffer.baseAddress! + row(b0, t) * width
+                    // Back into the previous state through the recurrent products; a masked step
+                    // carries dh through unchanged.
                     func finishStep() {
-                        allGates.multiply(dmStep, rows: n, lda: width, beta: 1, into: propagated, ldc: u)
+                        if maskCount == 0 {
+                            allGates.multiply(dmStep, rows: n, lda: width, beta: 1, into: propagated, ldc: u)
+                        } else {
+                            for g in 0..<recurrentGates {
+                                perGate[g].multiply(dmStep + g * u, rows: n, lda: width, beta: 0, into: through, ldc: u)
+                                let mask = gateMask(g)!
+                                for k in 0..<nb { propagated[k] += through[k] * mask[k] }
+                            }
+                        }
                         for i in 0..<n where maskValues?[(b0 + i) * steps + t] ?? true {
                             (dh + i * u).update(from: propagated + i * u, count: u)
                         }
@@ -172,7 +182,7 @@ extension GRUSequence {
                     }
                     // Scatter into the projection gradients and the recurrent pre-activation gradients.
                     for i in 0..<n {
-                        let target = dXPBuffer.baseAddress! + row(b0 + i, t) * width, m = dmStep + i * width
+                        let target = dxpStep + i * rowStride * width, m = dmStep + i * width
                         for j in 0..<u {
                             let k = i * u + j
                             let dz = gate[k], dr = gate[nb + k], dPreH = gate[2 * nb + k]
@@ -185,20 +195,7 @@ extension GRUSequence {
                             m[2 * u + j] = spec.resetAfter ? dPreH * r[k] : dPreH
                         }
                     }
-                    // Back into the previous state through the recurrent products.
-                    if maskCount == 0 {
-                        allGates.multiply(dmStep, rows: n, lda: width, beta: 1, into: propagated, ldc: u)
-                    } else {
-                        for g in 0..<recurrentGates {
-                            perGate[g].multiply(dmStep + g * u, rows: n, lda: width, beta: 0, into: through, ldc: u)
-                            let mask = gateMask(g)!
-                            for k in 0..<nb { propagated[k] += through[k] * mask[k] }
-                        }
-                    }
-                    for i in 0..<n where maskValues?[(b0 + i) * steps + t] ?? true {
-                        // A masked step carries dh through unchanged.
-                        (dh + i * u).update(from: propagated + i * u, count: u)
-                    }
+                    finishStep()
                 }
             }
         }

@@ -73,7 +73,9 @@ public enum GRUSequence {
         let (output, tape) = try run(
             spec: spec, weights: weights, inputs: inputs, mask: mask, initialState: initialState,
             dropout: dropout, options: options, recording: true)
-        guard let tape else { throw TensorError("the GRU recorded nothing") }
+        guard let tape else {
+            throw TensorError("a GRU call can be recorded for training only with at least one sequence and one step, got inputs of shape \(inputs.shape)")
+        }
         return (output, tape)
     }
 
@@ -120,10 +122,6 @@ public enum GRUSequence {
             projected = []  // each half projects its own columns
         } else if pipeline != nil {
             projected = uninitializedArray(count: rows * width)
-        } else if dropout.input.isEmpty {
-            projected = inputs.withUnsafeBufferPointer { x in
-                weights.prepared.inputProjection(spec, weights).projectAll(x, rows: rows, batchIndex: { $0 }, inputMasks: [])
-            }
         } else {
             projected = inputs.withUnsafeBufferPointer { x in
                 GRUStep.projectInputs(

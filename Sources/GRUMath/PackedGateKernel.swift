@@ -22,7 +22,7 @@ final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
         let k = kernel.shape[0]
         kernel.withUnsafeBufferPointer { r in
             for group in groups {
-                let size = Self.usesPacked(rows: rows) ? S.packedSize(k: k, n: group.count * units) : 0
+                let size = PackedMatrix<S>.isWorthPacking(rows: rows) ? S.packedSize(k: k, n: group.count * units) : 0
                 guard size > 0, let base = r.baseAddress, let buffer: UnsafeMutablePointer<S> = allocateMatrix(capacity: size) else {
                     packed.append(nil)  // products then read the kernel as it is
                     continue
@@ -37,8 +37,6 @@ final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
         for case let buffer? in packed { deallocateMatrix(buffer) }
     }
 
-    private static func usesPacked(rows: Int) -> Bool { rows > 4 || rows == 1 }
-
     /// Writes `a @ kernel[:, group] + bias[group]` for `rows` rows of `a` (`lda` apart) into
     /// the group's columns of `output` (rows of `ldc`, starting at the z column).
     ///
@@ -50,7 +48,7 @@ final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
         let group = groups[index], offset = group.lowerBound * units, n = group.count * units, k = kernel.shape[0]
         guard rows > 0, n > 0 else { return }
         let c = output + offset, groupBias = bias.map { $0 + offset }
-        if Self.usesPacked(rows: rows), let packed = packed[index] {
+        if PackedMatrix<S>.isWorthPacking(rows: rows), let packed = packed[index] {
             S.gemmPacked(m: rows, n: n, k: k, a: a, lda: lda, packed: packed, bias: groupBias, c: c, ldc: ldc)
             return
         }

@@ -27,9 +27,13 @@ public final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
         if let packed { deallocateMatrix(packed) }
     }
 
+    /// Whether products of `rows` rows use a packed right-hand side: the kernels read it as
+    /// it is stored for two to four rows, where packing would cost more than it saves.
+    public static func isWorthPacking(rows: Int) -> Bool { rows > 4 || rows == 1 }
+
     /// `C = A * self + beta * C` for `m` rows of `A` (`lda` apart).
     public func multiply(_ a: UnsafePointer<Scalar>, rows m: Int, lda: Int, beta: Scalar, into c: UnsafeMutablePointer<Scalar>, ldc: Int) {
-        if m > 4 || m == 1, let packed {
+        if Self.isWorthPacking(rows: m), let packed {
             Scalar.gemmPacked(m: m, n: n, k: k, a: a, lda: lda, packed: packed, beta: beta, c: c, ldc: ldc)
         } else {
             Scalar.gemm(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: source, ldb: ldb, beta: beta, c: c, ldc: ldc)

@@ -10,20 +10,10 @@ struct Fit: ParsableCommand {
         discussion: "The optimizer and loss come from the file's compile_config; --optimizer, --learning-rate and --loss override them."
     )
 
-    @Argument(help: "The model file (.keras, or a tf.keras 2 .h5 with --optimizer and --loss).")
-    var model: String
-
-    @Argument(help: "Inputs: a .npy, or an .npz with one array per model input.")
-    var x: String
-
-    @Argument(help: "Targets: a .npy, or an .npz with one array per model output.")
-    var y: String
+    @OptionGroup var data: TrainingData
 
     @Option(help: "Passes over the data.")
     var epochs = 1
-
-    @Option(help: "Samples per step.")
-    var batchSize = 32
 
     @Flag(help: "Keep the sample order (Keras' shuffle = FALSE), as stateful models need.")
     var noShuffle = false
@@ -55,22 +45,20 @@ struct Fit: ParsableCommand {
     func validate() throws {
         guard output.hasSuffix(".keras") else { throw ValidationError("--output must be a .keras file, got '\(output)'") }
         guard epochs >= 0 else { throw ValidationError("--epochs must not be negative") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard validationSplit >= 0, validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
     }
 
     func run() throws {
-        let file = try KerasModelFile(contentsOf: model)
+        let file = try KerasModelFile(contentsOf: data.model)
         if let seed { GlobalRandom.setSeed(seed) }
         var chosen = try optimizer.map(Fit.optimizer(named:)) ?? KerasCompileConfig.optimizer(from: file.compileConfig)
         if let learningRate { chosen.learningRate = learningRate }
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
-        let inputs = try Fit.arrays(x, what: "X")
-        let targets = try Fit.arrays(y, what: "Y")
+        let (inputs, targets) = try data.arrays()
         let trainer = Trainer(model: file.model, optimizer: chosen, loss: chosenLoss)
         let progress = TrainingProgress()
         let result = try trainer.fit(
-            x: inputs, y: targets, batchSize: batchSize, epochs: epochs, shuffle: !noShuffle,
+            x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, shuffle: !noShuffle,
             validationSplit: validationSplit, seed: seed, onEvent: progress.handle)
         let compile = (optimizer == nil && learningRate == nil && loss == nil ? file.compileConfig : nil)
             ?? KerasCompileConfig.make(optimizer: chosen, loss: chosenLoss)
@@ -93,44 +81,5 @@ struct Fit: ParsableCommand {
         case "adagrad": return .adagrad()
         default: throw ValidationError("unknown optimizer '\(name)'; use sgd, adam, adamw, rmsprop or adagrad")
         }
-    }
-
-    /// The arrays of a .npy file (one) or an .npz file (in order), as Float tensors.
-    static func arrays(_ path: String, what: String) throws -> [Tensor<Float>] {
-        let bytes = try readFile(path)
-        do {
-            if path.hasSuffix(".npz") { return try NumPyArray.arrays(npz: bytes).map { $0.array.tensor() } }
-            return [try NumPyArray(npy: bytes).tensor()]
-        } catch let error as FileFormatError {
-            throw ValidationError("\(what) (\(path)): \(error.message)")
-        }
-    }
-}
-
-/// Prints a model's loss on data.
-struct Evaluate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the loss of a compiled Keras model on .npy/.npz data.")
-
-    @Argument(help: "The model file.")
-    var model: String
-
-    @Argument(help: "Inputs: a .npy, or an .npz with one array per model input.")
-    var x: String
-
-    @Argument(help: "Targets: a .npy, or an .npz with one array per model output.")
-    var y: String
-
-    @Option(help: "Samples per batch.")
-    var batchSize = 32
-
-    @Option(help: "Override the loss (a Keras loss name).")
-    var loss: String?
-
-    func run() throws {
-        let file = try KerasModelFile(contentsOf: model)
-        let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
-        let trainer = Trainer(model: file.model, optimizer: .sgd(), loss: chosenLoss)
-        let value = try trainer.evaluate(x: Fit.arrays(x, what: "X"), y: Fit.arrays(y, what: "Y"), batchSize: batchSize)
-        print("loss=\(value)")
     }
 }

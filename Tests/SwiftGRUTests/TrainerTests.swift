@@ -75,6 +75,7 @@ struct TrainerTests {
         let range = #expect(throws: LayerError.self) { try trainer.fit(x: [x], y: [labels]) }
         #expect(range?.message.contains("label 2.0 is not a class index in [0, 2)") == true)
         #expect(throws: LayerError.self) { try trainer.fit(x: [x], y: [y], batchSize: 0) }
+        #expect(throws: LayerError.self) { try trainer.evaluate(x: [x], y: [y], batchSize: 0) }
         #expect(throws: LayerError.self) { try trainer.fit(x: [x], y: [y], validationSplit: 1) }
     }
 

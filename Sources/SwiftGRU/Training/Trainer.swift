@@ -109,11 +109,12 @@ public final class Trainer<Scalar: TensorScalar> {
 
     /// The loss on data, in batches, without training (Keras' `evaluate`).
     ///
-    /// - Throws: ``LayerError`` for data that does not fit the model.
+    /// - Throws: ``LayerError`` for data that does not fit the model or a batch size below 1.
     public func evaluate(x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32) throws -> Scalar {
+        guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
         let count = try checkData(x: x, y: y)
         var total: Scalar = 0
-        for start in stride(from: 0, to: count, by: Swift.max(batchSize, 1)) {
+        for start in stride(from: 0, to: count, by: batchSize) {
             let rows = start..<Swift.min(start + batchSize, count)
             let value = try gradientsFreeLoss(x: x.map { try $0.slice(rows) }, y: y.map { try $0.slice(rows) })
             total += value * Scalar(rows.count)
