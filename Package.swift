@@ -17,6 +17,9 @@ let package = Package(
         // The hot loops in C: matrix products and activations with AVX-512 and
         // AVX2 variants chosen at run time, and a portable fallback.
         .target(name: "CGRUKernels"),
+        // The CUDA runtime and cuDNN functions the GPU backend calls, bound with dlopen at
+        // run time: building needs no CUDA.
+        .target(name: "CGRUCUDA"),
         // Tensors, random numbers and the elementwise and matrix kernels.
         .target(
             name: "GRUTensor",
@@ -24,10 +27,12 @@ let package = Package(
         ),
         // The GRU recurrence itself: one step and a whole sequence, on raw buffers.
         .target(name: "GRUMath", dependencies: ["GRUTensor", "CGRUKernels"]),
+        // The GRU on NVIDIA GPUs through cuDNN, when the libraries and a GPU are there.
+        .target(name: "GRUCUDA", dependencies: ["GRUMath", "GRUTensor", "CGRUCUDA"]),
         // HDF5 files in pure Swift: the subset h5py reads and writes.
         .target(name: "HDF5"),
         // Keras-style layers and models.
-        .target(name: "SwiftGRU", dependencies: ["GRUTensor", "GRUMath"]),
+        .target(name: "SwiftGRU", dependencies: ["GRUTensor", "GRUMath", "GRUCUDA"]),
         // Keras model files (.keras, .weights.h5, legacy .h5) and NumPy arrays (.npy, .npz).
         .target(name: "KerasFiles", dependencies: ["SwiftGRU", "HDF5"]),
         // The `gru` command-line tool.
@@ -36,11 +41,13 @@ let package = Package(
             dependencies: [
                 "SwiftGRU",
                 "KerasFiles",
+                "GRUCUDA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GRUTensorTests", dependencies: ["GRUTensor"]),
         .testTarget(name: "GRUMathTests", dependencies: ["GRUMath"]),
+        .testTarget(name: "GRUCUDATests", dependencies: ["GRUCUDA"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KerasFilesTests", dependencies: ["KerasFiles"], resources: [.copy("Fixtures")]),
         .testTarget(

@@ -11,6 +11,8 @@ final class GRUPreparedWeights<S: TensorScalar>: @unchecked Sendable {
         var projection: GRUInputProjection<S>?
         var recurrent: GRURecurrentKernel<S>?
         var halves: [GRUUnitSlice<S>]?
+        /// The weights as a device holds them (a GPU's copy), made by the device.
+        var device: (any Sendable)?
     }
 
     private let state = Mutex(State())
@@ -41,6 +43,22 @@ final class GRUPreparedWeights<S: TensorScalar>: @unchecked Sendable {
     /// The recurrent kernel without recurrent dropout.
     func recurrentKernel(_ spec: GRUSpec, _ weights: GRUWeights<S>) -> GRURecurrentKernel<S> {
         cached(spec, \.recurrent) { GRURecurrentKernel(spec: spec, weights: weights, perGate: false) }
+    }
+
+    /// The device's copy of the weights, made by `make` on first use for `spec`; `nil` from
+    /// `make` caches nothing. A failure to make it is thrown and nothing is kept.
+    func deviceCopy<T: Sendable>(_ spec: GRUSpec, make: () throws -> T) throws -> T {
+        if let existing = state.withLock({ state -> T? in
+            if state.spec == nil { state.spec = spec }
+            return state.spec == spec ? state.device as? T : nil
+        }) {
+            return existing
+        }
+        let made = try make()
+        state.withLock { state in
+            if state.spec == spec, state.device == nil { state.device = made }
+        }
+        return made
     }
 
     /// The two halves of the units for one sequence shared by two cores.

@@ -25,4 +25,15 @@ public struct GRUSequenceGradients<Scalar: TensorScalar>: Sendable {
     public var recurrentKernel: Tensor<Scalar>
     /// Same shape as the bias, or `nil` without one.
     public var bias: Tensor<Scalar>?
+
+    package init(
+        inputs: Tensor<Scalar>, initialState: Tensor<Scalar>, kernel: Tensor<Scalar>, recurrentKernel: Tensor<Scalar>,
+        bias: Tensor<Scalar>?
+    ) {
+        self.inputs = inputs
+        self.initialState = initialState
+        self.kernel = kernel
+        self.recurrentKernel = recurrentKernel
+        self.bias = bias
+    }
 }

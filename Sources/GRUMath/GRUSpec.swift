@@ -76,6 +76,14 @@ public struct GRUWeights<Scalar: TensorScalar>: Sendable {
         self.bias = bias
     }
 
+    /// The copy of these weights a device keeps (a GPU's), made by `make` the first time
+    /// and shared by the copies of this value until one of them changes a weight.
+    ///
+    /// - Throws: What `make` throws; nothing is kept then.
+    package func deviceCopy<T: Sendable>(_ spec: GRUSpec, make: () throws -> T) throws -> T {
+        try prepared.deviceCopy(spec, make: make)
+    }
+
     /// The bias added to the input projection, `3 * units` values, if any.
     public func inputBias(_ spec: GRUSpec) -> ArraySlice<Scalar>? {
         guard let bias else { return nil }

@@ -15,6 +15,8 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
     public let gruCell: GRUCell<Scalar>
     /// Whether to run on cuDNN.
     public let useCuDNN: UseCuDNN
+    /// A device used in place of the GPU (tests run the device path on the CPU with it).
+    package var deviceBackendOverride: (any GRUDeviceBackend)?
 
     /// Creates a GRU layer with Keras' arguments and defaults.
     ///
@@ -126,20 +128,30 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
         return true
     }
 
-    /// Throws when `useCuDNN` is `true`: no GPU backend is available, and the
-    /// message names the first condition that fails.
-    func checkCuDNN(mask: Tensor<Bool>?) throws {
-        guard useCuDNN == .enabled else { return }
-        let reason = cuDNNIncompatibility(mask: mask) ?? "no GPU with cuDNN is available on this machine"
-        throw LayerError(.unsupported, "\(name): use_cudnn is true but cuDNN cannot run this layer: \(reason). Pass useCuDNN: .auto to fall back to the CPU implementation")
-    }
-
     override func runSequence(
         _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialStates: [Tensor<Scalar>],
         constants: [Tensor<Scalar>], training: Bool
     ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>]) {
-        try checkCuDNN(mask: mask)
+        if constants.isEmpty, let (backend, layout) = try deviceChoice(inputs: inputs, mask: mask) {
+            let result = try runOnDevice(backend, layout: layout, inputs: inputs, initialState: initialStates[0], recording: false)
+            return (result.output, [result.finalState])
+        }
         return try super.runSequence(inputs, mask: mask, initialStates: initialStates, constants: constants, training: training)
+    }
+
+    override func recordSequence(
+        _ cells: [GRUCell<Scalar>], _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialStates: [Tensor<Scalar>]
+    ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>], record: RecurrentRecord<Scalar>) {
+        guard let (backend, layout) = try deviceChoice(inputs: inputs, mask: mask) else {
+            return try super.recordSequence(cells, inputs, mask: mask, initialStates: initialStates)
+        }
+        let result = try runOnDevice(backend, layout: layout, inputs: inputs, initialState: initialStates[0], recording: true)
+        guard let record = result.record else {
+            throw LayerError(.unsupported, "\(name): the device recorded nothing for training")
+        }
+        let outputs = [result.output] + (returnState ? [result.finalState] : [])
+        return (result.output, [result.finalState], RecurrentRecord(
+            sequences: [.device(record)], reversed: false, outputs: outputs, hadInitialState: false))
     }
 
     public override func makeReversedCopy() throws -> RNN<Scalar> {
@@ -151,6 +163,7 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
             returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
             timeMajor: timeMajor, useCuDNN: useCuDNN, name: "backward_" + name)
         copy.zeroOutputForMask = zeroOutputForMask
+        copy.deviceBackendOverride = deviceBackendOverride
         return copy
     }
 }

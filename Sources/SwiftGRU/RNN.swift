@@ -241,6 +241,17 @@ public class RNN<Scalar: TensorScalar>: Layer {
         return (timeMajor ? sequence : try sequence.swappingLeadingAxes(), states)
     }
 
+    /// Runs GRU cells over the sequence for training and records the call; ``GRU`` runs it
+    /// on a GPU when it can.
+    func recordSequence(
+        _ cells: [GRUCell<Scalar>], _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialStates: [Tensor<Scalar>]
+    ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>], record: RecurrentRecord<Scalar>) {
+        let result = try fusedSequence(cells, inputs, mask: mask, initialStates: initialStates, recording: true)
+        let outputs = [result.output] + (returnState ? result.states : [])
+        return (result.output, result.states, RecurrentRecord(
+            sequences: result.sequences, reversed: result.reversed, outputs: outputs, hadInitialState: false))
+    }
+
     /// Row `b` of the result comes from `chosen` where `keep[b]`, else from `other`.
     private func select(_ keep: [Bool], _ chosen: Tensor<Scalar>, _ other: Tensor<Scalar>) throws -> Tensor<Scalar> {
         guard chosen.shape == other.shape, let width = chosen.shape.last, chosen.shape.first == keep.count else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRUCUDA
 import SwiftGRU
 
 /// Times a GRU of a given shape, as `peer_bench.py` times the other frameworks.
@@ -20,6 +21,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs (after warm-up runs).") var repeats = 20
     @Flag(help: "Print one JSON line instead of a table.") var json = false
     @Flag(help: "In training mode, also print the forward and backward time of each timed run.") var breakdown = false
+    @Option(help: "cpu, gpu (cuDNN, data already on the GPU, as PyTorch's GPU benchmark) or auto (the GPU when there is one).")
+    var device: ComputeDevice = .cpu
+    @Flag(help: .hidden) var cudnnPadded = false
+    @Option(help: .hidden) var cudnnAlgorithm: String?
 
     func validate() throws {
         guard batch > 0, steps > 0, features > 0, units > 0, repeats > 0 else {
@@ -28,6 +33,16 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        let onGPU = device == .gpu || (device == .auto && ComputeDevice.gpuUnavailableReason == nil)
+        if onGPU {
+            guard resetAfter else { throw ValidationError("--device gpu: cuDNN runs reset_after = true only") }
+            if let reason = ComputeDevice.gpuUnavailableReason { throw ValidationError("--device gpu: \(reason)") }
+            let times = try CuDNNGRUBenchmark.run(
+                batch: batch, steps: steps, features: features, units: units, training: mode == .training, repeats: repeats,
+                padded: cudnnPadded, algorithm: cudnnAlgorithm.flatMap(CuDNNAlgorithm.init(rawValue:)))
+            report(times, device: ComputeDevice.gpuDescription ?? "GPU")
+            return
+        }
         let gru = try GRU<Float>(
             units: units, kernelInitializer: .glorotUniform(seed: 1), recurrentInitializer: .orthogonal(seed: 2),
             biasInitializer: .randomNormal(seed: 3), resetAfter: resetAfter)
@@ -59,14 +74,19 @@ struct Bench: ParsableCommand {
             try once()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        times.sort()
+        report(times, device: "cpu")
+    }
+
+    /// Prints the median and minimum of `times` (seconds), with the GFLOP/s of the median.
+    private func report(_ times: [Double], device: String) {
+        let times = times.sorted()
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         let flops = 6.0 * Double(units * (features + units) * batch * steps) * (mode == .training ? 3 : 1)
         let gflops = flops / median / 1e9
         if json {
-            print("{\"batch\": \(batch), \"steps\": \(steps), \"features\": \(features), \"units\": \(units), \"mode\": \"\(mode.rawValue)\", \"reset_after\": \(resetAfter), \"median_seconds\": \(String(format: "%.6f", median)), \"min_seconds\": \(String(format: "%.6f", times[0])), \"gflops\": \(String(format: "%.2f", gflops))}")
+            print("{\"batch\": \(batch), \"steps\": \(steps), \"features\": \(features), \"units\": \(units), \"mode\": \"\(mode.rawValue)\", \"reset_after\": \(resetAfter), \"device\": \"\(device)\", \"median_seconds\": \(String(format: "%.6f", median)), \"min_seconds\": \(String(format: "%.6f", times[0])), \"gflops\": \(String(format: "%.2f", gflops))}")
         } else {
-            print("GRU B=\(batch) T=\(steps) F=\(features) U=\(units), \(mode.rawValue), reset_after=\(resetAfter)")
+            print("GRU B=\(batch) T=\(steps) F=\(features) U=\(units), \(mode.rawValue), reset_after=\(resetAfter), on \(device)")
             print("median \(String(format: "%.3f", median * 1000)) ms   min \(String(format: "%.3f", times[0] * 1000)) ms   \(String(format: "%.1f", gflops)) GFLOP/s   (\(repeats) runs)")
         }
     }

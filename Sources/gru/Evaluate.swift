@@ -15,6 +15,7 @@ struct Evaluate: ParsableCommand {
         let file = try KerasModelFile(contentsOf: data.model)
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
         let trainer = Trainer(model: file.model, optimizer: .sgd(), loss: chosenLoss)
+        try data.device.apply()
         let (inputs, targets) = try data.arrays()
         print("loss=\(try trainer.evaluate(x: inputs, y: targets, batchSize: data.batchSize))")
     }

@@ -54,6 +54,7 @@ struct Fit: ParsableCommand {
         var chosen = try optimizer.map(Fit.optimizer(named:)) ?? KerasCompileConfig.optimizer(from: file.compileConfig)
         if let learningRate { chosen.learningRate = learningRate }
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
+        try data.device.apply()
         let (inputs, targets) = try data.arrays()
         let trainer = Trainer(model: file.model, optimizer: chosen, loss: chosenLoss)
         let progress = TrainingProgress()

@@ -5,6 +5,6 @@ struct GRUCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gru",
         abstract: "A Keras-compatible GRU in Swift.",
-        subcommands: [Demo.self, Fit.self, Evaluate.self, Predict.self, Summary.self, Convert.self, Bench.self]
+        subcommands: [Demo.self, Fit.self, Evaluate.self, Predict.self, Summary.self, Convert.self, Bench.self, GPUCheck.self]
     )
 }

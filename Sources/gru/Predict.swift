@@ -26,7 +26,10 @@ struct Predict: ParsableCommand {
     @Option(help: "Samples per batch (default 32, or the model's fixed batch size).")
     var batchSize: Int?
 
+    @OptionGroup var device: DeviceOption
+
     func run() throws {
+        try device.apply()
         let file = try KerasModelFile(contentsOf: model)
         let model = file.model
         let arrays = try readInputs()

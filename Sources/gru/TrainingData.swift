@@ -16,6 +16,8 @@ struct TrainingData: ParsableArguments {
     @Option(help: "Samples per batch.")
     var batchSize = 32
 
+    @OptionGroup var device: DeviceOption
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     }
