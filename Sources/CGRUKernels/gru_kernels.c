@@ -329,6 +329,46 @@ static void fill_c(long m, long n, const float *bias, float *c, long ldc) {
     }
 }
 
+static int allocations_fail = 0;
+
+void gru_kernels_fail_scratch_allocations(int fail) { allocations_fail = fail; }
+
+// malloc for the kernels' scratch buffers; NULL when tests ask for allocation failures.
+static void *scratch_alloc(size_t bytes) { return allocations_fail ? NULL : malloc(bytes); }
+
+// A scratch buffer kept per thread in *slot, allocated on first use; NULL when out of memory.
+static float *thread_scratch(float **slot, size_t bytes) {
+    if (allocations_fail) return NULL;
+    if (!*slot) *slot = malloc(bytes);
+    return *slot;
+}
+
+// ---- Without memory: what runs when a packing buffer cannot be allocated ----------
+
+// B(p, j) of a matrix packed by gru_sgemm_pack_b with slivers of nr columns.
+static inline float packed_at(const float *packed, long n, long k, long nr, long p, long j) {
+    long slivers = (n + nr - 1) / nr, p0 = p / KC * KC, kc = k - p0 < KC ? k - p0 : KC;
+    return packed[p0 * slivers * nr + (j / nr) * kc * nr + (p - p0) * nr + j % nr];
+}
+
+// C += alpha * op(A) * op(B), one dot product per value: slow, but it allocates nothing,
+// so running out of memory gives the right numbers late rather than wrong ones.
+// B is read packed (slivers of nr columns) when packed is not NULL, else as stored.
+static void gemm_unbuffered(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                            const float *packed, long nr, const float *b, long ldb, float *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        for (long j = 0; j < n; j++) {
+            float sum = 0;
+            for (long p = 0; p < k; p++) {
+                float x = trans_a ? a[p * lda + i] : a[i * lda + p];
+                float y = packed ? packed_at(packed, n, k, nr, p, j) : trans_b ? b[j * ldb + p] : b[p * ldb + j];
+                sum += x * y;
+            }
+            c[i * ldc + j] += alpha * sum;
+        }
+    }
+}
+
 #ifdef GRU_X86
 // Blocks of MC rows; within a block each sliver of B stays in cache while the block's
 // rows of A pass it, 8 at a time. Only the last rows of a transposed A are copied
@@ -338,7 +378,14 @@ __attribute__((target("avx512f")))
 static void gemm512(int trans_a, long m, long n, long k, float alpha, const float *a, long lda, const float *packed_b,
                     const float *b_direct, long ldb, int overwrite, const float *bias, float *c, long ldc) {
     long slivers = (n + 47) / 48;
-    static __thread float *tail = NULL;
+    // The last rows of a transposed A, when fewer than 8, are copied to a small buffer.
+    static __thread float *tail_slot = NULL;
+    float *tail = trans_a && m % 8 ? thread_scratch(&tail_slot, sizeof(float) * 8 * KC) : NULL;
+    if (trans_a && m % 8 && !tail) {
+        if (overwrite) fill_c(m, n, bias, c, ldc);
+        gemm_unbuffered(1, 0, m, n, k, alpha, a, lda, packed_b, 48, b_direct, ldb, c, ldc);
+        return;
+    }
     for (long p0 = 0; p0 < k; p0 += KC) {
         long kc = k - p0 < KC ? k - p0 : KC;
         const float *panel = packed_b ? packed_b + p0 * slivers * 48 : NULL;
@@ -346,8 +393,6 @@ static void gemm512(int trans_a, long m, long n, long k, float alpha, const floa
         for (long i0 = 0; i0 < m; i0 += MC) {
             long mc = m - i0 < MC ? m - i0 : MC;
             if (trans_a && mc % 8) {
-                if (!tail) tail = malloc(sizeof(float) * 8 * KC);
-                if (!tail) return;
                 pack_a(1, a, lda, i0 + mc - mc % 8, mc % 8, p0, kc, 8, tail);
             }
             for (long js = 0; js < slivers; js++) {
@@ -393,9 +438,12 @@ static void gemm_core(int level, int trans_a, long m, long n, long k, float alph
     long nr = nr_for(level), mr = mr_for(level);
     long slivers = (n + nr - 1) / nr;
     // Rows are packed in whole slivers of mr, so a block takes up to MC + mr - 1 rows.
-    static __thread float *packed_a = NULL;
-    if (!packed_a) packed_a = malloc(sizeof(float) * (size_t)((MC + 7) * KC));
-    if (!packed_a) return;
+    static __thread float *packed_a_slot = NULL;
+    float *packed_a = thread_scratch(&packed_a_slot, sizeof(float) * (size_t)((MC + 7) * KC));
+    if (!packed_a) {
+        gemm_unbuffered(trans_a, 0, m, n, k, alpha, a, lda, packed_b, nr, NULL, 0, c, ldc);
+        return;
+    }
     for (long p0 = 0; p0 < k; p0 += KC) {
         long kc = k - p0 < KC ? k - p0 : KC;
         const float *panel = packed_b + p0 * slivers * nr;
@@ -447,8 +495,12 @@ void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
     }
 #endif
     long size = gru_sgemm_packed_size(k, n);
-    float *packed = malloc(sizeof(float) * (size_t)size);
-    if (!packed) return;
+    float *packed = scratch_alloc(sizeof(float) * (size_t)size);
+    if (!packed) {
+        scale_c(m, n, beta, c, ldc);
+        gemm_unbuffered(trans_a, trans_b, m, n, k, alpha, a, lda, NULL, 0, b, ldb, c, ldc);
+        return;
+    }
     gru_sgemm_pack_b(trans_b, k, n, b, ldb, packed);
     if (beta != 0.0f) scale_c(m, n, beta, c, ldc);
     gemm_core(level, trans_a, m, n, k, alpha, a, lda, packed, beta == 0.0f, NULL, c, ldc);

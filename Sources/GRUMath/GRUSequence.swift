@@ -1,12 +1,6 @@
 import CGRUKernels
 import GRUTensor
 
-/// Set once before the first sequence: keep freed buffers for reuse (see `gru_kernels_keep_freed_memory`).
-private let freedMemoryIsKept: Bool = {
-    gru_kernels_keep_freed_memory()
-    return true
-}()
-
 /// How a GRU walks a sequence and what it returns (Keras' RNN arguments).
 public struct GRUSequenceOptions: Sendable, Hashable {
     /// Process the steps last to first; outputs stay in processing order.
@@ -83,7 +77,6 @@ public enum GRUSequence {
         spec: GRUSpec, weights: GRUWeights<S>, inputs: Tensor<S>, mask: Tensor<Bool>?,
         initialState: Tensor<S>, dropout: GRUDropoutMasks<S>, options: GRUSequenceOptions, recording: Bool
     ) throws -> (output: GRUSequenceOutput<S>, tape: GRUSequenceTape<S>?) {
-        _ = freedMemoryIsKept
         guard inputs.rank == 3, inputs.shape[2] == spec.inputSize else {
             throw TensorError("GRU inputs must have shape (batch, steps, \(spec.inputSize)), got \(inputs.shape)")
         }

@@ -1,4 +1,6 @@
+import CGRUKernels
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,7 +11,7 @@ import Darwin
 ///
 /// The body may write through pointers to disjoint memory; it is run
 /// synchronously, so nothing it captures outlives the call.
-public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+package func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     guard count > 1 else {
         if count == 1 { body(0) }
         return
@@ -21,22 +23,101 @@ public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 }
 
 /// How many workers to split work of `total` units over, given the least work worth a worker.
-public func parallelWorkers(total: Int, minimumPerWorker: Int) -> Int {
+package func parallelWorkers(total: Int, minimumPerWorker: Int) -> Int {
     guard minimumPerWorker > 0 else { return activeCores }
     return Swift.max(1, Swift.min(activeCores, total / minimumPerWorker))
 }
 
-/// The number of cores work is split over.
-public let activeCores: Int = Swift.max(1, sysconfCores())
+/// The number of threads work is split over: ``ThreadCount/current``.
+package var activeCores: Int { ThreadCount.current }
 
-private func sysconfCores() -> Int {
-    #if canImport(Glibc)
-    return Int(Glibc.sysconf(Int32(Glibc._SC_NPROCESSORS_ONLN)))
-    #elseif canImport(Darwin)
-    return Int(Darwin.sysconf(Darwin._SC_NPROCESSORS_ONLN))
-    #else
-    return 1
-    #endif
+/// How many threads the kernels split work over.
+///
+/// By default the CPUs this process may run on: the CPU affinity mask (`taskset`, a
+/// container's cpuset) and the cgroup CPU quota (`docker --cpus`) both count, as in ONNX
+/// Runtime and OpenBLAS. `GRU_NUM_THREADS` overrides the default. Results do not depend
+/// on the count: every thread computes whole rows or whole units, never part of a sum.
+public enum ThreadCount {
+    private static let setting = Atomic<Int>(0)
+
+    /// The count in force: set by ``current``'s setter, else `GRU_NUM_THREADS`, else ``available``.
+    public static var current: Int {
+        get {
+            let chosen = setting.load(ordering: .relaxed)
+            return chosen > 0 ? chosen : configured
+        }
+        set { setting.store(Swift.max(0, newValue), ordering: .relaxed) }
+    }
+
+    /// Goes back to the default (`GRU_NUM_THREADS` or ``available``).
+    public static func reset() { setting.store(0, ordering: .relaxed) }
+
+    /// `GRU_NUM_THREADS` when it is a positive number, else ``available``.
+    private static let configured: Int = {
+        if let text = getenv("GRU_NUM_THREADS").map({ String(cString: $0) }), let count = Int(text), count > 0 {
+            return count
+        }
+        return available
+    }()
+
+    /// The CPUs this process may use: online CPUs, narrowed by the affinity mask and the
+    /// cgroup CPU quota.
+    public static let available: Int = {
+        var count = onlineCores()
+        if let allowed = affinityCores() { count = Swift.min(count, allowed) }
+        if let quota = cgroupQuota() { count = Swift.min(count, quota) }
+        return Swift.max(1, count)
+    }()
+
+    private static func onlineCores() -> Int {
+        #if canImport(Glibc)
+        return Int(Glibc.sysconf(Int32(Glibc._SC_NPROCESSORS_ONLN)))
+        #elseif canImport(Darwin)
+        return Int(Darwin.sysconf(Darwin._SC_NPROCESSORS_ONLN))
+        #else
+        return 1
+        #endif
+    }
+
+    private static func affinityCores() -> Int? {
+        let count = Int(gru_kernels_affinity_cpus())
+        return count > 0 ? count : nil
+    }
+
+    /// `ceil(quota / period)` from cgroup v2's `cpu.max` or v1's `cpu.cfs_quota_us`, when limited.
+    private static func cgroupQuota() -> Int? {
+        if let line = readSmallFile("/sys/fs/cgroup/cpu.max") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, let quota = Int(fields[0]), let period = Int(fields[1]), quota > 0, period > 0 {
+                return (quota + period - 1) / period
+            }
+            return nil
+        }
+        if let quotaText = readSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+           let periodText = readSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+           let quota = Int(quotaText), let period = Int(periodText), quota > 0, period > 0 {
+            return (quota + period - 1) / period
+        }
+        return nil
+    }
+
+    private static func readSmallFile(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var buffer = [CChar](repeating: 0, count: 128)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return nil }
+        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.trimmingCharacters(in: " \n")
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in characters: String) -> String {
+        var slice = Substring(self)
+        while let first = slice.first, characters.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, characters.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
 }
 
 /// Carries a value that is used from several threads in a way the caller has

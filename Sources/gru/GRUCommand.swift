@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwiftGRU
 
 @main
 struct GRUCommand: ParsableCommand {
@@ -7,4 +8,10 @@ struct GRUCommand: ParsableCommand {
         abstract: "A Keras-compatible GRU in Swift.",
         subcommands: [Demo.self, Fit.self, Evaluate.self, Predict.self, Summary.self, Convert.self, Bench.self, GPUCheck.self]
     )
+
+    static func main() {
+        // A tool, unlike a library, may tune the process's allocator for training.
+        MemoryReuse.keepFreedMemory()
+        main(nil)
+    }
 }

@@ -41,6 +41,17 @@ struct GEMMKernelTests {
         #expect(worst <= tolerance, comment)
     }
 
+    /// Without scratch memory the kernels compute the same products (slowly), never leave C
+    /// unwritten.
+    @Test func productsWithoutScratchMemoryMatchReference() {
+        withScratchAllocationsFailing {
+            for transposes in [(false, false), (true, false), (false, true), (true, true)] {
+                gemmMatchesReference(transposeA: transposes.0, transposeB: transposes.1)
+            }
+            packedProductsMatchReference()
+        }
+    }
+
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func gemmMatchesReference(transposeA: Bool, transposeB: Bool) {
         var rng = RandomGenerator(seed: 5)

@@ -31,21 +31,19 @@ void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const fl
 void gru_sgemm_packed_bias(long m, long n, long k, const float *a, long lda, const float *packed,
                            const float *bias, float *c, long ldc);
 
+/// Tests only: when fail is not 0, the kernels' scratch allocations fail, so that the paths
+/// that compute without scratch memory run.
+void gru_kernels_fail_scratch_allocations(int fail);
+
+/// The CPUs in this process's affinity mask, or 0 where that cannot be read.
+int gru_kernels_affinity_cpus(void);
+
 /// In place: x = 1 / (1 + exp(-x)).
 void gru_sigmoid(float *x, long n);
 
 /// In place: x = tanh(x).
 void gru_tanh(float *x, long n);
 
-#ifdef __cplusplus
-}
-#endif
-
-#endif
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /// The gates of reset-after GRU rows with sigmoid gates and a tanh candidate, fused:
 /// for each row, m = hm holds h @ R + recurrent bias (3u values: z, r, h blocks), and
@@ -106,4 +104,6 @@ void gru_kernels_keep_freed_memory(void);
 
 #ifdef __cplusplus
 }
+#endif
+
 #endif
