@@ -1,6 +1,6 @@
 import CGRUCUDA
 import GRUMath
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// The cuDNN enumeration values this backend passes (from cuDNN's headers).
 enum CuDNNConstant {

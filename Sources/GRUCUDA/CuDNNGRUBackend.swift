@@ -1,5 +1,5 @@
 import GRUMath
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 import GRUMath
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// Times cuDNN's GRU with the data already on the GPU, as PyTorch's `nn.GRU` benchmark
 /// does: inference is one forward pass; training is a forward pass, the gradients of

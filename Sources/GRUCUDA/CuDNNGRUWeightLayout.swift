@@ -1,5 +1,5 @@
 import GRUMath
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// Where cuDNN keeps a GRU's weights in its weight space, and the conversion from and to
 /// Keras' layout.

@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// Sequences laid out for a device kernel: step-major `(steps, batch, width)`, row `b`
 /// holding its `lengths[b]` steps first and padding after them, as cuDNN's padded

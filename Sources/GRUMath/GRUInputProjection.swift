@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// The input side of a GRU call: `x @ kernel + inputBias` for rows of the inputs, with
 /// the kernel packed once for all of them (per gate when dropout gives each gate its own

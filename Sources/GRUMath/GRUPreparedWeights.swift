@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 import Synchronization
 
 /// The packed forms of a GRU's weights that inference calls share: made on first use and

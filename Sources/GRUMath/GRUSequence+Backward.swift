@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 extension GRUSequence {
     /// Backpropagation through time for a recorded forward pass.

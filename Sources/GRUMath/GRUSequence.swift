@@ -1,5 +1,5 @@
 import CGRUKernels
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// How a GRU walks a sequence and what it returns (Keras' RNN arguments).
 public struct GRUSequenceOptions: Sendable, Hashable {

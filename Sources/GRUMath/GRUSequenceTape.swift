@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// What a recorded forward pass keeps for the backward pass.
 public struct GRUSequenceTape<Scalar: TensorScalar>: Sendable {

@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// The shape and the functions of one GRU cell: everything its math needs
 /// besides the weights.

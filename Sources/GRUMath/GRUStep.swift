@@ -1,10 +1,10 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// One step of the GRU recurrence on raw buffers, shared by the cell (one
 /// step at a time) and the sequence loop (all steps of a call).
 ///
 /// Gate order is Keras': z (update), r (reset), h (candidate).
-public enum GRUStep {
+package enum GRUStep {
     /// Computes `out[r, :] = (x[r, :] * mask[batch(r), :]) @ kernel + inputBias` for `rows` rows.
     ///
     /// - Parameters:
@@ -14,7 +14,7 @@ public enum GRUStep {
     /// - Returns: `rows * 3 * units` values.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    public static func projectInputs<S: TensorScalar>(
+    package static func projectInputs<S: TensorScalar>(
         spec: GRUSpec, weights: GRUWeights<S>, x: UnsafeBufferPointer<S>, rows: Int,
         batchIndex: (Int) -> Int, inputMasks: [Tensor<S>]
     ) -> [S] {
@@ -39,7 +39,7 @@ public enum GRUStep {
     ///   - workspace: At least `4 * batch * units` scalars of scratch.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    public static func forward<S: TensorScalar>(
+    package static func forward<S: TensorScalar>(
         spec: GRUSpec, batch: Int, projected: UnsafePointer<S>, projectedStride: Int,
         state: UnsafePointer<S>, recurrent: GRURecurrentKernel<S>, recurrentMasks: [UnsafePointer<S>],
         newState: UnsafeMutablePointer<S>, record: UnsafeMutablePointer<S>?, recordStride: Int,
@@ -151,7 +151,7 @@ public enum GRUStep {
 /// The recurrent kernel of a GRU prepared for many steps: packed once, in the
 /// column groups the step multiplies by (all gates; z and r then h; or one gate at a time
 /// when recurrent dropout gives each gate its own state).
-public final class GRURecurrentKernel<S: TensorScalar>: Sendable {
+package final class GRURecurrentKernel<S: TensorScalar>: Sendable {
     private let kernel: PackedGateKernel<S>
     private let units: Int
     /// The recurrent bias (reset-after), `3 * units` values, added by every product.
@@ -162,7 +162,7 @@ public final class GRURecurrentKernel<S: TensorScalar>: Sendable {
     /// - Parameters:
     ///   - perGate: One group per gate (recurrent dropout).
     ///   - rows: The most rows one step will have, when known.
-    public init(spec: GRUSpec, weights: GRUWeights<S>, perGate: Bool, rows: Int = .max) {
+    package init(spec: GRUSpec, weights: GRUWeights<S>, perGate: Bool, rows: Int = .max) {
         units = spec.units
         bias = weights.recurrentBias(spec).map(Array.init)
         let groups: [Range<Int>] = perGate ? [0..<1, 1..<2, 2..<3] : (spec.resetAfter ? [0..<3] : [0..<2, 2..<3])
@@ -171,7 +171,7 @@ public final class GRURecurrentKernel<S: TensorScalar>: Sendable {
 
     /// The recurrent kernel of `weights` without recurrent dropout, packed once and kept
     /// with the weights until one of them changes.
-    public static func prepared(spec: GRUSpec, weights: GRUWeights<S>) -> GRURecurrentKernel {
+    package static func prepared(spec: GRUSpec, weights: GRUWeights<S>) -> GRURecurrentKernel {
         weights.prepared.recurrentKernel(spec, weights)
     }
 
@@ -197,14 +197,14 @@ public final class GRURecurrentKernel<S: TensorScalar>: Sendable {
 /// The layout of what ``GRUStep/forward(spec:batch:projected:projectedStride:state:recurrent:recurrentMasks:newState:record:recordStride:workspace:)``
 /// records for the backward pass: seven consecutive `(batch, units)` blocks. The pre-activation
 /// blocks are written only for activations whose derivative needs its input.
-public enum GRUStepRecord {
+package enum GRUStepRecord {
     /// Pre-activations of the update and reset gates and of the candidate.
-    public static let preZ = 0, preR = 1, preH = 2
+    package static let preZ = 0, preR = 1, preH = 2
     /// The gates and the candidate after their activations.
-    public static let z = 3, r = 4, candidate = 5
+    package static let z = 3, r = 4, candidate = 5
     /// Reset-after: the recurrent candidate projection `h @ R_h + b_h` before the reset gate.
     /// Reset-before: the reset state `r * h` that multiplies `R_h`.
-    public static let auxiliary = 6
+    package static let auxiliary = 6
     /// The number of blocks.
-    public static let count = 7
+    package static let count = 7
 }

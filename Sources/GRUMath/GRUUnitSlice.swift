@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// A one-row, reset-after GRU (sigmoid gates, tanh candidate) restricted to a range of
 /// units, so that two cores can share the steps of a single sequence: each projects the

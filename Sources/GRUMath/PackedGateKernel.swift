@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// A GRU weight matrix of `3 * units` columns (gates z, r, h) packed once for the many
 /// products of a call, in groups of whole gates: all three, z and r then h, or one gate

@@ -1,4 +1,4 @@
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// Runs one sequence (batch 1) of a reset-after GRU on two cores, each computing half of
 /// the units at every step: a one-row step is bound by reading the recurrent kernel, and

@@ -52,8 +52,9 @@ extension Activation {
     ///   - gradient: On entry dL/dy, on return dL/dx.
     ///   - input: The values `x` the function was applied to.
     ///   - output: The results `y`.
-    @inlinable
-    public func backward<S: TensorScalar>(
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    package func backward<S: TensorScalar>(
         inPlace gradient: UnsafeMutableBufferPointer<S>, input: UnsafeBufferPointer<S>,
         output: UnsafeBufferPointer<S>, rowLength: Int
     ) {

@@ -51,8 +51,9 @@ extension Activation {
     /// Applies the activation in place to consecutive rows of `rowLength` elements.
     ///
     /// ``glu`` halves the row and cannot run in place: use ``apply(to:)``.
-    @inlinable
-    public func apply<S: TensorScalar>(inPlace buffer: UnsafeMutableBufferPointer<S>, rowLength: Int) {
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    package func apply<S: TensorScalar>(inPlace buffer: UnsafeMutableBufferPointer<S>, rowLength: Int) {
         switch self {
         case .linear, .glu: return
         case .sigmoid: S.sigmoid(inPlace: buffer)

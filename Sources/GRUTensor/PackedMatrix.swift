@@ -1,6 +1,6 @@
 /// A right-hand matrix packed once for many products (when the scalar type has a
 /// packed kernel; otherwise products read the matrix as it is).
-public final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
+package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
     private let source: UnsafePointer<Scalar>
     private let ldb: Int
     private let k: Int
@@ -9,7 +9,7 @@ public final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Packs the `k x n` matrix at `source` (rows `ldb` apart). `source` must stay valid
     /// while the packed matrix is used.
-    public init(_ source: UnsafePointer<Scalar>, k: Int, n: Int, ldb: Int) {
+    package init(_ source: UnsafePointer<Scalar>, k: Int, n: Int, ldb: Int) {
         self.source = source
         self.k = k
         self.n = n
@@ -29,10 +29,10 @@ public final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Whether products of `rows` rows use a packed right-hand side: the kernels read it as
     /// it is stored for two to four rows, where packing would cost more than it saves.
-    public static func isWorthPacking(rows: Int) -> Bool { rows > 4 || rows == 1 }
+    package static func isWorthPacking(rows: Int) -> Bool { rows > 4 || rows == 1 }
 
     /// `C = A * self + beta * C` for `m` rows of `A` (`lda` apart).
-    public func multiply(_ a: UnsafePointer<Scalar>, rows m: Int, lda: Int, beta: Scalar, into c: UnsafeMutablePointer<Scalar>, ldc: Int) {
+    package func multiply(_ a: UnsafePointer<Scalar>, rows m: Int, lda: Int, beta: Scalar, into c: UnsafeMutablePointer<Scalar>, ldc: Int) {
         if Self.isWorthPacking(rows: m), let packed {
             Scalar.gemmPacked(m: m, n: n, k: k, a: a, lda: lda, packed: packed, beta: beta, c: c, ldc: ldc)
         } else {

@@ -70,14 +70,14 @@ public struct Tensor<Scalar> {
     }
 
     /// Calls `body` with the elements as a buffer.
-    public func withUnsafeBufferPointer<R>(
+    package func withUnsafeBufferPointer<R>(
         _ body: (UnsafeBufferPointer<Scalar>) throws -> R
     ) rethrows -> R {
         try scalars.withUnsafeBufferPointer(body)
     }
 
     /// Calls `body` with the elements as a mutable buffer; the shape stays as it is.
-    public mutating func withUnsafeMutableBufferPointer<R>(
+    package mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R
     ) rethrows -> R {
         try scalars.withUnsafeMutableBufferPointer(body)
@@ -112,7 +112,7 @@ extension Tensor: CustomStringConvertible {
 }
 
 /// An array of `count` elements that the caller will overwrite completely before reading.
-public func uninitializedArray<Scalar: BinaryFloatingPoint>(count: Int) -> [Scalar] {
+package func uninitializedArray<Scalar: BinaryFloatingPoint>(count: Int) -> [Scalar] {
     // An empty array is the shared empty storage, which must not be written to, even its count.
     guard count > 0 else { return [] }
     return [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }

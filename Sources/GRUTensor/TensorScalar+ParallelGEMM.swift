@@ -2,7 +2,7 @@ extension TensorScalar {
     /// ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split over the cores
     /// when the product is large enough to gain from it: by rows of `C` when `A` is not
     /// transposed and tall enough, else by columns of `C`.
-    public static func parallelGEMM(
+    package static func parallelGEMM(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
         a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int

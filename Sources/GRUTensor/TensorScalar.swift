@@ -3,13 +3,11 @@ import RealModule
 
 /// A floating-point type that tensors compute with: `Float` or `Double`.
 ///
-/// The matrix kernel is a protocol requirement so that generic layer code
-/// dispatches once per call into a loop specialised for the concrete type.
+/// The kernels (matrix products, fused GRU gates) are protocol requirements so that generic
+/// layer code dispatches once per call into a loop specialised for the concrete type; they
+/// are the package's own (`@_spi(GRUKernels)`), not part of the public API.
 public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, Codable
 where RawSignificand: FixedWidthInteger {
-    /// The NumPy type string of this type (`"<f4"` or `"<f8"`).
-    static var numpyDescriptor: String { get }
-
     /// Computes `C = alpha * op(A) * op(B) + beta * C` on row-major matrices.
     ///
     /// - Parameters:
@@ -21,7 +19,7 @@ where RawSignificand: FixedWidthInteger {
     ///   - lda: Distance between rows of `A` as stored.
     ///   - ldb: Distance between rows of `B` as stored.
     ///   - ldc: Distance between rows of `C`.
-    static func gemm(
+    @_spi(GRUKernels) static func gemm(
         transposeA: Bool, transposeB: Bool,
         m: Int, n: Int, k: Int,
         alpha: Self,
@@ -33,36 +31,36 @@ where RawSignificand: FixedWidthInteger {
 
     /// The number of scalars a packed copy of a `(k, n)` right-hand matrix takes, or 0 when
     /// this type has no packed product (then ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` is used).
-    static func packedSize(k: Int, n: Int) -> Int
+    @_spi(GRUKernels) static func packedSize(k: Int, n: Int) -> Int
 
     /// Packs `op(B)` (`k x n`) for ``gemmPacked(m:n:k:a:lda:packed:beta:c:ldc:)``.
-    static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, into packed: UnsafeMutablePointer<Self>)
+    @_spi(GRUKernels) static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, into packed: UnsafeMutablePointer<Self>)
 
     /// `C = A * B + beta * C` with `B` packed by ``pack(transposeB:k:n:b:ldb:into:)``.
-    static func gemmPacked(
+    @_spi(GRUKernels) static func gemmPacked(
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
     /// `C = A * B + bias` with `B` packed by ``pack(transposeB:k:n:b:ldb:into:)``: the `n` values at
     /// `bias` are added to every row (none when `nil`), and `C` is only written, never read.
-    static func gemmPacked(
+    @_spi(GRUKernels) static func gemmPacked(
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int)
 
     /// Whether ``fusedResetAfterGates(rows:units:hm:x:xStride:state:output:record:recordStride:recordBlocks:)``
     /// runs on this machine for this type.
-    static var hasFusedResetAfterGates: Bool { get }
+    @_spi(GRUKernels) static var hasFusedResetAfterGates: Bool { get }
 
     /// The fused gates of reset-after GRU rows with sigmoid gates and a tanh candidate
     /// (see `gru_gates_reset_after`); returns `false` when this type has no fused kernel.
-    static func fusedResetAfterGates(
+    @_spi(GRUKernels) static func fusedResetAfterGates(
         rows: Int, units: Int, hm: UnsafePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
         record: UnsafeMutablePointer<Self>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
     ) -> Bool
 
     /// The backward pass of ``fusedResetAfterGates(rows:units:hm:x:xStride:state:output:record:recordStride:recordBlocks:)``
     /// (see `gru_gates_reset_after_backward`); returns `false` when this type has no fused kernel.
-    static func fusedResetAfterGatesBackward(
+    @_spi(GRUKernels) static func fusedResetAfterGatesBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
         r: UnsafePointer<Self>, candidate: UnsafePointer<Self>, auxiliary: UnsafePointer<Self>,
         projected: UnsafeMutablePointer<Self>, projectedStride: Int, recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int,
@@ -72,7 +70,7 @@ where RawSignificand: FixedWidthInteger {
     /// The first gate pass of reset-before GRU rows with sigmoid gates (see `gru_gates_reset_before`):
     /// z replaces its block of `hm`, `r * h` goes to `resetState`; returns `false` when this type has
     /// no fused kernel.
-    static func fusedResetBeforeGates(
+    @_spi(GRUKernels) static func fusedResetBeforeGates(
         rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>,
         resetState: UnsafeMutablePointer<Self>, record: UnsafeMutablePointer<Self>?, recordStride: Int,
         recordBlocks: (z: Int, r: Int, auxiliary: Int)
@@ -80,14 +78,14 @@ where RawSignificand: FixedWidthInteger {
 
     /// The candidate pass of reset-before GRU rows with a tanh candidate and the blend
     /// (see `gru_candidate_reset_before`); returns `false` when this type has no fused kernel.
-    static func fusedResetBeforeCandidate(
+    @_spi(GRUKernels) static func fusedResetBeforeCandidate(
         rows: Int, units: Int, hm: UnsafePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>,
         output: UnsafeMutablePointer<Self>, record: UnsafeMutablePointer<Self>?, recordStride: Int, candidateBlock: Int
     ) -> Bool
 
     /// The backward pass of ``fusedResetBeforeCandidate(rows:units:hm:x:xStride:state:output:record:recordStride:candidateBlock:)``
     /// (see `gru_candidate_reset_before_backward`); returns `false` when this type has no fused kernel.
-    static func fusedResetBeforeCandidateBackward(
+    @_spi(GRUKernels) static func fusedResetBeforeCandidateBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
         candidate: UnsafePointer<Self>, projected: UnsafeMutablePointer<Self>, projectedStride: Int,
         recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int, propagated: UnsafeMutablePointer<Self>
@@ -95,85 +93,84 @@ where RawSignificand: FixedWidthInteger {
 
     /// The backward pass through the reset gate of a reset-before step (see
     /// `gru_reset_gate_reset_before_backward`); returns `false` when this type has no fused kernel.
-    static func fusedResetBeforeResetGateBackward(
+    @_spi(GRUKernels) static func fusedResetBeforeResetGateBackward(
         rows: Int, units: Int, resetStateGradient: UnsafePointer<Self>, state: UnsafePointer<Self>, r: UnsafePointer<Self>,
         projected: UnsafeMutablePointer<Self>, projectedStride: Int, recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int,
         propagated: UnsafeMutablePointer<Self>
     ) -> Bool
 
     /// Applies the logistic sigmoid in place (vectorised for `Float`).
-    static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>)
+    @_spi(GRUKernels) static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>)
 
     /// Applies tanh in place (vectorised for `Float`).
-    static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>)
+    @_spi(GRUKernels) static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>)
 }
 
 extension TensorScalar {
-    public static func fusedResetAfterGates(
+    @_spi(GRUKernels) public static func fusedResetAfterGates(
         rows: Int, units: Int, hm: UnsafePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>, output: UnsafeMutablePointer<Self>,
         record: UnsafeMutablePointer<Self>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
     ) -> Bool { false }
 
-    public static func fusedResetAfterGatesBackward(
+    @_spi(GRUKernels) public static func fusedResetAfterGatesBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
         r: UnsafePointer<Self>, candidate: UnsafePointer<Self>, auxiliary: UnsafePointer<Self>,
         projected: UnsafeMutablePointer<Self>, projectedStride: Int, recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int,
         propagated: UnsafeMutablePointer<Self>
     ) -> Bool { false }
 
-    public static var hasFusedResetAfterGates: Bool { false }
+    @_spi(GRUKernels) public static var hasFusedResetAfterGates: Bool { false }
 
-    public static func fusedResetBeforeGates(
+    @_spi(GRUKernels) public static func fusedResetBeforeGates(
         rows: Int, units: Int, hm: UnsafeMutablePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>,
         resetState: UnsafeMutablePointer<Self>, record: UnsafeMutablePointer<Self>?, recordStride: Int,
         recordBlocks: (z: Int, r: Int, auxiliary: Int)
     ) -> Bool { false }
 
-    public static func fusedResetBeforeCandidate(
+    @_spi(GRUKernels) public static func fusedResetBeforeCandidate(
         rows: Int, units: Int, hm: UnsafePointer<Self>, x: UnsafePointer<Self>, xStride: Int, state: UnsafePointer<Self>,
         output: UnsafeMutablePointer<Self>, record: UnsafeMutablePointer<Self>?, recordStride: Int, candidateBlock: Int
     ) -> Bool { false }
 
-    public static func fusedResetBeforeCandidateBackward(
+    @_spi(GRUKernels) public static func fusedResetBeforeCandidateBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Self>, state: UnsafePointer<Self>, z: UnsafePointer<Self>,
         candidate: UnsafePointer<Self>, projected: UnsafeMutablePointer<Self>, projectedStride: Int,
         recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int, propagated: UnsafeMutablePointer<Self>
     ) -> Bool { false }
 
-    public static func fusedResetBeforeResetGateBackward(
+    @_spi(GRUKernels) public static func fusedResetBeforeResetGateBackward(
         rows: Int, units: Int, resetStateGradient: UnsafePointer<Self>, state: UnsafePointer<Self>, r: UnsafePointer<Self>,
         projected: UnsafeMutablePointer<Self>, projectedStride: Int, recurrent: UnsafeMutablePointer<Self>, recurrentStride: Int,
         propagated: UnsafeMutablePointer<Self>
     ) -> Bool { false }
 
 
-    public static func packedSize(k: Int, n: Int) -> Int { 0 }
+    @_spi(GRUKernels) public static func packedSize(k: Int, n: Int) -> Int { 0 }
 
-    public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, into packed: UnsafeMutablePointer<Self>) {}
+    @_spi(GRUKernels) public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, into packed: UnsafeMutablePointer<Self>) {}
 
-    public static func gemmPacked(
+    @_spi(GRUKernels) public static func gemmPacked(
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
     ) {}
 
-    public static func gemmPacked(
+    @_spi(GRUKernels) public static func gemmPacked(
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int
     ) {}
 
-    public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
+    @_spi(GRUKernels) public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
         for i in buffer.indices { buffer[i] = Activation.sigmoid.value(buffer[i]) }
     }
 
-    public static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
+    @_spi(GRUKernels) public static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
         for i in buffer.indices { buffer[i] = Self.tanh(buffer[i]) }
     }
 }
 
 extension Float: TensorScalar {
-    public static var numpyDescriptor: String { "<f4" }
 
-    public static func gemm(
+    @_spi(GRUKernels) public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -181,11 +178,11 @@ extension Float: TensorScalar {
         gru_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 
-    public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
+    @_spi(GRUKernels) public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
 
-    public static var hasFusedResetAfterGates: Bool { gru_kernels_level() == 2 }
+    @_spi(GRUKernels) public static var hasFusedResetAfterGates: Bool { gru_kernels_level() == 2 }
 
-    public static func fusedResetBeforeGates(
+    @_spi(GRUKernels) public static func fusedResetBeforeGates(
         rows: Int, units: Int, hm: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, xStride: Int, state: UnsafePointer<Float>,
         resetState: UnsafeMutablePointer<Float>, record: UnsafeMutablePointer<Float>?, recordStride: Int,
         recordBlocks: (z: Int, r: Int, auxiliary: Int)
@@ -195,14 +192,14 @@ extension Float: TensorScalar {
             recordBlocks.z, recordBlocks.r, recordBlocks.auxiliary) != 0
     }
 
-    public static func fusedResetBeforeCandidate(
+    @_spi(GRUKernels) public static func fusedResetBeforeCandidate(
         rows: Int, units: Int, hm: UnsafePointer<Float>, x: UnsafePointer<Float>, xStride: Int, state: UnsafePointer<Float>,
         output: UnsafeMutablePointer<Float>, record: UnsafeMutablePointer<Float>?, recordStride: Int, candidateBlock: Int
     ) -> Bool {
         gru_candidate_reset_before(rows, units, hm, x, xStride, state, output, record, recordStride, candidateBlock) != 0
     }
 
-    public static func fusedResetBeforeCandidateBackward(
+    @_spi(GRUKernels) public static func fusedResetBeforeCandidateBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Float>, state: UnsafePointer<Float>, z: UnsafePointer<Float>,
         candidate: UnsafePointer<Float>, projected: UnsafeMutablePointer<Float>, projectedStride: Int,
         recurrent: UnsafeMutablePointer<Float>, recurrentStride: Int, propagated: UnsafeMutablePointer<Float>
@@ -211,7 +208,7 @@ extension Float: TensorScalar {
             rows, units, gradient, state, z, candidate, projected, projectedStride, recurrent, recurrentStride, propagated) != 0
     }
 
-    public static func fusedResetBeforeResetGateBackward(
+    @_spi(GRUKernels) public static func fusedResetBeforeResetGateBackward(
         rows: Int, units: Int, resetStateGradient: UnsafePointer<Float>, state: UnsafePointer<Float>, r: UnsafePointer<Float>,
         projected: UnsafeMutablePointer<Float>, projectedStride: Int, recurrent: UnsafeMutablePointer<Float>, recurrentStride: Int,
         propagated: UnsafeMutablePointer<Float>
@@ -220,7 +217,7 @@ extension Float: TensorScalar {
             rows, units, resetStateGradient, state, r, projected, projectedStride, recurrent, recurrentStride, propagated) != 0
     }
 
-    public static func fusedResetAfterGatesBackward(
+    @_spi(GRUKernels) public static func fusedResetAfterGatesBackward(
         rows: Int, units: Int, gradient: UnsafePointer<Float>, state: UnsafePointer<Float>, z: UnsafePointer<Float>,
         r: UnsafePointer<Float>, candidate: UnsafePointer<Float>, auxiliary: UnsafePointer<Float>,
         projected: UnsafeMutablePointer<Float>, projectedStride: Int, recurrent: UnsafeMutablePointer<Float>, recurrentStride: Int,
@@ -231,7 +228,7 @@ extension Float: TensorScalar {
             recurrent, recurrentStride, propagated) != 0
     }
 
-    public static func fusedResetAfterGates(
+    @_spi(GRUKernels) public static func fusedResetAfterGates(
         rows: Int, units: Int, hm: UnsafePointer<Float>, x: UnsafePointer<Float>, xStride: Int, state: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         record: UnsafeMutablePointer<Float>?, recordStride: Int, recordBlocks: (z: Int, r: Int, candidate: Int, auxiliary: Int)
     ) -> Bool {
@@ -240,37 +237,36 @@ extension Float: TensorScalar {
             recordBlocks.z, recordBlocks.r, recordBlocks.candidate, recordBlocks.auxiliary) != 0
     }
 
-    public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, into packed: UnsafeMutablePointer<Float>) {
+    @_spi(GRUKernels) public static func pack(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, into packed: UnsafeMutablePointer<Float>) {
         gru_sgemm_pack_b(transposeB ? 1 : 0, k, n, b, ldb, packed)
     }
 
-    public static func gemmPacked(
+    @_spi(GRUKernels) public static func gemmPacked(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         gru_sgemm_packed(m, n, k, a, lda, packed, beta, c, ldc)
     }
 
-    public static func gemmPacked(
+    @_spi(GRUKernels) public static func gemmPacked(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         gru_sgemm_packed_bias(m, n, k, a, lda, packed, bias, c, ldc)
     }
 
-    public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
+    @_spi(GRUKernels) public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
         if let base = buffer.baseAddress { gru_sigmoid(base, buffer.count) }
     }
 
-    public static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
+    @_spi(GRUKernels) public static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
         if let base = buffer.baseAddress { gru_tanh(base, buffer.count) }
     }
 }
 
 extension Double: TensorScalar {
-    public static var numpyDescriptor: String { "<f8" }
 
-    public static func gemm(
+    @_spi(GRUKernels) public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int

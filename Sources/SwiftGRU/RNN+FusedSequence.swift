@@ -32,7 +32,7 @@ extension RNN {
         var sequences = [RecordedSequence<Scalar>]()
         for (k, cell) in cells.enumerated() {
             guard let (spec, cellWeights) = cell.parameters else {
-                throw LayerError(.invalidInputShape, "\(displayName): the layer is not built")
+                throw LayerError(.invalidInputShape, "\(name): the layer is not built")
             }
             let last = k == cells.count - 1
             let options = GRUSequenceOptions(
@@ -52,7 +52,7 @@ extension RNN {
                         dropout: cell.dropoutMasks, options: options)
                 }
             } catch let error as TensorError {
-                throw LayerError(.invalidInputShape, "\(displayName): \(error.message)")
+                throw LayerError(.invalidInputShape, "\(name): \(error.message)")
             }
             x = result.output
             finals.append(result.finalState)

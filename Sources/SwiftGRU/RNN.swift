@@ -24,7 +24,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
     public var name: String
 
     /// The states kept by a stateful layer (`nil` until it is built).
-    public private(set) var states: [Tensor<Scalar>]?
+    public internal(set) var states: [Tensor<Scalar>]?
     /// The batch size a stateful layer is fixed to.
     public private(set) var fixedBatchSize: Int?
     /// Recorded training calls, most recent last.
@@ -71,28 +71,25 @@ public class RNN<Scalar: TensorScalar>: Layer {
             goBackwards: goBackwards, stateful: stateful, unroll: unroll, timeMajor: timeMajor, name: name)
     }
 
-    /// The name used in messages.
-    var displayName: String { name }
-
     public var isBuilt: Bool { cell.isBuilt && (!stateful || states != nil) }
 
     public func build(inputShape: [Int?]) throws {
         guard inputShape.count == 3 else {
-            throw LayerError(.invalidInputShape, "\(displayName): expects input of rank 3 \(timeMajor ? "(steps, batch, features)" : "(batch, steps, features)"), got shape \(describe(inputShape))")
+            throw LayerError(.invalidInputShape, "\(name): expects input of rank 3 \(timeMajor ? "(steps, batch, features)" : "(batch, steps, features)"), got shape \(describe(inputShape))")
         }
         guard let features = inputShape[2], features > 0 else {
-            throw LayerError(.invalidInputShape, "\(displayName): the feature size (last axis) must be known and positive, got shape \(describe(inputShape))")
+            throw LayerError(.invalidInputShape, "\(name): the feature size (last axis) must be known and positive, got shape \(describe(inputShape))")
         }
         if let built = cell.inputSize {
             guard built == features else {
-                throw LayerError(.invalidInputShape, "\(displayName): expects \(built) features per step, got shape \(describe(inputShape))")
+                throw LayerError(.invalidInputShape, "\(name): expects \(built) features per step, got shape \(describe(inputShape))")
             }
         } else {
             try cell.build(inputSize: features)
         }
         if stateful {
             guard let batch = inputShape[timeMajor ? 1 : 0] else {
-                throw LayerError(.statefulBatch, "\(displayName): a stateful layer needs a fixed batch size; give the batch size in the input shape")
+                throw LayerError(.statefulBatch, "\(name): a stateful layer needs a fixed batch size; give the batch size in the input shape")
             }
             if fixedBatchSize != batch || states == nil {
                 fixedBatchSize = batch
@@ -103,7 +100,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
 
     public func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?] {
         guard inputShape.count == 3 else {
-            throw LayerError(.invalidInputShape, "\(displayName): expects input of rank 3, got shape \(describe(inputShape))")
+            throw LayerError(.invalidInputShape, "\(name): expects input of rank 3, got shape \(describe(inputShape))")
         }
         let (batch, steps) = timeMajor ? (inputShape[1], inputShape[0]) : (inputShape[0], inputShape[1])
         guard returnSequences else { return [batch, cell.outputSize] }
@@ -131,7 +128,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
     /// - Throws: ``LayerError`` when the layer is not stateful or a shape does not fit.
     public func resetStates(to newStates: [Tensor<Scalar>]) throws {
         guard stateful else {
-            throw LayerError(.unsupported, "\(displayName): reset_states(states) needs a stateful layer")
+            throw LayerError(.unsupported, "\(name): reset_states(states) needs a stateful layer")
         }
         let batch = fixedBatchSize ?? newStates.first?.shape.first ?? 0
         try checkStates(newStates, batch: batch, what: "states")
@@ -172,36 +169,31 @@ public class RNN<Scalar: TensorScalar>: Layer {
         _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>]?, constants: [Tensor<Scalar>]
     ) throws -> [Tensor<Scalar>] {
         guard inputs.rank == 3 else {
-            throw LayerError(.invalidInputShape, "\(displayName): expects input of rank 3 \(timeMajor ? "(steps, batch, features)" : "(batch, steps, features)"), got shape \(inputs.shape)")
+            throw LayerError(.invalidInputShape, "\(name): expects input of rank 3 \(timeMajor ? "(steps, batch, features)" : "(batch, steps, features)"), got shape \(inputs.shape)")
         }
         let (batch, steps) = timeMajor ? (inputs.shape[1], inputs.shape[0]) : (inputs.shape[0], inputs.shape[1])
         guard steps > 0 else {
-            throw LayerError(.invalidInputShape, "\(displayName): the input has no timesteps (shape \(inputs.shape))")
+            throw LayerError(.invalidInputShape, "\(name): the input has no timesteps (shape \(inputs.shape))")
         }
         if let mask, mask.shape != [batch, steps] {
-            throw LayerError(.invalidMask, "\(displayName): mask must have shape [\(batch), \(steps)] (batch, steps) for input shape \(inputs.shape), got \(mask.shape)")
+            throw LayerError(.invalidMask, "\(name): mask must have shape [\(batch), \(steps)] (batch, steps) for input shape \(inputs.shape), got \(mask.shape)")
         }
         if !cell.isBuilt || (stateful && states == nil) {
             try build(inputShape: optionalShape(inputs.shape))
         } else if inputs.shape[2] != cell.inputSize {
-            throw LayerError(.invalidInputShape, "\(displayName): expects \(cell.inputSize ?? 0) features per step, got input shape \(inputs.shape)")
+            throw LayerError(.invalidInputShape, "\(name): expects \(cell.inputSize ?? 0) features per step, got input shape \(inputs.shape)")
         }
         if !constants.isEmpty, !cell.acceptsConstants {
-            throw LayerError(.unsupported, "\(displayName): the cell does not accept constants")
+            throw LayerError(.unsupported, "\(name): the cell does not accept constants")
         }
         if stateful, let fixedBatchSize, fixedBatchSize != batch {
-            throw LayerError(.statefulBatch, "\(displayName): a stateful layer keeps the batch size it was built with (\(fixedBatchSize)); got a batch of \(batch)")
+            throw LayerError(.statefulBatch, "\(name): a stateful layer keeps the batch size it was built with (\(fixedBatchSize)); got a batch of \(batch)")
         }
         if let initialState {
             try checkStates(initialState, batch: batch, what: "initial_state")
             return initialState
         }
         return (stateful ? states : nil) ?? cell.initialState(batchSize: batch)
-    }
-
-    /// Stores the final states of a stateful layer.
-    func keep(_ finalStates: [Tensor<Scalar>]) {
-        if stateful { states = finalStates }
     }
 
     /// Walks the sequence: the fused GRU path for GRU cells, else the cell step by step.
@@ -223,7 +215,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
             let x = try stepMajor.slice(t..<(t + 1)).reshaped(to: [batch, features])
             let (output, newStates) = try cell.step(x, states: states, constants: constants, training: training)
             guard output.shape == [batch, cell.outputSize], newStates.count == states.count else {
-                throw LayerError(.invalidInputShape, "\(displayName): the cell returned output \(output.shape) and \(newStates.count) states; expected [\(batch), \(cell.outputSize)] and \(states.count)")
+                throw LayerError(.invalidInputShape, "\(name): the cell returned output \(output.shape) and \(newStates.count) states; expected [\(batch), \(cell.outputSize)] and \(states.count)")
             }
             if let mask {
                 let keep = (0..<batch).map { mask[$0, t] }
@@ -255,7 +247,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
     /// Row `b` of the result comes from `chosen` where `keep[b]`, else from `other`.
     private func select(_ keep: [Bool], _ chosen: Tensor<Scalar>, _ other: Tensor<Scalar>) throws -> Tensor<Scalar> {
         guard chosen.shape == other.shape, let width = chosen.shape.last, chosen.shape.first == keep.count else {
-            throw LayerError(.invalidInputShape, "\(displayName): state shapes \(chosen.shape) and \(other.shape) do not match")
+            throw LayerError(.invalidInputShape, "\(name): state shapes \(chosen.shape) and \(other.shape) do not match")
         }
         var result = other
         result.withUnsafeMutableBufferPointer { buffer in
@@ -269,7 +261,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
     private func checkStates(_ given: [Tensor<Scalar>], batch: Int, what: String) throws {
         let expected = cell.stateSize.map { [batch, $0] }
         guard given.map(\.shape) == expected else {
-            throw LayerError(.invalidInputShape, "\(displayName): \(what) must be \(expected.count) tensor(s) of shape \(expected.map { "\($0)" }.joined(separator: ", ")), got \(given.map { "\($0.shape)" }.joined(separator: ", "))")
+            throw LayerError(.invalidInputShape, "\(name): \(what) must be \(expected.count) tensor(s) of shape \(expected.map { "\($0)" }.joined(separator: ", ")), got \(given.map { "\($0.shape)" }.joined(separator: ", "))")
         }
     }
 

@@ -1,6 +1,6 @@
 import Testing
 @testable import GRUMath
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// One sequence (batch 1) with enough units runs each step on two cores, half of the units
 /// each (Float with the fused gate kernels). It must agree with the general path, which

@@ -1,5 +1,5 @@
 import Testing
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 /// The Float products run the C kernels (AVX-512 or AVX2 where the CPU has them); they must
 /// match the portable reference product on shapes that hit every edge of their blocking.

@@ -1,5 +1,5 @@
 import Testing
-import GRUTensor
+@_spi(GRUKernels) import GRUTensor
 
 @Suite("Tensor")
 struct TensorTests {

@@ -41,12 +41,12 @@ extension RNN {
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         let start = try prepare(input, mask: mask, initialState: initialState.isEmpty ? nil : initialState, constants: [])
         guard let cells = gruCells else {
-            throw LayerError(.unsupported, "\(displayName): training needs GRU cells (GRUCell or StackedRNNCells of them)")
+            throw LayerError(.unsupported, "\(name): training needs GRU cells (GRUCell or StackedRNNCells of them)")
         }
         try cell.beginSequence(batchSize: start.first?.shape.first ?? 0, training: training)
         defer { cell.endSequence() }
         let result = try recordSequence(cells, input, mask: mask, initialStates: start)
-        keep(result.states)
+        if stateful { states = result.states }
         let record = result.record
         records.append(RecurrentRecord(
             sequences: record.sequences, reversed: record.reversed, outputs: record.outputs,
@@ -60,7 +60,7 @@ extension RNN {
     }
 
     public func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
-        let record = try popRecord(&records, layer: displayName)
+        let record = try popRecord(&records, layer: name)
         let activity = activityPenalty(activityRegularizer, outputs: record.outputs).gradients
         let count = record.sequences.count
         var output = try sum(gradient(outputGradients, 0, shape: record.outputs[0].shape), activity[0])
@@ -77,9 +77,9 @@ extension RNN {
                 g = try record.sequences[k].backward(
                     outputGradient: output, finalStateGradient: stateGradient, computeInputGradient: needsInputGradient || k > 0)
             } catch let error as TensorError {
-                throw LayerError(.invalidInputShape, "\(displayName): \(error.message)")
+                throw LayerError(.invalidInputShape, "\(name): \(error.message)")
             } catch let error as GPUError {
-                throw LayerError(.unsupported, "\(displayName): the GPU failed: \(error.message)")
+                throw LayerError(.unsupported, "\(name): the GPU failed: \(error.message)")
             }
             cellWeights[k] = [g.kernel, g.recurrentKernel] + (g.bias.map { [$0] } ?? [])
             initialStates[k] = g.initialState
