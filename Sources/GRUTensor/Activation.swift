@@ -35,23 +35,22 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
     case sparsemax
     case glu
 
-    /// Looks an activation up by its Keras name; `nil`, `"None"` and `"linear"` mean no activation.
-    ///
-    /// Accepts Keras' aliases `swish` and `hard_swish`.
-    /// - Throws: ``TensorError`` naming the unknown activation and the known ones.
-    public init(named name: String?) throws {
+    /// Looks an activation up by its Keras name; `nil`, `"None"` and `"linear"` mean no
+    /// activation. Accepts Keras' aliases `swish` and `hard_swish`. `nil` when unknown
+    /// (`SwiftGRU`'s `Activation(named:)` throws then).
+    package init?(kerasName name: String?) {
         guard let name, name != "None", !name.isEmpty else { self = .linear; return }
         switch name {
         case "swish": self = .silu
         case "hard_swish": self = .hardSilu
         default:
-            guard let value = Activation(rawValue: name), value != .legacyHardSigmoid else {
-                let known = Activation.allCases.filter { $0 != .legacyHardSigmoid }.map(\.rawValue)
-                throw TensorError("unknown activation '\(name)'; known activations: \(known.joined(separator: ", "))")
-            }
+            guard let value = Activation(rawValue: name), value != .legacyHardSigmoid else { return nil }
             self = value
         }
     }
+
+    /// The Keras names ``init(kerasName:)`` knows.
+    package static var kerasNames: [String] { allCases.filter { $0 != .legacyHardSigmoid }.map(\.rawValue) }
 
     /// The Keras name of the activation.
     public var name: String { self == .legacyHardSigmoid ? "hard_sigmoid" : rawValue }

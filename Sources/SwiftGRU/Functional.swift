@@ -115,7 +115,7 @@ public final class Functional<Scalar: TensorScalar>: Model {
 
     public func resetStates() { resetRecurrentStates(layers) }
 
-    public func predict(_ values: [Tensor<Scalar>], training: Bool = false) throws -> [Tensor<Scalar>] {
+    public func predictOnBatch(_ values: [Tensor<Scalar>], training: Bool = false) throws -> [Tensor<Scalar>] {
         try checkInputs(values)
         var results = [LayerOutput<Scalar>]()
         func value(_ source: Source) throws -> (Tensor<Scalar>, Tensor<Bool>?) {

@@ -10,14 +10,14 @@ public protocol Model<Scalar>: AnyObject {
     /// The name of each output, in output order.
     var outputNames: [String] { get }
 
-    /// Runs the model on one batch.
+    /// Runs the model on one batch (Keras' `predict_on_batch`).
     ///
     /// - Parameters:
     ///   - inputs: One tensor per input.
     ///   - training: Applies dropout when `true`.
     /// - Returns: One tensor per output.
     /// - Throws: ``LayerError`` when an input does not fit.
-    func predict(_ inputs: [Tensor<Scalar>], training: Bool) throws -> [Tensor<Scalar>]
+    func predictOnBatch(_ inputs: [Tensor<Scalar>], training: Bool) throws -> [Tensor<Scalar>]
 
     /// Zeroes the states of every stateful layer.
     func resetStates()
@@ -63,7 +63,7 @@ extension Model {
         var pieces = [[Tensor<Scalar>]]()
         for start in stride(from: 0, to: count, by: batch) {
             let slices = try inputs.map { try $0.slice(start..<Swift.min(start + batch, count)) }
-            pieces.append(try predict(slices, training: false))
+            pieces.append(try predictOnBatch(slices, training: false))
         }
         return try (0..<(pieces.first?.count ?? 0)).map { k in
             try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 0)

@@ -123,7 +123,7 @@ public final class Sequential<Scalar: TensorScalar>: Model {
 
     public var outputNames: [String] { layers.last.map { [$0.name] } ?? [] }
 
-    public func predict(_ inputs: [Tensor<Scalar>], training: Bool = false) throws -> [Tensor<Scalar>] {
+    public func predictOnBatch(_ inputs: [Tensor<Scalar>], training: Bool = false) throws -> [Tensor<Scalar>] {
         guard inputs.count == 1 else {
             throw LayerError(.invalidInputShape, "\(name): a Sequential model takes one input, got \(inputs.count)")
         }

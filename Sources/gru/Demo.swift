@@ -61,7 +61,7 @@ struct Demo: ParsableCommand {
         let baseline = held.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(held.count)
 
         try KerasModelFile.save(model, compileConfig: KerasCompileConfig.make(optimizer: optimizer, loss: .meanSquaredError), to: output)
-        try KerasModelFile.writeAtomically(Array(LossPlot.svg(history.history, title: "GRU on the adding problem").utf8), to: plot)
+        try AtomicFile.write(Array(LossPlot.svg(history.history, title: "GRU on the adding problem").utf8), to: plot)
         print("saved the model to \(output) and the loss plot to \(plot)")
         let valLoss = history["val_loss"]?.last ?? .nan
         print("final val_loss=\(String(format: "%.5f", valLoss)) baseline=\(String(format: "%.5f", Double(baseline)))")

@@ -67,9 +67,9 @@ struct Fit: ParsableCommand {
         if let history {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try KerasModelFile.writeAtomically([UInt8](try encoder.encode(result.history)), to: history)
+            try AtomicFile.write([UInt8](try encoder.encode(result.history)), to: history)
         }
-        if let plot { try KerasModelFile.writeAtomically(Array(LossPlot.svg(result.history).utf8), to: plot) }
+        if let plot { try AtomicFile.write(Array(LossPlot.svg(result.history).utf8), to: plot) }
         print("saved \(output)")
     }
 

@@ -51,12 +51,12 @@ struct Predict: ParsableCommand {
         }
         if path.hasSuffix(".npz") {
             let entries = zip(names, outputs).map { (name: $0, array: NumPyArray.float32($1)) }
-            try KerasModelFile.writeAtomically(try NumPyArray.npzBytes(entries), to: path)
+            try AtomicFile.write(try NumPyArray.npzBytes(entries), to: path)
         } else {
             guard outputs.count == 1 else {
                 throw ValidationError("the model has \(outputs.count) outputs; write them to an .npz file")
             }
-            try KerasModelFile.writeAtomically(NumPyArray.float32(outputs[0]).npyBytes(), to: path)
+            try AtomicFile.write(NumPyArray.float32(outputs[0]).npyBytes(), to: path)
         }
     }
 

@@ -88,13 +88,13 @@ struct TensorTests {
 @Suite("Activations")
 struct ActivationTests {
     @Test func namesAndAliases() throws {
-        #expect(try Activation(named: "swish") == .silu)
-        #expect(try Activation(named: "hard_swish") == .hardSilu)
-        #expect(try Activation(named: nil) == .linear)
-        #expect(try Activation(named: "None") == .linear)
-        #expect(throws: TensorError.self) { try Activation(named: "legacy_hard_sigmoid") }
+        #expect(Activation(kerasName: "swish") == .silu)
+        #expect(Activation(kerasName: "hard_swish") == .hardSilu)
+        #expect(Activation(kerasName: nil) == .linear)
+        #expect(Activation(kerasName: "None") == .linear)
+        #expect(Activation(kerasName: "legacy_hard_sigmoid") == nil)
         for activation in Activation.allCases where activation != .legacyHardSigmoid {
-            #expect(try Activation(named: activation.name) == activation)
+            #expect(Activation(kerasName: activation.name) == activation)
         }
     }
 

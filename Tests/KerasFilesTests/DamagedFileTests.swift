@@ -14,7 +14,7 @@ struct DamagedFileTests {
         let inputs = file.model.inputShapes.map { shape in
             Tensor<Float>(repeating: 1, shape: shape.enumerated().map { $0.offset == 0 ? 2 : ($0.element ?? 4) })
         }
-        _ = try? file.model.predict(inputs, training: false)
+        _ = try? file.model.predictOnBatch(inputs, training: false)
     }
 
     @Test(arguments: models)

@@ -26,7 +26,7 @@ struct KerasConfigDecoder {
         if legacy, name == "hard_sigmoid" { return .legacyHardSigmoid }
         do {
             return try Activation(named: name)
-        } catch let error as TensorError {
+        } catch let error as LayerError {
             throw fail("layer '\(layer)': \(error.message)")
         }
     }

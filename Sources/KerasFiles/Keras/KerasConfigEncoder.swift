@@ -201,7 +201,7 @@ enum KerasConfigEncoder {
             layerClasses.append((layer, object["class_name"]?.string ?? ""))
             return object
         }
-        let shapes = model.layerOutputShapeInputs()
+        let shapes = model.layerInputShapes()
         if let sequential = model as? Sequential<Float> {
             var layers = [JSONValue]()
             if let inputShape = sequential.inputShapes.first {
@@ -291,7 +291,7 @@ enum KerasConfigEncoder {
 
 extension Model {
     /// The input shape each layer of a ``Sequential`` model sees (`nil` when unknown).
-    func layerOutputShapeInputs() -> [[Int?]?] {
+    func layerInputShapes() -> [[Int?]?] {
         guard var shape = inputShapes.first, self is Sequential<Scalar> else { return layers.map { _ in nil } }
         return layers.map { layer in
             defer { shape = (try? layer.outputShape(forInputShape: shape)) ?? shape }

@@ -148,7 +148,7 @@ public struct KerasModelFile {
     ///
     /// - Throws: ``FileFormatError`` when the model cannot be saved or the file cannot be written.
     public static func save(_ model: any Model<Float>, compileConfig: JSONValue? = nil, to path: String) throws {
-        try writeAtomically(try kerasBytes(for: model, compileConfig: compileConfig), to: path)
+        try AtomicFile.write(try kerasBytes(for: model, compileConfig: compileConfig), to: path)
     }
 
     /// Loads a Keras 3 `.weights.h5` file (`model.save_weights`) or a tf.keras 2 weights
@@ -172,15 +172,6 @@ public struct KerasModelFile {
     /// - Throws: ``FileFormatError`` when the file cannot be written.
     public static func saveWeights(of model: any Model<Float>, to path: String) throws {
         let tree = try KerasWeightLayout.tree(for: model.layers.map { ($0, $0.typeName) })
-        try writeAtomically(try HDF5Writer.encode(tree), to: path)
-    }
-
-    /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw FileFormatError("cannot write '\(path)': \(error.localizedDescription)")
-        }
+        try AtomicFile.write(try HDF5Writer.encode(tree), to: path)
     }
 }
