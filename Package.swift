@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "GRUTensorTests", dependencies: ["GRUTensor"]),
         .testTarget(name: "GRUMathTests", dependencies: ["GRUMath"]),
         .testTarget(name: "GRUCUDATests", dependencies: ["GRUCUDA"]),
+        .testTarget(name: "gruTests", dependencies: ["gru", "KerasFiles"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KerasFilesTests", dependencies: ["KerasFiles"], resources: [.copy("Fixtures")]),
         .testTarget(

@@ -1,0 +1,154 @@
+import Foundation
+import KerasFiles
+import Testing
+
+/// The `gru` tool as a user runs it: the built executable on fixture files, checking what
+/// it prints, what it writes and its exit status, for good and bad input.
+@Suite("gru command line")
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    static let productsDirectory = Bundle.main.bundleURL
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("KerasFilesTests/Fixtures")
+
+    static func gru(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("gru")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("gru-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func model(_ name: String) -> String { fixtures.appendingPathComponent("models/\(name)").path }
+
+    @Test func helpListsTheSubcommands() throws {
+        let run = try Self.gru(["--help"])
+        #expect(run.status == 0)
+        for command in ["demo", "fit", "evaluate", "predict", "summary", "convert", "bench", "gpu-check"] {
+            #expect(run.output.contains(command), "help does not list \(command)")
+        }
+    }
+
+    @Test func predictWritesKerasNumbers() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("out.npy").path
+        let run = try Self.gru([
+            "predict", Self.model("seq_gru.keras"), Self.model("seq_gru.input0.npy"), "-o", output, "--batch-size", "4",
+            "--device", "cpu",
+        ])
+        #expect(run.status == 0, "\(run.error)")
+        let got = try NumPyArray(npy: Array(try Data(contentsOf: URL(fileURLWithPath: output))))
+        let expected = try NumPyArray(npy: Array(try Data(contentsOf: URL(fileURLWithPath: Self.model("seq_gru.expected.npy")))))
+        #expect(got.shape == expected.shape)
+        let a: [Float] = got.tensor().scalars, b: [Float] = expected.tensor().scalars
+        #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 <= 1e-5)
+    }
+
+    @Test func predictPrintsWithoutAnOutputFile() throws {
+        let run = try Self.gru(["predict", Self.model("seq_gru.keras"), Self.model("seq_gru.input0.npy")])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("dense"))
+    }
+
+    @Test func badInputIsAClearErrorNotACrash() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = try Self.gru(["predict", directory.appendingPathComponent("none.keras").path, Self.model("seq_gru.input0.npy")])
+        #expect(missing.status == 1)
+        #expect(missing.error.contains("none.keras"))
+        // An input of the wrong width.
+        let wrong = try Self.gru(["predict", Self.model("seq_gru.keras"), Self.model("fn_encoder_decoder.input1.npy")])
+        #expect(wrong.status != 0)
+        #expect(wrong.error.lowercased().contains("shape"))
+        // A file that is not a model.
+        let notModel = directory.appendingPathComponent("bad.keras")
+        try Data("not a zip".utf8).write(to: notModel)
+        let garbage = try Self.gru(["summary", notModel.path])
+        #expect(garbage.status == 1)
+        #expect(!garbage.error.isEmpty)
+        // Arguments the parser refuses exit with status 64 and say why.
+        let units = try Self.gru(["bench", "--units", "0"])
+        #expect(units.status == 64)
+        #expect(units.error.contains("--units"))
+        let device = try Self.gru(["predict", Self.model("seq_gru.keras"), Self.model("seq_gru.input0.npy"), "--device", "tpu"])
+        #expect(device.status == 64)
+    }
+
+    @Test func aFailedWriteLeavesTheOldFile() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A model that cannot be read does not touch the output it was asked to write.
+        let output = directory.appendingPathComponent("out.keras")
+        try Data("keep me".utf8).write(to: output)
+        let run = try Self.gru(["convert", directory.appendingPathComponent("missing.h5").path, output.path])
+        #expect(run.status == 1)
+        #expect(try String(contentsOf: output, encoding: .utf8) == "keep me")
+    }
+
+    @Test func summaryNamesTheLayers() throws {
+        let run = try Self.gru(["summary", Self.model("seq_stacked.keras")])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("GRU"))
+        #expect(run.output.contains("Total params"))
+    }
+
+    @Test func fitTrainsAndSavesAModelThatPredicts() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let training = Self.fixtures.appendingPathComponent("training")
+        let saved = directory.appendingPathComponent("trained.keras").path
+        let history = directory.appendingPathComponent("history.json").path
+        let run = try Self.gru([
+            "fit", training.appendingPathComponent("adam_binary_crossentropy.keras").path,
+            training.appendingPathComponent("adam_binary_crossentropy.x0.npy").path,
+            training.appendingPathComponent("adam_binary_crossentropy.y0.npy").path,
+            "--epochs", "2", "--no-shuffle", "-o", saved, "--history", history, "--device", "cpu",
+        ])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(FileManager.default.fileExists(atPath: saved))
+        #expect(try String(contentsOfFile: history, encoding: .utf8).contains("loss"))
+        let evaluate = try Self.gru([
+            "evaluate", saved, training.appendingPathComponent("adam_binary_crossentropy.x0.npy").path,
+            training.appendingPathComponent("adam_binary_crossentropy.y0.npy").path,
+        ])
+        #expect(evaluate.status == 0, "\(evaluate.error)")
+        #expect(evaluate.output.contains("loss"))
+    }
+
+    @Test func benchPrintsOneJSONLine() throws {
+        let run = try Self.gru(["bench", "--batch", "2", "--steps", "3", "--features", "4", "--units", "5", "--repeats", "2", "--json"])
+        #expect(run.status == 0, "\(run.error)")
+        let object = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+        #expect(object?["device"] as? String == "cpu")
+        #expect((object?["median_seconds"] as? Double ?? 0) > 0)
+    }
+
+    /// Without a GPU, asking for one is an error that says what is missing.
+    @Test func gpuWithoutAGPUIsAClearError() throws {
+        let check = try Self.gru(["gpu-check"], environment: ["GRU_CUDA_LIBRARY_PATH": "/nonexistent"])
+        guard check.status != 0 else { return }  // this machine has a GPU: nothing to check here
+        #expect(check.error.contains("no GPU can be used"))
+        let predict = try Self.gru(["predict", Self.model("seq_gru.keras"), Self.model("seq_gru.input0.npy"), "--device", "gpu"])
+        #expect(predict.status == 64)
+        #expect(predict.error.contains("--device gpu"))
+    }
+}
