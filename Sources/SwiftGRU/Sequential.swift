@@ -51,12 +51,7 @@ public final class Sequential<Scalar: TensorScalar>: Model {
         if inputShape != nil, shape == nil {
             throw LayerError(.invalidInputShape, "\(name): the layers before '\(layer.name)' do not produce a known shape")
         }
-        let taken = Set(layers.map { $0.name })
-        if taken.contains(layer.name) {
-            var index = 1
-            while taken.contains("\(layer.name)_\(index)") { index += 1 }
-            layer.name = "\(layer.name)_\(index)"
-        }
+        layer.name = UniqueName.make(layer.name, avoiding: Set(layers.map { $0.name }))
         if let known = shape {
             try layer.build(inputShape: known)
             shape = try layer.outputShape(forInputShape: known)

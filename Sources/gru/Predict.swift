@@ -44,7 +44,7 @@ struct Predict: ParsableCommand {
             }
         }
         let outputs = try model.predict(tensors, batchSize: batchSize)
-        let names = Predict.uniqueNames(model.outputNames, count: outputs.count)
+        let names = UniqueName.make((0..<outputs.count).map { $0 < model.outputNames.count ? model.outputNames[$0] : "output_\($0)" })
         guard let path = output else {
             for (name, tensor) in zip(names, outputs) { print(Predict.report(name, tensor)) }
             return
@@ -71,16 +71,6 @@ struct Predict: ParsableCommand {
             } catch let error as FileFormatError {
                 throw FileFormatError("\(path): \(error.message)")
             }
-        }
-    }
-
-    static func uniqueNames(_ names: [String], count: Int) -> [String] {
-        var used = Set<String>()
-        return (0..<count).map { i in
-            var name = i < names.count ? names[i] : "output_\(i)"
-            while used.contains(name) { name += "_\(i)" }
-            used.insert(name)
-            return name
         }
     }
 

@@ -95,7 +95,7 @@ enum KerasConfigEncoder {
         case let gru as GRUCell<Float>:
             return object("keras.layers", "GRUCell", .object(try cellConfig(gru, name: name)))
         case let stacked as StackedRNNCells<Float>:
-            let names = KerasWeightLayout.uniqueNames(stacked.cells.map { _ in name + "_cell" })
+            let names = UniqueName.make(stacked.cells.map { _ in name + "_cell" })
             var c = base(name)
             c["cells"] = .array(try zip(stacked.cells, names).map { try self.cell($0, name: $1) })
             return object("keras.layers", "StackedRNNCells", .object(c))

@@ -23,7 +23,7 @@ enum KerasWeightLayout {
 
     private static func cellGroups(_ cell: any RecurrentCell<Float>, prefix: String) -> [(path: String, weights: [Tensor<Float>])] {
         guard let stacked = cell as? StackedRNNCells<Float> else { return [(prefix + "/vars", cell.weights)] }
-        let names = uniqueNames(stacked.cells.map { className(of: $0) })
+        let names = UniqueName.make(stacked.cells.map { className(of: $0) })
         return zip(stacked.cells, names).flatMap { cellGroups($0, prefix: "\(prefix)/cells/\($1)") }
     }
 
@@ -35,18 +35,6 @@ enum KerasWeightLayout {
         }
     }
 
-    /// Keras' container naming: the first `gru`, then `gru_1`, `gru_2`, ...
-    static func uniqueNames(_ names: [String]) -> [String] {
-        var used = [String: Int]()
-        return names.map { name in
-            if let count = used[name] {
-                used[name] = count + 1
-                return "\(name)_\(count + 1)"
-            }
-            used[name] = 0
-            return name
-        }
-    }
 
     /// The tensors of a `vars` group in numeric order.
     static func tensors(in group: HDF5Group, file: HDF5File) throws -> [Tensor<Float>] {
@@ -78,7 +66,7 @@ enum KerasWeightLayout {
     static func load(_ file: HDF5File, into layers: [(layer: any Layer<Float>, className: String)]) throws {
         let root = file.root.group(at: "layers") ?? file.root.group(at: "_layer_checkpoint_dependencies")
         guard let root else { throw FileFormatError("the weights file has no 'layers' group") }
-        let names = uniqueNames(layers.map { KerasConfigDecoder.snakeCase($0.className) })
+        let names = UniqueName.make(layers.map { KerasConfigDecoder.snakeCase($0.className) })
         for ((layer, _), name) in zip(layers, names) {
             let paths = varsGroups(layer).map(\.path)
             guard !paths.isEmpty else { continue }
@@ -105,7 +93,7 @@ enum KerasWeightLayout {
         var root = HDF5GroupBuilder()
         try root.ensureGroup(at: "layers")
         try root.ensureGroup(at: "vars")
-        let names = uniqueNames(layers.map { KerasConfigDecoder.snakeCase($0.className) })
+        let names = UniqueName.make(layers.map { KerasConfigDecoder.snakeCase($0.className) })
         for ((layer, _), name) in zip(layers, names) {
             try root.ensureGroup(at: "layers/\(name)/vars")
             for (path, weights) in varsGroups(layer) {
