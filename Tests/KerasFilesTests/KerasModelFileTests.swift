@@ -131,4 +131,15 @@ struct KerasModelFileTests {
         config = .null
         _ = config
     }
+
+    /// A layer that refuses its configuration is reported in the file's terms, and the
+    /// layer's own error, with its kind, comes along.
+    @Test func layerErrorsKeepTheirKind() throws {
+        let config = try JSONValue(parsing: Array(#"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "GRU", "config": {"name": "gru", "units": 0}}]}}"#.utf8), what: "test")
+        let error = #expect(throws: FileFormatError.self) {
+            _ = try KerasModelBuilder(decoder: KerasConfigDecoder(legacy: false)).model(config)
+        }
+        #expect(error?.message.contains("gru") == true)
+        #expect((error?.underlying as? LayerError)?.kind == .invalidArgument)
+    }
 }

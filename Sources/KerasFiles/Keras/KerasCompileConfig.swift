@@ -56,7 +56,7 @@ public enum KerasCompileConfig {
             throw FileFormatError("loss_weights are not supported")
         }
         if let name = object.string {
-            do { return try Loss(named: name) } catch let error as LayerError { throw FileFormatError(error.message) }
+            do { return try Loss(named: name) } catch let error as LayerError { throw FileFormatError(error.message, underlying: error) }
         }
         guard let className = object["class_name"]?.string else {
             throw FileFormatError("unsupported loss configuration (one loss for all outputs is supported)")

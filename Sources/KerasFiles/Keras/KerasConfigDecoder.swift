@@ -6,7 +6,9 @@ struct KerasConfigDecoder {
     /// tf.keras 2 semantics: `hard_sigmoid` is `clip(0.2x + 0.5)`.
     let legacy: Bool
 
-    func fail(_ message: String) -> FileFormatError { FileFormatError(message) }
+    func fail(_ message: String, underlying: (any Error & Sendable)? = nil) -> FileFormatError {
+        FileFormatError(message, underlying: underlying)
+    }
 
     // MARK: Functions and weight settings
 
@@ -27,7 +29,7 @@ struct KerasConfigDecoder {
         do {
             return try Activation(named: name)
         } catch let error as LayerError {
-            throw fail("layer '\(layer)': \(error.message)")
+            throw fail("layer '\(layer)': \(error.message)", underlying: error)
         }
     }
 
@@ -121,7 +123,7 @@ struct KerasConfigDecoder {
         do {
             return try makeLayer(className, config, name: name)
         } catch let error as LayerError {
-            throw fail("layer '\(name)' (\(className)): \(error.message)")
+            throw fail("layer '\(name)' (\(className)): \(error.message)", underlying: error)
         }
     }
 

@@ -45,7 +45,7 @@ struct KerasModelBuilder {
                 layers: layers.map(\.layer), name: name)
             return Built(model: model, layerClasses: layers)
         } catch let error as LayerError {
-            throw FileFormatError("model '\(name)': \(error.message)")
+            throw FileFormatError("model '\(name)': \(error.message)", underlying: error)
         }
     }
 
@@ -142,7 +142,7 @@ struct KerasModelBuilder {
                 outputNames: outputReferences.map(\.0))
             return Built(model: model, layerClasses: layerClasses)
         } catch let error as LayerError {
-            throw FileFormatError("model '\(name)': \(error.message)")
+            throw FileFormatError("model '\(name)': \(error.message)", underlying: error)
         }
     }
 }

@@ -65,7 +65,7 @@ public struct KerasModelFile {
         let built = try KerasModelBuilder(decoder: decoder).model(config)
         let weights: HDF5File
         do { weights = try HDF5File(bytes: archive.contents(of: "model.weights.h5")) } catch let error as HDF5Error {
-            throw FileFormatError("\(name): model.weights.h5: \(error.message)")
+            throw FileFormatError("\(name): model.weights.h5: \(error.message)", underlying: error)
         }
         try KerasWeightLayout.load(weights, into: built.layerClasses)
         self.model = built.model
@@ -77,7 +77,7 @@ public struct KerasModelFile {
     private init(legacy bytes: [UInt8], name: String) throws {
         let file: HDF5File
         do { file = try HDF5File(bytes: bytes) } catch let error as HDF5Error {
-            throw FileFormatError("\(name): \(error.message)")
+            throw FileFormatError("\(name): \(error.message)", underlying: error)
         }
         guard let configText = file.root.attributes["model_config"]?.value.strings?.first else {
             throw FileFormatError("\(name) holds weights only (no model_config); build the model in Swift and load the weights into it")
@@ -121,7 +121,7 @@ public struct KerasModelFile {
                 return try KerasWeightLayout.tensor(dataset, file: file, name: weightName)
             }
             do { try layer.setWeights(tensors) } catch let error as LayerError {
-                throw FileFormatError("\(name): weights for layer '\(layer.name)' do not fit: \(error.message)")
+                throw FileFormatError("\(name): weights for layer '\(layer.name)' do not fit: \(error.message)", underlying: error)
             }
         }
     }
@@ -158,7 +158,7 @@ public struct KerasModelFile {
     public static func loadWeights(from path: String, into model: any Model<Float>) throws {
         let file: HDF5File
         do { file = try HDF5File(bytes: try read(path)) } catch let error as HDF5Error {
-            throw FileFormatError("\(path): \(error.message)")
+            throw FileFormatError("\(path): \(error.message)", underlying: error)
         }
         if file.root.group(at: "layers") != nil || file.root.group(at: "_layer_checkpoint_dependencies") != nil {
             try KerasWeightLayout.load(file, into: model.layers.map { ($0, $0.typeName) })

@@ -83,7 +83,7 @@ enum KerasWeightLayout {
             do {
                 try layer.setWeights(weights)
             } catch let error as LayerError {
-                throw FileFormatError("weights for layer '\(layer.name)' do not fit: \(error.message)")
+                throw FileFormatError("weights for layer '\(layer.name)' do not fit: \(error.message)", underlying: error)
             }
         }
     }
