@@ -1,0 +1,34 @@
+// Bulk activations: sigmoid and tanh over a buffer, vectorised with AVX-512.
+#include "kernels_internal.h"
+
+#ifdef GRU_X86
+__attribute__((target("avx512f")))
+static void sigmoid512(float *x, long n) {
+    for (long i = 0; i < n; i += 16) {
+        __mmask16 mask = unit_mask(n, i);
+        _mm512_mask_storeu_ps(x + i, mask, sigmoid_v(_mm512_maskz_loadu_ps(mask, x + i)));
+    }
+}
+
+__attribute__((target("avx512f")))
+static void tanh512(float *x, long n) {
+    for (long i = 0; i < n; i += 16) {
+        __mmask16 mask = unit_mask(n, i);
+        _mm512_mask_storeu_ps(x + i, mask, tanh_v(_mm512_maskz_loadu_ps(mask, x + i)));
+    }
+}
+#endif
+
+void gru_sigmoid(float *x, long n) {
+#ifdef GRU_X86
+    if (gru_kernels_level() == 2) { sigmoid512(x, n); return; }
+#endif
+    for (long i = 0; i < n; i++) x[i] = x[i] >= 0 ? 1.0f / (1.0f + expf(-x[i])) : expf(x[i]) / (1.0f + expf(x[i]));
+}
+
+void gru_tanh(float *x, long n) {
+#ifdef GRU_X86
+    if (gru_kernels_level() == 2) { tanh512(x, n); return; }
+#endif
+    for (long i = 0; i < n; i++) x[i] = tanhf(x[i]);
+}

@@ -1,0 +1,179 @@
+// The fused GRU gate passes, forward and backward, for both reset_after variants.
+#include "kernels_internal.h"
+
+#ifdef GRU_X86
+__attribute__((target("avx512f")))
+static void gates_reset_after_avx512(long rows, long u, const float *hm, const float *x, long x_stride,
+                                     const float *h, float *out, float *record, long record_stride,
+                                     long rz, long rr, long rc, long ra) {
+    for (long b = 0; b < rows; b++) {
+        const float *m = hm + b * 3 * u;
+        const float *xr = x + b * x_stride, *hr = h + b * u;
+        float *o = out + b * u;
+        for (long j = 0; j < u; j += 16) {
+            __mmask16 k = unit_mask(u, j);
+            __m512 mz = _mm512_maskz_loadu_ps(k, m + j), mr = _mm512_maskz_loadu_ps(k, m + u + j), mh = _mm512_maskz_loadu_ps(k, m + 2 * u + j);
+            __m512 z = sigmoid_v(_mm512_add_ps(mz, _mm512_maskz_loadu_ps(k, xr + j)));
+            __m512 r = sigmoid_v(_mm512_add_ps(mr, _mm512_maskz_loadu_ps(k, xr + u + j)));
+            __m512 c = tanh_v(_mm512_fmadd_ps(r, mh, _mm512_maskz_loadu_ps(k, xr + 2 * u + j)));
+            __m512 hv = _mm512_maskz_loadu_ps(k, hr + j);
+            _mm512_mask_storeu_ps(o + j, k, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, c), c));
+            if (record) {
+                float *rec = record + b * u + j;
+                _mm512_mask_storeu_ps(rec + rz * record_stride, k, z);
+                _mm512_mask_storeu_ps(rec + rr * record_stride, k, r);
+                _mm512_mask_storeu_ps(rec + rc * record_stride, k, c);
+                _mm512_mask_storeu_ps(rec + ra * record_stride, k, mh);
+            }
+        }
+    }
+}
+#endif
+
+// The public gate kernels run their AVX-512 version and return 1 when the machine has it,
+// else return 0 and leave the work to the caller's own loops.
+#ifdef GRU_X86
+#define RUN_AVX512(call) do { if (gru_kernels_level() == 2) { call; return 1; } } while (0)
+#else
+#define RUN_AVX512(call) do { } while (0)
+#endif
+
+int gru_gates_reset_after(long rows, long u, const float *hm, const float *x, long x_stride,
+                          const float *h, float *out, float *record, long record_stride,
+                          long record_z, long record_r, long record_c, long record_aux) {
+    RUN_AVX512(gates_reset_after_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux));
+    return 0;
+}
+
+#ifdef GRU_X86
+// Backward through the blend and the gates. Reset-after (r and mh given): also dr, and the
+// candidate's recurrent part is dc * r. Reset-before (r and mh NULL): dz and dc only, dc
+// itself for the recurrent part; dr follows from the candidate's product.
+__attribute__((target("avx512f")))
+static void gates_backward_avx512(long rows, long u, const float *g, const float *h, const float *z,
+                                  const float *r, const float *c, const float *mh,
+                                  float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    for (long b = 0; b < rows; b++) {
+        float *x = dxp + b * dxp_stride, *m = dm + b * dm_stride;
+        for (long j = 0; j < u; j += 16) {
+            __mmask16 k = unit_mask(u, j);
+            long i = b * u + j;
+            __m512 gv = _mm512_maskz_loadu_ps(k, g + i), zv = _mm512_maskz_loadu_ps(k, z + i);
+            __m512 cv = _mm512_maskz_loadu_ps(k, c + i), hv = _mm512_maskz_loadu_ps(k, h + i);
+            // dz = g (h - c) z (1 - z); dc = g (1 - z) (1 - c^2); dr = dc mh r (1 - r).
+            __m512 dz = _mm512_mul_ps(_mm512_mul_ps(gv, _mm512_sub_ps(hv, cv)), _mm512_mul_ps(zv, _mm512_sub_ps(one, zv)));
+            __m512 dc = _mm512_mul_ps(_mm512_mul_ps(gv, _mm512_sub_ps(one, zv)), _mm512_fnmadd_ps(cv, cv, one));
+            _mm512_mask_storeu_ps(x + j, k, dz);
+            _mm512_mask_storeu_ps(x + 2 * u + j, k, dc);
+            _mm512_mask_storeu_ps(m + j, k, dz);
+            _mm512_mask_storeu_ps(propagated + i, k, _mm512_mul_ps(gv, zv));
+            if (!r) {
+                _mm512_mask_storeu_ps(m + 2 * u + j, k, dc);
+                continue;
+            }
+            __m512 rv = _mm512_maskz_loadu_ps(k, r + i), mv = _mm512_maskz_loadu_ps(k, mh + i);
+            __m512 dr = _mm512_mul_ps(_mm512_mul_ps(dc, mv), _mm512_mul_ps(rv, _mm512_sub_ps(one, rv)));
+            _mm512_mask_storeu_ps(x + u + j, k, dr);
+            _mm512_mask_storeu_ps(m + u + j, k, dr);
+            _mm512_mask_storeu_ps(m + 2 * u + j, k, _mm512_mul_ps(dc, rv));
+        }
+    }
+}
+#endif
+
+int gru_gates_reset_after_backward(long rows, long u, const float *g, const float *h, const float *z,
+                                   const float *r, const float *c, const float *mh,
+                                   float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    RUN_AVX512(gates_backward_avx512(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated));
+    return 0;
+}
+
+// ---- Reset-before gates ----------------------------------------------------
+// The candidate of the reset-before GRU multiplies r * h by its recurrent kernel, so a step
+// has two products and two gate passes around them; both passes and their backward
+// counterparts are fused here (sigmoid gates, tanh candidate).
+
+#ifdef GRU_X86
+__attribute__((target("avx512f")))
+static void gates_reset_before_avx512(long rows, long u, float *hm, const float *x, long x_stride, const float *h,
+                                      float *reset_state, float *record, long record_stride, long rz, long rr, long ra) {
+    for (long b = 0; b < rows; b++) {
+        float *m = hm + b * 3 * u;
+        const float *xr = x + b * x_stride, *hr = h + b * u;
+        for (long j = 0; j < u; j += 16) {
+            __mmask16 k = unit_mask(u, j);
+            __m512 z = sigmoid_v(_mm512_add_ps(_mm512_maskz_loadu_ps(k, m + j), _mm512_maskz_loadu_ps(k, xr + j)));
+            __m512 r = sigmoid_v(_mm512_add_ps(_mm512_maskz_loadu_ps(k, m + u + j), _mm512_maskz_loadu_ps(k, xr + u + j)));
+            __m512 rh = _mm512_mul_ps(r, _mm512_maskz_loadu_ps(k, hr + j));
+            _mm512_mask_storeu_ps(m + j, k, z);
+            _mm512_mask_storeu_ps(reset_state + b * u + j, k, rh);
+            if (record) {
+                float *rec = record + b * u + j;
+                _mm512_mask_storeu_ps(rec + rz * record_stride, k, z);
+                _mm512_mask_storeu_ps(rec + rr * record_stride, k, r);
+                _mm512_mask_storeu_ps(rec + ra * record_stride, k, rh);
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void candidate_reset_before_avx512(long rows, long u, const float *hm, const float *x, long x_stride, const float *h,
+                                          float *out, float *record, long record_stride, long rc) {
+    for (long b = 0; b < rows; b++) {
+        const float *m = hm + b * 3 * u, *xr = x + b * x_stride, *hr = h + b * u;
+        for (long j = 0; j < u; j += 16) {
+            __mmask16 k = unit_mask(u, j);
+            __m512 c = tanh_v(_mm512_add_ps(_mm512_maskz_loadu_ps(k, m + 2 * u + j), _mm512_maskz_loadu_ps(k, xr + 2 * u + j)));
+            __m512 z = _mm512_maskz_loadu_ps(k, m + j), hv = _mm512_maskz_loadu_ps(k, hr + j);
+            _mm512_mask_storeu_ps(out + b * u + j, k, _mm512_fmadd_ps(z, _mm512_sub_ps(hv, c), c));
+            if (record) _mm512_mask_storeu_ps(record + rc * record_stride + b * u + j, k, c);
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void reset_backward_reset_before_avx512(long rows, long u, const float *d_reset_state, const float *h, const float *r,
+                                               float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    for (long b = 0; b < rows; b++) {
+        float *x = dxp + b * dxp_stride, *m = dm + b * dm_stride;
+        for (long j = 0; j < u; j += 16) {
+            __mmask16 k = unit_mask(u, j);
+            long i = b * u + j;
+            __m512 d = _mm512_maskz_loadu_ps(k, d_reset_state + i), rv = _mm512_maskz_loadu_ps(k, r + i);
+            // dr = d(r h) h r (1 - r); the previous state gets d(r h) r.
+            __m512 dr = _mm512_mul_ps(_mm512_mul_ps(d, _mm512_maskz_loadu_ps(k, h + i)), _mm512_mul_ps(rv, _mm512_sub_ps(one, rv)));
+            _mm512_mask_storeu_ps(x + u + j, k, dr);
+            _mm512_mask_storeu_ps(m + u + j, k, dr);
+            _mm512_mask_storeu_ps(propagated + i, k, _mm512_fmadd_ps(d, rv, _mm512_maskz_loadu_ps(k, propagated + i)));
+        }
+    }
+}
+#endif
+
+int gru_gates_reset_before(long rows, long u, float *hm, const float *x, long x_stride, const float *h,
+                           float *reset_state, float *record, long record_stride,
+                           long record_z, long record_r, long record_aux) {
+    RUN_AVX512(gates_reset_before_avx512(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux));
+    return 0;
+}
+
+int gru_candidate_reset_before(long rows, long u, const float *hm, const float *x, long x_stride, const float *h,
+                               float *out, float *record, long record_stride, long record_c) {
+    RUN_AVX512(candidate_reset_before_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c));
+    return 0;
+}
+
+int gru_candidate_reset_before_backward(long rows, long u, const float *g, const float *h, const float *z, const float *c,
+                                        float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    RUN_AVX512(gates_backward_avx512(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated));
+    return 0;
+}
+
+int gru_reset_gate_reset_before_backward(long rows, long u, const float *d_reset_state, const float *h, const float *r,
+                                         float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    RUN_AVX512(reset_backward_reset_before_avx512(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated));
+    return 0;
+}

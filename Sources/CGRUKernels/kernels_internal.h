@@ -1,0 +1,80 @@
+// Shared by the kernel files, not part of the module's interface: the instruction-set
+// switch, the blocking sizes and the AVX-512 element-wise helpers.
+#ifndef GRU_KERNELS_INTERNAL_H
+#define GRU_KERNELS_INTERNAL_H
+
+#include "gru_kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define GRU_X86 1
+#include <immintrin.h>
+#endif
+
+// Blocking: the packed panels of B are KC x NR, those of A MR x KC.
+#define KC 512
+#define MC 128
+// Products with at most this many rows read B as it is stored rather than packing it.
+#define DIRECT_B_ROWS 256
+
+static inline long nr_for(int level) { return level == 2 ? 48 : 16; }
+static inline long mr_for(int level) { return level == 2 ? 8 : 6; }
+
+#ifdef GRU_X86
+// exp(x) for x in [-88, 88]: 2^(x log2 e) split into integer and fraction, with a
+// degree-6 polynomial for 2^f (relative error below 2e-7).
+__attribute__((target("avx512f")))
+static inline __m512 exp512(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(t, n);
+    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+// 1 / d from the 14-bit estimate and one Newton step (relative error about 2^-23), much
+// cheaper than a division.
+__attribute__((target("avx512f")))
+static inline __m512 reciprocal_v(__m512 d) {
+    __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 sigmoid_v(__m512 v) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    return reciprocal_v(_mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), v))));
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 tanh_v(__m512 v) {
+    __m512 one = _mm512_set1_ps(1.0f);
+    __m512 a = _mm512_abs_ps(v);
+    __m512 e = exp512(_mm512_mul_ps(a, _mm512_set1_ps(-2.0f)));
+    __m512 r = _mm512_mul_ps(_mm512_sub_ps(one, e), reciprocal_v(_mm512_add_ps(one, e)));
+    __m512 v2 = _mm512_mul_ps(v, v);
+    __m512 small = _mm512_fmadd_ps(_mm512_fmadd_ps(v2, _mm512_set1_ps(2.0f / 15.0f), _mm512_set1_ps(-1.0f / 3.0f)), _mm512_mul_ps(v2, a), a);
+    __mmask16 tiny = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.0045f), _CMP_LT_OQ);
+    r = _mm512_mask_blend_ps(tiny, r, small);
+    __m512i sign = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000));
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(r), sign));
+}
+
+// The lanes of the 16 units from j on that are below u.
+static inline __mmask16 unit_mask(long u, long j) {
+    long w = u - j < 16 ? u - j : 16;
+    return w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+}
+#endif
+
+#endif

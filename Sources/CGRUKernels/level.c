@@ -1,0 +1,19 @@
+// The instruction set the kernels use, detected once.
+#include "kernels_internal.h"
+
+static int detected_level = -1;
+
+int gru_kernels_level(void) {
+    if (detected_level >= 0) return detected_level;
+    int level = 0;
+#ifdef GRU_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) level = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = 1;
+#endif
+    // GRU_KERNELS_LEVEL=0 or 1 caps the level, to test the fallbacks on a newer CPU.
+    const char *cap = getenv("GRU_KERNELS_LEVEL");
+    if (cap && cap[0] >= '0' && cap[0] < '0' + level) level = cap[0] - '0';
+    detected_level = level;
+    return level;
+}
