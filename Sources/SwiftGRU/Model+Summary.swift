@@ -37,15 +37,8 @@ extension Model {
 
     /// Each layer with the shapes of its outputs for the model's inputs.
     func layerOutputShapes() -> [(any Layer<Scalar>, [[Int?]])] {
-        if let functional = self as? Functional<Scalar> {
-            return zip(functional.nodes, functional.nodeShapes).map { ($0.layer, $1) }
-        }
-        guard var shape = inputShapes.first else { return layers.map { ($0, [[nil]]) } }
-        return layers.map { layer in
-            let shapes = (try? layer.outputShapes(forInputShape: shape)) ?? [[nil]]
-            shape = shapes[0]
-            return (layer, shapes)
-        }
+        guard let graph = try? graph else { return layers.map { ($0, [[nil]]) } }
+        return zip(graph.nodes, graph.nodeShapes).map { ($0.layer, $1) }
     }
 }
 

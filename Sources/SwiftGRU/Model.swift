@@ -1,4 +1,5 @@
-/// A model: layers wired from inputs to outputs (``Sequential`` or ``Functional``).
+/// A model: layers wired from inputs to outputs (``Sequential``, ``Functional``, or a type
+/// of your own that describes itself as a ``ModelGraph``).
 public protocol Model<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
 
@@ -21,6 +22,11 @@ public protocol Model<Scalar>: AnyObject {
 
     /// Zeroes the states of every stateful layer.
     func resetStates()
+
+    /// The model as a graph of layer calls: how training, summaries and saving read it.
+    ///
+    /// - Throws: ``LayerError`` when the model cannot be described as one.
+    var graph: ModelGraph<Scalar> { get throws }
 }
 
 extension Model {

@@ -142,4 +142,37 @@ struct KerasModelFileTests {
         #expect(error?.message.contains("gru") == true)
         #expect((error?.underlying as? LayerError)?.kind == .invalidArgument)
     }
+
+    /// A model type of one's own is saved as Keras' functional model of its graph.
+    @Test func aCustomModelIsSavedAsFunctional() throws {
+        final class Chain: Model {
+            let gru: GRU<Float>, head: Dense<Float>
+            var name = "chain"
+            init() throws {
+                gru = try GRU<Float>(units: 3, biasInitializer: .randomNormal(seed: 1), name: "gru")
+                head = try Dense<Float>(units: 2, name: "head")
+                try gru.build(inputShape: [nil, 5, 2])
+                try head.build(inputShape: [nil, 3])
+            }
+            var layers: [any Layer<Float>] { [gru, head] }
+            var inputShapes: [[Int?]] { [[nil, 5, 2]] }
+            var outputNames: [String] { ["head"] }
+            func predictOnBatch(_ inputs: [Tensor<Float>], training: Bool) throws -> [Tensor<Float>] {
+                [try head.forward(try gru.forward(inputs[0], mask: nil, training: training).output, mask: nil, training: training).output]
+            }
+            func resetStates() {}
+            var graph: ModelGraph<Float> {
+                ModelGraph(
+                    inputs: [.init(name: "x", shape: [nil, 5, 2])],
+                    nodes: [.init(gru, input: .input(0)), .init(head, input: .output(node: 0, index: 0))],
+                    outputs: [.output(node: 1, index: 0)], nodeShapes: [[[nil, 3]], [[nil, 2]]])
+            }
+        }
+        let model = try Chain()
+        let loaded = try KerasModelFile(bytes: KerasModelFile.kerasBytes(for: model)).model
+        #expect(loaded is Functional<Float>)
+        let x: Tensor<Float> = try Initializer.randomNormal(seed: 4).makeTensor(shape: [3, 5, 2])
+        let expected = try model.predictOnBatch([x], training: false)[0]
+        #expect(try loaded.predictOnBatch([x], training: false)[0].maxAbsoluteDifference(to: expected) <= 1e-6)
+    }
 }

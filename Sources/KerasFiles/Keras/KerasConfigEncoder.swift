@@ -218,19 +218,21 @@ enum KerasConfigEncoder {
             ]
             return (top, layerClasses)
         }
-        guard let functional = model as? Functional<Float> else {
-            throw FileFormatError("models of type \(type(of: model)) cannot be saved")
+        // Any other model is written as Keras' functional model of its graph.
+        let graph: ModelGraph<Float>
+        do { graph = try model.graph } catch let error as LayerError {
+            throw FileFormatError("model '\(model.name)' cannot be saved: \(error.message)", underlying: error)
         }
-        return (try self.functional(functional, shapes: shapes, compileConfig: compileConfig, entry: entry), layerClasses)
+        return (try self.functional(graph, name: model.name, layers: model.layers, compileConfig: compileConfig, entry: entry), layerClasses)
     }
 
     private static func functional(
-        _ model: Functional<Float>, shapes: [[Int?]?], compileConfig: JSONValue?,
+        _ model: ModelGraph<Float>, name: String, layers modelLayers: [any Layer<Float>], compileConfig: JSONValue?,
         entry: (any Layer<Float>, [Int?]?) throws -> JSONValue
     ) throws -> JSONValue {
-        let names = model.inputs.map(\.name) + model.layers.map(\.name)
+        let names = model.inputs.map(\.name) + modelLayers.map(\.name)
         guard Set(names).count == names.count else {
-            throw FileFormatError("model '\(model.name)': layer and input names must be unique to save it")
+            throw FileFormatError("model '\(name)': layer and input names must be unique to save it")
         }
         // Each node's layer name and its call number on that layer.
         var callNumber = [Int]()
@@ -261,7 +263,7 @@ enum KerasConfigEncoder {
             object["inbound_nodes"] = []
             return .object(object)
         }
-        for layer in model.layers {
+        for layer in modelLayers {
             let nodeIndices = model.nodes.indices.filter { model.nodes[$0].layer === layer }
             let firstInput = nodeIndices.first.map { index -> [Int?] in
                 switch model.nodes[index].input {
@@ -279,7 +281,7 @@ enum KerasConfigEncoder {
             })
             layers.append(.object(object))
         }
-        var config: [String: JSONValue] = ["name": .string(model.name), "trainable": true, "layers": .array(layers)]
+        var config: [String: JSONValue] = ["name": .string(name), "trainable": true, "layers": .array(layers)]
         config["input_layers"] = .array(model.inputs.map { [.string($0.name), 0, 0] })
         config["output_layers"] = .array(model.outputs.map(history))
         return [
