@@ -96,6 +96,8 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
         try backwardLayer.setWeights(Array(weights[half...]))
     }
 
+    public var isStateful: Bool { forwardLayer.stateful }
+
     /// Zeroes the states of both halves when stateful.
     public func resetStates() {
         forwardLayer.resetStates()

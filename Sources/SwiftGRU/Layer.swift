@@ -100,6 +100,12 @@ public protocol Layer<Scalar>: AnyObject {
 
     /// The activity penalty of the most recent recorded call (already divided by the batch size).
     var activityLoss: Scalar { get }
+
+    /// Whether the layer keeps state from one call to the next (Keras' `stateful`).
+    var isStateful: Bool { get }
+
+    /// Zeroes the kept state of a stateful layer (Keras' `reset_states()`); nothing otherwise.
+    func resetStates()
 }
 
 extension Layer {
@@ -122,6 +128,10 @@ extension Layer {
     public var weightConstraints: [Constraint?] { weights.map { _ in nil } }
 
     public var activityLoss: Scalar { 0 }
+
+    public var isStateful: Bool { false }
+
+    public func resetStates() {}
 
     public func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]] {
         [try outputShape(forInputShape: inputShape)]

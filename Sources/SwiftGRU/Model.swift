@@ -34,11 +34,7 @@ extension Model {
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 
     /// Whether some layer keeps state between calls.
-    public var isStateful: Bool {
-        layers.contains { layer in
-            (layer as? RNN<Scalar>)?.stateful ?? (layer as? Bidirectional<Scalar>)?.forwardLayer.stateful ?? false
-        }
-    }
+    public var isStateful: Bool { layers.contains { $0.isStateful } }
 
     /// Runs the model over all samples in batches, as Keras' `model.predict` does:
     /// a stateful model carries its state from one batch to the next.
@@ -92,8 +88,5 @@ extension Model {
 
 /// Resets the states of the recurrent layers among `layers`.
 func resetRecurrentStates<Scalar: TensorScalar>(_ layers: [any Layer<Scalar>]) {
-    for layer in layers {
-        (layer as? RNN<Scalar>)?.resetStates()
-        (layer as? Bidirectional<Scalar>)?.resetStates()
-    }
+    for layer in layers { layer.resetStates() }
 }

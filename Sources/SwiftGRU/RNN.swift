@@ -118,6 +118,8 @@ public class RNN<Scalar: TensorScalar>: Layer {
 
     public func setWeights(_ weights: [Tensor<Scalar>]) throws { try cell.setWeights(weights) }
 
+    public var isStateful: Bool { stateful }
+
     /// Zeroes the states of a stateful layer (Keras' `reset_states()`).
     public func resetStates() {
         if let fixedBatchSize { states = cell.initialState(batchSize: fixedBatchSize) }
