@@ -33,7 +33,7 @@ struct KerasConfigDecoder {
         }
     }
 
-    private func seed(_ config: JSONValue?) -> UInt64? {
+    func seed(_ config: JSONValue?) -> UInt64? {
         config?["seed"]?.int.map { UInt64(truncatingIfNeeded: $0) }
     }
 
@@ -128,126 +128,10 @@ struct KerasConfigDecoder {
     }
 
     private func makeLayer(_ className: String, _ c: JSONValue, name: String) throws -> any Layer<Float> {
-        switch className {
-        case "GRU", "CuDNNGRU":
-            return try gru(c, name: name)
-        case "RNN":
-            guard let cell = c["cell"] else { throw fail("layer '\(name)': RNN without a cell") }
-            return RNN<Float>(
-                cell: try self.cell(cell, layer: name),
-                returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
-                goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
-                unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false,
-                zeroOutputForMask: c["zero_output_for_mask"]?.bool ?? false, name: name)
-        case "Bidirectional":
-            guard let inner = c["layer"] else { throw fail("layer '\(name)': Bidirectional without a layer") }
-            guard let forward = try layer(inner) as? RNN<Float> else {
-                throw fail("layer '\(name)': Bidirectional wraps '\(inner["class_name"]?.string ?? "?")', which is not a supported recurrent layer")
-            }
-            var backward: RNN<Float>?
-            if let config = c["backward_layer"], !config.isNull {
-                guard let layer = try layer(config) as? RNN<Float> else {
-                    throw fail("layer '\(name)': its backward layer is not a supported recurrent layer")
-                }
-                backward = layer
-            }
-            let mode: Bidirectional<Float>.MergeMode?
-            switch c["merge_mode"] {
-            case nil, .null?: mode = c["merge_mode"] == nil ? .concat : nil
-            case .string(let text)?:
-                guard let m = Bidirectional<Float>.MergeMode(rawValue: text) else { throw fail("layer '\(name)': unknown merge_mode '\(text)'") }
-                mode = m
-            default: throw fail("layer '\(name)': bad merge_mode")
-            }
-            return try Bidirectional(forward, mergeMode: mode, backwardLayer: backward, name: name)
-        case "Embedding":
-            return try Embedding<Float>(
-                inputDim: c["input_dim"]?.int ?? 0, outputDim: c["output_dim"]?.int ?? 0,
-                embeddingsInitializer: initializer(c["embeddings_initializer"], default: .randomUniform(), layer: name),
-                embeddingsRegularizer: regularizer(c["embeddings_regularizer"], layer: name),
-                embeddingsConstraint: constraint(c["embeddings_constraint"], layer: name),
-                maskZero: c["mask_zero"]?.bool ?? false, name: name)
-        case "Masking":
-            return Masking<Float>(maskValue: Float(c["mask_value"]?.double ?? 0), name: name)
-        case "Dense":
-            return try dense(c, name: name)
-        case "TimeDistributed":
-            guard let inner = c["layer"] else { throw fail("layer '\(name)': TimeDistributed without a layer") }
-            return TimeDistributed<Float>(try layer(inner), name: name)
-        case "Dropout":
-            let noise = c["noise_shape"]?.array?.map { $0.int }
-            return try Dropout<Float>(rate: c["rate"]?.double ?? 0, noiseShape: noise, seed: seed(c), name: name)
-        case "Activation":
-            return ActivationLayer<Float>(try activation(c["activation"], layer: name), name: name)
-        default:
-            throw fail("unsupported layer '\(name)' of class \(className); supported: InputLayer, GRU, RNN (GRUCell, StackedRNNCells), Bidirectional, Embedding, Masking, Dense, TimeDistributed, Dropout, Activation")
+        guard let codec = KerasLayerRegistry.byClassName[className] else {
+            throw fail("unsupported layer '\(name)' of class \(className); supported: \(KerasLayerRegistry.readable)")
         }
-    }
-
-    func dense(_ c: JSONValue, name: String) throws -> Dense<Float> {
-        try Dense<Float>(
-            units: c["units"]?.int ?? 0, activation: activation(c["activation"], layer: name),
-            useBias: c["use_bias"]?.bool ?? true,
-            kernelInitializer: initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
-            biasInitializer: initializer(c["bias_initializer"], default: .zeros, layer: name),
-            kernelRegularizer: regularizer(c["kernel_regularizer"], layer: name),
-            biasRegularizer: regularizer(c["bias_regularizer"], layer: name),
-            activityRegularizer: regularizer(c["activity_regularizer"], layer: name),
-            kernelConstraint: constraint(c["kernel_constraint"], layer: name),
-            biasConstraint: constraint(c["bias_constraint"], layer: name), name: name)
-    }
-
-    private func useCuDNN(_ value: JSONValue?) -> UseCuDNN {
-        switch value {
-        case .bool(true)?: .enabled
-        case .bool(false)?: .disabled
-        default: .auto
-        }
-    }
-
-    func gru(_ c: JSONValue, name: String) throws -> GRU<Float> {
-        let layer = GRU<Float>(
-            cell: try gruCell(c, name: name),
-            activityRegularizer: try regularizer(c["activity_regularizer"], layer: name),
-            returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
-            goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
-            unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false,
-            useCuDNN: useCuDNN(c["use_cudnn"]), name: name)
-        layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
-        return layer
-    }
-
-    /// A GRU cell from the cell arguments of a GRU or GRUCell configuration.
-    func gruCell(_ c: JSONValue, name: String) throws -> GRUCell<Float> {
-        try GRUCell<Float>(
-            units: c["units"]?.int ?? 0,
-            activation: activation(c["activation"], layer: name),
-            recurrentActivation: activation(c["recurrent_activation"], layer: name),
-            useBias: c["use_bias"]?.bool ?? true,
-            kernelInitializer: initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
-            recurrentInitializer: initializer(c["recurrent_initializer"], default: .orthogonal(), layer: name),
-            biasInitializer: initializer(c["bias_initializer"], default: .zeros, layer: name),
-            kernelRegularizer: regularizer(c["kernel_regularizer"], layer: name),
-            recurrentRegularizer: regularizer(c["recurrent_regularizer"], layer: name),
-            biasRegularizer: regularizer(c["bias_regularizer"], layer: name),
-            kernelConstraint: constraint(c["kernel_constraint"], layer: name),
-            recurrentConstraint: constraint(c["recurrent_constraint"], layer: name),
-            biasConstraint: constraint(c["bias_constraint"], layer: name),
-            dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0,
-            seed: seed(c), resetAfter: c["reset_after"]?.bool ?? true)
-    }
-
-    func cell(_ object: JSONValue, layer: String) throws -> any RecurrentCell<Float> {
-        let c = object["config"] ?? .null
-        switch object["class_name"]?.string {
-        case "GRUCell":
-            return try gruCell(c, name: c["name"]?.string ?? layer)
-        case "StackedRNNCells":
-            let cells = try (c["cells"]?.array ?? []).map { try cell($0, layer: layer) }
-            return try StackedRNNCells(cells)
-        case let other:
-            throw fail("layer '\(layer)': unsupported RNN cell '\(other ?? "?")'; supported: GRUCell, StackedRNNCells")
-        }
+        return try codec.decode(c, name, self)
     }
 
     /// Keras' `to_snake_case`: `TimeDistributed` becomes `time_distributed`, `GRU` becomes `gru`,

@@ -68,122 +68,17 @@ enum KerasConfigEncoder {
         ["name": .string(name), "trainable": true, "dtype": dtype]
     }
 
-    static func cellConfig(_ cell: GRUCell<Float>, name: String) throws -> [String: JSONValue] {
-        var c = base(name)
-        c["units"] = .integer(cell.units)
-        c["activation"] = try activation(cell.activation, layer: name)
-        c["recurrent_activation"] = try activation(cell.recurrentActivation, layer: name)
-        c["use_bias"] = .bool(cell.useBias)
-        c["kernel_initializer"] = initializer(cell.kernelInitializer)
-        c["recurrent_initializer"] = initializer(cell.recurrentInitializer)
-        c["bias_initializer"] = initializer(cell.biasInitializer)
-        c["kernel_regularizer"] = regularizer(cell.kernelRegularizer)
-        c["recurrent_regularizer"] = regularizer(cell.recurrentRegularizer)
-        c["bias_regularizer"] = regularizer(cell.biasRegularizer)
-        c["kernel_constraint"] = constraint(cell.kernelConstraint)
-        c["recurrent_constraint"] = constraint(cell.recurrentConstraint)
-        c["bias_constraint"] = constraint(cell.biasConstraint)
-        c["dropout"] = .number(cell.dropout)
-        c["recurrent_dropout"] = .number(cell.recurrentDropout)
-        c["reset_after"] = .bool(cell.resetAfter)
-        c["seed"] = seed(cell.seed)
-        return c
-    }
-
-    static func cell(_ cell: any RecurrentCell<Float>, name: String) throws -> JSONValue {
-        switch cell {
-        case let gru as GRUCell<Float>:
-            return object("keras.layers", "GRUCell", .object(try cellConfig(gru, name: name)))
-        case let stacked as StackedRNNCells<Float>:
-            let names = UniqueName.make(stacked.cells.map { _ in name + "_cell" })
-            var c = base(name)
-            c["cells"] = .array(try zip(stacked.cells, names).map { try self.cell($0, name: $1) })
-            return object("keras.layers", "StackedRNNCells", .object(c))
-        default:
-            throw FileFormatError("layer '\(name)': cells of type \(type(of: cell)) cannot be saved")
-        }
-    }
-
     /// The `{"module", "class_name", "config", ...}` object of a layer.
     static func layer(_ layer: any Layer<Float>, inputShape: [Int?]?) throws -> JSONValue {
-        let name = layer.name
-        var c = base(name)
-        let className: String
-        switch layer {
-        case let gru as GRU<Float>:
-            className = "GRU"
-            guard !gru.timeMajor else {
-                throw FileFormatError("layer '\(name)': time_major is a tf.keras 2 argument that Keras 3 files cannot hold")
-            }
-            c.merge(try cellConfig(gru.gruCell, name: name)) { $1 }
-            c.merge(recurrentFlags(gru)) { $1 }
-            c["activity_regularizer"] = regularizer(gru.activityRegularizer)
-            switch gru.useCuDNN {
-            case .auto: c["use_cudnn"] = "auto"
-            case .enabled: c["use_cudnn"] = true
-            case .disabled: c["use_cudnn"] = false
-            }
-        case let rnn as RNN<Float>:
-            className = "RNN"
-            guard !rnn.timeMajor else {
-                throw FileFormatError("layer '\(name)': time_major is a tf.keras 2 argument that Keras 3 files cannot hold")
-            }
-            c.merge(recurrentFlags(rnn)) { $1 }
-            c["cell"] = try cell(rnn.cell, name: name + "_cell")
-        case let bidirectional as Bidirectional<Float>:
-            className = "Bidirectional"
-            c["layer"] = try self.layer(bidirectional.forwardLayer, inputShape: nil)
-            c["backward_layer"] = try self.layer(bidirectional.backwardLayer, inputShape: nil)
-            c["merge_mode"] = bidirectional.mergeMode.map { .string($0.rawValue) } ?? .null
-        case let embedding as Embedding<Float>:
-            className = "Embedding"
-            c["input_dim"] = .integer(embedding.inputDim)
-            c["output_dim"] = .integer(embedding.outputDim)
-            c["embeddings_initializer"] = initializer(embedding.embeddingsInitializer)
-            c["embeddings_regularizer"] = regularizer(embedding.embeddingsRegularizer)
-            c["embeddings_constraint"] = constraint(embedding.embeddingsConstraint)
-            c["activity_regularizer"] = .null
-            c["mask_zero"] = .bool(embedding.maskZero)
-        case let masking as Masking<Float>:
-            className = "Masking"
-            c["mask_value"] = .number(Double(masking.maskValue))
-        case let dense as Dense<Float>:
-            className = "Dense"
-            c["units"] = .integer(dense.units)
-            c["activation"] = try activation(dense.activation, layer: name)
-            c["use_bias"] = .bool(dense.useBias)
-            c["kernel_initializer"] = initializer(dense.kernelInitializer)
-            c["bias_initializer"] = initializer(dense.biasInitializer)
-            c["kernel_regularizer"] = regularizer(dense.kernelRegularizer)
-            c["bias_regularizer"] = regularizer(dense.biasRegularizer)
-            c["activity_regularizer"] = regularizer(dense.activityRegularizer)
-            c["kernel_constraint"] = constraint(dense.kernelConstraint)
-            c["bias_constraint"] = constraint(dense.biasConstraint)
-        case let wrapper as TimeDistributed<Float>:
-            className = "TimeDistributed"
-            c["layer"] = try self.layer(wrapper.layer, inputShape: nil)
-        case let dropout as Dropout<Float>:
-            className = "Dropout"
-            c["rate"] = .number(dropout.rate)
-            c["noise_shape"] = dropout.noiseShape.map(shape) ?? .null
-            c["seed"] = seed(dropout.seed)
-        case let activationLayer as ActivationLayer<Float>:
-            className = "Activation"
-            c["activation"] = try activation(activationLayer.activation, layer: name)
-        default:
-            throw FileFormatError("layer '\(name)' of type \(layer.typeName) cannot be saved as a Keras layer")
+        var c = base(layer.name)
+        guard let codec = KerasLayerRegistry.codec(for: layer), let className = codec.classNames.first,
+              let entries = try codec.encode(layer) else {
+            throw FileFormatError("layer '\(layer.name)' of type \(layer.typeName) cannot be saved as a Keras layer")
         }
+        c.merge(entries) { $1 }
         var result: [String: JSONValue] = ["module": "keras.layers", "class_name": .string(className), "config": .object(c), "registered_name": nil]
         if let inputShape { result["build_config"] = ["input_shape": shape(inputShape)] }
         return .object(result)
-    }
-
-    private static func recurrentFlags(_ rnn: RNN<Float>) -> [String: JSONValue] {
-        [
-            "return_sequences": .bool(rnn.returnSequences), "return_state": .bool(rnn.returnState),
-            "go_backwards": .bool(rnn.goBackwards), "stateful": .bool(rnn.stateful), "unroll": .bool(rnn.unroll),
-            "zero_output_for_mask": .bool(rnn.zeroOutputForMask),
-        ]
     }
 
     static func inputLayer(name: String, shape batchShape: [Int?]) -> JSONValue {

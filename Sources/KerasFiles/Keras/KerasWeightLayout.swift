@@ -5,23 +5,12 @@ import SwiftGRU
 /// `layers/<snake_case class>[_N]/<path>/vars/<i>`.
 enum KerasWeightLayout {
     /// The `vars` groups that hold a layer's weights, with their weights, in
-    /// `get_weights()` order.
+    /// `get_weights()` order (the layer's codec knows where they are).
     static func varsGroups(_ layer: any Layer<Float>) -> [(path: String, weights: [Tensor<Float>])] {
-        func prefixed(_ prefix: String, _ groups: [(path: String, weights: [Tensor<Float>])]) -> [(path: String, weights: [Tensor<Float>])] {
-            groups.map { (prefix + $0.path, $0.weights) }
-        }
-        switch layer {
-        case is Dense<Float>, is Embedding<Float>: return [("vars", layer.weights)]
-        case let bidirectional as Bidirectional<Float>:
-            return prefixed("forward_layer/", varsGroups(bidirectional.forwardLayer))
-                + prefixed("backward_layer/", varsGroups(bidirectional.backwardLayer))
-        case let rnn as RNN<Float>: return cellGroups(rnn.cell, prefix: "cell")
-        case let wrapper as TimeDistributed<Float>: return prefixed("layer/", varsGroups(wrapper.layer))
-        default: return []
-        }
+        KerasLayerRegistry.codec(for: layer)?.weightGroups(layer) ?? []
     }
 
-    private static func cellGroups(_ cell: any RecurrentCell<Float>, prefix: String) -> [(path: String, weights: [Tensor<Float>])] {
+    static func cellGroups(_ cell: any RecurrentCell<Float>, prefix: String) -> [(path: String, weights: [Tensor<Float>])] {
         guard let stacked = cell as? StackedRNNCells<Float> else { return [(prefix + "/vars", cell.weights)] }
         let names = UniqueName.make(stacked.cells.map { className(of: $0) })
         return zip(stacked.cells, names).flatMap { cellGroups($0, prefix: "\(prefix)/cells/\($1)") }
@@ -34,7 +23,6 @@ enum KerasWeightLayout {
         default: KerasConfigDecoder.snakeCase(String(String(describing: type(of: cell)).prefix { $0 != "<" }))
         }
     }
-
 
     /// The tensors of a `vars` group in numeric order.
     static func tensors(in group: HDF5Group, file: HDF5File) throws -> [Tensor<Float>] {

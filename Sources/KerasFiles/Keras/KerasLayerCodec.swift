@@ -1,0 +1,70 @@
+import SwiftGRU
+
+/// How one Keras layer class is read from a Keras configuration and written back: the
+/// layer's entry in ``KerasLayerRegistry``. Each layer's codec lives in its own file in
+/// `Layers/`; adding a layer to the files is that file plus one line in the registry.
+struct KerasLayerCodec: Sendable {
+    typealias WeightGroups = [(path: String, weights: [Tensor<Float>])]
+
+    /// The Keras class names read as this layer; the first is the one written.
+    let classNames: [String]
+    /// The layer of a `config` object (`name` already read from it).
+    let decode: @Sendable (_ config: JSONValue, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>
+    /// Whether `layer` is this codec's kind of layer.
+    let matches: @Sendable (_ layer: any Layer<Float>) -> Bool
+    /// The layer's configuration entries beyond the common ones (name, trainable, dtype),
+    /// or `nil` when `layer` is not this codec's kind of layer.
+    let encode: @Sendable (_ layer: any Layer<Float>) throws -> [String: JSONValue]?
+    /// Where Keras 3 keeps the layer's weights in `model.weights.h5`: the `vars` groups
+    /// under the layer's group, each with its weights in `get_weights()` order.
+    let weightGroups: @Sendable (_ layer: any Layer<Float>) -> WeightGroups
+
+    init(
+        classNames: [String],
+        decode: @escaping @Sendable (_ config: JSONValue, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>,
+        matches: @escaping @Sendable (_ layer: any Layer<Float>) -> Bool,
+        encode: @escaping @Sendable (_ layer: any Layer<Float>) throws -> [String: JSONValue]?,
+        weightGroups: @escaping @Sendable (_ layer: any Layer<Float>) -> WeightGroups = KerasLayerCodec.ownWeights
+    ) {
+        self.classNames = classNames
+        self.decode = decode
+        self.matches = matches
+        self.encode = encode
+        self.weightGroups = weightGroups
+    }
+
+    /// A layer whose weights sit in its own `vars` group (Dense, Embedding), or none.
+    @Sendable static func ownWeights(_ layer: any Layer<Float>) -> WeightGroups {
+        layer.weights.isEmpty ? [] : [("vars", layer.weights)]
+    }
+
+    /// The groups of a layer inside a wrapper, under `prefix`.
+    static func prefixed(_ prefix: String, _ groups: WeightGroups) -> WeightGroups {
+        groups.map { (prefix + $0.path, $0.weights) }
+    }
+}
+
+/// The layers the Keras files read and write, by Keras class name.
+enum KerasLayerRegistry {
+    /// In the order layers are tried when writing: subclasses (`GRU`) before their
+    /// superclasses (`RNN`).
+    static let codecs: [KerasLayerCodec] = [
+        .gru, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation,
+    ]
+
+    static let byClassName: [String: KerasLayerCodec] = {
+        var table = [String: KerasLayerCodec]()
+        for codec in codecs {
+            for name in codec.classNames { table[name] = codec }
+        }
+        return table
+    }()
+
+    /// The codec that writes `layer`, if any.
+    static func codec(for layer: any Layer<Float>) -> KerasLayerCodec? {
+        codecs.first { $0.matches(layer) }
+    }
+
+    /// The class names that can be read, for messages.
+    static var readable: String { (["InputLayer"] + codecs.flatMap(\.classNames)).joined(separator: ", ") }
+}

@@ -1,0 +1,12 @@
+import SwiftGRU
+
+extension KerasLayerCodec {
+    static let activation = KerasLayerCodec(
+        classNames: ["Activation"],
+        decode: { c, name, decoder in ActivationLayer<Float>(try decoder.activation(c["activation"], layer: name), name: name) },
+        matches: { $0 is ActivationLayer<Float> },
+        encode: { layer in
+            guard let activationLayer = layer as? ActivationLayer<Float> else { return nil }
+            return ["activation": try KerasConfigEncoder.activation(activationLayer.activation, layer: activationLayer.name)]
+        })
+}
