@@ -59,18 +59,22 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
         useCuDNN: UseCuDNN = .auto,
         name: String? = nil
     ) throws {
-        let cell = try GRUCell<Scalar>(
-            units: units, activation: activation, recurrentActivation: recurrentActivation,
-            useBias: useBias, kernelInitializer: kernelInitializer,
-            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
-            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer,
-            biasRegularizer: biasRegularizer, kernelConstraint: kernelConstraint,
-            recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
-            dropout: dropout, recurrentDropout: recurrentDropout, seed: seed, resetAfter: resetAfter)
-        self.init(
-            cell: cell, activityRegularizer: activityRegularizer, returnSequences: returnSequences,
-            returnState: returnState, goBackwards: goBackwards, stateful: stateful, unroll: unroll,
-            timeMajor: timeMajor, useCuDNN: useCuDNN, name: name)
+        var c = Configuration(cell: GRUCell<Scalar>.Configuration(
+            units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+            kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer,
+            kernelConstraint: kernelConstraint, recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
+            dropout: dropout, recurrentDropout: recurrentDropout, seed: seed, resetAfter: resetAfter))
+        c.activityRegularizer = activityRegularizer
+        c.returnSequences = returnSequences
+        c.returnState = returnState
+        c.goBackwards = goBackwards
+        c.stateful = stateful
+        c.unroll = unroll
+        c.timeMajor = timeMajor
+        c.useCuDNN = useCuDNN
+        c.name = name
+        try self.init(c)
     }
 
     /// Creates a GRU layer around an existing cell (the cell's settings are the layer's).

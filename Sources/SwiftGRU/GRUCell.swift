@@ -3,36 +3,49 @@
 /// Use it inside ``RNN`` or ``StackedRNNCells``; the ``GRU`` layer wraps one
 /// and runs whole sequences on a faster path with the same results.
 public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
+    /// The cell's arguments.
+    public let configuration: Configuration
+
     /// Size of the state and of the output.
-    public let units: Int
+    public var units: Int { configuration.units }
     /// The candidate-state activation.
-    public let activation: Activation
+    public var activation: Activation { configuration.activation }
     /// The gate activation.
-    public let recurrentActivation: Activation
+    public var recurrentActivation: Activation { configuration.recurrentActivation }
     /// Whether the cell has a bias.
-    public let useBias: Bool
+    public var useBias: Bool { configuration.useBias }
     /// Whether the reset gate is applied after the recurrent product.
-    public let resetAfter: Bool
-    public let kernelInitializer: Initializer
-    public let recurrentInitializer: Initializer
-    public let biasInitializer: Initializer
-    public let kernelRegularizer: Regularizer?
-    public let recurrentRegularizer: Regularizer?
-    public let biasRegularizer: Regularizer?
-    public let kernelConstraint: Constraint?
-    public let recurrentConstraint: Constraint?
-    public let biasConstraint: Constraint?
+    public var resetAfter: Bool { configuration.resetAfter }
+    public var kernelInitializer: Initializer { configuration.kernelInitializer }
+    public var recurrentInitializer: Initializer { configuration.recurrentInitializer }
+    public var biasInitializer: Initializer { configuration.biasInitializer }
+    public var kernelRegularizer: Regularizer? { configuration.kernelRegularizer }
+    public var recurrentRegularizer: Regularizer? { configuration.recurrentRegularizer }
+    public var biasRegularizer: Regularizer? { configuration.biasRegularizer }
+    public var kernelConstraint: Constraint? { configuration.kernelConstraint }
+    public var recurrentConstraint: Constraint? { configuration.recurrentConstraint }
+    public var biasConstraint: Constraint? { configuration.biasConstraint }
     /// Fraction of the inputs dropped in training.
-    public let dropout: Double
+    public var dropout: Double { configuration.dropout }
     /// Fraction of the state dropped in the recurrent products in training.
-    public let recurrentDropout: Double
+    public var recurrentDropout: Double { configuration.recurrentDropout }
     /// Seed of the dropout masks; `nil` draws one from ``GlobalRandom``.
-    public let seed: UInt64?
+    public var seed: UInt64? { configuration.seed }
 
     private var storage: GRUWeights<Scalar>?
     private var generator: RandomGenerator
     /// The masks of the call in progress.
     private(set) var dropoutMasks = GRUDropoutMasks<Scalar>.none
+
+    /// Creates a GRU cell from its arguments.
+    ///
+    /// - Throws: ``LayerError`` when `units <= 0`, a rate is outside `[0, 1)`, or an
+    ///   activation changes the width of its input (`glu`).
+    public init(_ configuration: Configuration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.generator = RandomGenerator(seed: configuration.seed ?? GlobalRandom.nextSeed())
+    }
 
     /// Creates a GRU cell with Keras' arguments and defaults.
     ///
@@ -41,7 +54,7 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
     ///   - recurrentActivation: `nil` means linear.
     /// - Throws: ``LayerError`` when `units <= 0`, a rate is outside `[0, 1)`, or an
     ///   activation changes the width of its input (`glu`).
-    public init(
+    public convenience init(
         units: Int,
         activation: Activation? = .tanh,
         recurrentActivation: Activation? = .sigmoid,
@@ -60,34 +73,12 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
         seed: UInt64? = nil,
         resetAfter: Bool = true
     ) throws {
-        guard units > 0 else {
-            throw LayerError(.invalidArgument, "GRU: units must be a positive integer, got \(units)")
-        }
-        try checkRate(dropout, "dropout", layer: "GRU")
-        try checkRate(recurrentDropout, "recurrent_dropout", layer: "GRU")
-        for (argument, function) in [("activation", activation), ("recurrent_activation", recurrentActivation)] {
-            if let function, !function.preservesWidth {
-                throw LayerError(.invalidArgument, "GRU: \(argument) '\(function.name)' changes the width of its input and cannot be used in a GRU")
-            }
-        }
-        self.units = units
-        self.activation = activation ?? .linear
-        self.recurrentActivation = recurrentActivation ?? .linear
-        self.useBias = useBias
-        self.resetAfter = resetAfter
-        self.kernelInitializer = kernelInitializer
-        self.recurrentInitializer = recurrentInitializer
-        self.biasInitializer = biasInitializer
-        self.kernelRegularizer = kernelRegularizer
-        self.recurrentRegularizer = recurrentRegularizer
-        self.biasRegularizer = biasRegularizer
-        self.kernelConstraint = kernelConstraint
-        self.recurrentConstraint = recurrentConstraint
-        self.biasConstraint = biasConstraint
-        self.dropout = dropout
-        self.recurrentDropout = recurrentDropout
-        self.seed = seed
-        self.generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
+        try self.init(Configuration(
+            units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+            kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer,
+            kernelConstraint: kernelConstraint, recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
+            dropout: dropout, recurrentDropout: recurrentDropout, seed: seed, resetAfter: resetAfter))
     }
 
     public var stateSize: [Int] { [units] }
@@ -215,13 +206,6 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
     }
 
     public func makeCopy() throws -> any RecurrentCell<Scalar> {
-        try GRUCell(
-            units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
-            kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
-            biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer,
-            recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer,
-            kernelConstraint: kernelConstraint, recurrentConstraint: recurrentConstraint,
-            biasConstraint: biasConstraint, dropout: dropout, recurrentDropout: recurrentDropout,
-            seed: seed, resetAfter: resetAfter)
+        try GRUCell(configuration)
     }
 }

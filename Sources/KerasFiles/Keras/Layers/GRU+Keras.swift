@@ -35,40 +35,44 @@ extension KerasConfigDecoder {
     }
 
     func gru(_ c: JSONValue, name: String) throws -> GRU<Float> {
-        let layer = GRU<Float>(
-            cell: try gruCell(c, name: name),
-            activityRegularizer: try regularizer(c["activity_regularizer"], layer: name),
-            returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
-            goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
-            unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false,
-            useCuDNN: useCuDNN(c["use_cudnn"]), name: name)
-        layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
-        return layer
+        var configuration = GRU<Float>.Configuration(cell: try gruCellConfiguration(c, name: name))
+        configuration.activityRegularizer = try regularizer(c["activity_regularizer"], layer: name)
+        configuration.returnSequences = c["return_sequences"]?.bool ?? false
+        configuration.returnState = c["return_state"]?.bool ?? false
+        configuration.goBackwards = c["go_backwards"]?.bool ?? false
+        configuration.stateful = c["stateful"]?.bool ?? false
+        configuration.unroll = c["unroll"]?.bool ?? false
+        configuration.timeMajor = c["time_major"]?.bool ?? false
+        configuration.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
+        configuration.useCuDNN = useCuDNN(c["use_cudnn"])
+        configuration.name = name
+        return try GRU(configuration)
     }
 
-    /// A GRU cell from the cell arguments of a GRU or GRUCell configuration.
-    func gruCell(_ c: JSONValue, name: String) throws -> GRUCell<Float> {
-        try GRUCell<Float>(
+    /// The cell arguments of a GRU or GRUCell configuration.
+    func gruCellConfiguration(_ c: JSONValue, name: String) throws -> GRUCell<Float>.Configuration {
+        GRUCell<Float>.Configuration(
             units: c["units"]?.int ?? 0,
-            activation: activation(c["activation"], layer: name),
-            recurrentActivation: activation(c["recurrent_activation"], layer: name),
+            activation: try activation(c["activation"], layer: name),
+            recurrentActivation: try activation(c["recurrent_activation"], layer: name),
             useBias: c["use_bias"]?.bool ?? true,
-            kernelInitializer: initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
-            recurrentInitializer: initializer(c["recurrent_initializer"], default: .orthogonal(), layer: name),
-            biasInitializer: initializer(c["bias_initializer"], default: .zeros, layer: name),
-            kernelRegularizer: regularizer(c["kernel_regularizer"], layer: name),
-            recurrentRegularizer: regularizer(c["recurrent_regularizer"], layer: name),
-            biasRegularizer: regularizer(c["bias_regularizer"], layer: name),
-            kernelConstraint: constraint(c["kernel_constraint"], layer: name),
-            recurrentConstraint: constraint(c["recurrent_constraint"], layer: name),
-            biasConstraint: constraint(c["bias_constraint"], layer: name),
+            kernelInitializer: try initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
+            recurrentInitializer: try initializer(c["recurrent_initializer"], default: .orthogonal(), layer: name),
+            biasInitializer: try initializer(c["bias_initializer"], default: .zeros, layer: name),
+            kernelRegularizer: try regularizer(c["kernel_regularizer"], layer: name),
+            recurrentRegularizer: try regularizer(c["recurrent_regularizer"], layer: name),
+            biasRegularizer: try regularizer(c["bias_regularizer"], layer: name),
+            kernelConstraint: try constraint(c["kernel_constraint"], layer: name),
+            recurrentConstraint: try constraint(c["recurrent_constraint"], layer: name),
+            biasConstraint: try constraint(c["bias_constraint"], layer: name),
             dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0,
             seed: seed(c), resetAfter: c["reset_after"]?.bool ?? true)
     }
 }
 
 extension KerasConfigEncoder {
-    static func cellConfig(_ cell: GRUCell<Float>, name: String) throws -> [String: JSONValue] {
+    static func cellConfig(_ gruCell: GRUCell<Float>, name: String) throws -> [String: JSONValue] {
+        let cell = gruCell.configuration
         var c = base(name)
         c["units"] = .integer(cell.units)
         c["activation"] = try activation(cell.activation, layer: name)

@@ -38,7 +38,7 @@ extension KerasConfigDecoder {
         let c = object["config"] ?? .null
         switch object["class_name"]?.string {
         case "GRUCell":
-            return try gruCell(c, name: c["name"]?.string ?? layer)
+            return try GRUCell(gruCellConfiguration(c, name: c["name"]?.string ?? layer))
         case "StackedRNNCells":
             let cells = try (c["cells"]?.array ?? []).map { try cell($0, layer: layer) }
             return try StackedRNNCells(cells)
