@@ -34,15 +34,26 @@ public final class Functional<Scalar: TensorScalar>: Model {
     /// One call of a layer.
     public struct Node {
         public let layer: any Layer<Scalar>
+        /// The tensor the layer is called on (the first one, for merge layers).
         public let input: Source
+        /// For merge layers (`Add`, `Concatenate`...): the tensors after the first.
+        public let otherInputs: [Source]
         /// For recurrent layers: tensors to start from (Keras' `initial_state`).
         public let initialState: [Source]
 
-        public init(_ layer: any Layer<Scalar>, input: Source, initialState: [Source] = []) {
+        /// - Parameters:
+        ///   - input: The tensor the layer is called on.
+        ///   - otherInputs: For merge layers, the tensors after the first.
+        ///   - initialState: For recurrent layers, the initial states.
+        public init(_ layer: any Layer<Scalar>, input: Source, otherInputs: [Source] = [], initialState: [Source] = []) {
             self.layer = layer
             self.input = input
+            self.otherInputs = otherInputs
             self.initialState = initialState
         }
+
+        /// Every tensor the layer is called on, in order.
+        public var inputs: [Source] { [input] + otherInputs }
     }
 
     public var name: String
@@ -67,9 +78,15 @@ public final class Functional<Scalar: TensorScalar>: Model {
         }
         var shapes = [[[Int?]]]()
         for (index, node) in nodes.enumerated() {
-            for source in [node.input] + node.initialState { try Self.check(source, before: index, inputCount: inputs.count, model: name) }
+            for source in node.inputs + node.initialState { try Self.check(source, before: index, inputCount: inputs.count, model: name) }
             if !node.initialState.isEmpty, !(node.layer is RNN<Scalar> || node.layer is Bidirectional<Scalar>) {
                 throw LayerError(.invalidArgument, "\(name): layer '\(node.layer.name)' is given initial states but is not recurrent")
+            }
+            if !node.otherInputs.isEmpty {
+                let inputShapes = try node.inputs.map { try Self.shape(of: $0, inputs: inputs, shapes: shapes) }
+                if !node.layer.isBuilt { try node.layer.build(inputShapes: inputShapes) }
+                shapes.append(try node.layer.outputShapes(forInputShapes: inputShapes))
+                continue
             }
             let shape = try Self.shape(of: node.input, inputs: inputs, shapes: shapes)
             if !node.layer.isBuilt { try node.layer.build(inputShape: shape) }
@@ -130,6 +147,11 @@ public final class Functional<Scalar: TensorScalar>: Model {
             }
         }
         for node in nodes {
+            if !node.otherInputs.isEmpty {
+                let values = try node.inputs.map(value)
+                results.append(try node.layer.forward(values.map(\.0), masks: values.map(\.1), training: training))
+                continue
+            }
             let (input, mask) = try value(node.input)
             if node.initialState.isEmpty {
                 results.append(try node.layer.forward(input, mask: mask, training: training))

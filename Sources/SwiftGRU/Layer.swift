@@ -101,6 +101,29 @@ public protocol Layer<Scalar>: AnyObject {
     /// The activity penalty of the most recent recorded call (already divided by the batch size).
     var activityLoss: Scalar { get }
 
+    /// Creates the weights for a call on several inputs (merge layers); one-input layers
+    /// take exactly one shape.
+    ///
+    /// - Throws: ``LayerError`` when the shapes do not suit the layer.
+    func build(inputShapes: [[Int?]]) throws
+
+    /// The shapes of all outputs for a call on several inputs (merge layers).
+    ///
+    /// - Throws: ``LayerError`` when the shapes do not suit the layer.
+    func outputShapes(forInputShapes inputShapes: [[Int?]]) throws -> [[Int?]]
+
+    /// Runs the layer on several inputs (merge layers such as `Add` or `Concatenate`); a
+    /// one-input layer takes exactly one.
+    ///
+    /// - Throws: ``LayerError`` for inputs or masks the layer cannot take.
+    func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar>
+
+    /// ``forward(_:masks:training:)`` recording what ``backward(_:)`` needs; the gradients of
+    /// the inputs after the first come back in ``LayerGradients/otherInputs``.
+    ///
+    /// - Throws: ``LayerError`` for inputs the layer cannot take, or when it cannot be trained.
+    func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar>
+
     /// Whether the layer keeps state from one call to the next (Keras' `stateful`).
     var isStateful: Bool { get }
 
@@ -130,6 +153,30 @@ extension Layer {
     public var activityLoss: Scalar { 0 }
 
     public var isStateful: Bool { false }
+
+    public func build(inputShapes: [[Int?]]) throws {
+        try build(inputShape: try onlyInput(inputShapes))
+    }
+
+    public func outputShapes(forInputShapes inputShapes: [[Int?]]) throws -> [[Int?]] {
+        try outputShapes(forInputShape: try onlyInput(inputShapes))
+    }
+
+    public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        try forward(try onlyInput(inputs), mask: masks.first ?? nil, training: training)
+    }
+
+    public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        try forwardRecording(try onlyInput(inputs), mask: masks.first ?? nil, initialState: [], training: training)
+    }
+
+    /// The one input of a one-input layer.
+    func onlyInput<T>(_ inputs: [T]) throws -> T {
+        guard inputs.count == 1, let input = inputs.first else {
+            throw LayerError(.invalidArgument, "layer '\(name)' takes one input, got \(inputs.count)")
+        }
+        return input
+    }
 
     public func resetStates() {}
 

@@ -160,7 +160,8 @@ enum KerasConfigEncoder {
         }
         for layer in modelLayers {
             let nodeIndices = model.nodes.indices.filter { model.nodes[$0].layer === layer }
-            let firstInput = nodeIndices.first.map { index -> [Int?] in
+            let firstInput = nodeIndices.first.flatMap { index -> [Int?]? in
+                guard model.nodes[index].otherInputs.isEmpty else { return nil }
                 switch model.nodes[index].input {
                 case .input(let i): return model.inputs[i].shape
                 case .output(let node, let k): return model.nodeShapes[node][k]
@@ -172,7 +173,9 @@ enum KerasConfigEncoder {
                 let node = model.nodes[index]
                 var kwargs: [String: JSONValue] = [:]
                 if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(tensor)) }
-                return ["args": [tensor(node.input)], "kwargs": .object(kwargs)]
+                // A merge layer is called on a list of tensors.
+                let arguments: JSONValue = node.otherInputs.isEmpty ? tensor(node.input) : .array(node.inputs.map(tensor))
+                return ["args": [arguments], "kwargs": .object(kwargs)]
             })
             layers.append(.object(object))
         }

@@ -49,7 +49,8 @@ enum KerasLayerRegistry {
     /// In the order layers are tried when writing: subclasses (`GRU`) before their
     /// superclasses (`RNN`).
     static let codecs: [KerasLayerCodec] = [
-        .gru, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation,
+        .gru, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
+        .concatenate,
     ]
 
     static let byClassName: [String: KerasLayerCodec] = {

@@ -72,7 +72,7 @@ struct KerasModelBuilder {
         let name = config["name"]?.string ?? "functional"
         var inputs = [Functional<Float>.Input]()
         var inputIndex = [String: Int]()
-        var pending = [(layer: any Layer<Float>, layerName: String, callIndex: Int, input: (String, Int, Int), states: [(String, Int, Int)])]()
+        var pending = [(layer: any Layer<Float>, layerName: String, callIndex: Int, inputs: [(String, Int, Int)], states: [(String, Int, Int)])]()
         var layerClasses = [(layer: any Layer<Float>, className: String)]()
         for entry in config["layers"]?.array ?? [] {
             let layerName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
@@ -87,24 +87,27 @@ struct KerasModelBuilder {
             }
             let layer = try decoder.layer(entry)
             layerClasses.append((layer, entry["class_name"]?.string ?? ""))
+            let recurrent = layer is RNN<Float> || layer is Bidirectional<Float>
             for (call, node) in (entry["inbound_nodes"]?.array ?? []).enumerated() {
-                var tensors: [(String, Int, Int)]
+                var inputs: [(String, Int, Int)], states: [(String, Int, Int)] = []
                 if node["args"] != nil {
-                    tensors = Self.kerasTensors(node["args"])
-                    guard tensors.count == 1 else {
-                        throw FileFormatError("model '\(name)': layer '\(layerName)' takes \(tensors.count) inputs; only single-input layers are supported")
-                    }
-                    tensors += Self.kerasTensors(node["kwargs"]?["initial_state"])
+                    inputs = Self.kerasTensors(node["args"])
+                    states = Self.kerasTensors(node["kwargs"]?["initial_state"])
                     if !Self.kerasTensors(node["kwargs"]?["mask"]).isEmpty {
                         throw FileFormatError("model '\(name)': layer '\(layerName)' is given an explicit mask tensor, which is not supported")
                     }
                 } else {
-                    tensors = (node.array ?? []).compactMap(Self.reference)
+                    // tf.keras 2: one entry per tensor; a recurrent layer's after the first are its initial states.
+                    inputs = (node.array ?? []).compactMap(Self.reference)
+                    if recurrent { states = Array(inputs.dropFirst()); inputs = Array(inputs.prefix(1)) }
                 }
-                guard let first = tensors.first else {
+                guard !inputs.isEmpty else {
                     throw FileFormatError("model '\(name)': layer '\(layerName)' has a call without inputs")
                 }
-                pending.append((layer, layerName, call, first, Array(tensors.dropFirst())))
+                if inputs.count > 1, recurrent {
+                    throw FileFormatError("model '\(name)': layer '\(layerName)' takes \(inputs.count) inputs; a recurrent layer takes one")
+                }
+                pending.append((layer, layerName, call, inputs, states))
             }
         }
         // Order the calls so that each comes after the calls it reads from.
@@ -115,12 +118,13 @@ struct KerasModelBuilder {
             return nodeIndex["\(reference.0)#\(reference.1)"].map { .output(node: $0, index: reference.2) }
         }
         while !pending.isEmpty {
-            guard let ready = pending.firstIndex(where: { call in ([call.input] + call.states).allSatisfy { source($0) != nil } }) else {
+            guard let ready = pending.firstIndex(where: { call in (call.inputs + call.states).allSatisfy { source($0) != nil } }) else {
                 throw FileFormatError("model '\(name)': layer '\(pending[0].layerName)' reads a tensor that no layer produces")
             }
             let call = pending.remove(at: ready)
-            guard let input = source(call.input) else { continue }
-            nodes.append(.init(call.layer, input: input, initialState: call.states.compactMap(source)))
+            let sources = call.inputs.compactMap(source)
+            guard let input = sources.first else { continue }
+            nodes.append(.init(call.layer, input: input, otherInputs: Array(sources.dropFirst()), initialState: call.states.compactMap(source)))
             nodeIndex["\(call.layerName)#\(call.callIndex)"] = nodes.count - 1
         }
         let outputReferences = Self.references(config["output_layers"])
@@ -135,7 +139,10 @@ struct KerasModelBuilder {
             if case .input(let i) = s { return .input(remap[inputs[i].name] ?? i) }
             return s
         }
-        let finalNodes = nodes.map { Functional<Float>.Node($0.layer, input: reorder($0.input), initialState: $0.initialState.map(reorder)) }
+        let finalNodes = nodes.map {
+            Functional<Float>.Node(
+                $0.layer, input: reorder($0.input), otherInputs: $0.otherInputs.map(reorder), initialState: $0.initialState.map(reorder))
+        }
         do {
             let model = try Functional<Float>(
                 name: name, inputs: orderedInputs, nodes: finalNodes, outputs: outputs.map(reorder),

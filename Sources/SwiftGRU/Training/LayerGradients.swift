@@ -2,6 +2,9 @@
 public struct LayerGradients<Scalar: TensorScalar>: Sendable {
     /// dL/d(input), or `nil` when the input is not differentiable (an Embedding's indices).
     public var input: Tensor<Scalar>?
+    /// For layers called on several inputs (merge layers): dL/d(input) of the inputs after
+    /// the first, in order.
+    public var otherInputs: [Tensor<Scalar>?] = []
     /// dL/d(initial state) for recurrent layers that were given initial states.
     public var initialStates: [Tensor<Scalar>]
     /// dL/d(weight), aligned with ``Layer/weights``.

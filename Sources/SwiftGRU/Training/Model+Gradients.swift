@@ -15,6 +15,11 @@ extension Model {
             }
         }
         for node in graph.nodes {
+            if !node.otherInputs.isEmpty {
+                let values = node.inputs.map(value)
+                results.append(try node.layer.forwardRecording(values.map(\.0), masks: values.map(\.1), training: training))
+                continue
+            }
             let (input, mask) = value(node.input)
             results.append(try node.layer.forwardRecording(input, mask: mask, initialState: node.initialState.map { value($0).0 }, training: training))
         }
@@ -70,10 +75,11 @@ extension Model {
             let count = graph.nodeShapes[index].count
             let gradients = (0..<count).map { pending[.output(node: index, index: $0)] }
             var needsInput = inputGradients
-            if case .output = node.input { needsInput = true }
+            for source in node.inputs { if case .output = source { needsInput = true } }
             let result = try backward(node.layer, gradients, throughLogits: logitsOutputs.contains(index), needsInput: needsInput)
             try accumulate(node.layer, result)
             try add(node.input, result.input)
+            for (source, g) in zip(node.otherInputs, result.otherInputs) { try add(source, g) }
             for (source, g) in zip(node.initialState, result.initialStates) { try add(source, g) }
         }
         return (weightGradients, graph.inputs.indices.map { pending[.input($0)] })

@@ -1,0 +1,106 @@
+/// Joins its inputs along one axis (Keras' `layer_concatenate`): the inputs agree on every
+/// other axis.
+///
+/// The output's mask is where every input's mask is `true`, as in Keras when the inputs are
+/// sequences joined along their features.
+public final class Concatenate<Scalar: TensorScalar>: Layer {
+    /// The axis to join along; negative counts from the last (`-1`, Keras' default).
+    public let axis: Int
+    public var name: String
+    /// Recorded calls: each input's extent along the axis, and the axis.
+    var records: [(extents: [Int], axis: Int)] = []
+
+    /// Creates a concatenation layer.
+    public init(axis: Int = -1, name: String? = nil) {
+        self.axis = axis
+        self.name = name ?? "concatenate"
+    }
+
+    public var isBuilt: Bool { true }
+    public func build(inputShape: [Int?]) throws {}
+    public func build(inputShapes: [[Int?]]) throws { _ = try outputShapes(forInputShapes: inputShapes) }
+    public func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?] { inputShape }
+    public var weights: [Tensor<Scalar>] { [] }
+    public func setWeights(_ weights: [Tensor<Scalar>]) throws { try checkWeights(weights, expected: []) }
+
+    /// The axis as an index for inputs of `rank` axes.
+    private func resolvedAxis(rank: Int) throws -> Int {
+        let resolved = axis < 0 ? rank + axis : axis
+        guard resolved >= 1, resolved < rank else {
+            throw LayerError(.invalidArgument, "\(name): axis \(axis) is out of range for inputs of rank \(rank) (the batch axis cannot be joined)")
+        }
+        return resolved
+    }
+
+    public func outputShapes(forInputShapes inputShapes: [[Int?]]) throws -> [[Int?]] {
+        guard let first = inputShapes.first else {
+            throw LayerError(.invalidInputShape, "\(name): a merge layer needs at least one input")
+        }
+        let along = try resolvedAxis(rank: first.count)
+        var others = inputShapes.map { shape -> [Int?] in
+            var copy = shape
+            if copy.count == first.count { copy[along] = 0 }
+            return copy
+        }
+        others = [try sameShape(others, layer: name)]
+        var output = others[0]
+        output[along] = inputShapes.reduce(0) { total, shape in total.flatMap { t in shape[along].map { t + $0 } } }
+        return [output]
+    }
+
+    public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        LayerOutput(input, mask: mask)
+    }
+
+    public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        _ = try outputShapes(forInputShapes: inputs.map { $0.shape.map(Optional.some) })
+        let along = try resolvedAxis(rank: inputs[0].rank)
+        let output: Tensor<Scalar>
+        do { output = try Tensor.concatenate(inputs, alongAxis: along) } catch let error as TensorError {
+            throw LayerError(.invalidInputShape, "\(name): \(error.message)")
+        }
+        return LayerOutput(output, mask: try mergedMask(masks, layer: name))
+    }
+
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        records.append(([input.shape[input.rank - 1]], input.rank - 1))
+        return LayerOutput(input, mask: mask)
+    }
+
+    public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        let result = try forward(inputs, masks: masks, training: training)
+        let along = try resolvedAxis(rank: inputs[0].rank)
+        records.append((inputs.map { $0.shape[along] }, along))
+        return result
+    }
+
+    /// The output gradient cut back into the inputs' pieces along the axis.
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let record = try popRecord(&records, layer: name)
+        guard let g = outputGradients.first ?? nil, record.axis < g.rank,
+              g.shape[record.axis] == record.extents.reduce(0, +) else {
+            throw LayerError(.invalidInputShape, "\(name): the output gradient does not fit the recorded call")
+        }
+        let outer = g.shape[..<record.axis].reduce(1, *), inner = g.shape[(record.axis + 1)...].reduce(1, *)
+        let total = g.shape[record.axis]
+        var pieces = [Tensor<Scalar>]()
+        var start = 0
+        for extent in record.extents {
+            var values = [Scalar]()
+            values.reserveCapacity(outer * extent * inner)
+            for o in 0..<outer {
+                let from = (o * total + start) * inner
+                values.append(contentsOf: g.scalars[from..<(from + extent * inner)])
+            }
+            var shape = g.shape
+            shape[record.axis] = extent
+            pieces.append(try Tensor(shape: shape, scalars: values))
+            start += extent
+        }
+        var gradients = LayerGradients(input: pieces[0])
+        gradients.otherInputs = Array(pieces.dropFirst())
+        return gradients
+    }
+
+    public func clearRecords() { records.removeAll() }
+}
