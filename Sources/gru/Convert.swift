@@ -13,7 +13,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         guard output.hasSuffix(".keras") else { throw ValidationError("the output must be a .keras file, got '\(output)'") }
-        let file = try KerasModelFile(contentsOf: model)
+        let file = try KerasModelFile.opening(model)
         try KerasModelFile.save(file.model, compileConfig: file.compileConfig, to: output)
         print("wrote \(output)")
     }

@@ -12,7 +12,7 @@ struct Evaluate: ParsableCommand {
     var loss: String?
 
     func run() throws {
-        let file = try KerasModelFile(contentsOf: data.model)
+        let file = try KerasModelFile.opening(data.model)
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
         let trainer = Trainer(model: file.model, optimizer: .sgd(), loss: chosenLoss)
         try data.device.apply()

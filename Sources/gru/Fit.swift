@@ -49,7 +49,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
-        let file = try KerasModelFile(contentsOf: data.model)
+        let file = try KerasModelFile.opening(data.model)
         if let seed { GlobalRandom.setSeed(seed) }
         var chosen = try optimizer.map(Fit.optimizer(named:)) ?? KerasCompileConfig.optimizer(from: file.compileConfig)
         if let learningRate { chosen.learningRate = learningRate }

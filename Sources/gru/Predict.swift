@@ -30,7 +30,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try device.apply()
-        let file = try KerasModelFile(contentsOf: model)
+        let file = try KerasModelFile.opening(model)
         let model = file.model
         let arrays = try readInputs()
         guard arrays.count == model.inputShapes.count || model.inputShapes.isEmpty else {

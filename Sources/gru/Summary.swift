@@ -10,6 +10,6 @@ struct Summary: ParsableCommand {
     var model: String
 
     func run() throws {
-        print(try KerasModelFile(contentsOf: model).model.summary())
+        print(try KerasModelFile.opening(model).model.summary())
     }
 }

@@ -175,4 +175,12 @@ struct KerasModelFileTests {
         let expected = try model.predictOnBatch([x], training: false)[0]
         #expect(try loaded.predictOnBatch([x], training: false)[0].maxAbsoluteDifference(to: expected) <= 1e-6)
     }
+
+    /// A float64 model loads (it runs in float32) and says so instead of staying silent.
+    @Test func float64LayersAreNoted() throws {
+        let config = try JSONValue(parsing: Array(#"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "GRU", "config": {"name": "gru", "units": 3, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float64"}}}}]}}"#.utf8), what: "test")
+        let decoder = KerasConfigDecoder(legacy: false)
+        _ = try KerasModelBuilder(decoder: decoder).model(config)
+        #expect(decoder.notes.messages == ["layers 'gru' are float64 in the file; they run in float32 here"])
+    }
 }

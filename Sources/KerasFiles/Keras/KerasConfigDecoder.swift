@@ -5,6 +5,10 @@ import SwiftGRU
 struct KerasConfigDecoder {
     /// tf.keras 2 semantics: `hard_sigmoid` is `clip(0.2x + 0.5)`.
     let legacy: Bool
+    /// What was read but runs differently here, for the user to be told.
+    let notes = KerasLoadNotes()
+
+    init(legacy: Bool) { self.legacy = legacy }
 
     func fail(_ message: String, underlying: (any Error & Sendable)? = nil) -> FileFormatError {
         FileFormatError(message, underlying: underlying)
@@ -109,6 +113,7 @@ struct KerasConfigDecoder {
         guard dtype == "float32" || dtype == "float64" else {
             throw fail("layer '\(layer)': dtype policy '\(dtype)' is not supported (float32 and float64 are)")
         }
+        if dtype == "float64" { notes.float64Layers.append(layer) }
     }
 
     // MARK: Layers
@@ -157,4 +162,15 @@ struct KerasConfigDecoder {
 extension String {
     /// Keras 2 wrote `normal` for what Keras 3 calls `truncated_normal`.
     fileprivate var replacingNormal: String { self == "normal" ? "truncated_normal" : self }
+}
+
+/// What a load read but runs differently here.
+final class KerasLoadNotes: @unchecked Sendable {
+    /// Layers the file declares as float64 (models read from files compute in float32).
+    var float64Layers = [String]()
+
+    var messages: [String] {
+        guard !float64Layers.isEmpty else { return [] }
+        return ["layers \(float64Layers.map { "'\($0)'" }.joined(separator: ", ")) are float64 in the file; they run in float32 here"]
+    }
 }

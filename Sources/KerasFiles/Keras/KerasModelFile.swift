@@ -19,6 +19,9 @@ public struct KerasModelFile {
     /// The Keras version that wrote the file, if recorded.
     public let kerasVersion: String?
     public let format: Format
+    /// What the file asks for that runs differently here (float64 layers run in float32),
+    /// one sentence each; empty when the model runs as written.
+    public let notes: [String]
 
     /// Loads a `.keras` file or a tf.keras 2 `.h5` model file.
     ///
@@ -72,6 +75,7 @@ public struct KerasModelFile {
         self.compileConfig = config["compile_config"].flatMap { $0.isNull ? nil : $0 }
         self.kerasVersion = version
         self.format = .keras
+        self.notes = decoder.notes.messages
     }
 
     private init(legacy bytes: [UInt8], name: String) throws {
@@ -91,6 +95,7 @@ public struct KerasModelFile {
         self.compileConfig = nil
         self.kerasVersion = version
         self.format = .legacyHDF5
+        self.notes = decoder.notes.messages
     }
 
     /// A string-array attribute that h5py may have split as `name0`, `name1`, ...
