@@ -47,17 +47,22 @@ extension GRU {
         }
         if let reason = cuDNNIncompatibility(mask: mask) { return try refuse(reason) }
         if gruCell.dropoutMasks.input.count > 1 { return try refuse("the input dropout has one mask per gate") }
+        let backend: any GRUDeviceBackend
+        if let deviceBackendOverride {
+            backend = deviceBackendOverride
+        } else {
+            if device == .cpu { return try refuse("the compute device is set to cpu") }
+            switch CuDNNGRUBackend.shared {
+            case .success(let found): backend = found
+            case .failure(let error): return try refuse("no GPU with cuDNN is available on this machine (\(error.message))")
+            }
+        }
         guard inputs.rank == 3,
               let layout = DeviceSequenceLayout(
                 batch: inputs.shape[timeMajor ? 1 : 0], steps: inputs.shape[timeMajor ? 0 : 1], mask: mask,
                 goBackwards: goBackwards, timeMajor: timeMajor)
         else { return try refuse("a sequence in the batch has every step masked") }
-        if let deviceBackendOverride { return (deviceBackendOverride, layout) }
-        if device == .cpu { return try refuse("the compute device is set to cpu") }
-        switch CuDNNGRUBackend.shared {
-        case .success(let backend): return (backend, layout)
-        case .failure(let error): return try refuse("no GPU with cuDNN is available on this machine (\(error.message))")
-        }
+        return (backend, layout)
     }
 
     /// Runs the sequence on a device: packs the unmasked steps, runs them there, spreads the
