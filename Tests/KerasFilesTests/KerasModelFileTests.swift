@@ -183,4 +183,21 @@ struct KerasModelFileTests {
         _ = try KerasModelBuilder(decoder: decoder).model(config)
         #expect(decoder.notes.messages == ["layers 'gru' are float64 in the file; they run in float32 here"])
     }
+
+    /// Initializers never block loading a model (its weights come from the file): Keras
+    /// 3.0-3.6's OrthogonalInitializer is read, an unknown one is replaced and noted.
+    @Test func initializersNeverBlockLoading() throws {
+        func gru(_ recurrentInitializer: String) throws -> (GRU<Float>?, [String]) {
+            let config = try JSONValue(parsing: Array(#"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "GRU", "config": {"name": "gru", "units": 3, "recurrent_initializer": \#(recurrentInitializer)}}]}}"#.utf8), what: "test")
+            let decoder = KerasConfigDecoder(legacy: false)
+            let model = try KerasModelBuilder(decoder: decoder).model(config).model
+            return (model.layers.first as? GRU<Float>, decoder.notes.messages)
+        }
+        let (orthogonal, none) = try gru(#"{"module": "keras.initializers", "class_name": "OrthogonalInitializer", "config": {"gain": 2.0, "seed": 5}, "registered_name": null}"#)
+        #expect(orthogonal?.gruCell.recurrentInitializer == .orthogonal(gain: 2, seed: 5))
+        #expect(none.isEmpty)
+        let (replaced, notes) = try gru(#"{"class_name": "MyCustomInit", "config": {}}"#)
+        #expect(replaced?.gruCell.recurrentInitializer == .orthogonal())
+        #expect(notes.count == 1 && notes[0].contains("MyCustomInit"))
+    }
 }

@@ -45,8 +45,20 @@ struct KerasConfigDecoder {
         config?[key]?.double ?? fallback
     }
 
+    /// The initializer of a configuration. A loaded model's weights come from the file, so
+    /// an initializer that cannot be read never blocks loading: the layer's default stands
+    /// in for it, and a note says so.
     func initializer(_ value: JSONValue?, default fallback: Initializer, layer: String) throws -> Initializer {
         guard let value, !value.isNull else { return fallback }
+        do {
+            return try readInitializer(value, layer: layer)
+        } catch let error as FileFormatError {
+            notes.replacedInitializers.append(error.message)
+            return fallback
+        }
+    }
+
+    private func readInitializer(_ value: JSONValue, layer: String) throws -> Initializer {
         if let name = value.string {
             do { return try Initializer(named: name) } catch { throw fail("layer '\(layer)': unknown initializer '\(name)'") }
         }
@@ -65,7 +77,8 @@ struct KerasConfigDecoder {
         case "HeNormal": return .heNormal(seed: seed(c))
         case "LecunUniform": return .lecunUniform(seed: seed(c))
         case "LecunNormal": return .lecunNormal(seed: seed(c))
-        case "Orthogonal": return .orthogonal(gain: number(c, "gain", 1), seed: seed(c))
+        // Keras 3.0 to 3.6 write the orthogonal initializer's class as OrthogonalInitializer.
+        case "Orthogonal", "OrthogonalInitializer": return .orthogonal(gain: number(c, "gain", 1), seed: seed(c))
         case "Identity", "IdentityInitializer": return .identity(gain: number(c, "gain", 1))
         case "VarianceScaling":
             guard let mode = Initializer.FanMode(rawValue: c?["mode"]?.string ?? "fan_in"),
@@ -168,9 +181,14 @@ extension String {
 final class KerasLoadNotes: @unchecked Sendable {
     /// Layers the file declares as float64 (models read from files compute in float32).
     var float64Layers = [String]()
+    /// Initializers that could not be read, each replaced by the layer's default.
+    var replacedInitializers = [String]()
 
     var messages: [String] {
-        guard !float64Layers.isEmpty else { return [] }
-        return ["layers \(float64Layers.map { "'\($0)'" }.joined(separator: ", ")) are float64 in the file; they run in float32 here"]
+        var messages = replacedInitializers.map { "\($0); its default stands in (the weights come from the file)" }
+        if !float64Layers.isEmpty {
+            messages.append("layers \(float64Layers.map { "'\($0)'" }.joined(separator: ", ")) are float64 in the file; they run in float32 here")
+        }
+        return messages
     }
 }
