@@ -200,4 +200,15 @@ struct KerasModelFileTests {
         #expect(replaced?.gruCell.recurrentInitializer == .orthogonal())
         #expect(notes.count == 1 && notes[0].contains("MyCustomInit"))
     }
+
+    /// A file written by Keras 3.5, whose initializers are named OrthogonalInitializer,
+    /// predicts as that Keras did (Scripts/make-version-fixtures.py).
+    @Test func keras35FilePredictsLikeKeras() throws {
+        let name = "versions/keras-3.5.0-stacked"
+        let file = try KerasModelFile(bytes: ModelFixtures.bytes(name + ".keras"))
+        #expect(file.kerasVersion == "3.5.0" && file.notes.isEmpty)
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes(name + ".input.npy")).tensor()
+        let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes(name + ".expected.npy")).tensor()
+        #expect(try file.model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
+    }
 }
