@@ -211,4 +211,17 @@ struct KerasModelFileTests {
         let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes(name + ".expected.npy")).tensor()
         #expect(try file.model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
     }
+
+    /// A GRU config without reset_after comes from Keras before that argument existed: the
+    /// reset-before GRU. A CuDNNGRU is refused by name instead of loaded wrongly.
+    @Test func oldGRUConfigurations() throws {
+        func model(_ layer: String) throws -> any Model<Float> {
+            let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, "# + layer + "]}}"
+            return try KerasModelBuilder(decoder: KerasConfigDecoder(legacy: true)).model(JSONValue(parsing: Array(text.utf8), what: "test")).model
+        }
+        let old = try model(#"{"class_name": "GRU", "config": {"name": "gru", "units": 3}}"#)
+        #expect((old.layers.first as? GRU<Float>)?.resetAfter == false)
+        let error = #expect(throws: FileFormatError.self) { _ = try model(#"{"class_name": "CuDNNGRU", "config": {"name": "fast", "units": 3}}"#) }
+        #expect(error?.message.contains("CuDNNGRU") == true)
+    }
 }

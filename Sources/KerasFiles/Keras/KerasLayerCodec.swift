@@ -55,7 +55,8 @@ enum KerasLayerRegistry {
 
     static let byClassName: [String: KerasLayerCodec] = {
         var table = [String: KerasLayerCodec]()
-        for codec in codecs {
+        // Classes named here only to be refused with a reason.
+        for codec in codecs + [.cuDNNGRU] {
             for name in codec.classNames { table[name] = codec }
         }
         return table

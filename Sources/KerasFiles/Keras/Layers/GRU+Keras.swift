@@ -1,9 +1,9 @@
 import SwiftGRU
 
 extension KerasLayerCodec {
-    /// `GRU`, and `CuDNNGRU` from Keras 2 files (its weights are converted on loading).
+    /// `GRU`.
     static let gru = KerasLayerCodec(
-        classNames: ["GRU", "CuDNNGRU"],
+        classNames: ["GRU"],
         decode: { c, name, decoder in try decoder.gru(c, name: name) },
         matches: { $0 is GRU<Float> },
         encode: { layer in
@@ -23,6 +23,18 @@ extension KerasLayerCodec {
             return c
         },
         weightGroups: recurrentWeights)
+}
+
+extension KerasLayerCodec {
+    /// `CuDNNGRU` (Keras 2 and tf.keras 1 files trained on GPUs) is named, not guessed: its
+    /// weights are laid out for cuDNN and need a conversion that is not written yet.
+    static let cuDNNGRU = KerasLayerCodec(
+        classNames: ["CuDNNGRU"],
+        decode: { _, name, decoder in
+            throw decoder.fail("layer '\(name)' is a CuDNNGRU (a Keras 2 GPU layer); converting its weights to GRU is not supported yet")
+        },
+        matches: { _ in false },
+        encode: { _ in nil })
 }
 
 extension KerasConfigDecoder {
@@ -66,7 +78,8 @@ extension KerasConfigDecoder {
             recurrentConstraint: try constraint(c["recurrent_constraint"], layer: name),
             biasConstraint: try constraint(c["bias_constraint"], layer: name),
             dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0,
-            seed: seed(c), resetAfter: c["reset_after"]?.bool ?? true)
+            // Keras before 2.1.3 had no reset_after: its GRU was the reset-before variant.
+            seed: seed(c), resetAfter: c["reset_after"]?.bool ?? false)
     }
 }
 
