@@ -50,7 +50,7 @@ enum KerasLayerRegistry {
     /// superclasses (`RNN`).
     static let codecs: [KerasLayerCodec] = [
         .gru, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
-        .concatenate,
+        .concatenate, .leakyReLU, .reLU, .batchNormalization,
     ]
 
     static let byClassName: [String: KerasLayerCodec] = {

@@ -1,0 +1,48 @@
+import Foundation
+@testable import KerasFiles
+import Testing
+
+@testable import SwiftGRU
+
+/// The layers real GRU models put between GRUs (LeakyReLU, BatchNormalization, ReLU),
+/// against Keras 3 (`Scripts/make-layer-fixtures.py`).
+@Suite("Layers around a GRU")
+struct LayersAroundGRUTests {
+    @Test(arguments: ["activations_between_grus.keras", "activations_between_grus.swift.keras"])
+    func predictsLikeKeras(file: String) throws {
+        let model = try KerasModelFile(bytes: ModelFixtures.bytes("layers/" + file)).model
+        #expect(model.layers.contains { $0 is BatchNormalization<Float> } && model.layers.contains { $0 is LeakyReLU<Float> })
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/activations_between_grus.input.npy")).tensor()
+        let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/activations_between_grus.expected.npy")).tensor()
+        #expect(try model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
+    }
+
+    /// Keras 2 wrote LeakyReLU's slope as `alpha`.
+    @Test func keras2LeakyReLU() throws {
+        let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 2]}}, {"class_name": "LeakyReLU", "config": {"name": "leaky", "alpha": 0.1}}, {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [2], "epsilon": 0.001}}]}}"#
+        let model = try KerasModelBuilder(decoder: KerasConfigDecoder(legacy: true)).model(JSONValue(parsing: Array(text.utf8), what: "test")).model
+        #expect((model.layers[0] as? LeakyReLU<Float>)?.negativeSlope == 0.1)
+        #expect((model.layers[1] as? BatchNormalization<Float>)?.axis == 2)
+    }
+
+    @Test func reluBackwardIsTheSlope() throws {
+        let relu = try ReLU<Float>(maxValue: 1, negativeSlope: 0.1, threshold: 0.5)
+        let x = try Tensor<Float>(shape: [1, 4], scalars: [-1, 0.7, 2, 0.2])
+        let y = try relu.forward(x, mask: nil, training: false).output
+        #expect(try y.maxAbsoluteDifference(to: Tensor(shape: [1, 4], scalars: [-0.15, 0.7, 1, -0.03])) <= 1e-6)
+        _ = try relu.forwardRecording(x, mask: nil, initialState: [], training: true)
+        let g = try relu.backward([Tensor(repeating: 2, shape: [1, 4])])
+        #expect(g.input?.scalars == [0.2, 2, 0, 0.2])
+    }
+
+    @Test func badArgumentsAndTrainingAreClearErrors() throws {
+        #expect(throws: LayerError.self) { try ReLU<Float>(threshold: -1) }
+        #expect(throws: LayerError.self) { try LeakyReLU<Float>(negativeSlope: -0.2) }
+        let norm = try BatchNormalization<Float>(axis: 1)
+        #expect(throws: LayerError.self) { try norm.build(inputShape: [nil, 4, 3]) }
+        let trained = try BatchNormalization<Float>()
+        let x = Tensor<Float>(repeating: 1, shape: [2, 3])
+        #expect(throws: LayerError.self) { try trained.forwardRecording(x, mask: nil, initialState: [], training: true) }
+        #expect(try trained.forwardRecording(x, mask: nil, initialState: [], training: false).output.shape == [2, 3])
+    }
+}
