@@ -121,8 +121,10 @@ struct KerasConfigDecoder {
         }
     }
 
-    func checkDType(_ config: JSONValue, layer: String) throws {
+    func checkDType(_ config: JSONValue, layer: String, className: String) throws {
         let dtype = config["dtype"]?.string ?? config["dtype"]?["config"]?["name"]?.string ?? "float32"
+        // Keras 2.0 wrote an Embedding's input type (its indices) as the layer's dtype.
+        if className == "Embedding", dtype.hasPrefix("int") || dtype.hasPrefix("uint") { return }
         guard dtype == "float32" || dtype == "float64" else {
             throw fail("layer '\(layer)': dtype policy '\(dtype)' is not supported (float32 and float64 are)")
         }
@@ -137,7 +139,7 @@ struct KerasConfigDecoder {
             throw fail("a layer entry lacks class_name or config")
         }
         let name = config["name"]?.string ?? Self.snakeCase(className)
-        try checkDType(config, layer: name)
+        try checkDType(config, layer: name, className: className)
         do {
             return try makeLayer(className, config, name: name)
         } catch let error as LayerError {
