@@ -1,7 +1,7 @@
 /// Adds its inputs element-wise (Keras' `layer_add`): every input has the same shape.
 ///
-/// The output's mask is where every input's mask is `true` (inputs without a mask count as
-/// all `true`), as in Keras' merge layers.
+/// The output's mask is where every input's mask is `true`, and none when some input has no
+/// mask, as in Keras' merge layers.
 public final class Add<Scalar: TensorScalar>: Layer {
     public var name: String
     /// Recorded calls: how many inputs each had.
@@ -78,10 +78,10 @@ func sameShape(_ shapes: [[Int?]], layer: String) throws -> [Int?] {
     return merged
 }
 
-/// Keras' merge mask: `true` where every given mask is (`nil` when no input has one).
+/// Keras' merge mask: `true` where every mask is, and `nil` when some input has none.
 func mergedMask(_ masks: [Tensor<Bool>?], layer: String) throws -> Tensor<Bool>? {
     let given = masks.compactMap { $0 }
-    guard var merged = given.first else { return nil }
+    guard given.count == masks.count, var merged = given.first else { return nil }
     for mask in given.dropFirst() {
         guard mask.shape == merged.shape else {
             throw LayerError(.invalidMask, "\(layer): masks of shapes \(merged.shape) and \(mask.shape) cannot be merged")

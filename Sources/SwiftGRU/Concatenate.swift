@@ -1,8 +1,9 @@
 /// Joins its inputs along one axis (Keras' `layer_concatenate`): the inputs agree on every
 /// other axis.
 ///
-/// The output's mask is where every input's mask is `true`, as in Keras when the inputs are
-/// sequences joined along their features.
+/// The output's mask follows Keras: joined along the features, a step counts where any
+/// input's counts (an input without a mask counts everywhere); joined along another axis,
+/// the masks are joined along it too.
 public final class Concatenate<Scalar: TensorScalar>: Layer {
     /// The axis to join along; negative counts from the last (`-1`, Keras' default).
     public let axis: Int
@@ -59,7 +60,35 @@ public final class Concatenate<Scalar: TensorScalar>: Layer {
         do { output = try Tensor.concatenate(inputs, alongAxis: along) } catch let error as TensorError {
             throw LayerError(.invalidInputShape, "\(name): \(error.message)")
         }
-        return LayerOutput(output, mask: try mergedMask(masks, layer: name))
+        return LayerOutput(output, mask: try joinedMask(inputs, masks, along: along))
+    }
+
+    /// Keras' `Concatenate.compute_mask`: each input's mask spread over its features (all
+    /// `true` without one), joined along the axis, then any over the features.
+    private func joinedMask(_ inputs: [Tensor<Scalar>], _ masks: [Tensor<Bool>?], along: Int) throws -> Tensor<Bool>? {
+        guard masks.contains(where: { $0 != nil }) else { return nil }
+        let shapes = inputs.map { Array($0.shape.dropLast()) }
+        for (mask, shape) in zip(masks, shapes) where mask != nil && mask?.shape != shape {
+            throw LayerError(.invalidMask, "\(name): a mask of shape \(mask?.shape ?? []) does not fit an input of shape \(shape + [0])")
+        }
+        let full = zip(masks, shapes).map { mask, shape in mask?.scalars ?? [Bool](repeating: true, count: shape.reduce(1, *)) }
+        guard let first = shapes.first else { return nil }
+        if along == first.count {
+            // Joined along the features: any input counts.
+            let values = (0..<full[0].count).map { i in full.contains { $0[i] } }
+            return try Tensor(shape: first, scalars: values)
+        }
+        let outer = first[..<along].reduce(1, *)
+        var values = [Bool]()
+        for o in 0..<outer {
+            for (mask, shape) in zip(full, shapes) {
+                let width = shape[along...].reduce(1, *)
+                values.append(contentsOf: mask[(o * width)..<((o + 1) * width)])
+            }
+        }
+        var shape = first
+        shape[along] = shapes.reduce(0) { $0 + $1[along] }
+        return try Tensor(shape: shape, scalars: values)
     }
 
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {

@@ -54,7 +54,7 @@ struct MergeLayerTests {
         #expect(throws: LayerError.self) { try dense.forward([Tensor(zeros: [1, 2]), Tensor(zeros: [1, 2])], masks: [nil, nil], training: false) }
     }
 
-    /// Masks merge as in Keras: a step counts where every input's mask says so.
+    /// Masks merge as Keras 3.15's compute_mask does (checked in Python).
     @Test func masksAreCombined() throws {
         let a = try Tensor<Bool>(shape: [1, 3], scalars: [true, true, false])
         let b = try Tensor<Bool>(shape: [1, 3], scalars: [true, false, false])
@@ -62,5 +62,13 @@ struct MergeLayerTests {
         let result = try Add<Float>().forward([x, x], masks: [a, b], training: false)
         #expect(result.mask?.scalars == [true, false, false])
         #expect(try Add<Float>().forward([x, x], masks: [nil, nil], training: false).mask == nil)
+        #expect(try Add<Float>().forward([x, x], masks: [a, nil], training: false).mask == nil)
+        // Concatenate along the features: a step counts where any input's does.
+        let joined = try Concatenate<Float>().forward([x, x], masks: [a, b], training: false)
+        #expect(joined.mask?.scalars == [true, true, false])
+        #expect(try Concatenate<Float>().forward([x, x], masks: [a, nil], training: false).mask?.scalars == [true, true, true])
+        // Along the steps: the masks are joined too.
+        let steps = try Concatenate<Float>(axis: 1).forward([x, x], masks: [a, nil], training: false)
+        #expect(steps.mask?.shape == [1, 6] && steps.mask?.scalars == [true, true, false, true, true, true])
     }
 }
