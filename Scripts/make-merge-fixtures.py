@@ -43,17 +43,33 @@ def concatenate_model():
     return keras.Model([a, b], out, name="concatenate_model")
 
 
+def masked_concatenate_model():
+    """Masked sequences meeting a merge layer: Keras 3 writes the mask's computation into
+    config.json as operations (NotEqual, Any, ExpandDims, LogicalOr, OnesLike, ...)."""
+    a, b = keras.Input((6, 3), name="a"), keras.Input((6, 2), name="b")
+    masked = keras.layers.Masking(0.0, name="masking")(a)
+    left = keras.layers.GRU(4, return_sequences=True, name="left")(masked)
+    right = keras.layers.GRU(3, return_sequences=True, name="right")(b)
+    joined = keras.layers.Concatenate(name="join")([left, right])
+    summed = keras.layers.Add(name="sum")([keras.layers.Dense(7, name="project")(joined), joined])
+    out = keras.layers.GRU(2, name="top")(summed)
+    return keras.Model([a, b], out, name="masked_concatenate_model")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(11)
     manifest = []
-    for build in (add_model, concatenate_model):
+    for build in (add_model, concatenate_model, masked_concatenate_model):
         keras.utils.set_random_seed(3)
         model = build()
         for w in model.weights:
             w.assign(rng.uniform(-0.5, 0.5, w.shape).astype("float32"))
         name = model.name
         inputs = [rng.standard_normal((4,) + tuple(i.shape[1:])).astype("float32") for i in model.inputs]
+        if name == "masked_concatenate_model":
+            inputs[0][1, 4:] = 0.0  # right padding that the Masking layer masks
+            inputs[0][3, 2:] = 0.0
         expected = model.predict(inputs, verbose=0)
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(model(inputs))

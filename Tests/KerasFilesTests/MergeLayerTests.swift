@@ -9,7 +9,7 @@ import Testing
 /// the files Swift writes are the ones Keras read back.
 @Suite("Merge layers")
 struct MergeLayerTests {
-    static let models = ["add_model", "concatenate_model"]
+    static let models = ["add_model", "concatenate_model", "masked_concatenate_model"]
 
     static func array(_ path: String) throws -> Tensor<Float> {
         try NumPyArray(npy: ModelFixtures.bytes("merge/" + path)).tensor()

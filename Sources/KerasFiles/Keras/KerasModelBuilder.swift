@@ -74,8 +74,18 @@ struct KerasModelBuilder {
         var inputIndex = [String: Int]()
         var pending = [(layer: any Layer<Float>, layerName: String, callIndex: Int, inputs: [(String, Int, Int)], states: [(String, Int, Int)])]()
         var layerClasses = [(layer: any Layer<Float>, className: String)]()
-        for entry in config["layers"]?.array ?? [] {
+        // Keras 3 writes the mask computations between layers (NotEqual, Any, LogicalOr, ...)
+        // as operations of keras.src.ops. Their results feed the `mask` argument of the next
+        // layer, which the model here computes itself, the same way (each layer's
+        // compute_mask): they are skipped. One whose result is data is refused by name.
+        let entries = config["layers"]?.array ?? []
+        var operations = [String: String]()
+        for entry in entries where entry["module"]?.string?.hasPrefix("keras.src.ops") == true {
+            operations[entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""] = entry["class_name"]?.string ?? "?"
+        }
+        for entry in entries {
             let layerName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
+            if operations[layerName] != nil { continue }
             if entry["class_name"]?.string == "InputLayer" {
                 let c = entry["config"]
                 guard let shape = Self.shape(c?["batch_shape"]) ?? Self.shape(c?["batch_input_shape"]) else {
@@ -93,8 +103,9 @@ struct KerasModelBuilder {
                 if node["args"] != nil {
                     inputs = Self.kerasTensors(node["args"])
                     states = Self.kerasTensors(node["kwargs"]?["initial_state"])
-                    if !Self.kerasTensors(node["kwargs"]?["mask"]).isEmpty {
-                        throw FileFormatError("model '\(name)': layer '\(layerName)' is given an explicit mask tensor, which is not supported")
+                    let masks = Self.kerasTensors(node["kwargs"]?["mask"])
+                    if let computed = masks.first(where: { operations[$0.0] == nil }) {
+                        throw FileFormatError("model '\(name)': layer '\(layerName)' is given the mask '\(computed.0)', which is not a mask computation; explicit masks are not supported")
                     }
                 } else {
                     // tf.keras 2: one entry per tensor; a recurrent layer's after the first are its initial states.
@@ -119,7 +130,11 @@ struct KerasModelBuilder {
         }
         while !pending.isEmpty {
             guard let ready = pending.firstIndex(where: { call in (call.inputs + call.states).allSatisfy { source($0) != nil } }) else {
-                throw FileFormatError("model '\(name)': layer '\(pending[0].layerName)' reads a tensor that no layer produces")
+                let call = pending[0]
+                if let operation = (call.inputs + call.states).first(where: { operations[$0.0] != nil }) {
+                    throw FileFormatError("model '\(name)': layer '\(call.layerName)' reads the result of the operation '\(operation.0)' (\(operations[operation.0] ?? "?")), which is not supported")
+                }
+                throw FileFormatError("model '\(name)': layer '\(call.layerName)' reads a tensor that no layer produces")
             }
             let call = pending.remove(at: ready)
             let sources = call.inputs.compactMap(source)
