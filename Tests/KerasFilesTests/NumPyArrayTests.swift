@@ -68,4 +68,16 @@ struct NumPyArrayTests {
         for i in stride(from: 40, to: flipped.count - 100, by: 13) { flipped[i] ^= 0x5A }
         #expect(throws: FileFormatError.self) { try NumPyArray.arrays(npz: flipped) }
     }
+
+    /// A valid header whose extents multiply past Int.max (found by libFuzzer: it used to
+    /// trap in the size check's error message) is an error, not a crash.
+    @Test func overflowingShapeIsAnError() throws {
+        for shape in ["(2869293362593602672, 3)", "(9223372036854775807, 2)", "(4611686018427387904,)"] {
+            var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+            header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+            let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+                + Array(header.utf8) + [0, 0, 0, 0]
+            #expect(throws: FileFormatError.self) { _ = try NumPyArray(npy: bytes) }
+        }
+    }
 }

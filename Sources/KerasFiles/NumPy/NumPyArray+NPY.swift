@@ -41,7 +41,8 @@ extension NumPyArray {
             throw FileFormatError("unsupported .npy dtype '\(descriptor)'; supported: float32 <f4, float64 <f8, int32 <i4, int64 <i8, bool |b1")
         }
         guard count <= data.count / width, data.count == count * width else {
-            throw FileFormatError("damaged .npy file: shape \(shape) of \(descriptor) needs \(count * width) data bytes, the file has \(data.count)")
+            // The message must not multiply either: count may be near Int.max.
+            throw FileFormatError("damaged .npy file: shape \(shape) of \(descriptor) needs \(count) values of \(width) bytes, the file has \(data.count) data bytes")
         }
         func word(_ i: Int) -> UInt64 {
             let base = data.startIndex + i * width
