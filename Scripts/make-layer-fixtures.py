@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates fixtures for the layers real GRU models are built with, beyond the GRU itself
+"""Generates fixtures for the layers real GRU models are built with, beyond the GRU itself, and the LSTM
 (Tests/KerasFilesTests/Fixtures/layers): models saved by Keras 3 with random weights (and
 random moving statistics), their inputs and Keras' predictions. Then the Swift tool
 converts each model (`gru convert`) and Keras 3 must load that file and predict the same.
@@ -32,17 +32,38 @@ def activations_between_grus():
     ], name="activations_between_grus")
 
 
+def lstm_masked_bidirectional():
+    """LSTMs as users stack them: embedded tokens with padding, a sequence LSTM, a
+    Bidirectional LSTM, one read backwards, an RNN over an LSTMCell."""
+    return keras.Sequential([
+        keras.Input((7,)),
+        keras.layers.Embedding(20, 4, mask_zero=True),
+        keras.layers.LSTM(5, return_sequences=True),
+        keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True)),
+        keras.layers.LSTM(4, return_sequences=True, go_backwards=True),
+        keras.layers.RNN(keras.layers.LSTMCell(2, unit_forget_bias=False)),
+        keras.layers.Dense(2),
+    ], name="lstm_masked_bidirectional")
+
+
+def tokens(rng):
+    x = rng.integers(1, 20, size=(4, 7)).astype("float32")
+    x[1, 4:] = 0  # right padding
+    x[3, 2:] = 0
+    return x
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(21)
     manifest = []
-    for build in (activations_between_grus,):
+    for build, inputs in ((activations_between_grus, None), (lstm_masked_bidirectional, tokens)):
         model = build()
         for w in model.weights:
             low = 0.5 if "variance" in w.path else -0.5
             w.assign(rng.uniform(low, low + 1.0, w.shape).astype("float32"))
         name = model.name
-        x = rng.standard_normal((4, 6, 3)).astype("float32")
+        x = inputs(rng) if inputs else rng.standard_normal((4, 6, 3)).astype("float32")
         expected = model.predict(x, verbose=0)
         model.save(os.path.join(OUT, f"{name}.keras"))
         np.save(os.path.join(OUT, f"{name}.input.npy"), x)

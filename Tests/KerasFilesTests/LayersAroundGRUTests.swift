@@ -17,6 +17,26 @@ struct LayersAroundGRUTests {
         #expect(try model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
     }
 
+    /// LSTMs on padded tokens: LSTM, Bidirectional(LSTM), LSTM going backwards, RNN(LSTMCell).
+    @Test(arguments: ["lstm_masked_bidirectional.keras", "lstm_masked_bidirectional.swift.keras"])
+    func lstmPredictsLikeKeras(file: String) throws {
+        let model = try KerasModelFile(bytes: ModelFixtures.bytes("layers/" + file)).model
+        #expect(model.layers.filter { $0 is LSTM<Float> }.count == 2)
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/lstm_masked_bidirectional.input.npy")).tensor()
+        let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/lstm_masked_bidirectional.expected.npy")).tensor()
+        #expect(try model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
+    }
+
+    /// LSTMs run for prediction; training one is refused with a clear error.
+    @Test func lstmTrainingIsAClearError() throws {
+        let model = try Sequential<Float>(inputShape: [4, 2], layers: [LSTM<Float>(units: 3), Dense<Float>(units: 1)])
+        let x = Tensor<Float>(repeating: 0.5, shape: [2, 4, 2]), y = Tensor<Float>(zeros: [2, 1])
+        #expect(throws: LayerError.self) {
+            try Trainer(model: model, optimizer: .sgd(), loss: .meanSquaredError).fit(x: [x], y: [y], batchSize: 2, epochs: 1)
+        }
+        #expect(throws: LayerError.self) { try LSTM<Float>(units: 0) }
+    }
+
     /// Keras 2 wrote LeakyReLU's slope as `alpha`.
     @Test func keras2LeakyReLU() throws {
         let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 2]}}, {"class_name": "LeakyReLU", "config": {"name": "leaky", "alpha": 0.1}}, {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [2], "epsilon": 0.001}}]}}"#

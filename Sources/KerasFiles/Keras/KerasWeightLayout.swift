@@ -19,6 +19,7 @@ enum KerasWeightLayout {
     private static func className(of cell: any RecurrentCell<Float>) -> String {
         switch cell {
         case is GRUCell<Float>: "gru_cell"
+        case is LSTMCell<Float>: "lstm_cell"
         case is StackedRNNCells<Float>: "stacked_rnn_cells"
         default: KerasConfigDecoder.snakeCase(String(String(describing: type(of: cell)).prefix { $0 != "<" }))
         }

@@ -39,11 +39,13 @@ extension KerasConfigDecoder {
         switch object["class_name"]?.string {
         case "GRUCell":
             return try GRUCell(gruCellConfiguration(c, name: c["name"]?.string ?? layer))
+        case "LSTMCell":
+            return try lstmCell(c, name: c["name"]?.string ?? layer)
         case "StackedRNNCells":
             let cells = try (c["cells"]?.array ?? []).map { try cell($0, layer: layer) }
             return try StackedRNNCells(cells)
         case let other:
-            throw fail("layer '\(layer)': unsupported RNN cell '\(other ?? "?")'; supported: GRUCell, StackedRNNCells")
+            throw fail("layer '\(layer)': unsupported RNN cell '\(other ?? "?")'; supported: GRUCell, LSTMCell, StackedRNNCells")
         }
     }
 }
@@ -53,6 +55,8 @@ extension KerasConfigEncoder {
         switch cell {
         case let gru as GRUCell<Float>:
             return object("keras.layers", "GRUCell", .object(try cellConfig(gru, name: name)))
+        case let lstm as LSTMCell<Float>:
+            return object("keras.layers", "LSTMCell", .object(try lstmCellConfig(lstm, name: name)))
         case let stacked as StackedRNNCells<Float>:
             let names = UniqueName.make(stacked.cells.map { _ in name + "_cell" })
             var c = base(name)
