@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates fixtures for the layers real GRU models are built with, beyond the GRU itself, and the LSTM
+"""Generates fixtures for the layers real GRU models are built with, beyond the GRU itself, and the LSTM and SimpleRNN
 (Tests/KerasFilesTests/Fixtures/layers): models saved by Keras 3 with random weights (and
 random moving statistics), their inputs and Keras' predictions. Then the Swift tool
 converts each model (`gru convert`) and Keras 3 must load that file and predict the same.
@@ -46,6 +46,25 @@ def lstm_masked_bidirectional():
     ], name="lstm_masked_bidirectional")
 
 
+def simple_rnn_stack():
+    """SimpleRNNs: relu and tanh, one read backwards, an RNN over a stack of cells."""
+    return keras.Sequential([
+        keras.Input((6, 3)),
+        keras.layers.Masking(0.0),
+        keras.layers.SimpleRNN(5, activation="relu", return_sequences=True),
+        keras.layers.SimpleRNN(4, return_sequences=True, go_backwards=True),
+        keras.layers.RNN([keras.layers.SimpleRNNCell(3), keras.layers.LSTMCell(2)]),
+        keras.layers.Dense(2),
+    ], name="simple_rnn_stack")
+
+
+def padded_sequences(rng):
+    x = rng.standard_normal((4, 6, 3)).astype("float32")
+    x[1, 4:] = 0
+    x[2, 1:] = 0
+    return x
+
+
 def tokens(rng):
     x = rng.integers(1, 20, size=(4, 7)).astype("float32")
     x[1, 4:] = 0  # right padding
@@ -57,7 +76,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(21)
     manifest = []
-    for build, inputs in ((activations_between_grus, None), (lstm_masked_bidirectional, tokens)):
+    for build, inputs in ((activations_between_grus, None), (lstm_masked_bidirectional, tokens),
+                          (simple_rnn_stack, padded_sequences)):
         model = build()
         for w in model.weights:
             low = 0.5 if "variance" in w.path else -0.5

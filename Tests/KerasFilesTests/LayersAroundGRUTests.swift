@@ -17,13 +17,15 @@ struct LayersAroundGRUTests {
         #expect(try model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
     }
 
-    /// LSTMs on padded tokens: LSTM, Bidirectional(LSTM), LSTM going backwards, RNN(LSTMCell).
-    @Test(arguments: ["lstm_masked_bidirectional.keras", "lstm_masked_bidirectional.swift.keras"])
-    func lstmPredictsLikeKeras(file: String) throws {
-        let model = try KerasModelFile(bytes: ModelFixtures.bytes("layers/" + file)).model
-        #expect(model.layers.filter { $0 is LSTM<Float> }.count == 2)
-        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/lstm_masked_bidirectional.input.npy")).tensor()
-        let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/lstm_masked_bidirectional.expected.npy")).tensor()
+    /// The other recurrent layers: LSTMs on padded tokens (LSTM, Bidirectional(LSTM), one
+    /// going backwards, RNN(LSTMCell)); SimpleRNNs on masked sequences (relu, backwards, an RNN
+    /// over a stack of a SimpleRNNCell and an LSTMCell).
+    @Test(arguments: ["lstm_masked_bidirectional", "simple_rnn_stack"], [".keras", ".swift.keras"])
+    func otherRecurrentLayersPredictLikeKeras(name: String, suffix: String) throws {
+        let model = try KerasModelFile(bytes: ModelFixtures.bytes("layers/" + name + suffix)).model
+        #expect(model.layers.contains { $0 is LSTM<Float> || $0 is SimpleRNN<Float> })
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/\(name).input.npy")).tensor()
+        let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/\(name).expected.npy")).tensor()
         #expect(try model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
     }
 

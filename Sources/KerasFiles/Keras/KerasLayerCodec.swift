@@ -49,7 +49,7 @@ enum KerasLayerRegistry {
     /// In the order layers are tried when writing: subclasses (`GRU`) before their
     /// superclasses (`RNN`).
     static let codecs: [KerasLayerCodec] = [
-        .gru, .lstm, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
+        .gru, .lstm, .simpleRNN, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
         .concatenate, .leakyReLU, .reLU, .batchNormalization,
     ]
 

@@ -20,6 +20,7 @@ enum KerasWeightLayout {
         switch cell {
         case is GRUCell<Float>: "gru_cell"
         case is LSTMCell<Float>: "lstm_cell"
+        case is SimpleRNNCell<Float>: "simple_rnn_cell"
         case is StackedRNNCells<Float>: "stacked_rnn_cells"
         default: KerasConfigDecoder.snakeCase(String(String(describing: type(of: cell)).prefix { $0 != "<" }))
         }

@@ -41,11 +41,13 @@ extension KerasConfigDecoder {
             return try GRUCell(gruCellConfiguration(c, name: c["name"]?.string ?? layer))
         case "LSTMCell":
             return try lstmCell(c, name: c["name"]?.string ?? layer)
+        case "SimpleRNNCell":
+            return try simpleRNNCell(c, name: c["name"]?.string ?? layer)
         case "StackedRNNCells":
             let cells = try (c["cells"]?.array ?? []).map { try cell($0, layer: layer) }
             return try StackedRNNCells(cells)
         case let other:
-            throw fail("layer '\(layer)': unsupported RNN cell '\(other ?? "?")'; supported: GRUCell, LSTMCell, StackedRNNCells")
+            throw fail("layer '\(layer)': unsupported RNN cell '\(other ?? "?")'; supported: GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells")
         }
     }
 }
@@ -57,6 +59,8 @@ extension KerasConfigEncoder {
             return object("keras.layers", "GRUCell", .object(try cellConfig(gru, name: name)))
         case let lstm as LSTMCell<Float>:
             return object("keras.layers", "LSTMCell", .object(try lstmCellConfig(lstm, name: name)))
+        case let simple as SimpleRNNCell<Float>:
+            return object("keras.layers", "SimpleRNNCell", .object(try simpleRNNCellConfig(simple, name: name)))
         case let stacked as StackedRNNCells<Float>:
             let names = UniqueName.make(stacked.cells.map { _ in name + "_cell" })
             var c = base(name)
