@@ -22,9 +22,7 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     /// Fraction of the state dropped in training (training is not written yet).
     public let recurrentDropout: Double
     public let seed: UInt64?
-    private var kernel: Tensor<Scalar>?
-    private var recurrentKernel: Tensor<Scalar>?
-    private var bias: Tensor<Scalar>?
+    private var storage: GateWeights<Scalar>
 
     /// Creates an LSTM cell with Keras' arguments and defaults.
     ///
@@ -54,70 +52,44 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
         self.dropout = dropout
         self.recurrentDropout = recurrentDropout
         self.seed = seed
+        storage = GateWeights(units: units, gates: 4, layer: "LSTM")
     }
 
     public var stateSize: [Int] { [units, units] }
     public var outputSize: Int { units }
-    public var isBuilt: Bool { kernel != nil }
-    public var inputSize: Int? { kernel?.shape[0] }
+    public var isBuilt: Bool { storage.isBuilt }
+    public var inputSize: Int? { storage.inputSize }
 
     public func build(inputSize: Int) throws {
-        guard inputSize > 0 else {
-            throw LayerError(.invalidInputShape, "LSTM: the input feature size must be positive, got \(inputSize)")
-        }
-        kernel = try kernelInitializer.makeTensor(shape: [inputSize, 4 * units])
-        recurrentKernel = try recurrentInitializer.makeTensor(shape: [units, 4 * units])
-        guard useBias else { return }
-        var initial: Tensor<Scalar> = try biasInitializer.makeTensor(shape: [4 * units])
+        try storage.build(
+            inputSize: inputSize, kernel: kernelInitializer, recurrent: recurrentInitializer,
+            bias: useBias ? biasInitializer : nil)
         if unitForgetBias {
-            initial.withUnsafeMutableBufferPointer { b in for j in units..<(2 * units) { b[j] = 1 } }
+            storage.bias?.withUnsafeMutableBufferPointer { b in for j in units..<(2 * units) { b[j] = 1 } }
         }
-        bias = initial
     }
 
     /// Kernel `(inputSize, 4 * units)`, recurrent kernel `(units, 4 * units)`, bias `(4 * units)`.
-    public var weights: [Tensor<Scalar>] { [kernel, recurrentKernel, bias].compactMap { $0 } }
+    public var weights: [Tensor<Scalar>] { storage.all }
 
-    public func setWeights(_ weights: [Tensor<Scalar>]) throws {
-        guard weights.count == (useBias ? 3 : 2), weights[0].rank == 2 else {
-            throw LayerError(.invalidWeights, "LSTM expects \(useBias ? 3 : 2) weights (kernel, recurrent kernel\(useBias ? ", bias" : "")), got \(weights.map(\.shape))")
-        }
-        let features = weights[0].shape[0]
-        let expected = [[features, 4 * units], [units, 4 * units]] + (useBias ? [[4 * units]] : [])
-        if let inputSize, inputSize != features {
-            throw LayerError(.invalidWeights, "LSTM kernel must have shape \([inputSize, 4 * units]), got \(weights[0].shape)")
-        }
-        guard weights.map(\.shape) == expected else {
-            throw LayerError(.invalidWeights, "LSTM weights must have shapes \(expected), got \(weights.map(\.shape))")
-        }
-        kernel = weights[0]
-        recurrentKernel = weights[1]
-        bias = useBias ? weights[2] : nil
-    }
+    public func setWeights(_ weights: [Tensor<Scalar>]) throws { try storage.set(weights, useBias: useBias) }
 
     public func beginSequence(batchSize: Int, training: Bool) throws {
-        if training, dropout > 0 || recurrentDropout > 0 {
-            throw LayerError(.unsupported, "LSTM: dropout in training is not written yet; LSTMs run for prediction")
-        }
+        try refuseDropoutInTraining(training, dropout: dropout, recurrentDropout: recurrentDropout, layer: "LSTM")
     }
 
     public func step(
         _ input: Tensor<Scalar>, states: [Tensor<Scalar>], constants: [Tensor<Scalar>], training: Bool
     ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>]) {
-        guard let kernel, let recurrentKernel else { throw LayerError(.invalidInputShape, "LSTMCell: not built") }
+        guard states.count == 2 else {
+            throw LayerError(.invalidInputShape, "LSTMCell: expects two states (h, c), got \(states.count)")
+        }
         let batch = input.shape.first ?? 0
-        guard input.shape == [batch, kernel.shape[0]], states.count == 2,
-              states.allSatisfy({ $0.shape == [batch, units] }) else {
-            throw LayerError(.invalidInputShape, "LSTMCell: expects inputs (batch, \(kernel.shape[0])) and two states (batch, \(units)), got \(input.shape) and \(states.map(\.shape))")
+        let z = try storage.preactivation(input, states[0])
+        guard states[1].shape == [batch, units] else {
+            throw LayerError(.invalidInputShape, "LSTMCell: the carry state must have shape \([batch, units]), got \(states[1].shape)")
         }
         do {
-            var z = try input.matmul(kernel).combined(with: states[0].matmul(recurrentKernel), +)
-            if let bias {
-                let b = bias.scalars, width = 4 * units
-                z.withUnsafeMutableBufferPointer { values in
-                    for i in 0..<values.count { values[i] += b[i % width] }
-                }
-            }
             let u = units, width = 4 * units
             let values = z.scalars
             func gate(_ k: Int) -> [Scalar] {

@@ -13,9 +13,7 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     /// Fraction of the state dropped in training (training is not written yet).
     public let recurrentDropout: Double
     public let seed: UInt64?
-    private var kernel: Tensor<Scalar>?
-    private var recurrentKernel: Tensor<Scalar>?
-    private var bias: Tensor<Scalar>?
+    private var storage: GateWeights<Scalar>
 
     /// Creates a cell with Keras' arguments and defaults.
     ///
@@ -41,62 +39,37 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
         self.dropout = dropout
         self.recurrentDropout = recurrentDropout
         self.seed = seed
+        storage = GateWeights(units: units, gates: 1, layer: "SimpleRNN")
     }
 
     public var stateSize: [Int] { [units] }
     public var outputSize: Int { units }
-    public var isBuilt: Bool { kernel != nil }
-    public var inputSize: Int? { kernel?.shape[0] }
+    public var isBuilt: Bool { storage.isBuilt }
+    public var inputSize: Int? { storage.inputSize }
 
     public func build(inputSize: Int) throws {
-        guard inputSize > 0 else {
-            throw LayerError(.invalidInputShape, "SimpleRNN: the input feature size must be positive, got \(inputSize)")
-        }
-        kernel = try kernelInitializer.makeTensor(shape: [inputSize, units])
-        recurrentKernel = try recurrentInitializer.makeTensor(shape: [units, units])
-        bias = useBias ? try biasInitializer.makeTensor(shape: [units]) : nil
+        try storage.build(
+            inputSize: inputSize, kernel: kernelInitializer, recurrent: recurrentInitializer,
+            bias: useBias ? biasInitializer : nil)
     }
 
     /// Kernel `(inputSize, units)`, recurrent kernel `(units, units)`, bias `(units)`.
-    public var weights: [Tensor<Scalar>] { [kernel, recurrentKernel, bias].compactMap { $0 } }
+    public var weights: [Tensor<Scalar>] { storage.all }
 
-    public func setWeights(_ weights: [Tensor<Scalar>]) throws {
-        guard weights.count == (useBias ? 3 : 2), weights[0].rank == 2 else {
-            throw LayerError(.invalidWeights, "SimpleRNN expects \(useBias ? 3 : 2) weights, got \(weights.map(\.shape))")
-        }
-        let features = weights[0].shape[0]
-        let expected = [[features, units], [units, units]] + (useBias ? [[units]] : [])
-        guard weights.map(\.shape) == expected, inputSize == nil || inputSize == features else {
-            throw LayerError(.invalidWeights, "SimpleRNN weights must have shapes \(expected), got \(weights.map(\.shape))")
-        }
-        kernel = weights[0]
-        recurrentKernel = weights[1]
-        bias = useBias ? weights[2] : nil
-    }
+    public func setWeights(_ weights: [Tensor<Scalar>]) throws { try storage.set(weights, useBias: useBias) }
 
     public func beginSequence(batchSize: Int, training: Bool) throws {
-        if training, dropout > 0 || recurrentDropout > 0 {
-            throw LayerError(.unsupported, "SimpleRNN: dropout in training is not written yet; SimpleRNNs run for prediction")
-        }
+        try refuseDropoutInTraining(training, dropout: dropout, recurrentDropout: recurrentDropout, layer: "SimpleRNN")
     }
 
     public func step(
         _ input: Tensor<Scalar>, states: [Tensor<Scalar>], constants: [Tensor<Scalar>], training: Bool
     ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>]) {
-        guard let kernel, let recurrentKernel else { throw LayerError(.invalidInputShape, "SimpleRNNCell: not built") }
-        let batch = input.shape.first ?? 0
-        guard input.shape == [batch, kernel.shape[0]], states.count == 1, states[0].shape == [batch, units] else {
-            throw LayerError(.invalidInputShape, "SimpleRNNCell: expects inputs (batch, \(kernel.shape[0])) and one state (batch, \(units)), got \(input.shape) and \(states.map(\.shape))")
+        guard states.count == 1 else {
+            throw LayerError(.invalidInputShape, "SimpleRNNCell: expects one state, got \(states.count)")
         }
         do {
-            var z = try input.matmul(kernel).combined(with: states[0].matmul(recurrentKernel), +)
-            if let bias {
-                let b = bias.scalars, u = units
-                z.withUnsafeMutableBufferPointer { values in
-                    for i in 0..<values.count { values[i] += b[i % u] }
-                }
-            }
-            let h = try activation.apply(to: z)
+            let h = try activation.apply(to: storage.preactivation(input, states[0]))
             return (h, [h])
         } catch let error as TensorError {
             throw LayerError(.invalidInputShape, "SimpleRNNCell: \(error.message)")

@@ -1,0 +1,78 @@
+/// The kernel `(inputSize, gates * units)`, recurrent kernel `(units, gates * units)` and
+/// optional bias `(gates * units)` of a dense recurrent cell (``LSTMCell``: 4 gates,
+/// ``SimpleRNNCell``: 1), and the sum every step starts from.
+struct GateWeights<Scalar: TensorScalar> {
+    let units: Int
+    let gates: Int
+    /// The layer kind, for messages (`LSTM`, `SimpleRNN`).
+    let layer: String
+    private(set) var kernel: Tensor<Scalar>?
+    private(set) var recurrentKernel: Tensor<Scalar>?
+    var bias: Tensor<Scalar>?
+
+    init(units: Int, gates: Int, layer: String) {
+        self.units = units
+        self.gates = gates
+        self.layer = layer
+    }
+
+    var isBuilt: Bool { kernel != nil }
+    var inputSize: Int? { kernel?.shape[0] }
+    /// Kernel, recurrent kernel, then the bias if any: Keras' `get_weights()` order.
+    var all: [Tensor<Scalar>] { [kernel, recurrentKernel, bias].compactMap { $0 } }
+
+    /// Draws fresh weights.
+    mutating func build(inputSize: Int, kernel k: Initializer, recurrent r: Initializer, bias b: Initializer?) throws {
+        guard inputSize > 0 else {
+            throw LayerError(.invalidInputShape, "\(layer): the input feature size must be positive, got \(inputSize)")
+        }
+        kernel = try k.makeTensor(shape: [inputSize, gates * units])
+        recurrentKernel = try r.makeTensor(shape: [units, gates * units])
+        bias = try b.map { try $0.makeTensor(shape: [gates * units]) }
+    }
+
+    /// Replaces the weights, checking their count and shapes.
+    mutating func set(_ weights: [Tensor<Scalar>], useBias: Bool) throws {
+        guard weights.count == (useBias ? 3 : 2), weights[0].rank == 2 else {
+            throw LayerError(.invalidWeights, "\(layer) expects \(useBias ? 3 : 2) weights (kernel, recurrent kernel\(useBias ? ", bias" : "")), got \(weights.map(\.shape))")
+        }
+        let features = weights[0].shape[0], width = gates * units
+        let expected = [[features, width], [units, width]] + (useBias ? [[width]] : [])
+        guard weights.map(\.shape) == expected, inputSize == nil || inputSize == features else {
+            throw LayerError(.invalidWeights, "\(layer) weights must have shapes \(expected)\(inputSize.map { " for \($0) input features" } ?? ""), got \(weights.map(\.shape))")
+        }
+        kernel = weights[0]
+        recurrentKernel = weights[1]
+        bias = useBias ? weights[2] : nil
+    }
+
+    /// `x·W + h·U + b` for one step: `(batch, gates * units)`.
+    ///
+    /// - Throws: ``LayerError`` when the cell is not built or a shape does not fit.
+    func preactivation(_ input: Tensor<Scalar>, _ state: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        guard let kernel, let recurrentKernel else { throw LayerError(.invalidInputShape, "\(layer): the cell is not built") }
+        let batch = input.shape.first ?? 0
+        guard input.shape == [batch, kernel.shape[0]], state.shape == [batch, units] else {
+            throw LayerError(.invalidInputShape, "\(layer): expects inputs (batch, \(kernel.shape[0])) and states (batch, \(units)), got \(input.shape) and \(state.shape)")
+        }
+        do {
+            var z = try input.matmul(kernel).combined(with: state.matmul(recurrentKernel), +)
+            if let bias {
+                let b = bias.scalars, width = gates * units
+                z.withUnsafeMutableBufferPointer { values in
+                    for i in 0..<values.count { values[i] += b[i % width] }
+                }
+            }
+            return z
+        } catch let error as TensorError {
+            throw LayerError(.invalidInputShape, "\(layer): \(error.message)")
+        }
+    }
+}
+
+/// Refuses training with dropout for the cells whose training is not written yet.
+func refuseDropoutInTraining(_ training: Bool, dropout: Double, recurrentDropout: Double, layer: String) throws {
+    if training, dropout > 0 || recurrentDropout > 0 {
+        throw LayerError(.unsupported, "\(layer): dropout in training is not written yet; \(layer) layers run for prediction")
+    }
+}
