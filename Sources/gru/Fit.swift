@@ -51,9 +51,14 @@ struct Fit: ParsableCommand {
     func run() throws {
         let file = try KerasModelFile.opening(data.model)
         if let seed { GlobalRandom.setSeed(seed) }
-        var chosen = try optimizer.map(Fit.optimizer(named:)) ?? KerasCompileConfig.optimizer(from: file.compileConfig)
+        var chosen = try optimizer.map(Fit.optimizer(named:))
+            ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate)
         if let learningRate { chosen.learningRate = learningRate }
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
+        let metrics = KerasCompileConfig.metricNames(from: file.compileConfig)
+        if !metrics.isEmpty {
+            FileHandle.standardError.write(Data("note: the model was compiled with the metrics \(metrics.joined(separator: ", ")); they are not computed yet (loss and val_loss are)\n".utf8))
+        }
         try data.device.apply()
         let (inputs, targets) = try data.arrays()
         let trainer = Trainer(model: file.model, optimizer: chosen, loss: chosenLoss)

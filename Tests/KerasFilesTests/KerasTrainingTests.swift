@@ -65,4 +65,14 @@ struct KerasTrainingTests {
         #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: ["loss": "hinge"]) }
         #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: nil) }
     }
+
+    /// A learning-rate schedule is refused, never replaced by a constant without a word;
+    /// a constant rate given explicitly replaces it. Metrics are named for the user.
+    @Test func compileConfigsSayWhatTheyCannotDo() throws {
+        let config = try JSONValue(parsing: Array(#"{"optimizer": {"class_name": "SGD", "config": {"learning_rate": {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9}}}}, "loss": "mse", "metrics": ["accuracy", {"class_name": "AUC", "config": {"name": "auc"}}]}"#.utf8), what: "test")
+        let error = #expect(throws: FileFormatError.self) { _ = try KerasCompileConfig.optimizer(from: config) }
+        #expect(error?.message.contains("ExponentialDecay") == true)
+        #expect(try KerasCompileConfig.optimizer(from: config, learningRate: 0.05).learningRate == 0.05)
+        #expect(KerasCompileConfig.metricNames(from: config) == ["accuracy", "auc"])
+    }
 }

@@ -5,8 +5,10 @@ import SwiftGRU
 public enum KerasCompileConfig {
     /// The optimizer of a compile_config.
     ///
-    /// - Throws: ``FileFormatError`` when there is none or it is not supported.
-    public static func optimizer(from compileConfig: JSONValue?) throws -> Optimizer {
+    /// - Parameter learningRate: A constant rate that replaces the file's (its schedule too).
+    /// - Throws: ``FileFormatError`` when there is none or it is not supported, or when its
+    ///   learning rate is a schedule and no constant one is given.
+    public static func optimizer(from compileConfig: JSONValue?, learningRate: Double? = nil) throws -> Optimizer {
         guard let object = compileConfig?["optimizer"], !object.isNull else {
             throw FileFormatError("the model was not compiled: its file has no optimizer (give one explicitly)")
         }
@@ -14,6 +16,12 @@ public enum KerasCompileConfig {
         let c = object["config"] ?? .null
         func number(_ key: String, _ fallback: Double) -> Double { c[key]?.double ?? fallback }
         func optional(_ key: String) -> Double? { c[key]?.double }
+        if learningRate == nil, let rate = c["learning_rate"], !rate.isNull, rate.double == nil {
+            // A schedule (ExponentialDecay, ...) changes every step's rate: a constant one
+            // would train to other weights, so it is refused rather than replaced.
+            let schedule = rate["class_name"]?.string ?? "a learning-rate schedule"
+            throw FileFormatError("optimizer \(className): the learning rate is \(schedule), which is not supported yet; give a constant learning rate explicitly (gru fit --learning-rate)")
+        }
         if c["use_ema"]?.bool == true { throw FileFormatError("optimizer \(className): use_ema is not supported") }
         if let steps = c["gradient_accumulation_steps"]?.int, steps > 1 {
             throw FileFormatError("optimizer \(className): gradient_accumulation_steps is not supported")
@@ -38,11 +46,24 @@ public enum KerasCompileConfig {
         default:
             throw FileFormatError("unsupported optimizer '\(className)'; supported: SGD, Adam, AdamW, RMSprop, Adagrad")
         }
+        if let learningRate { optimizer.learningRate = learningRate }
         if className.lowercased() != "adamw" { optimizer.weightDecay = optional("weight_decay") }
         optimizer.clipnorm = optional("clipnorm")
         optimizer.clipvalue = optional("clipvalue")
         optimizer.globalClipnorm = optional("global_clipnorm")
         return optimizer
+    }
+
+    /// The metrics a compile_config asks for (`metrics` and `weighted_metrics`), by name,
+    /// which training does not compute yet.
+    public static func metricNames(from compileConfig: JSONValue?) -> [String] {
+        func names(_ value: JSONValue?) -> [String] {
+            guard let value, !value.isNull else { return [] }
+            if let name = value.string { return [name] }
+            if let className = value["class_name"]?.string { return [value["config"]?["name"]?.string ?? className] }
+            return value.array?.flatMap(names) ?? value.object?.values.flatMap(names) ?? []
+        }
+        return names(compileConfig?["metrics"]) + names(compileConfig?["weighted_metrics"])
     }
 
     /// The loss of a compile_config.
