@@ -54,6 +54,7 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
             }
             return
         }
+        _ = try WeightLimits.scalarCount(of: [features])
         gamma = scale ? Tensor(repeating: 1, shape: [features]) : nil
         beta = center ? Tensor(zeros: [features]) : nil
         movingMean = Tensor(zeros: [features])

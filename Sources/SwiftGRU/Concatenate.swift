@@ -45,7 +45,14 @@ public final class Concatenate<Scalar: TensorScalar>: Layer {
         }
         others = [try sameShape(others, layer: name)]
         var output = others[0]
-        output[along] = inputShapes.reduce(0) { total, shape in total.flatMap { t in shape[along].map { t + $0 } } }
+        var total: Int? = 0
+        for shape in inputShapes {
+            guard let sum = total, let extent = shape[along] else { total = nil; continue }
+            let (joined, overflow) = sum.addingReportingOverflow(extent)
+            guard !overflow else { throw LayerError(.invalidInputShape, "\(name): the joined axis of shapes \(inputShapes.map(describe)) is too long") }
+            total = joined
+        }
+        output[along] = total
         return [output]
     }
 

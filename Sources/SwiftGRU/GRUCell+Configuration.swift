@@ -62,9 +62,7 @@ extension GRUCell {
         /// - Throws: ``LayerError`` when `units <= 0`, a rate is outside `[0, 1)`, or an
         ///   activation changes the width of its input (`glu`).
         func validate() throws {
-            guard units > 0 else {
-                throw LayerError(.invalidArgument, "GRU: units must be a positive integer, got \(units)")
-            }
+            try WeightLimits.checkUnits(units, layer: "GRU")
             try checkRate(dropout, "dropout", layer: "GRU")
             try checkRate(recurrentDropout, "recurrent_dropout", layer: "GRU")
             for (argument, function) in [("activation", activation), ("recurrent_activation", recurrentActivation)]

@@ -4,9 +4,10 @@ extension Initializer {
     /// Creates a tensor of the given shape filled by this initializer.
     ///
     /// - Throws: ``LayerError`` when the initializer cannot fill this shape
-    ///   (orthogonal needs two or more axes, identity exactly two).
+    ///   (orthogonal needs two or more axes, identity exactly two), or when the shape is
+    ///   negative or absurdly large (see ``WeightLimits``).
     public func makeTensor<Scalar: TensorScalar>(shape: [Int]) throws -> Tensor<Scalar> {
-        let count = shape.reduce(1, *)
+        let count = try WeightLimits.scalarCount(of: shape)
         let values: [Double]
         switch self {
         case .zeros: values = Array(repeating: 0, count: count)

@@ -33,7 +33,7 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
         biasInitializer: Initializer = .zeros, unitForgetBias: Bool = true, dropout: Double = 0,
         recurrentDropout: Double = 0, seed: UInt64? = nil
     ) throws {
-        guard units > 0 else { throw LayerError(.invalidArgument, "LSTM: units must be a positive integer, got \(units)") }
+        try WeightLimits.checkUnits(units, layer: "LSTM")
         try checkRate(dropout, "dropout", layer: "LSTM")
         try checkRate(recurrentDropout, "recurrent_dropout", layer: "LSTM")
         for (argument, function) in [("activation", activation), ("recurrent_activation", recurrentActivation)] {

@@ -24,7 +24,7 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
         kernelInitializer: Initializer = .glorotUniform(), recurrentInitializer: Initializer = .orthogonal(),
         biasInitializer: Initializer = .zeros, dropout: Double = 0, recurrentDropout: Double = 0, seed: UInt64? = nil
     ) throws {
-        guard units > 0 else { throw LayerError(.invalidArgument, "SimpleRNN: units must be a positive integer, got \(units)") }
+        try WeightLimits.checkUnits(units, layer: "SimpleRNN")
         try checkRate(dropout, "dropout", layer: "SimpleRNN")
         try checkRate(recurrentDropout, "recurrent_dropout", layer: "SimpleRNN")
         if let activation, !activation.preservesWidth {

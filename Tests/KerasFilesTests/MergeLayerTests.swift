@@ -49,6 +49,7 @@ struct MergeLayerTests {
         #expect(try join.outputShapes(forInputShapes: [[nil, 5, 3], [nil, 5, 4]]) == [[nil, 5, 7]])
         #expect(throws: LayerError.self) { try join.outputShapes(forInputShapes: [[nil, 5, 3], [nil, 6, 4]]) }
         #expect(throws: LayerError.self) { try Concatenate<Float>(axis: 0).outputShapes(forInputShapes: [[nil, 3], [nil, 3]]) }
+        #expect(throws: LayerError.self) { try join.outputShapes(forInputShapes: [[nil, 5, 1 << 62], [nil, 5, 1 << 62]]) }
         // A one-input layer refuses several inputs with an error, not a trap.
         let dense = try Dense<Float>(units: 2)
         #expect(throws: LayerError.self) { try dense.forward([Tensor(zeros: [1, 2]), Tensor(zeros: [1, 2])], masks: [nil, nil], training: false) }
