@@ -30,6 +30,9 @@ struct Bench: ParsableCommand {
         guard batch > 0, steps > 0, features > 0, units > 0, repeats > 0 else {
             throw ValidationError("--batch, --steps, --features, --units and --repeats must be positive")
         }
+        if let cudnnAlgorithm, CuDNNAlgorithm(rawValue: cudnnAlgorithm) == nil {
+            throw ValidationError("--cudnn-algorithm must be one of \(CuDNNAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -43,9 +46,10 @@ struct Bench: ParsableCommand {
             report(times, device: ComputeDevice.gpuDescription ?? "GPU")
             return
         }
+        // The CPU path even where a GPU is there: this is the CPU's benchmark.
         let gru = try GRU<Float>(
             units: units, kernelInitializer: .glorotUniform(seed: 1), recurrentInitializer: .orthogonal(seed: 2),
-            biasInitializer: .randomNormal(seed: 3), resetAfter: resetAfter)
+            biasInitializer: .randomNormal(seed: 3), resetAfter: resetAfter, useCuDNN: false)
         try gru.build(inputShape: [batch, steps, features])
         let x: Tensor<Float> = try Initializer.randomNormal(stddev: 1, seed: 4).makeTensor(shape: [batch, steps, features])
         let ones = Tensor<Float>(repeating: 1, shape: [batch, units])
