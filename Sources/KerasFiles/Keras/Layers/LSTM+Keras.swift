@@ -3,30 +3,15 @@ import SwiftGRU
 extension KerasLayerCodec {
     /// `LSTM`, for prediction (its regularizers and constraints, which only training reads,
     /// are not kept).
-    static let lstm = KerasLayerCodec(
-        classNames: ["LSTM"],
-        decode: { c, name, decoder in
-            let layer = LSTM<Float>(
-                cell: try decoder.lstmCell(c, name: name),
-                returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
-                goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
-                unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false, name: name)
-            layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
-            return layer
-        },
-        matches: { $0 is LSTM<Float> },
-        encode: { layer in
-            guard let lstm = layer as? LSTM<Float> else { return nil }
-            guard !lstm.timeMajor else {
-                throw FileFormatError("layer '\(lstm.name)': time_major is a tf.keras 2 argument that Keras 3 files cannot hold")
-            }
-            var c = try KerasConfigEncoder.lstmCellConfig(lstm.lstmCell, name: lstm.name)
-            c.merge(KerasConfigEncoder.recurrentFlags(lstm)) { $1 }
-            c["activity_regularizer"] = .null
-            c["use_cudnn"] = "auto"
-            return c
-        },
-        weightGroups: recurrentWeights)
+    static let lstm = recurrent("LSTM", LSTM<Float>.self, make: { c, name, decoder, o in
+        LSTM<Float>(
+            cell: try decoder.lstmCell(c, name: name), returnSequences: o.returnSequences, returnState: o.returnState,
+            goBackwards: o.goBackwards, stateful: o.stateful, unroll: o.unroll, timeMajor: o.timeMajor, name: name)
+    }, cellEntries: { layer in
+        var c = try KerasConfigEncoder.lstmCellConfig(layer.lstmCell, name: layer.name)
+        c["use_cudnn"] = "auto"
+        return c
+    })
 }
 
 extension KerasConfigDecoder {
@@ -47,21 +32,12 @@ extension KerasConfigDecoder {
 
 extension KerasConfigEncoder {
     static func lstmCellConfig(_ cell: LSTMCell<Float>, name: String) throws -> [String: JSONValue] {
-        var c = base(name)
-        c["units"] = .integer(cell.units)
-        c["activation"] = try activation(cell.activation, layer: name)
+        var c = try denseCellEntries(
+            name: name, units: cell.units, activation: cell.activation, useBias: cell.useBias,
+            initializers: (cell.kernelInitializer, cell.recurrentInitializer, cell.biasInitializer),
+            dropout: cell.dropout, recurrentDropout: cell.recurrentDropout, seed: cell.seed)
         c["recurrent_activation"] = try activation(cell.recurrentActivation, layer: name)
-        c["use_bias"] = .bool(cell.useBias)
-        c["kernel_initializer"] = initializer(cell.kernelInitializer)
-        c["recurrent_initializer"] = initializer(cell.recurrentInitializer)
-        c["bias_initializer"] = initializer(cell.biasInitializer)
         c["unit_forget_bias"] = .bool(cell.unitForgetBias)
-        for key in ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint"] {
-            c[key] = .null
-        }
-        c["dropout"] = .number(cell.dropout)
-        c["recurrent_dropout"] = .number(cell.recurrentDropout)
-        c["seed"] = seed(cell.seed)
         return c
     }
 }

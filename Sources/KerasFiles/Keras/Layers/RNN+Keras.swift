@@ -26,7 +26,44 @@ extension KerasLayerCodec {
         weightGroups: recurrentWeights)
 }
 
+/// The RNN arguments of a recurrent layer's configuration.
+struct RecurrentOptions {
+    var returnSequences: Bool, returnState: Bool, goBackwards: Bool, stateful: Bool, unroll: Bool, timeMajor: Bool
+}
+
 extension KerasLayerCodec {
+    /// The codec of a recurrent layer over one kind of cell (LSTM, SimpleRNN): the cell's
+    /// arguments and the RNN's in one configuration, weights under `cell/`.
+    static func recurrent<L: RNN<Float>>(
+        _ className: String, _: L.Type,
+        make: @escaping @Sendable (_ config: JSONValue, _ name: String, _ decoder: KerasConfigDecoder, _ options: RecurrentOptions) throws -> L,
+        cellEntries: @escaping @Sendable (L) throws -> [String: JSONValue]
+    ) -> KerasLayerCodec {
+        KerasLayerCodec(
+            classNames: [className],
+            decode: { c, name, decoder in
+                let options = RecurrentOptions(
+                    returnSequences: c["return_sequences"]?.bool ?? false, returnState: c["return_state"]?.bool ?? false,
+                    goBackwards: c["go_backwards"]?.bool ?? false, stateful: c["stateful"]?.bool ?? false,
+                    unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false)
+                let layer = try make(c, name, decoder, options)
+                layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
+                return layer
+            },
+            matches: { $0 is L },
+            encode: { layer in
+                guard let rnn = layer as? L else { return nil }
+                guard !rnn.timeMajor else {
+                    throw FileFormatError("layer '\(rnn.name)': time_major is a tf.keras 2 argument that Keras 3 files cannot hold")
+                }
+                var c = try cellEntries(rnn)
+                c.merge(KerasConfigEncoder.recurrentFlags(rnn)) { $1 }
+                c["activity_regularizer"] = .null
+                return c
+            },
+            weightGroups: recurrentWeights)
+    }
+
     /// A recurrent layer's weights: its cell's, under `cell/`.
     @Sendable static func recurrentWeights(_ layer: any Layer<Float>) -> WeightGroups {
         (layer as? RNN<Float>).map { KerasWeightLayout.cellGroups($0.cell, prefix: "cell") } ?? []
@@ -69,6 +106,28 @@ extension KerasConfigEncoder {
         default:
             throw FileFormatError("layer '\(name)': cells of type \(type(of: cell)) cannot be saved")
         }
+    }
+
+    /// The entries of a dense recurrent cell (LSTM, SimpleRNN) whose regularizers and
+    /// constraints are not kept (only training reads them).
+    static func denseCellEntries(
+        name: String, units: Int, activation: Activation, useBias: Bool, initializers: (Initializer, Initializer, Initializer),
+        dropout: Double, recurrentDropout: Double, seed: UInt64?
+    ) throws -> [String: JSONValue] {
+        var c = base(name)
+        c["units"] = .integer(units)
+        c["activation"] = try self.activation(activation, layer: name)
+        c["use_bias"] = .bool(useBias)
+        c["kernel_initializer"] = initializer(initializers.0)
+        c["recurrent_initializer"] = initializer(initializers.1)
+        c["bias_initializer"] = initializer(initializers.2)
+        for key in ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint"] {
+            c[key] = .null
+        }
+        c["dropout"] = .number(dropout)
+        c["recurrent_dropout"] = .number(recurrentDropout)
+        c["seed"] = self.seed(seed)
+        return c
     }
 
     static func recurrentFlags(_ rnn: RNN<Float>) -> [String: JSONValue] {
