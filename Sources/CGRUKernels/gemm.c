@@ -294,7 +294,8 @@ static void fill_c(long m, long n, const float *bias, float *c, long ldc) {
     }
 }
 
-static int allocations_fail = 0;
+// Per thread, so that a test asking for failures never changes the products other threads compute.
+static _Thread_local int allocations_fail = 0;
 
 void gru_kernels_fail_scratch_allocations(int fail) { allocations_fail = fail; }
 

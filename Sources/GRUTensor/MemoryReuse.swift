@@ -13,7 +13,8 @@ public enum MemoryReuse {
     public static func keepFreedMemory() { gru_kernels_keep_freed_memory() }
 }
 
-/// Runs `body` with the matrix kernels' scratch allocations failing, so that tests reach
+/// Runs `body` with the matrix kernels' scratch allocations failing on the calling thread
+/// (other threads, and the workers `body` may start, are unaffected), so that tests reach
 /// the paths that compute without scratch memory.
 package func withScratchAllocationsFailing(_ body: () throws -> Void) rethrows {
     gru_kernels_fail_scratch_allocations(1)

@@ -31,8 +31,8 @@ void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const fl
 void gru_sgemm_packed_bias(long m, long n, long k, const float *a, long lda, const float *packed,
                            const float *bias, float *c, long ldc);
 
-/// Tests only: when fail is not 0, the kernels' scratch allocations fail, so that the paths
-/// that compute without scratch memory run.
+/// Tests only: when fail is not 0, the kernels' scratch allocations on the calling thread
+/// fail, so that the paths that compute without scratch memory run.
 void gru_kernels_fail_scratch_allocations(int fail);
 
 /// The CPUs in this process's affinity mask, or 0 where that cannot be read.
