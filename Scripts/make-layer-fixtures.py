@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Generates fixtures for the layers real GRU models are built with, beyond the GRU itself, and the LSTM and SimpleRNN
+"""Generates fixtures for the layers real GRU models are built with, beyond the GRU itself:
+the LSTM and SimpleRNN, convolutions and poolings (a CRNN, forecasters), shape layers,
+normalizations and activations, regularization layers, merges and attention
 (Tests/KerasFilesTests/Fixtures/layers): models saved by Keras 3 with random weights (and
 random moving statistics), their inputs and Keras' predictions. Then the Swift tool
 converts each model (`gru convert`) and Keras 3 must load that file and predict the same.
@@ -58,6 +60,156 @@ def simple_rnn_stack():
     ], name="simple_rnn_stack")
 
 
+def crnn():
+    """A CRNN as OCR and audio models build it: TimeDistributed(Conv2D, BatchNormalization,
+    MaxPooling2D, Flatten) over frames, then a Bidirectional GRU."""
+    return keras.Sequential([
+        keras.Input((5, 8, 6, 2)),
+        keras.layers.TimeDistributed(keras.layers.Conv2D(4, (3, 3), padding="same", activation="relu")),
+        keras.layers.TimeDistributed(keras.layers.BatchNormalization()),
+        keras.layers.TimeDistributed(keras.layers.MaxPooling2D((2, 2))),
+        keras.layers.TimeDistributed(keras.layers.Flatten()),
+        keras.layers.Bidirectional(keras.layers.GRU(6)),
+        keras.layers.Dense(3, activation="softmax"),
+    ], name="crnn")
+
+
+def conv1d_forecaster():
+    """A forecaster: causal dilated and strided Conv1D, max pooling, a GRU, global average pooling."""
+    return keras.Sequential([
+        keras.Input((20, 3)),
+        keras.layers.Conv1D(8, 3, padding="causal", dilation_rate=2, activation="relu"),
+        keras.layers.MaxPooling1D(2),
+        keras.layers.Conv1D(6, 3, strides=2, padding="same"),
+        keras.layers.GRU(5, return_sequences=True),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dense(1),
+    ], name="conv1d_forecaster")
+
+
+def conv1d_variants():
+    """Separable, depthwise and grouped convolutions, average pooling with same padding, padding,
+    cropping, up-sampling, RepeatVector and Flatten around GRUs."""
+    return keras.Sequential([
+        keras.Input((16, 4)),
+        keras.layers.SeparableConv1D(6, 3, depth_multiplier=2, padding="same", activation="tanh"),
+        keras.layers.DepthwiseConv1D(3, depth_multiplier=2),
+        keras.layers.AveragePooling1D(3, strides=2, padding="same"),
+        keras.layers.ZeroPadding1D((1, 2)),
+        keras.layers.Cropping1D((2, 1)),
+        keras.layers.UpSampling1D(2),
+        keras.layers.Conv1D(4, 2, groups=2),
+        keras.layers.GRU(3),
+        keras.layers.RepeatVector(4),
+        keras.layers.GRU(2, return_sequences=True),
+        keras.layers.Flatten(),
+        keras.layers.Dense(2),
+    ], name="conv1d_variants")
+
+
+def channels_first():
+    """Channels-first convolution and pooling, Permute to steps, a GRU; a global max pooling and
+    a Reshape on the way."""
+    return keras.Sequential([
+        keras.Input((4, 16)),
+        keras.layers.Conv1D(6, 3, data_format="channels_first"),
+        keras.layers.MaxPooling1D(2, data_format="channels_first"),
+        keras.layers.Permute((2, 1)),
+        keras.layers.GRU(4, return_sequences=True),
+        keras.layers.Reshape((7, 2, 2)),
+        keras.layers.Reshape((-1, 4)),
+        keras.layers.GlobalMaxPooling1D(),
+        keras.layers.Dense(2),
+    ], name="channels_first")
+
+
+def image_to_sequence():
+    """Conv2D with strides and dilation, same-padded average pooling, rows read as a sequence."""
+    return keras.Sequential([
+        keras.Input((10, 12, 3)),
+        keras.layers.Conv2D(4, (3, 3), strides=(2, 1), padding="same", activation="elu"),
+        keras.layers.AveragePooling2D((2, 2), strides=(1, 1), padding="same"),
+        keras.layers.Conv2D(5, (2, 3), dilation_rate=(2, 1)),
+        keras.layers.Reshape((3, 50)),
+        keras.layers.GRU(4),
+        keras.layers.Dense(2),
+    ], name="image_to_sequence")
+
+
+def normalizations_and_noise():
+    """LayerNormalization, PReLU, ELU, Softmax and the regularization layers (identities in
+    prediction) between GRUs."""
+    return keras.Sequential([
+        keras.Input((7, 5)),
+        keras.layers.LayerNormalization(),
+        keras.layers.GRU(6, return_sequences=True),
+        keras.layers.PReLU(shared_axes=[1]),
+        keras.layers.ELU(0.7),
+        keras.layers.LayerNormalization(axis=[1, 2], epsilon=0.01),
+        keras.layers.Softmax(axis=1),
+        keras.layers.GaussianNoise(0.3),
+        keras.layers.GaussianDropout(0.2),
+        keras.layers.SpatialDropout1D(0.3),
+        keras.layers.ActivityRegularization(l1=0.01),
+        keras.layers.GRU(3),
+        keras.layers.Dense(2, activation="gelu"),
+    ], name="normalizations_and_noise")
+
+
+def masked_merges():
+    """Padded tokens through two GRUs merged by Subtract, Multiply, Average, Maximum and
+    Minimum, a masked global average, and a Dot of the sequences."""
+    tokens = keras.Input((9,), name="tokens")
+    embedded = keras.layers.Embedding(30, 6, mask_zero=True)(tokens)
+    a = keras.layers.GRU(5, return_sequences=True)(embedded)
+    b = keras.layers.GRU(5, return_sequences=True, go_backwards=True)(embedded)
+    merged = keras.layers.Concatenate()([
+        keras.layers.Subtract()([a, b]), keras.layers.Multiply()([a, b]), keras.layers.Average()([a, b, a]),
+        keras.layers.Maximum()([a, b]), keras.layers.Minimum()([a, b])])
+    pooled = keras.layers.GlobalAveragePooling1D()(merged)
+    similarity = keras.layers.Flatten()(keras.layers.Dot(axes=2, normalize=True)([a, b]))
+    outer = keras.layers.Dot(axes=(1, 1))([a, b])
+    out = keras.layers.Dense(2)(keras.layers.Concatenate()([pooled, similarity, keras.layers.Flatten()(outer)]))
+    return keras.Model(tokens, out, name="masked_merges")
+
+
+def attention_layers():
+    """Attention (dot with scale, concat, causal), AdditiveAttention and MultiHeadAttention
+    (with value and output sizes of its own, causal) over GRU sequences, self-attention and
+    cross-attention, then a GRU."""
+    x = keras.Input((9, 5), name="sequence")
+    h = keras.layers.GRU(6, return_sequences=True)(x)
+    g = keras.layers.GRU(6, return_sequences=True, go_backwards=True)(x)
+    dot = keras.layers.Attention(use_scale=True)([h, g])
+    concat = keras.layers.Attention(score_mode="concat")([h, g, h])
+    causal = keras.layers.Attention()([h, h], use_causal_mask=True)
+    additive = keras.layers.AdditiveAttention()([h, g])
+    mha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3)(h, g)
+    mha_causal = keras.layers.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=4, output_shape=5)(h, h, use_causal_mask=True)
+    merged = keras.layers.Concatenate()([h, dot, concat, causal, additive, mha, mha_causal])
+    out = keras.layers.Dense(2)(keras.layers.GRU(4)(merged))
+    return keras.Model(x, out, name="attention_layers")
+
+
+def masked_attention():
+    """Attention layers on padded tokens, one after the other: masked self-attention
+    (MultiHeadAttention), causal dot attention with a scale, additive attention, a GRU."""
+    tokens = keras.Input((9,), name="tokens")
+    h = keras.layers.GRU(6, return_sequences=True)(keras.layers.Embedding(30, 6, mask_zero=True)(tokens))
+    a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3)(h, h)
+    b = keras.layers.Attention(use_scale=True)([a, a], use_causal_mask=True)
+    c = keras.layers.AdditiveAttention()([b, b])
+    out = keras.layers.Dense(2)(keras.layers.GRU(4)(c))
+    return keras.Model(tokens, out, name="masked_attention")
+
+
+def padded_tokens(rng):
+    x = rng.integers(1, 30, size=(4, 9)).astype("float32")
+    x[1, 6:] = 0
+    x[2, 3:] = 0
+    return x
+
+
 def padded_sequences(rng):
     x = rng.standard_normal((4, 6, 3)).astype("float32")
     x[1, 4:] = 0
@@ -72,12 +224,26 @@ def tokens(rng):
     return x
 
 
+def all_layers(model):
+    for layer in model.layers:
+        yield layer
+        for attribute in ("layer", "forward_layer", "backward_layer"):
+            if hasattr(layer, attribute):
+                yield getattr(layer, attribute)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(21)
     manifest = []
+    def normal(*shape):
+        return lambda rng: rng.standard_normal((4,) + shape).astype("float32")
     for build, inputs in ((activations_between_grus, None), (lstm_masked_bidirectional, tokens),
-                          (simple_rnn_stack, padded_sequences)):
+                          (simple_rnn_stack, padded_sequences), (crnn, normal(5, 8, 6, 2)),
+                          (conv1d_forecaster, normal(20, 3)), (conv1d_variants, normal(16, 4)),
+                          (channels_first, normal(4, 16)), (image_to_sequence, normal(10, 12, 3)),
+                          (normalizations_and_noise, normal(7, 5)), (masked_merges, padded_tokens),
+                          (attention_layers, normal(9, 5)), (masked_attention, padded_tokens)):
         model = build()
         for w in model.weights:
             low = 0.5 if "variance" in w.path else -0.5
@@ -92,7 +258,8 @@ def main():
         subprocess.run([GRU_TOOL, "convert", os.path.join(OUT, f"{name}.keras"), swift], check=True)
         error = float(np.max(np.abs(keras.models.load_model(swift).predict(x, verbose=0) - expected)))
         assert error < 1e-5, f"{name}: Keras reads Swift's file with error {error}"
-        manifest.append({"name": name, "round_trip_error": error})
+        manifest.append({"name": name, "classes": sorted({type(l).__name__ for l in all_layers(model)}),
+                         "round_trip_error": error})
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"keras_version": keras.__version__, "models": manifest}, f, indent=1)
 

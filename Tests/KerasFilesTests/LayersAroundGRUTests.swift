@@ -29,6 +29,23 @@ struct LayersAroundGRUTests {
         #expect(try model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
     }
 
+    /// Convolutions and poolings (a CRNN over frames, forecasters, separable, depthwise and
+    /// grouped, channels-first), shape layers, normalizations and activations, the
+    /// regularization layers, merges with masks and every attention layer, each model saved by
+    /// Keras 3 and its conversion by `gru convert`.
+    @Test(
+        arguments: [
+            "crnn", "conv1d_forecaster", "conv1d_variants", "channels_first", "image_to_sequence", "normalizations_and_noise",
+            "masked_merges", "attention_layers", "masked_attention",
+        ], [".keras", ".swift.keras"])
+    func modelsAroundAGRUPredictLikeKeras(name: String, suffix: String) throws {
+        let model = try KerasModelFile(bytes: ModelFixtures.bytes("layers/" + name + suffix)).model
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/\(name).input.npy")).tensor()
+        let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/\(name).expected.npy")).tensor()
+        let error = try model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected)
+        #expect(error <= 1e-5, "\(name)\(suffix): error \(error)")
+    }
+
     /// LSTMs run for prediction; training one is refused with a clear error.
     @Test func lstmTrainingIsAClearError() throws {
         let model = try Sequential<Float>(inputShape: [4, 2], layers: [LSTM<Float>(units: 3), Dense<Float>(units: 1)])
@@ -76,6 +93,47 @@ struct LayersAroundGRUTests {
         let dense = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2, "dtype": "int32", "batch_input_shape": [null, 5]}}]}}"#
         #expect(throws: FileFormatError.self) {
             _ = try KerasModelBuilder(decoder: KerasConfigDecoder(legacy: true)).model(JSONValue(parsing: Array(dense.utf8), what: "test"))
+        }
+    }
+}
+
+/// The layers around a GRU refuse bad arguments and inputs with errors naming the layer.
+@Suite("Layers around a GRU: bad arguments")
+struct LayersAroundGRUErrorTests {
+    @Test func badArgumentsAreClearErrors() throws {
+        #expect(throws: LayerError.self) { try Conv1D<Float>(filters: 0, kernelSize: 3) }
+        #expect(throws: LayerError.self) { try Conv1D<Float>(filters: 4, kernelSize: 3, strides: 2, dilationRate: 2) }
+        #expect(throws: LayerError.self) { try Conv1D<Float>(filters: 4, kernelSize: 3, groups: 3) }
+        #expect(throws: LayerError.self) { try Conv2D<Float>(filters: 4, kernelSize: [3], padding: .same) }
+        #expect(throws: LayerError.self) { try Conv2D<Float>(filters: 4, kernelSize: [3, 3], padding: .causal) }
+        #expect(throws: LayerError.self) { try MaxPooling1D<Float>(poolSize: 0) }
+        #expect(throws: LayerError.self) { try Reshape<Float>(targetShape: [-1, -1]) }
+        #expect(throws: LayerError.self) { try Permute<Float>(dims: [1, 3]) }
+        #expect(throws: LayerError.self) { try RepeatVector<Float>(n: 0) }
+        #expect(throws: LayerError.self) { try Cropping1D<Float>(cropping: (-1, 0)) }
+        #expect(throws: LayerError.self) { try LayerNormalization<Float>(epsilon: -1) }
+        #expect(throws: LayerError.self) { try MultiHeadAttention<Float>(numHeads: 0, keyDim: 2) }
+        #expect(throws: LayerError.self) { try Dot<Float>(axes: [1, 2, 3]) }
+        #expect(throws: LayerError.self) { try GaussianDropout<Float>(rate: 1) }
+    }
+
+    @Test func badInputsAreClearErrors() throws {
+        let sequence = Tensor<Float>(repeating: 1, shape: [2, 5, 3])
+        // A window longer than the input leaves no output.
+        #expect(throws: LayerError.self) { try Conv1D<Float>(filters: 2, kernelSize: 6).forward(sequence, mask: nil, training: false) }
+        #expect(throws: LayerError.self) { try Conv2D<Float>(filters: 2, kernelSize: [2, 2]).forward(sequence, mask: nil, training: false) }
+        #expect(throws: LayerError.self) { try Cropping1D<Float>(cropping: (3, 2)).forward(sequence, mask: nil, training: false) }
+        #expect(throws: LayerError.self) { try Reshape<Float>(targetShape: [4, -1]).forward(sequence, mask: nil, training: false) }
+        #expect(throws: LayerError.self) { try Subtract<Float>().forward([sequence], masks: [nil], training: false) }
+        #expect(throws: LayerError.self) {
+            try Attention<Float>().forward([sequence, Tensor(repeating: 1, shape: [2, 4, 2])], masks: [nil, nil], training: false)
+        }
+        #expect(throws: LayerError.self) {
+            try MultiHeadAttention<Float>(numHeads: 2, keyDim: 2).forward([sequence, sequence], masks: [nil, Tensor(repeating: true, shape: [2, 4])], training: false)
+        }
+        // Training the layers written for prediction only is refused by name.
+        #expect(throws: LayerError.self) {
+            try Conv1D<Float>(filters: 2, kernelSize: 2).forwardRecording(sequence, mask: nil, initialState: [], training: true)
         }
     }
 }

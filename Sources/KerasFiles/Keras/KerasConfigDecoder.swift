@@ -141,14 +141,22 @@ struct KerasConfigDecoder {
         let name = config["name"]?.string ?? Self.snakeCase(className)
         try checkDType(config, layer: name, className: className)
         do {
-            return try makeLayer(className, config, name: name)
+            return try makeLayer(className, config, name: name, object: object)
         } catch let error as LayerError {
             throw fail("layer '\(name)' (\(className)): \(error.message)", underlying: error)
         }
     }
 
-    private func makeLayer(_ className: String, _ c: JSONValue, name: String) throws -> any Layer<Float> {
+    private func makeLayer(_ className: String, _ c: JSONValue, name: String, object: JSONValue) throws -> any Layer<Float> {
         guard let codec = KerasLayerRegistry.byClassName[className] else {
+            if className == "Lambda" || className == "TFOpLambda" || className == "SlicingOpLambda" {
+                throw fail("layer '\(name)' is a \(className) layer: it holds a Python function, which cannot be read from a model file; rebuild the model with built-in layers in its place")
+            }
+            let registered = object["registered_name"]?.string ?? ""
+            let module = object["module"]?.string ?? "keras.layers"
+            if registered.contains(">") || !(module.hasPrefix("keras") || module.hasPrefix("tf_keras") || module.hasPrefix("tensorflow")) {
+                throw fail("layer '\(name)' is of the custom class \(registered.isEmpty ? className : registered) (module \(module)): its Python code is not in the model file, so it cannot be read")
+            }
             throw fail("unsupported layer '\(name)' of class \(className); supported: \(KerasLayerRegistry.readable)")
         }
         return try codec.decode(c, name, self)

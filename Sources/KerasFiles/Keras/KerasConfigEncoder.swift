@@ -76,6 +76,7 @@ enum KerasConfigEncoder {
             throw FileFormatError("layer '\(layer.name)' of type \(layer.typeName) cannot be saved as a Keras layer")
         }
         c.merge(entries) { $1 }
+        if !codec.writesTrainable { c["trainable"] = nil }
         var result: [String: JSONValue] = ["module": "keras.layers", "class_name": .string(className), "config": .object(c), "registered_name": nil]
         if let inputShape { result["build_config"] = ["input_shape": shape(inputShape)] }
         return .object(result)
@@ -171,9 +172,11 @@ enum KerasConfigEncoder {
             object["name"] = .string(layer.name)
             object["inbound_nodes"] = .array(nodeIndices.map { index in
                 let node = model.nodes[index]
-                var kwargs: [String: JSONValue] = [:]
+                let codec = KerasLayerRegistry.codec(for: layer)
+                var kwargs = codec?.callArguments(layer) ?? [:]
                 if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(tensor)) }
-                // A merge layer is called on a list of tensors.
+                // A merge layer is called on a list of tensors, an attention layer on each separately.
+                if codec?.passesInputsSeparately == true { return ["args": .array(node.inputs.map(tensor)), "kwargs": .object(kwargs)] }
                 let arguments: JSONValue = node.otherInputs.isEmpty ? tensor(node.input) : .array(node.inputs.map(tensor))
                 return ["args": [arguments], "kwargs": .object(kwargs)]
             })

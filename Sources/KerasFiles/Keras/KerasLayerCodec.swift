@@ -18,19 +18,36 @@ struct KerasLayerCodec: Sendable {
     /// Where Keras 3 keeps the layer's weights in `model.weights.h5`: the `vars` groups
     /// under the layer's group, each with its weights in `get_weights()` order.
     let weightGroups: @Sendable (_ layer: any Layer<Float>) -> WeightGroups
+    /// Whether a call on several inputs passes them as separate arguments (`layer(query,
+    /// value)`, as `MultiHeadAttention`) rather than as one list (`layer([a, b])`).
+    let passesInputsSeparately: Bool
+    /// Reads the call's non-tensor keyword arguments (`use_causal_mask`, ...) into the layer.
+    let readCallArguments: @Sendable (_ layer: any Layer<Float>, _ kwargs: JSONValue?) throws -> Void
+    /// The call's non-tensor keyword arguments to write for the layer.
+    let callArguments: @Sendable (_ layer: any Layer<Float>) -> [String: JSONValue]
+    /// Whether the configuration carries `trainable` (Keras' `SpatialDropout1D` refuses it).
+    let writesTrainable: Bool
 
     init(
         classNames: [String],
         decode: @escaping @Sendable (_ config: JSONValue, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>,
         matches: @escaping @Sendable (_ layer: any Layer<Float>) -> Bool,
         encode: @escaping @Sendable (_ layer: any Layer<Float>) throws -> [String: JSONValue]?,
-        weightGroups: @escaping @Sendable (_ layer: any Layer<Float>) -> WeightGroups = KerasLayerCodec.ownWeights
+        weightGroups: @escaping @Sendable (_ layer: any Layer<Float>) -> WeightGroups = KerasLayerCodec.ownWeights,
+        passesInputsSeparately: Bool = false,
+        readCallArguments: @escaping @Sendable (_ layer: any Layer<Float>, _ kwargs: JSONValue?) throws -> Void = { _, _ in },
+        callArguments: @escaping @Sendable (_ layer: any Layer<Float>) -> [String: JSONValue] = { _ in [:] },
+        writesTrainable: Bool = true
     ) {
         self.classNames = classNames
         self.decode = decode
         self.matches = matches
         self.encode = encode
         self.weightGroups = weightGroups
+        self.passesInputsSeparately = passesInputsSeparately
+        self.readCallArguments = readCallArguments
+        self.callArguments = callArguments
+        self.writesTrainable = writesTrainable
     }
 
     /// A layer whose weights sit in its own `vars` group (Dense, Embedding), or none.
@@ -51,6 +68,14 @@ enum KerasLayerRegistry {
     static let codecs: [KerasLayerCodec] = [
         .gru, .lstm, .simpleRNN, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
         .concatenate, .leakyReLU, .reLU, .batchNormalization,
+        .convolution(rank: 1), .convolution(rank: 2), .depthwiseConv1D, .separableConv1D,
+        .pooling(.max, rank: 1), .pooling(.average, rank: 1), .pooling(.max, rank: 2), .pooling(.average, rank: 2),
+        .globalPooling(.max, rank: 1), .globalPooling(.average, rank: 1), .globalPooling(.max, rank: 2), .globalPooling(.average, rank: 2),
+        .flatten, .reshape, .permute, .repeatVector, .zeroPadding1D, .cropping1D, .upSampling1D,
+        .layerNormalization, .pReLU, .elu, .softmax,
+        .spatialDropout1D, .gaussianNoise, .gaussianDropout, .activityRegularization,
+        .merge(.subtract), .merge(.multiply), .merge(.average), .merge(.maximum), .merge(.minimum), .dot,
+        .additiveAttention, .attention, .multiHeadAttention,
     ]
 
     static let byClassName: [String: KerasLayerCodec] = {

@@ -96,21 +96,35 @@ struct KerasModelBuilder {
                 continue
             }
             let layer = try decoder.layer(entry)
-            layerClasses.append((layer, entry["class_name"]?.string ?? ""))
+            let className = entry["class_name"]?.string ?? ""
+            layerClasses.append((layer, className))
+            let codec = KerasLayerRegistry.byClassName[className]
             let recurrent = layer is RNN<Float> || layer is Bidirectional<Float>
             for (call, node) in (entry["inbound_nodes"]?.array ?? []).enumerated() {
                 var inputs: [(String, Int, Int)], states: [(String, Int, Int)] = []
                 if node["args"] != nil {
-                    inputs = Self.kerasTensors(node["args"])
-                    states = Self.kerasTensors(node["kwargs"]?["initial_state"])
-                    let masks = Self.kerasTensors(node["kwargs"]?["mask"])
+                    let kwargs = node["kwargs"]
+                    // Tensors passed by keyword (`MultiHeadAttention(query=..., value=...)`) follow
+                    // the positional ones, in the call's order.
+                    inputs = Self.kerasTensors(node["args"]) + ["query", "value", "key"].flatMap { Self.kerasTensors(kwargs?[$0]) }
+                    states = Self.kerasTensors(kwargs?["initial_state"])
+                    let masks = ["mask", "query_mask", "value_mask", "key_mask"].flatMap { Self.kerasTensors(kwargs?[$0]) }
                     if let computed = masks.first(where: { operations[$0.0] == nil }) {
                         throw FileFormatError("model '\(name)': layer '\(layerName)' is given the mask '\(computed.0)', which is not a mask computation; explicit masks are not supported")
                     }
+                    try codec?.readCallArguments(layer, kwargs)
                 } else {
-                    // tf.keras 2: one entry per tensor; a recurrent layer's after the first are its initial states.
-                    inputs = (node.array ?? []).compactMap(Self.reference)
+                    // tf.keras 2: one entry per tensor, each `[name, node, tensor, kwargs]`; a
+                    // recurrent layer's after the first are its initial states, an attention
+                    // layer's `value` and `key` come in the first one's kwargs.
+                    let entries = node.array ?? []
+                    inputs = entries.compactMap(Self.reference)
                     if recurrent { states = Array(inputs.dropFirst()); inputs = Array(inputs.prefix(1)) }
+                    for entry in entries {
+                        let kwargs = entry.array.flatMap { $0.count > 3 ? $0[3] : nil }
+                        inputs += ["value", "key"].compactMap { Self.reference(kwargs?[$0]) }
+                        try codec?.readCallArguments(layer, kwargs)
+                    }
                 }
                 guard !inputs.isEmpty else {
                     throw FileFormatError("model '\(name)': layer '\(layerName)' has a call without inputs")

@@ -1,0 +1,16 @@
+/// The exponential linear unit (Keras' `ELU` layer): `x` above zero, `alpha * (exp(x) - 1)` below.
+public final class ELU<Scalar: TensorScalar>: ShapePreservingLayer {
+    /// The scale of the negative part.
+    public let alpha: Scalar
+    public var name: String
+
+    /// Creates the layer with Keras' default `alpha` of 1.
+    public init(alpha: Scalar = 1, name: String? = nil) {
+        self.alpha = alpha
+        self.name = name ?? "elu"
+    }
+
+    public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        LayerOutput(input.map { $0 > 0 ? $0 : alpha * Scalar.expMinusOne($0) }, mask: mask)
+    }
+}

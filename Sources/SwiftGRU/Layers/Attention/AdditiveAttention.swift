@@ -1,0 +1,28 @@
+/// Additive attention (Keras' `AdditiveAttention`, Bahdanau style): the score of a query step
+/// against a key step is `sum(scale * tanh(query + key))` over the features, with a learned
+/// `scale` per feature when `useScale` (Keras' default). Otherwise as ``Attention``.
+public final class AdditiveAttention<Scalar: TensorScalar>: Attention<Scalar> {
+    /// Creates the layer with Keras' defaults.
+    ///
+    /// - Throws: ``LayerError`` when `dropout` is outside `[0, 1)`.
+    public init(
+        useScale: Bool = true, dropout: Double = 0, useCausalMask: Bool = false, returnAttentionScores: Bool = false,
+        name: String? = nil
+    ) throws {
+        try super.init(
+            useScale: useScale, scoreMode: .dot, dropout: dropout, useCausalMask: useCausalMask,
+            returnAttentionScores: returnAttentionScores, name: name ?? "additive_attention")
+    }
+
+    override func weightShapes(dim: Int) -> [[Int]] { useScale ? [[dim]] : [] }
+
+    override func makeWeights(dim: Int) throws {
+        scale = useScale ? try Initializer.glorotUniform().makeTensor(shape: [dim]) : nil
+    }
+
+    override func score(_ q: ArraySlice<Scalar>, _ k: ArraySlice<Scalar>) -> Scalar {
+        var total: Scalar = 0
+        for (d, (a, b)) in zip(q, k).enumerated() { total += (scale?.scalars[d] ?? 1) * Scalar.tanh(a + b) }
+        return total
+    }
+}

@@ -1,0 +1,20 @@
+/// A one-dimensional convolution over steps (Keras' `Conv1D`): input `(batch, steps, channels)`
+/// (or channels first), kernel `(kernelSize, channels / groups, filters)`.
+public final class Conv1D<Scalar: TensorScalar>: Convolution<Scalar> {
+    /// Creates the layer with Keras' defaults.
+    ///
+    /// - Parameters:
+    ///   - padding: `.valid`, `.same` or `.causal` (padding before the first step only).
+    /// - Throws: ``LayerError`` for sizes that are not positive, groups that do not divide the
+    ///   filters, or strides and dilation both above 1.
+    public init(
+        filters: Int, kernelSize: Int, strides: Int = 1, padding: Padding = .valid, dataFormat: DataFormat = .channelsLast,
+        dilationRate: Int = 1, groups: Int = 1, activation: Activation? = nil, useBias: Bool = true,
+        kernelInitializer: Initializer = .glorotUniform(), biasInitializer: Initializer = .zeros, name: String? = nil
+    ) throws {
+        try super.init(
+            spatialRank: 1, filters: filters, kernelSize: [kernelSize], strides: [strides], padding: padding,
+            dataFormat: dataFormat, dilationRate: [dilationRate], groups: groups, activation: activation, useBias: useBias,
+            kernelInitializer: kernelInitializer, biasInitializer: biasInitializer, name: name ?? "conv1d")
+    }
+}

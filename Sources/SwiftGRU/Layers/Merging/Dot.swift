@@ -1,0 +1,97 @@
+/// The dot product of two inputs along one axis of each, per sample (Keras' `Dot`): for
+/// `(batch, m, k)` and `(batch, n, k)` with `axes: [2, 2]`, a `(batch, m, n)` result. With
+/// `normalize`, each input is first scaled to unit L2 norm along its axis (cosine similarity).
+///
+/// The output has no mask, as in Keras. Prediction only.
+public final class Dot<Scalar: TensorScalar>: Layer {
+    /// The contracted axis of each input (negative ones count from the end).
+    public let axes: [Int]
+    /// Whether the inputs are L2-normalized along their axes first.
+    public let normalize: Bool
+    public var name: String
+
+    /// Creates the layer.
+    ///
+    /// - Parameter axes: One axis for both inputs, or one per input.
+    /// - Throws: ``LayerError`` unless one or two axes are given.
+    public init(axes: [Int], normalize: Bool = false, name: String? = nil) throws {
+        guard axes.count == 1 || axes.count == 2 else {
+            throw LayerError(.invalidArgument, "Dot: axes must give one axis or one per input, got \(axes)")
+        }
+        self.axes = axes.count == 1 ? [axes[0], axes[0]] : axes
+        self.normalize = normalize
+        self.name = name ?? "dot"
+    }
+
+    public var isBuilt: Bool { true }
+    public func build(inputShape: [Int?]) throws {}
+    public func build(inputShapes: [[Int?]]) throws { _ = try outputShapes(forInputShapes: inputShapes) }
+    public func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?] {
+        throw LayerError(.invalidArgument, "\(name): Dot takes two inputs")
+    }
+    public var weights: [Tensor<Scalar>] { [] }
+    public func setWeights(_ weights: [Tensor<Scalar>]) throws { try checkWeights(weights, expected: []) }
+
+    /// The contracted axes resolved against two shapes, and the result's shape.
+    private func plan(_ shapes: [[Int?]]) throws -> (axes: (Int, Int), shape: [Int?]) {
+        guard shapes.count == 2 else { throw LayerError(.invalidArgument, "\(name): Dot takes exactly 2 inputs, got \(shapes.count)") }
+        let (x, y) = (shapes[0], shapes[1])
+        let a = axes[0] < 0 ? axes[0] + x.count : axes[0], b = axes[1] < 0 ? axes[1] + y.count : axes[1]
+        guard x.count >= 2, y.count >= 2, a >= 1, a < x.count, b >= 1, b < y.count else {
+            throw LayerError(.invalidInputShape, "\(name): axes \(axes) do not fit inputs of shapes \(describe(x)) and \(describe(y))")
+        }
+        if let k = x[a], let l = y[b], k != l {
+            throw LayerError(.invalidInputShape, "\(name): axis \(a) of \(describe(x)) and axis \(b) of \(describe(y)) must have the same extent")
+        }
+        var rest = Array(x.enumerated().filter { $0.offset != a && $0.offset != 0 }.map(\.element))
+        rest += y.enumerated().filter { $0.offset != b && $0.offset != 0 }.map(\.element)
+        return ((a, b), [x[0]] + (rest.isEmpty ? [1] : rest))
+    }
+
+    public func outputShapes(forInputShapes inputShapes: [[Int?]]) throws -> [[Int?]] { [try plan(inputShapes).shape] }
+
+    public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        try forward([input], masks: [mask], training: training)
+    }
+
+    public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        let ((a, b), shape) = try plan(inputs.map { optionalShape($0.shape) })
+        var x = try inputs[0].transposed((0..<inputs[0].rank).filter { $0 != a } + [a])
+        var y = try inputs[1].transposed([0, b] + (1..<inputs[1].rank).filter { $0 != b })
+        let batch = x.shape[0], k = x.shape[x.rank - 1]
+        guard y.shape[0] == batch else {
+            throw LayerError(.invalidInputShape, "\(name): inputs of shapes \(inputs[0].shape) and \(inputs[1].shape) have different batch sizes")
+        }
+        if normalize {
+            x = l2Normalized(x, rows: x.scalarCount / max(k, 1), width: k, stride: 1, step: k)
+            let n = y.scalarCount / max(batch * k, 1)
+            for sample in 0..<batch {
+                y = l2Normalized(y, rows: n, width: k, stride: n, step: 1, offset: sample * k * n)
+            }
+        }
+        let m = x.scalarCount / max(batch * k, 1), n = y.scalarCount / max(batch * k, 1)
+        var output = [Scalar]()
+        output.reserveCapacity(batch * m * n)
+        for sample in 0..<batch {
+            let left = try Tensor(shape: [m, k], scalars: Array(x.scalars[(sample * m * k)..<((sample + 1) * m * k)]))
+            let right = try Tensor(shape: [k, n], scalars: Array(y.scalars[(sample * k * n)..<((sample + 1) * k * n)]))
+            output += try left.matmul(right).scalars
+        }
+        return LayerOutput(try Tensor(shape: shape.map { $0 ?? 0 }, scalars: output))
+    }
+
+    /// Scales `rows` vectors of `width` values (the i-th value of row r at
+    /// `offset + r * step + i * stride`) to unit L2 norm, as Keras' `l2_normalize`.
+    private func l2Normalized(_ t: Tensor<Scalar>, rows: Int, width: Int, stride: Int, step: Int, offset: Int = 0) -> Tensor<Scalar> {
+        var t = t
+        t.withUnsafeMutableBufferPointer { values in
+            for r in 0..<rows {
+                var squares: Scalar = 0
+                for i in 0..<width { squares += values[offset + r * step + i * stride] * values[offset + r * step + i * stride] }
+                let scale = 1 / Scalar.sqrt(Swift.max(squares, 1e-12))
+                for i in 0..<width { values[offset + r * step + i * stride] *= scale }
+            }
+        }
+        return t
+    }
+}

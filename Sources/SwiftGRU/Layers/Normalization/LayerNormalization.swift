@@ -1,0 +1,117 @@
+/// Normalizes each sample over the given axes (Keras' `LayerNormalization`):
+/// `gamma * (x - mean) / sqrt(variance + epsilon) + beta`, the statistics taken over `axis`;
+/// with `rmsScaling`, `gamma * x / sqrt(mean(x²) + epsilon)`.
+///
+/// `gamma` and `beta` have the extents of the normalized axes. The mask passes through.
+/// Prediction only: training is refused with a clear error.
+public final class LayerNormalization<Scalar: TensorScalar>: Layer {
+    /// The normalized axes (negative ones count from the end).
+    public let axis: [Int]
+    public let epsilon: Double
+    public let center: Bool
+    public let scale: Bool
+    /// Scales by the root mean square instead of centering and scaling by the deviation.
+    public let rmsScaling: Bool
+    public var name: String
+    public private(set) var gamma: Tensor<Scalar>?
+    public private(set) var beta: Tensor<Scalar>?
+    private var builtShape: [Int]?
+
+    /// Creates the layer with Keras' defaults (the last axis).
+    ///
+    /// - Throws: ``LayerError`` for a negative `epsilon` or no axes.
+    public init(
+        axis: [Int] = [-1], epsilon: Double = 0.001, center: Bool = true, scale: Bool = true, rmsScaling: Bool = false,
+        name: String? = nil
+    ) throws {
+        guard epsilon >= 0, epsilon.isFinite else {
+            throw LayerError(.invalidArgument, "LayerNormalization: epsilon must be non-negative, got \(epsilon)")
+        }
+        guard !axis.isEmpty else { throw LayerError(.invalidArgument, "LayerNormalization: axis must name at least one axis") }
+        self.axis = axis
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        self.rmsScaling = rmsScaling
+        self.name = name ?? "layer_normalization"
+    }
+
+    /// The normalized axes as indices of a shape of `rank` axes, sorted.
+    private func axes(rank: Int) throws -> [Int] {
+        let resolved = axis.map { $0 < 0 ? $0 + rank : $0 }
+        guard resolved.allSatisfy({ $0 >= 1 && $0 < rank }), Set(resolved).count == resolved.count else {
+            throw LayerError(.invalidInputShape, "\(name): axis \(axis) does not fit input of rank \(rank) (the batch axis cannot be normalized)")
+        }
+        return resolved.sorted()
+    }
+
+    public var isBuilt: Bool { builtShape != nil }
+
+    public func build(inputShape: [Int?]) throws {
+        let shape = try axes(rank: inputShape.count).map { inputShape[$0] }
+        guard shape.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw LayerError(.invalidInputShape, "\(name): the normalized axes must be known, got shape \(describe(inputShape))")
+        }
+        let extents = shape.map { $0 ?? 0 }
+        if let builtShape {
+            guard builtShape == extents else {
+                throw LayerError(.invalidInputShape, "\(name): built for normalized extents \(builtShape), got shape \(describe(inputShape))")
+            }
+            return
+        }
+        _ = try WeightLimits.scalarCount(of: extents)
+        gamma = scale ? Tensor(repeating: 1, shape: extents) : nil
+        beta = center && !rmsScaling ? Tensor(zeros: extents) : nil
+        builtShape = extents
+    }
+
+    public func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?] {
+        _ = try axes(rank: inputShape.count)
+        return inputShape
+    }
+
+    public var weights: [Tensor<Scalar>] { [gamma, beta].compactMap { $0 } }
+
+    public func setWeights(_ weights: [Tensor<Scalar>]) throws {
+        guard let shape = builtShape ?? weights.first?.shape else {
+            let count = (scale ? 1 : 0) + (center && !rmsScaling ? 1 : 0)
+            guard count == 0 else { throw LayerError(.invalidWeights, "layer '\(name)' expects \(count) weights, got none") }
+            return
+        }
+        try checkWeights(weights, expected: Array(repeating: shape, count: (scale ? 1 : 0) + (center && !rmsScaling ? 1 : 0)))
+        var rest = weights[...]
+        gamma = scale ? rest.popFirst() : nil
+        beta = center && !rmsScaling ? rest.popFirst() : nil
+        builtShape = shape
+    }
+
+    public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        try build(inputShape: optionalShape(input.shape))
+        let normalized = try axes(rank: input.rank)
+        let kept = (0..<input.rank).filter { !normalized.contains($0) }
+        let order = kept + normalized
+        let moved = order == Array(0..<input.rank) ? input : try input.transposed(order)
+        let width = normalized.reduce(1) { $0 * input.shape[$1] }
+        var values = moved.scalars
+        let g = gamma?.scalars, b = beta?.scalars
+        for start in stride(from: 0, to: values.count, by: max(width, 1)) {
+            let row = values[start..<(start + width)]
+            let mean = rmsScaling ? 0 : row.reduce(0.0) { $0 + Double($1) } / Double(width)
+            let variance = row.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(width)
+            let inverse = 1 / (variance + epsilon).squareRoot()
+            for j in 0..<width {
+                var y = (Double(values[start + j]) - mean) * inverse
+                if let g { y *= Double(g[j]) }
+                if let b { y += Double(b[j]) }
+                values[start + j] = Scalar(y)
+            }
+        }
+        var output = try Tensor(shape: moved.shape, scalars: values)
+        if order != Array(0..<input.rank) {
+            var inverse = [Int](repeating: 0, count: order.count)
+            for (i, axis) in order.enumerated() { inverse[axis] = i }
+            output = try output.transposed(inverse)
+        }
+        return LayerOutput(output, mask: mask)
+    }
+}

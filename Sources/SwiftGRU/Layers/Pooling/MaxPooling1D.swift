@@ -1,0 +1,9 @@
+/// Pools steps to the largest value of each window (Keras' `MaxPooling1D`).
+public final class MaxPooling1D<Scalar: TensorScalar>: Pooling<Scalar> {
+    /// Creates the layer with Keras' defaults; `strides` defaults to the pool size.
+    ///
+    /// - Throws: ``LayerError`` for sizes that are not positive or causal padding.
+    public init(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid, dataFormat: DataFormat = .channelsLast, name: String? = nil) throws {
+        try super.init(mode: .max, poolSize: [poolSize], strides: strides.map { [$0] }, padding: padding, dataFormat: dataFormat, name: name ?? "max_pooling1d")
+    }
+}
