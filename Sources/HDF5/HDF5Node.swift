@@ -96,3 +96,37 @@ public indirect enum HDF5Node: Sendable {
     case group(HDF5Group)
     case dataset(HDF5Dataset)
 }
+
+extension HDF5Group {
+    /// This group with member names that contain `separator` read as paths: `a\b` becomes
+    /// member `b` of member `a`, merged with what `a` already holds. (Keras 2.13 on Windows
+    /// wrote its weight groups' names with backslashes.)
+    public func splittingNames(on separator: Character) -> HDF5Group {
+        var nested = [String: [(path: [Substring], node: HDF5Node)]]()
+        for (name, node) in members {
+            let parts = name.split(separator: separator, omittingEmptySubsequences: true)
+            guard let first = parts.first else { continue }
+            nested[String(first), default: []].append((Array(parts.dropFirst()), node))
+        }
+        var result = [String: HDF5Node]()
+        for (name, entries) in nested {
+            var own: HDF5Group? = nil
+            var deeper = [String: HDF5Node]()
+            for (path, node) in entries {
+                if path.isEmpty {
+                    if case .group(let group) = node { own = group } else { result[name] = node }
+                } else {
+                    deeper[path.joined(separator: String(separator))] = node
+                }
+            }
+            guard own != nil || !deeper.isEmpty else { continue }
+            let base = own ?? HDF5Group(attributes: [:], members: [:])
+            let merged = HDF5Group(attributes: base.attributes, members: base.members.merging(deeper) { a, _ in a })
+            result[name] = .group(merged.splittingNames(on: separator))
+        }
+        return HDF5Group(attributes: attributes, members: result.mapValues { node in
+            if case .group(let group) = node { return .group(group.splittingNames(on: separator)) }
+            return node
+        })
+    }
+}

@@ -37,6 +37,23 @@ struct HDF5ReadWriteTests {
         #expect(try file.read(#require(file.root.dataset(at: "scalar"))) == .floats([1.5]))
     }
 
+    /// Keras 2.13 on Windows named groups with backslashes (`_layer_checkpoint_dependencies\\gru\\cell`
+    /// at the root): read as paths, they nest as Keras' own groups do.
+    @Test func backslashNamesReadAsPaths() throws {
+        var root = HDF5GroupBuilder()
+        try root.setDataset(.float32([1, 2], shape: [2]), at: #"deps\dense/vars/0"#)
+        try root.ensureGroup(at: #"deps\gru/vars"#)
+        try root.setDataset(.float32([3], shape: [1]), at: #"deps\gru\cell/vars/0"#)
+        try root.setDataset(.float32([4], shape: [1]), at: "optimizer/vars/0")
+        let file = try HDF5File(bytes: HDF5Writer.encode(root))
+        let split = file.root.splittingNames(on: "\\")
+        #expect(split.group(at: "deps")?.memberNames == ["dense", "gru"])
+        #expect(try file.read(#require(split.dataset(at: "deps/dense/vars/0"))) == .floats([1, 2]))
+        #expect(try file.read(#require(split.dataset(at: "deps/gru/cell/vars/0"))) == .floats([3]))
+        #expect(split.group(at: "deps/gru/vars")?.members.isEmpty == true)
+        #expect(split.dataset(at: "optimizer/vars/0") != nil)
+    }
+
     @Test func writtenFilesReadBack() throws {
         var root = HDF5GroupBuilder()
         root.attributes["title"] = .string("weights")

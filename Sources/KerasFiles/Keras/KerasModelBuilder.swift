@@ -30,7 +30,11 @@ struct KerasModelBuilder {
     private func sequential(_ config: JSONValue) throws -> Built {
         var inputShape: [Int?]?
         var layers = [(layer: any Layer<Float>, className: String)]()
-        for entry in config["layers"]?.array ?? [] {
+        // Keras 2.0 to 2.1 wrote a Sequential model's configuration as the list of its layers.
+        guard let entries = config["layers"]?.array ?? config.array else {
+            throw FileFormatError("the Sequential model configuration has no layers")
+        }
+        for entry in entries {
             let layerConfig = entry["config"]
             let declared = Self.shape(layerConfig?["batch_shape"]) ?? Self.shape(layerConfig?["batch_input_shape"])
             if layers.isEmpty, inputShape == nil, let declared { inputShape = declared }

@@ -54,9 +54,13 @@ enum KerasWeightLayout {
 
     /// Loads Keras 3 weights (a `model.weights.h5` tree) into the layers.
     static func load(_ file: HDF5File, into layers: [(layer: any Layer<Float>, className: String)]) throws {
-        let root = file.root.group(at: "layers") ?? file.root.group(at: "_layer_checkpoint_dependencies")
-        guard let root else { throw FileFormatError("the weights file has no 'layers' group") }
-        let names = UniqueName.make(layers.map { KerasConfigDecoder.snakeCase($0.className) })
+        let top = file.root.members.keys.contains { $0.contains("\\") } ? file.root.splittingNames(on: "\\") : file.root
+        let legacy = top.group(at: "layers") == nil
+        guard let root = top.group(at: "layers") ?? top.group(at: "_layer_checkpoint_dependencies") else {
+            throw FileFormatError("the weights file has no 'layers' group")
+        }
+        let classes = layers.map { KerasConfigDecoder.snakeCase($0.className) }
+        let names = legacy ? legacyGroupNames(root, classes: classes) : UniqueName.make(classes)
         for ((layer, _), name) in zip(layers, names) {
             let paths = varsGroups(layer).map(\.path)
             guard !paths.isEmpty else { continue }
@@ -75,6 +79,29 @@ enum KerasWeightLayout {
             } catch let error as LayerError {
                 throw FileFormatError("weights for layer '\(layer.name)' do not fit: \(error.message)", underlying: error)
             }
+        }
+    }
+
+    /// The groups of Keras 2.13-2.15 files, which number one class's groups with gaps
+    /// (`dense`, `dense_2`): each class's groups in numeric order go to its layers in order.
+    /// Where the counts differ, Keras 3's numbering stands.
+    static func legacyGroupNames(_ root: HDF5Group, classes: [String]) -> [String] {
+        let standard = UniqueName.make(classes)
+        var byClass = [String: [String]]()
+        for name in Set(classes) {
+            let numbered = root.memberNames.compactMap { member -> (Int, String)? in
+                if member == name { return (0, member) }
+                guard member.hasPrefix(name + "_"), let n = Int(member.dropFirst(name.count + 1)) else { return nil }
+                return (n, member)
+            }
+            byClass[name] = numbered.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        var used = [String: Int]()
+        return zip(classes, standard).map { name, fallback in
+            let index = used[name, default: 0]
+            used[name] = index + 1
+            guard let groups = byClass[name], groups.count == classes.filter({ $0 == name }).count else { return fallback }
+            return groups[index]
         }
     }
 
