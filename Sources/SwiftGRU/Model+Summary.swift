@@ -1,29 +1,55 @@
 extension Model {
     /// A table of the layers, their output shapes and parameter counts, laid out
-    /// like Keras' `model.summary()`.
+    /// like Keras' `model.summary()`; a model that is not ``Sequential`` also lists its inputs
+    /// and what each layer is connected to (`layer[call][output]`), as Keras does for
+    /// functional models.
     public func summary() -> String {
-        var rows = [(String, String, String)]()
-        for (layer, shapes) in layerOutputShapes() {
-            let shapeText = shapes.count == 1 ? describe(shapes[0]) : "[" + shapes.map(describe).joined(separator: ", ") + "]"
-            rows.append(("\(layer.name) (\(layer.typeName))", shapeText, formatted(layer.parameterCount)))
+        let connected = !(self is Sequential<Scalar>)
+        var rows = [[[String]]]()
+        let graph = try? self.graph
+        if connected, let graph {
+            for input in graph.inputs { rows.append([["\(input.name) (InputLayer)"], [describe(input.shape)], ["0"], ["-"]]) }
         }
-        let headers = ("Layer (type)", "Output Shape", "Param #")
-        let nameWidth: Int = rows.map { $0.0.count }.max() ?? 0
-        let shapeWidth: Int = rows.map { $0.1.count }.max() ?? 0
-        let countWidth: Int = rows.map { $0.2.count }.max() ?? 0
-        let widths: [Int] = [
-            max(headers.0.count, nameWidth) + 2, max(headers.1.count, shapeWidth) + 2, max(headers.2.count, countWidth) + 2,
-        ]
+        let calls = graph.map(callNumbers) ?? []
+        func reference(_ source: Functional<Scalar>.Source) -> String {
+            guard let graph else { return "?" }
+            switch source {
+            case .input(let i): return "\(graph.inputs[i].name)[0][0]"
+            case .output(let node, let index): return "\(graph.nodes[node].layer.name)[\(calls[node])][\(index)]"
+            }
+        }
+        for (index, (layer, shapes)) in layerOutputShapes().enumerated() {
+            let shapeText = shapes.count == 1 ? describe(shapes[0]) : "[" + shapes.map(describe).joined(separator: ", ") + "]"
+            var row = [["\(layer.name) (\(layer.typeName))"], [shapeText], [formatted(layer.parameterCount)]]
+            if connected, let node = graph?.nodes[index] {
+                let sources = (node.inputs + node.initialState).map(reference)
+                row.append(sources.enumerated().map { $0 == sources.count - 1 ? $1 : $1 + "," })
+            }
+            rows.append(row)
+        }
+        var headers = ["Layer (type)", "Output Shape", "Param #"]
+        if connected { headers.append("Connected to") }
+        let widths = headers.indices.map { column in
+            max(headers[column].count, rows.map { $0[column].map(\.count).max() ?? 0 }.max() ?? 0) + 2
+        }
         func line(_ left: String, _ middle: String, _ right: String, _ fill: String) -> String {
             left + widths.map { String(repeating: fill, count: $0) }.joined(separator: middle) + right
         }
-        func row(_ a: String, _ b: String, _ c: String, _ bar: String) -> String {
-            bar + " " + a.padding(widths[0] - 1) + bar + " " + b.padding(widths[1] - 1) + bar
-                + String(repeating: " ", count: widths[2] - 1 - c.count) + c + " " + bar
+        // A row of cells, each on as many lines as its longest cell; "Param #" right-aligned.
+        func lines(_ cells: [[String]], _ bar: String) -> [String] {
+            let height = cells.map(\.count).max() ?? 1
+            return (0..<height).map { i in
+                bar + cells.enumerated().map { column, cell in
+                    let text = i < cell.count ? cell[i] : ""
+                    return column == 2
+                        ? String(repeating: " ", count: widths[column] - 1 - text.count) + text + " "
+                        : " " + text.padding(widths[column] - 1)
+                }.joined(separator: bar) + bar
+            }
         }
-        var out = ["Model: \"\(name)\"", line("┏", "┳", "┓", "━"), row(headers.0, headers.1, headers.2, "┃"), line("┡", "╇", "┩", "━")]
-        for (index, r) in rows.enumerated() {
-            out.append(row(r.0, r.1, r.2, "│"))
+        var out = ["Model: \"\(name)\"", line("┏", "┳", "┓", "━")] + lines(headers.map { [$0] }, "┃") + [line("┡", "╇", "┩", "━")]
+        for (index, row) in rows.enumerated() {
+            out += lines(row, "│")
             out.append(index == rows.count - 1 ? line("└", "┴", "┘", "─") : line("├", "┼", "┤", "─"))
         }
         if rows.isEmpty { out.append(line("└", "┴", "┘", "─")) }
@@ -33,6 +59,16 @@ extension Model {
         out.append(" Trainable params: \(formatted(total)) (\(byteSize(bytes)))")
         out.append(" Non-trainable params: 0 (0.00 B)")
         return out.joined(separator: "\n")
+    }
+
+    /// Each node's call number on its layer (a layer called twice has calls 0 and 1).
+    private func callNumbers(_ graph: ModelGraph<Scalar>) -> [Int] {
+        var counts = [ObjectIdentifier: Int]()
+        return graph.nodes.map { node in
+            let id = ObjectIdentifier(node.layer)
+            defer { counts[id, default: 0] += 1 }
+            return counts[id, default: 0]
+        }
     }
 
     /// Each layer with the shapes of its outputs for the model's inputs.

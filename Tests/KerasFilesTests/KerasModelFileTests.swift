@@ -122,6 +122,18 @@ struct KerasModelFileTests {
         #expect(summary.contains("Total params: 345"))
     }
 
+    /// A functional model's summary lists its inputs and what each layer is connected to, as
+    /// Keras prints it (`layer[call][output]`, initial states included).
+    @Test func functionalSummaryHasConnections() throws {
+        let summary = try KerasModelFile(contentsOf: ModelFixtures.path("models/fn_encoder_decoder.keras")).model.summary()
+        let lines = summary.split(separator: "\n").map(String.init)
+        #expect(lines[2].hasSuffix("┃ Connected to  ┃"))
+        #expect(lines.contains("│ source (InputLayer)   │ (None, 5, 3)           │       0 │ -             │"))
+        #expect(lines.contains("│ decoder (GRU)         │ (None, 4, 6)           │     180 │ target[0][0], │"))
+        #expect(lines.contains("│                       │                        │         │ encoder[0][1] │"))
+        #expect(summary.contains("Total params: 399"))
+    }
+
     /// A layer outside the supported set is named with its class; a Lambda or a custom class
     /// is named with the reason it cannot be read (its Python code is not in the file).
     @Test(arguments: [
