@@ -231,7 +231,7 @@ struct KerasModelFileTests {
     }
 
     /// A GRU config without reset_after comes from Keras before that argument existed: the
-    /// reset-before GRU. A CuDNNGRU is refused by name instead of loaded wrongly.
+    /// reset-before GRU. A CuDNNGRU is the GRU with reset_after, tanh and sigmoid.
     @Test func oldGRUConfigurations() throws {
         func model(_ layer: String) throws -> any Model<Float> {
             let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, "# + layer + "]}}"
@@ -239,7 +239,21 @@ struct KerasModelFileTests {
         }
         let old = try model(#"{"class_name": "GRU", "config": {"name": "gru", "units": 3}}"#)
         #expect((old.layers.first as? GRU<Float>)?.resetAfter == false)
-        let error = #expect(throws: FileFormatError.self) { _ = try model(#"{"class_name": "CuDNNGRU", "config": {"name": "fast", "units": 3}}"#) }
-        #expect(error?.message.contains("CuDNNGRU") == true)
+        let fast = try #require(try model(#"{"class_name": "CuDNNGRU", "config": {"name": "fast", "units": 3}}"#).layers.first as? GRU<Float>)
+        #expect(fast.resetAfter && fast.gruCell.activation == .tanh && fast.gruCell.recurrentActivation == .sigmoid)
+    }
+
+    /// A Keras 2.2 file with CuDNNGRU and CuDNNLSTM layers (weights in cuDNN's layout, made by
+    /// `Scripts/make-cudnn-fixtures.py` and read back by tf-keras' own conversion) predicts
+    /// as the GRU/LSTM model it came from, and is written back with GRU and LSTM classes.
+    @Test func cuDNNLayersAreConverted() throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("cudnn/cudnn_stack.h5"))
+        #expect(file.notes.contains { $0.contains("'cu_dnngru_1', 'cu_dnnlstm_1', 'cu_dnngru_2'") })
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("cudnn/cudnn_stack.input.npy")).tensor()
+        let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("cudnn/cudnn_stack.expected.npy")).tensor()
+        #expect(try file.model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
+        let written = try KerasModelFile(bytes: KerasModelFile.kerasBytes(for: file.model))
+        #expect(try written.model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected) <= 1e-5)
+        #expect(written.model.layers.map(\.typeName) == ["GRU", "LSTM", "GRU", "Dense"])
     }
 }

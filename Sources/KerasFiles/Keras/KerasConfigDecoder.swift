@@ -193,9 +193,14 @@ final class KerasLoadNotes: @unchecked Sendable {
     var float64Layers = [String]()
     /// Initializers that could not be read, each replaced by the layer's default.
     var replacedInitializers = [String]()
+    /// Layers read from CuDNNGRU and CuDNNLSTM configurations: their weights are in cuDNN's layout.
+    var cuDNNLayers = [String]()
 
     var messages: [String] {
         var messages = replacedInitializers.map { "\($0); its default stands in (the weights come from the file)" }
+        if !cuDNNLayers.isEmpty {
+            messages.append("layers \(cuDNNLayers.map { "'\($0)'" }.joined(separator: ", ")) are CuDNNGRU/CuDNNLSTM layers; they run as GRU (reset_after) and LSTM, their weights converted from cuDNN's layout")
+        }
         if !float64Layers.isEmpty {
             messages.append("layers \(float64Layers.map { "'\($0)'" }.joined(separator: ", ")) are float64 in the file; they run in float32 here")
         }

@@ -80,8 +80,8 @@ enum KerasLayerRegistry {
 
     static let byClassName: [String: KerasLayerCodec] = {
         var table = [String: KerasLayerCodec]()
-        // Classes named here only to be refused with a reason.
-        for codec in codecs + [.cuDNNGRU] {
+        // Classes read but written as others (CuDNNGRU as GRU).
+        for codec in codecs + [.cuDNNGRU, .cuDNNLSTM] {
             for name in codec.classNames { table[name] = codec }
         }
         return table

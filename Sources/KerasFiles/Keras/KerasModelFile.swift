@@ -111,6 +111,7 @@ public struct KerasModelFile {
     }
 
     /// Loads tf.keras 2 weights: one group per layer name, datasets named by `weight_names`.
+    /// Weights in cuDNN's layout (CuDNNGRU, CuDNNLSTM) are converted, as Keras 2 does.
     static func loadLegacyWeights(_ root: HDF5Group, file: HDF5File, into layers: [any Layer<Float>], name: String) throws {
         let stored = Set(stringList(root.attributes, "layer_names") ?? root.memberNames)
         for layer in layers where !layer.weights.isEmpty || !layer.isBuilt {
@@ -125,7 +126,9 @@ public struct KerasModelFile {
                 }
                 return try KerasWeightLayout.tensor(dataset, file: file, name: weightName)
             }
-            do { try layer.setWeights(tensors) } catch let error as LayerError {
+            do {
+                try layer.setWeights(try CuDNNWeights.converted(tensors, for: layer))
+            } catch let error as LayerError {
                 throw FileFormatError("\(name): weights for layer '\(layer.name)' do not fit: \(error.message)", underlying: error)
             }
         }

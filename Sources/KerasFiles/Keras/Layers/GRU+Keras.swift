@@ -26,12 +26,18 @@ extension KerasLayerCodec {
 }
 
 extension KerasLayerCodec {
-    /// `CuDNNGRU` (Keras 2 and tf.keras 1 files trained on GPUs) is named, not guessed: its
-    /// weights are laid out for cuDNN and need a conversion that is not written yet.
+    /// `CuDNNGRU` (Keras 2 and tf.keras 1 files trained on GPUs) is read as the GRU it
+    /// computes (reset_after, tanh and sigmoid); its weights, in cuDNN's layout, are converted
+    /// when loaded (``CuDNNWeights``). Files are written with the GRU class.
     static let cuDNNGRU = KerasLayerCodec(
         classNames: ["CuDNNGRU"],
-        decode: { _, name, decoder in
-            throw decoder.fail("layer '\(name)' is a CuDNNGRU (a Keras 2 GPU layer); converting its weights to GRU is not supported yet")
+        decode: { c, name, decoder in
+            var config = c.object ?? [:]
+            config["activation"] = "tanh"
+            config["recurrent_activation"] = "sigmoid"
+            config["reset_after"] = true
+            decoder.notes.cuDNNLayers.append(name)
+            return try decoder.gru(.object(config), name: name)
         },
         matches: { _ in false },
         encode: { _ in nil })

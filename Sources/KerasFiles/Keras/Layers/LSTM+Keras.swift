@@ -12,6 +12,20 @@ extension KerasLayerCodec {
         c["use_cudnn"] = "auto"
         return c
     })
+
+    /// `CuDNNLSTM` (Keras 2 files trained on GPUs) is read as the LSTM it computes (tanh and
+    /// sigmoid); its weights, in cuDNN's layout, are converted when loaded (``CuDNNWeights``).
+    static let cuDNNLSTM = KerasLayerCodec(
+        classNames: ["CuDNNLSTM"],
+        decode: { c, name, decoder in
+            var config = c.object ?? [:]
+            config["activation"] = "tanh"
+            config["recurrent_activation"] = "sigmoid"
+            decoder.notes.cuDNNLayers.append(name)
+            return try KerasLayerCodec.lstm.decode(.object(config), name, decoder)
+        },
+        matches: { _ in false },
+        encode: { _ in nil })
 }
 
 extension KerasConfigDecoder {
