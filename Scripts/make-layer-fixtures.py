@@ -224,6 +224,29 @@ def tokens(rng):
     return x
 
 
+def policies(rng):
+    """Layers with 16-bit policies (mixed_float16, float16 weights, mixed_bfloat16): Keras'
+    prediction in 16 bits, and the same weights in a float32 model, which Swift computes."""
+    def build(dtypes):
+        return keras.Sequential([
+            keras.Input((6, 3)),
+            keras.layers.GRU(5, return_sequences=True, dtype=dtypes[0]),
+            keras.layers.LayerNormalization(dtype=dtypes[1]),
+            keras.layers.GRU(4, dtype=dtypes[2]),
+            keras.layers.Dense(2, dtype="float32"),
+        ], name="policies")
+    model = build(["mixed_float16", "float16", "mixed_bfloat16"])
+    for w in model.weights:
+        w.assign(rng.uniform(-0.5, 0.5, w.shape).astype(w.dtype))
+    reference = build(["float32"] * 3)
+    reference.set_weights([np.asarray(w, "float32") for w in model.get_weights()])
+    x = rng.standard_normal((4, 6, 3)).astype("float32")
+    model.save(os.path.join(OUT, "policies.keras"))
+    np.save(os.path.join(OUT, "policies.input.npy"), x)
+    np.save(os.path.join(OUT, "policies.expected.npy"), np.asarray(model.predict(x, verbose=0), "float32"))
+    np.save(os.path.join(OUT, "policies.expected_float32.npy"), reference.predict(x, verbose=0))
+
+
 def all_layers(model):
     for layer in model.layers:
         yield layer
@@ -260,6 +283,7 @@ def main():
         assert error < 1e-5, f"{name}: Keras reads Swift's file with error {error}"
         manifest.append({"name": name, "classes": sorted({type(l).__name__ for l in all_layers(model)}),
                          "round_trip_error": error})
+    policies(rng)
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"keras_version": keras.__version__, "models": manifest}, f, indent=1)
 

@@ -1,7 +1,7 @@
 /// The element types this library reads and writes: the ones h5py uses for
 /// numbers and strings.
 public enum HDF5Datatype: Sendable, Hashable {
-    /// Little-endian IEEE float of 4 or 8 bytes.
+    /// Little-endian IEEE float of 2, 4 or 8 bytes (the writer writes 4 and 8).
     case float(size: Int)
     /// Little-endian two's-complement integer of 1, 2, 4 or 8 bytes.
     case integer(size: Int, signed: Bool)
@@ -36,7 +36,7 @@ public enum HDF5Datatype: Sendable, Hashable {
         case 1:  // floating-point
             try reader.skip(12, "float properties")
             guard bits0 & 0x41 == 0 else { throw HDF5Error("unsupported HDF5 datatype: big-endian or VAX floats") }
-            guard size == 4 || size == 8 else { throw HDF5Error("unsupported HDF5 datatype: \(size)-byte floats") }
+            guard size == 2 || size == 4 || size == 8 else { throw HDF5Error("unsupported HDF5 datatype: \(size)-byte floats") }
             return .float(size: size)
         case 3:  // string
             guard size > 0 else { throw HDF5Error("damaged file: empty fixed-length string type") }

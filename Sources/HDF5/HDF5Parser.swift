@@ -420,6 +420,18 @@ struct HDF5Parser {
 
     // MARK: Values
 
+    /// An IEEE half-precision value (Keras' float16 weights).
+    static func halfPrecision(_ bits: UInt16) -> Double {
+        let exponent = Int((bits >> 10) & 0x1F), fraction = Double(bits & 0x3FF)
+        let magnitude: Double
+        switch exponent {
+        case 0: magnitude = fraction * 0x1p-24
+        case 31: magnitude = fraction == 0 ? .infinity : .nan
+        default: magnitude = (1 + fraction / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
+        return bits & 0x8000 != 0 ? -magnitude : magnitude
+    }
+
     static func decode(_ raw: ArraySlice<UInt8>, type: HDF5Datatype, count: Int, file: [UInt8], sizes: Sizes) throws -> HDF5Array {
         var r = ByteReader(Array(raw))
         try r.check(count * type.size, "values")
@@ -427,7 +439,11 @@ struct HDF5Parser {
         case .float(let size):
             return .floats(try (0..<count).map { _ in
                 let bits = try r.uint(size, "float")
-                return size == 4 ? Double(Float(bitPattern: UInt32(bits))) : Double(bitPattern: bits)
+                switch size {
+                case 2: return halfPrecision(UInt16(truncatingIfNeeded: bits))
+                case 4: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+                default: return Double(bitPattern: bits)
+                }
             })
         case .integer(let size, let signed):
             return .integers(try (0..<count).map { _ in

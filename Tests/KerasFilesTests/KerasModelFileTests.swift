@@ -243,6 +243,17 @@ struct KerasModelFileTests {
         #expect(fast.resetAfter && fast.gruCell.activation == .tanh && fast.gruCell.recurrentActivation == .sigmoid)
     }
 
+    /// Regularizers and constraints only training reads: one that cannot be read is left
+    /// out with a note, never a reason to refuse the model.
+    @Test func unreadableTrainingSettingsAreNotes() throws {
+        let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "Dense", "config": {"name": "d", "units": 2, "kernel_regularizer": {"class_name": "OrthogonalRegularizer", "config": {"factor": 0.01}}, "bias_constraint": {"class_name": "MyConstraint", "config": {}}, "kernel_constraint": "no_such_constraint"}}]}}"#
+        let decoder = KerasConfigDecoder(legacy: false)
+        let model = try KerasModelBuilder(decoder: decoder).model(JSONValue(parsing: Array(text.utf8), what: "test")).model
+        #expect((model.layers.first as? Dense<Float>)?.kernelRegularizer == nil)
+        let notes = decoder.notes.messages
+        #expect(notes.count == 3 && notes.allSatisfy { $0.contains("layer 'd'") && $0.contains("left out") })
+    }
+
     /// A Keras 2.2 file with CuDNNGRU and CuDNNLSTM layers (weights in cuDNN's layout, made by
     /// `Scripts/make-cudnn-fixtures.py` and read back by tf-keras' own conversion) predicts
     /// as the GRU/LSTM model it came from, and is written back with GRU and LSTM classes.

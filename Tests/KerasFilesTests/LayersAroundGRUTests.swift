@@ -46,6 +46,21 @@ struct LayersAroundGRUTests {
         #expect(error <= 1e-5, "\(name)\(suffix): error \(error)")
     }
 
+    /// Layers with 16-bit policies (mixed_float16, float16 weights, mixed_bfloat16) load with a
+    /// note and compute in float32: as the same weights in float32 Keras, and within 16-bit
+    /// precision of Keras' own 16-bit prediction.
+    @Test func sixteenBitPoliciesComputeInFloat32() throws {
+        let file = try KerasModelFile(bytes: ModelFixtures.bytes("layers/policies.keras"))
+        #expect(file.notes.contains { $0.contains("(mixed_float16)") && $0.contains("(float16)") && $0.contains("(mixed_bfloat16)") })
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/policies.input.npy")).tensor()
+        let keras16: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/policies.expected.npy")).tensor()
+        let keras32: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("layers/policies.expected_float32.npy")).tensor()
+        let predicted = try file.model.predict([x], batchSize: nil)[0]
+        #expect(try predicted.maxAbsoluteDifference(to: keras32) <= 1e-5)
+        let sixteen = try predicted.maxAbsoluteDifference(to: keras16)
+        #expect(sixteen > 1e-5 && sixteen <= 0.05, "16-bit Keras differs by \(sixteen)")
+    }
+
     /// LSTMs run for prediction; training one is refused with a clear error.
     @Test func lstmTrainingIsAClearError() throws {
         let model = try Sequential<Float>(inputShape: [4, 2], layers: [LSTM<Float>(units: 3), Dense<Float>(units: 1)])

@@ -93,21 +93,27 @@ struct KerasConfigDecoder {
     func regularizer(_ value: JSONValue?, layer: String) throws -> Regularizer? {
         guard let value, !value.isNull else { return nil }
         if let name = value.string {
-            do { return try Regularizer(named: name) } catch { throw fail("layer '\(layer)': unknown regularizer '\(name)'") }
+            if let known = try? Regularizer(named: name) { return known }
+            notes.droppedTrainingSettings.append("layer '\(layer)': unknown regularizer '\(name)'")
+            return nil
         }
         let c = value["config"]
         switch value["class_name"]?.string {
         case "L1": return .l1(number(c, "l1", 0.01))
         case "L2": return .l2(number(c, "l2", 0.01))
         case "L1L2": return .l1l2(l1: number(c, "l1", 0), l2: number(c, "l2", 0))
-        case let other: throw fail("layer '\(layer)': unsupported regularizer '\(other ?? "?")'")
+        case let other:
+            notes.droppedTrainingSettings.append("layer '\(layer)': unsupported regularizer '\(other ?? "?")'")
+            return nil
         }
     }
 
     func constraint(_ value: JSONValue?, layer: String) throws -> Constraint? {
         guard let value, !value.isNull else { return nil }
         if let name = value.string {
-            do { return try Constraint(named: name) } catch { throw fail("layer '\(layer)': unknown constraint '\(name)'") }
+            if let known = try? Constraint(named: name) { return known }
+            notes.droppedTrainingSettings.append("layer '\(layer)': unknown constraint '\(name)'")
+            return nil
         }
         let c = value["config"]
         let axis = c?["axis"]?.int ?? 0
@@ -117,7 +123,9 @@ struct KerasConfigDecoder {
         case "UnitNorm": return .unitNorm(axis: axis)
         case "MinMaxNorm":
             return .minMaxNorm(minValue: number(c, "min_value", 0), maxValue: number(c, "max_value", 1), rate: number(c, "rate", 1), axis: axis)
-        case let other: throw fail("layer '\(layer)': unsupported constraint '\(other ?? "?")'")
+        case let other:
+            notes.droppedTrainingSettings.append("layer '\(layer)': unsupported constraint '\(other ?? "?")'")
+            return nil
         }
     }
 
@@ -125,10 +133,13 @@ struct KerasConfigDecoder {
         let dtype = config["dtype"]?.string ?? config["dtype"]?["config"]?["name"]?.string ?? "float32"
         // Keras 2.0 wrote an Embedding's input type (its indices) as the layer's dtype.
         if className == "Embedding", dtype.hasPrefix("int") || dtype.hasPrefix("uint") { return }
-        guard dtype == "float32" || dtype == "float64" else {
-            throw fail("layer '\(layer)': dtype policy '\(dtype)' is not supported (float32 and float64 are)")
+        switch dtype {
+        case "float32": break
+        case "float64": notes.float64Layers.append(layer)
+        case "float16", "bfloat16", "mixed_float16", "mixed_bfloat16": notes.halfPrecisionLayers.append("'\(layer)' (\(dtype))")
+        default:
+            throw fail("layer '\(layer)': dtype policy '\(dtype)' is not supported (float32, float64, float16, bfloat16 and the mixed policies are)")
         }
-        if dtype == "float64" { notes.float64Layers.append(layer) }
     }
 
     // MARK: Layers
@@ -193,6 +204,10 @@ final class KerasLoadNotes: @unchecked Sendable {
     var float64Layers = [String]()
     /// Initializers that could not be read, each replaced by the layer's default.
     var replacedInitializers = [String]()
+    /// Layers whose policy computes in 16 bits, as `'name' (policy)`.
+    var halfPrecisionLayers = [String]()
+    /// Regularizers and constraints that could not be read, left out (prediction does not use them).
+    var droppedTrainingSettings = [String]()
     /// Layers read from CuDNNGRU and CuDNNLSTM configurations: their weights are in cuDNN's layout.
     var cuDNNLayers = [String]()
 
@@ -201,6 +216,10 @@ final class KerasLoadNotes: @unchecked Sendable {
         if !cuDNNLayers.isEmpty {
             messages.append("layers \(cuDNNLayers.map { "'\($0)'" }.joined(separator: ", ")) are CuDNNGRU/CuDNNLSTM layers; they run as GRU (reset_after) and LSTM, their weights converted from cuDNN's layout")
         }
+        if !halfPrecisionLayers.isEmpty {
+            messages.append("layers \(halfPrecisionLayers.joined(separator: ", ")) compute in 16 bits in Keras; here they compute in float32, so results differ from Keras' at 16-bit precision")
+        }
+        messages += droppedTrainingSettings.map { "\($0); it is left out (prediction does not use it; training would run without it)" }
         if !float64Layers.isEmpty {
             messages.append("layers \(float64Layers.map { "'\($0)'" }.joined(separator: ", ")) are float64 in the file; they run in float32 here")
         }
