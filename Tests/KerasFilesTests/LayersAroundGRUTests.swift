@@ -100,6 +100,13 @@ struct LayersAroundGRUTests {
         #expect(try trained.forwardRecording(x, mask: nil, initialState: [], training: false).output.shape == [2, 3])
     }
 
+    /// A first layer may declare its input as `input_shape` (without the batch axis).
+    @Test func inputShapeWithoutTheBatch() throws {
+        let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "GRU", "config": {"name": "g", "units": 2, "input_shape": [5, 3]}}]}}"#
+        let model = try KerasModelBuilder(decoder: KerasConfigDecoder(legacy: true)).model(JSONValue(parsing: Array(text.utf8), what: "test")).model
+        #expect(model.inputShapes == [[nil, 5, 3]])
+    }
+
     /// Keras 2.0 wrote an Embedding's index type as its dtype; that is no reason to refuse it.
     @Test func keras2EmbeddingWithAnIntegerDType() throws {
         let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Embedding", "config": {"name": "e", "input_dim": 10, "output_dim": 3, "dtype": "int32", "batch_input_shape": [null, 5]}}, {"class_name": "GRU", "config": {"name": "g", "units": 2, "reset_after": true}}]}}"#

@@ -36,7 +36,9 @@ struct KerasModelBuilder {
         }
         for entry in entries {
             let layerConfig = entry["config"]
+            // Keras 3 writes batch_shape, Keras 2 batch_input_shape; input_shape leaves the batch out.
             let declared = Self.shape(layerConfig?["batch_shape"]) ?? Self.shape(layerConfig?["batch_input_shape"])
+                ?? Self.shape(layerConfig?["input_shape"]).map { [nil] + $0 }
             if layers.isEmpty, inputShape == nil, let declared { inputShape = declared }
             if entry["class_name"]?.string == "InputLayer" { continue }
             layers.append((try decoder.layer(entry), entry["class_name"]?.string ?? ""))
