@@ -76,6 +76,23 @@ def cases(rng):
            optimizers.SGD(0.05), "mse", [x], [rng.standard_normal((10, 1)).astype("float32")], 2)
 
 
+# The metrics each case is compiled with (by name and as objects, as users write them); every
+# case is also validated on its own training data, so the history holds val_ metrics too.
+METRICS = {
+    "sgd_mse": lambda: ["mae", "mse", keras.metrics.RootMeanSquaredError(), "mape"],
+    "sgd_nesterov_mae": lambda: ["mse", keras.metrics.MeanSquaredLogarithmicError()],
+    "adam_binary_crossentropy": lambda: ["accuracy", "binary_crossentropy", keras.metrics.AUC(),
+                                         keras.metrics.Precision(), keras.metrics.Recall(thresholds=0.4)],
+    "adamw_categorical_crossentropy": lambda: ["accuracy", "categorical_crossentropy",
+                                               keras.metrics.TopKCategoricalAccuracy(k=2, name="top2")],
+    "rmsprop_sparse_categorical": lambda: ["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=2),
+                                           "sparse_categorical_crossentropy"],
+    "adam_clipnorm_embedding_mask": lambda: ["mae"],
+    "adam_amsgrad_logits": lambda: ["accuracy", keras.metrics.BinaryAccuracy(threshold=0.2)],
+    "adam_encoder_decoder": lambda: ["accuracy"],
+}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(1234)
@@ -84,18 +101,23 @@ def main():
         keras.utils.set_random_seed(index)
         weights = [(rng.standard_normal(w.shape) * 0.4).astype("float32") for w in model.get_weights()]
         model.set_weights(weights)
-        model.compile(optimizer=optimizer, loss=loss)
+        model.compile(optimizer=optimizer, loss=loss, metrics=METRICS.get(name, lambda: [])())
         model.save(os.path.join(OUT, name + ".keras"))
         for i, x in enumerate(xs):
             np.save(os.path.join(OUT, f"{name}.x{i}.npy"), x)
         for i, y in enumerate(ys):
             np.save(os.path.join(OUT, f"{name}.y{i}.npy"), y)
-        history = model.fit(xs if len(xs) > 1 else xs[0], ys[0], epochs=2, batch_size=batch, shuffle=False, verbose=0)
+        inputs = xs if len(xs) > 1 else xs[0]
+        # A stateful model's validation would run its state on; it trains without.
+        validation = None if name == "sgd_stateful" else (inputs, ys[0])
+        history = model.fit(inputs, ys[0], epochs=2, batch_size=batch, shuffle=False, verbose=0, validation_data=validation)
         after = model.get_weights()
         np.savez(os.path.join(OUT, name + ".after.npz"), **{f"w{i:02d}": w for i, w in enumerate(after)})
         change = max(float(np.max(np.abs(a - b))) for a, b in zip(after, weights))
         manifest.append({"name": name, "inputs": len(xs), "batch_size": batch, "epochs": 2,
-                         "loss": [float(v) for v in history.history["loss"]], "largest_weight_change": change})
+                         "loss": [float(v) for v in history.history["loss"]], "largest_weight_change": change,
+                         "validated": validation is not None,
+                         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}})
         print(f"{name}: loss {history.history['loss']}, largest weight change {change:.3f}")
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
         json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)

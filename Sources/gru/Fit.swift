@@ -39,6 +39,9 @@ struct Fit: ParsableCommand {
     @Option(help: "Override the loss (a Keras loss name).")
     var loss: String?
 
+    @Option(help: "Metrics to compute, comma-separated Keras names (accuracy, mae, auc, ...); default: the compile_config's.")
+    var metrics: String?
+
     @Option(help: "Seed for shuffling and dropout.")
     var seed: UInt64?
 
@@ -55,13 +58,10 @@ struct Fit: ParsableCommand {
             ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate)
         if let learningRate { chosen.learningRate = learningRate }
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
-        let metrics = KerasCompileConfig.metricNames(from: file.compileConfig)
-        if !metrics.isEmpty {
-            FileHandle.standardError.write(Data("note: the model was compiled with the metrics \(metrics.joined(separator: ", ")); they are not computed yet (loss and val_loss are)\n".utf8))
-        }
+        let chosenMetrics = try metrics.map(Fit.metrics(named:)) ?? KerasCompileConfig.metrics(from: file.compileConfig)
         try data.device.apply()
         let (inputs, targets) = try data.arrays()
-        let trainer = Trainer(model: file.model, optimizer: chosen, loss: chosenLoss)
+        let trainer = Trainer(model: file.model, optimizer: chosen, loss: chosenLoss, metrics: chosenMetrics)
         let progress = TrainingProgress()
         let result = try trainer.fit(
             x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, shuffle: !noShuffle,
@@ -76,6 +76,15 @@ struct Fit: ParsableCommand {
         }
         if let plot { try AtomicFile.write(Array(LossPlot.svg(result.history).utf8), to: plot) }
         print("saved \(output)")
+    }
+
+    /// Metrics from a comma-separated list of Keras names.
+    static func metrics(named list: String) throws -> [Metric] {
+        try list.split(separator: ",").map { name in
+            do { return try Metric(named: name.trimmingCharacters(in: .whitespaces)) } catch let error as LayerError {
+                throw ValidationError(error.message)
+            }
+        }
     }
 
     static func optimizer(named name: String) throws -> Optimizer {

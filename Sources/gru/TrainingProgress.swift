@@ -10,7 +10,7 @@ final class TrainingProgress {
 
     func handle(_ event: TrainingEvent) {
         switch event {
-        case .batchEnd(let epoch, let batch, let batches, let loss):
+        case .batchEnd(let epoch, let batch, let batches, let logs):
             if batch == 0 {
                 epochStart = Date()
                 if interactive { print("Epoch \(epoch + 1)") }
@@ -24,10 +24,10 @@ final class TrainingProgress {
             let filled = done * width / max(batches, 1)
             let bar = String(repeating: "━", count: filled) + String(repeating: "─", count: width - filled)
             let elapsed = Date().timeIntervalSince(epochStart)
-            print("\r\(pad(done, batches))/\(batches) \(bar) \(Self.time(elapsed)) \(Int(elapsed / Double(done) * 1000))ms/step - loss: \(Self.number(loss))", terminator: "")
+            print("\r\(pad(done, batches))/\(batches) \(bar) \(Self.time(elapsed)) \(Int(elapsed / Double(done) * 1000))ms/step - \(Self.metrics(logs))", terminator: "")
             fflush(nil)
         case .epochEnd(let epoch, let epochs, let logs):
-            let metrics = logs.keys.sorted().map { "\($0): \(Self.number(logs[$0] ?? 0))" }.joined(separator: " - ")
+            let metrics = Self.metrics(logs)
             let elapsed = Self.time(Date().timeIntervalSince(epochStart))
             if interactive {
                 print(" - \(metrics)")
@@ -44,6 +44,14 @@ final class TrainingProgress {
     }
 
     static func number(_ value: Double) -> String { String(format: "%.4f", value) }
+
+    /// `name: value` pairs as Keras prints them: the metrics in name order with `loss`
+    /// first, then their `val_` versions the same way.
+    static func metrics(_ logs: [String: Double]) -> String {
+        func order(_ keys: [String]) -> [String] { keys.filter { $0.hasSuffix("loss") }.sorted() + keys.filter { !$0.hasSuffix("loss") }.sorted() }
+        let train = order(logs.keys.filter { !$0.hasPrefix("val_") }), validation = order(logs.keys.filter { $0.hasPrefix("val_") })
+        return (train + validation).map { "\($0): \(number(logs[$0] ?? 0))" }.joined(separator: " - ")
+    }
 
     static func time(_ seconds: Double) -> String {
         seconds < 1 ? "\(Int(seconds * 1000))ms" : "\(Int(seconds.rounded()))s"

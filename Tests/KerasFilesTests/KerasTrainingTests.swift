@@ -13,6 +13,9 @@ struct KerasTrainingTests {
         let batch_size: Int
         let epochs: Int
         let loss: [Double]
+        /// Keras' whole history: the loss and the compiled metrics, and their val_ versions.
+        let history: [String: [Double]]
+        let validated: Bool
         var description: String { name }
     }
 
@@ -31,10 +34,11 @@ struct KerasTrainingTests {
         let file = try KerasModelFile(contentsOf: ModelFixtures.path("training/\(entry.name).keras"))
         let trainer = Trainer(
             model: file.model, optimizer: try KerasCompileConfig.optimizer(from: file.compileConfig),
-            loss: try KerasCompileConfig.loss(from: file.compileConfig))
+            loss: try KerasCompileConfig.loss(from: file.compileConfig), metrics: try KerasCompileConfig.metrics(from: file.compileConfig))
         let x = try (0..<entry.inputs).map { try ModelFixtures.array("training/\(entry.name).x\($0).npy").tensor(of: Float.self) }
         let y = [try ModelFixtures.array("training/\(entry.name).y0.npy").tensor(of: Float.self)]
-        let history = try trainer.fit(x: x, y: y, batchSize: entry.batch_size, epochs: entry.epochs, shuffle: false)
+        let history = try trainer.fit(
+            x: x, y: y, batchSize: entry.batch_size, epochs: entry.epochs, shuffle: false, validationData: entry.validated ? (x, y) : nil)
         let expected = try NumPyArray.arrays(npz: ModelFixtures.bytes("training/\(entry.name).after.npz")).map { $0.array.tensor(of: Float.self) }
         let weights = file.model.layers.flatMap { $0.weights }
         #expect(weights.count == expected.count)
@@ -45,9 +49,12 @@ struct KerasTrainingTests {
                 #expect(error <= 2e-4, "\(entry.name) weight \(k): max abs error \(error)")
             }
         }
-        let losses = try #require(history["loss"])
-        for (ours, theirs) in zip(losses, entry.loss) {
-            #expect(abs(ours - theirs) <= 1e-4 * max(1, abs(theirs)), "\(entry.name): epoch loss \(ours) vs Keras \(theirs)")
+        #expect(Set(history.history.keys) == Set(entry.history.keys), "\(entry.name): metrics \(history.history.keys.sorted()) vs Keras \(entry.history.keys.sorted())")
+        for (metric, values) in entry.history {
+            let ours = try #require(history[metric], "\(entry.name): no \(metric)")
+            for (epoch, (a, b)) in zip(ours, values).enumerated() {
+                #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(entry.name) epoch \(epoch + 1) \(metric): \(a) vs Keras \(b)")
+            }
         }
     }
 
@@ -67,12 +74,19 @@ struct KerasTrainingTests {
     }
 
     /// A learning-rate schedule is refused, never replaced by a constant without a word;
-    /// a constant rate given explicitly replaces it. Metrics are named for the user.
+    /// a constant rate given explicitly replaces it. Metrics are read by name and as objects;
+    /// one that is not computed here is an error, never dropped.
     @Test func compileConfigsSayWhatTheyCannotDo() throws {
         let config = try JSONValue(parsing: Array(#"{"optimizer": {"class_name": "SGD", "config": {"learning_rate": {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9}}}}, "loss": "mse", "metrics": ["accuracy", {"class_name": "AUC", "config": {"name": "auc"}}]}"#.utf8), what: "test")
         let error = #expect(throws: FileFormatError.self) { _ = try KerasCompileConfig.optimizer(from: config) }
         #expect(error?.message.contains("ExponentialDecay") == true)
         #expect(try KerasCompileConfig.optimizer(from: config, learningRate: 0.05).learningRate == 0.05)
-        #expect(KerasCompileConfig.metricNames(from: config) == ["accuracy", "auc"])
+        #expect(try KerasCompileConfig.metrics(from: config) == [Metric(.accuracy, name: "accuracy"), Metric(.auc(thresholds: 200), name: "auc")])
+        let objects = try JSONValue(parsing: Array(#"{"metrics": [[{"class_name": "Precision", "config": {"name": "p", "thresholds": 0.3}}, "mae"]], "weighted_metrics": [{"class_name": "TopKCategoricalAccuracy", "config": {"name": "top3", "k": 3}}]}"#.utf8), what: "test")
+        #expect(try KerasCompileConfig.metrics(from: objects).map(\.kind) == [.precision(threshold: 0.3), .meanAbsoluteError, .topKCategoricalAccuracy(k: 3)])
+        for bad in [#"{"metrics": ["hinge_accuracy"]}"#, #"{"metrics": [{"class_name": "F1Score", "config": {}}]}"#,
+                    #"{"metrics": [{"class_name": "AUC", "config": {"curve": "PR"}}]}"#] {
+            #expect(throws: FileFormatError.self) { try KerasCompileConfig.metrics(from: JSONValue(parsing: Array(bad.utf8), what: "test")) }
+        }
     }
 }

@@ -54,16 +54,95 @@ public enum KerasCompileConfig {
         return optimizer
     }
 
-    /// The metrics a compile_config asks for (`metrics` and `weighted_metrics`), by name,
-    /// which training does not compute yet.
-    public static func metricNames(from compileConfig: JSONValue?) -> [String] {
-        func names(_ value: JSONValue?) -> [String] {
-            guard let value, !value.isNull else { return [] }
-            if let name = value.string { return [name] }
-            if let className = value["class_name"]?.string { return [value["config"]?["name"]?.string ?? className] }
-            return value.array?.flatMap(names) ?? value.object?.values.flatMap(names) ?? []
+    /// The metrics a compile_config asks for (`metrics` and `weighted_metrics`): names
+    /// (`"accuracy"`, `"mae"`) and serialized metric objects (`AUC`, `Precision`,
+    /// `TopKCategoricalAccuracy`, ...), for every output alike.
+    ///
+    /// - Throws: ``FileFormatError`` naming a metric that is not computed here, or a setting of
+    ///   one that is not supported; never a silent default.
+    public static func metrics(from compileConfig: JSONValue?) throws -> [Metric] {
+        var found = [Metric]()
+        func read(_ value: JSONValue?) throws {
+            guard let value, !value.isNull else { return }
+            if let name = value.string {
+                do { found.append(try Metric(named: name)) } catch let error as LayerError {
+                    throw FileFormatError("compile_config: \(error.message)", underlying: error)
+                }
+                return
+            }
+            if let className = value["class_name"]?.string, let config = value["config"] {
+                found.append(try metric(className, config))
+                return
+            }
+            for item in value.array ?? value.object.map { $0.keys.sorted().compactMap { key in value[key] } } ?? [] { try read(item) }
         }
-        return names(compileConfig?["metrics"]) + names(compileConfig?["weighted_metrics"])
+        try read(compileConfig?["metrics"])
+        try read(compileConfig?["weighted_metrics"])
+        var seen = Set<String>()
+        return found.filter { seen.insert($0.name).inserted }
+    }
+
+    /// A serialized Keras metric object.
+    private static func metric(_ className: String, _ c: JSONValue) throws -> Metric {
+        let name = c["name"]?.string
+        func threshold() throws -> Double {
+            guard let value = c["thresholds"], !value.isNull else { return 0.5 }
+            if let single = value.double { return single }
+            throw FileFormatError("compile_config: metric \(className) with thresholds \(value) is not supported (one threshold is)")
+        }
+        let kind: Metric.Kind
+        switch className {
+        case "MeanMetricWrapper":
+            // A function wrapped by Keras: its name says which.
+            guard let function = c["fn"]?.string ?? name else { throw FileFormatError("compile_config: a wrapped metric without a name") }
+            let metric: Metric
+            do { metric = try Metric(named: function) } catch let error as LayerError {
+                throw FileFormatError("compile_config: \(error.message)", underlying: error)
+            }
+            return Metric(metric.kind, name: name ?? metric.name)
+        case "Accuracy": throw FileFormatError("compile_config: metric Accuracy (exact equality of values) is not computed here; 'accuracy' is")
+        case "BinaryAccuracy": kind = .binaryAccuracy(threshold: c["threshold"]?.double ?? 0.5)
+        case "CategoricalAccuracy": kind = .categoricalAccuracy
+        case "SparseCategoricalAccuracy": kind = .sparseCategoricalAccuracy
+        case "TopKCategoricalAccuracy": kind = .topKCategoricalAccuracy(k: c["k"]?.int ?? 5)
+        case "SparseTopKCategoricalAccuracy": kind = .sparseTopKCategoricalAccuracy(k: c["k"]?.int ?? 5)
+        case "MeanAbsoluteError": kind = .meanAbsoluteError
+        case "MeanSquaredError": kind = .meanSquaredError
+        case "RootMeanSquaredError": kind = .rootMeanSquaredError
+        case "MeanAbsolutePercentageError": kind = .meanAbsolutePercentageError
+        case "MeanSquaredLogarithmicError": kind = .meanSquaredLogarithmicError
+        case "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy":
+            if c["from_logits"]?.bool == true || (c["label_smoothing"]?.double ?? 0) != 0 {
+                throw FileFormatError("compile_config: metric \(className) with from_logits or label_smoothing is not supported")
+            }
+            kind = .loss(try loss(named: className))
+        case "Precision":
+            guard c["top_k"].map({ $0.isNull }) ?? true, c["class_id"].map({ $0.isNull }) ?? true else {
+                throw FileFormatError("compile_config: metric Precision with top_k or class_id is not supported")
+            }
+            kind = .precision(threshold: try threshold())
+        case "Recall":
+            guard c["top_k"].map({ $0.isNull }) ?? true, c["class_id"].map({ $0.isNull }) ?? true else {
+                throw FileFormatError("compile_config: metric Recall with top_k or class_id is not supported")
+            }
+            kind = .recall(threshold: try threshold())
+        case "AUC":
+            let curve = c["curve"]?.string ?? "ROC", summation = c["summation_method"]?.string ?? "interpolation"
+            guard curve == "ROC", summation == "interpolation", c["multi_label"]?.bool != true,
+                  c["thresholds"].map({ $0.isNull }) ?? true else {
+                throw FileFormatError("compile_config: metric AUC with curve \(curve), summation \(summation), multi_label or explicit thresholds is not supported (ROC with interpolation is)")
+            }
+            kind = .auc(thresholds: max(c["num_thresholds"]?.int ?? 200, 2))
+        default:
+            throw FileFormatError("compile_config: metric \(className) is not computed here; known: \(Metric.knownNames.joined(separator: ", "))")
+        }
+        return Metric(kind, name: name ?? KerasConfigDecoder.snakeCase(className))
+    }
+
+    private static func loss(named className: String) throws -> Loss {
+        do { return try Loss(named: KerasConfigDecoder.snakeCase(className)) } catch let error as LayerError {
+            throw FileFormatError("compile_config: \(error.message)", underlying: error)
+        }
     }
 
     /// The loss of a compile_config.

@@ -16,9 +16,10 @@ public struct History: Sendable, Equatable, Codable {
 
 /// What ``Trainer`` reports while it fits, for progress bars and logs.
 public enum TrainingEvent: Sendable {
-    /// A batch finished: epoch and batch (from 0), the number of batches, and the
-    /// running mean of the loss over the epoch so far.
-    case batchEnd(epoch: Int, batch: Int, batches: Int, loss: Double)
-    /// An epoch finished with these metrics (`loss`, and `val_loss` with validation data).
+    /// A batch finished: epoch and batch (from 0), the number of batches, and the loss and
+    /// metrics over the epoch so far.
+    case batchEnd(epoch: Int, batch: Int, batches: Int, logs: [String: Double])
+    /// An epoch finished with these metrics (`loss` and the metrics, and their `val_`
+    /// versions with validation data).
     case epochEnd(epoch: Int, epochs: Int, logs: [String: Double])
 }

@@ -11,14 +11,19 @@ public final class Trainer<Scalar: TensorScalar> {
     public var optimizer: Optimizer
     /// Applied to every output; the total loss is their sum.
     public var loss: Loss
+    /// Computed on every output during ``fit(x:y:batchSize:epochs:shuffle:validationSplit:validationData:seed:onEvent:)``
+    /// and ``evaluateMetrics(x:y:batchSize:)``; a model of several outputs reports them as
+    /// `<output>_<metric>`, as Keras does.
+    public var metrics: [Metric]
     /// Momentums, velocities and the step count.
     public private(set) var optimizerState = OptimizerState<Scalar>()
 
-    /// Creates a trainer (Keras' `model.compile(optimizer, loss)`).
-    public init(model: any Model<Scalar>, optimizer: Optimizer, loss: Loss) {
+    /// Creates a trainer (Keras' `model.compile(optimizer, loss, metrics)`).
+    public init(model: any Model<Scalar>, optimizer: Optimizer, loss: Loss, metrics: [Metric] = []) {
         self.model = model
         self.optimizer = optimizer
         self.loss = loss
+        self.metrics = metrics
     }
 
     /// The loss and the gradients of one batch, without updating anything.
@@ -32,10 +37,11 @@ public final class Trainer<Scalar: TensorScalar> {
         return (result.loss, result.weights.map(\.weights), result.inputs)
     }
 
-    /// The loss, each layer's gradients (with the slice norms Keras clips by) and the input gradients.
+    /// The loss, each layer's gradients (with the slice norms Keras clips by), the input
+    /// gradients, and the outputs with their masks (for the metrics).
     func computeGradients(
         x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool, inputGradients: Bool
-    ) throws -> (loss: Scalar, weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?]) {
+    ) throws -> (loss: Scalar, weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
         model.clearRecords()
         defer { model.clearRecords() }
         let outputs = try model.forwardRecording(x, training: training)
@@ -68,7 +74,7 @@ public final class Trainer<Scalar: TensorScalar> {
             }
             weights.append(gradients)
         }
-        return (total, weights, inputs)
+        return (total, weights, inputs, outputs.map { ($0.output, $0.mask) })
     }
 
     /// The weight penalties of every layer plus the activity penalties of the last call.
@@ -89,7 +95,12 @@ public final class Trainer<Scalar: TensorScalar> {
     /// - Throws: ``LayerError`` for data that does not fit the model.
     @discardableResult
     public func trainOnBatch(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> Scalar {
-        let (value, gradients, _) = try computeGradients(x: x, y: y, training: true, inputGradients: false)
+        try trainStep(x: x, y: y).loss
+    }
+
+    /// One optimizer step, returning the loss and the outputs it was computed from.
+    private func trainStep(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> (loss: Scalar, outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
+        let (value, gradients, _, outputs) = try computeGradients(x: x, y: y, training: true, inputGradients: false)
         let layers = model.layers
         var weights = layers.flatMap { $0.weights }
         try optimizerState.apply(
@@ -104,7 +115,51 @@ public final class Trainer<Scalar: TensorScalar> {
             if count > 0 { try layer.setWeights(updated) }
             start += count
         }
-        return value
+        return (value, outputs)
+    }
+
+    /// One accumulator per output and metric, named as Keras names them.
+    private func metricAccumulators() -> [[MetricAccumulator]] {
+        let names = model.outputNames
+        let outputs = max(names.count, 1)
+        return (0..<outputs).map { output in
+            metrics.map { metric in
+                var named = metric
+                if outputs > 1 { named.name = (output < names.count ? names[output] : "output_\(output)") + "_" + metric.name }
+                return MetricAccumulator(named, loss: loss)
+            }
+        }
+    }
+
+    private func update(_ accumulators: inout [[MetricAccumulator]], outputs: [(Tensor<Scalar>, Tensor<Bool>?)], targets: [Tensor<Scalar>]) throws {
+        for (index, ((prediction, mask), target)) in zip(outputs, targets).enumerated() where index < accumulators.count {
+            for k in accumulators[index].indices { try accumulators[index][k].update(prediction: prediction, target: target, mask: mask) }
+        }
+    }
+
+    private func logs(_ loss: Double, _ accumulators: [[MetricAccumulator]], prefix: String = "") -> [String: Double] {
+        var logs = [prefix + "loss": loss]
+        for accumulator in accumulators.joined() { logs[prefix + accumulator.metric.name] = accumulator.result }
+        return logs
+    }
+
+    /// The loss and the metrics on data, in batches, without training (Keras' `evaluate`
+    /// with `return_dict = TRUE`): `loss` and each metric by name.
+    ///
+    /// - Throws: ``LayerError`` for data that does not fit the model or a batch size below 1.
+    public func evaluateMetrics(x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32) throws -> [String: Double] {
+        guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
+        let count = try checkData(x: x, y: y)
+        var total = 0.0
+        var accumulators = metricAccumulators()
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let rows = start..<Swift.min(start + batchSize, count)
+            let batchY = try y.map { try $0.slice(rows) }
+            let (value, outputs) = try gradientsFreeLoss(x: x.map { try $0.slice(rows) }, y: batchY)
+            total += Double(value) * Double(rows.count)
+            try update(&accumulators, outputs: outputs, targets: batchY)
+        }
+        return logs(total / Double(Swift.max(count, 1)), accumulators)
     }
 
     /// The loss on data, in batches, without training (Keras' `evaluate`).
@@ -116,14 +171,15 @@ public final class Trainer<Scalar: TensorScalar> {
         var total: Scalar = 0
         for start in stride(from: 0, to: count, by: batchSize) {
             let rows = start..<Swift.min(start + batchSize, count)
-            let value = try gradientsFreeLoss(x: x.map { try $0.slice(rows) }, y: y.map { try $0.slice(rows) })
+            let value = try gradientsFreeLoss(x: x.map { try $0.slice(rows) }, y: y.map { try $0.slice(rows) }).loss
             total += value * Scalar(rows.count)
         }
         return total / Scalar(Swift.max(count, 1))
     }
 
-    /// The loss of one batch in inference mode (regularization included, as Keras reports it).
-    private func gradientsFreeLoss(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> Scalar {
+    /// The loss of one batch in inference mode (regularization included, as Keras reports it),
+    /// and the outputs it came from.
+    private func gradientsFreeLoss(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> (loss: Scalar, outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
         model.clearRecords()
         defer { model.clearRecords() }
         let outputs = try model.forwardRecording(x, training: false)
@@ -136,7 +192,7 @@ public final class Trainer<Scalar: TensorScalar> {
             }
             total += try loss.evaluate(prediction: output.output, target: target, mask: output.mask, logits: logits).loss
         }
-        return total + regularizationLoss()
+        return (total + regularizationLoss(), outputs.map { ($0.output, $0.mask) })
     }
 
     /// Checks that inputs and targets agree in sample count and hold finite numbers.
@@ -175,7 +231,7 @@ public final class Trainer<Scalar: TensorScalar> {
     ///   - validationData: Explicit validation inputs and targets (wins over the split).
     ///   - seed: Seed of the shuffling; `nil` draws one from ``GlobalRandom``.
     ///   - onEvent: Called after every batch and epoch.
-    /// - Returns: The per-epoch `loss` (and `val_loss`).
+    /// - Returns: The per-epoch `loss` and metrics (and their `val_` versions).
     /// - Throws: ``LayerError`` for data that does not fit the model or bad arguments.
     @discardableResult
     public func fit(
@@ -210,16 +266,21 @@ public final class Trainer<Scalar: TensorScalar> {
             var order = Array(0..<samples)
             if shuffle { order.shuffle(using: &generator) }
             var total = 0.0, seen = 0
+            var accumulators = metricAccumulators()
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)])
-                let value = try trainOnBatch(x: trainX.map { try $0.gathering(rows) }, y: trainY.map { try $0.gathering(rows) })
+                let batchY = try trainY.map { try $0.gathering(rows) }
+                let (value, outputs) = try trainStep(x: trainX.map { try $0.gathering(rows) }, y: batchY)
                 total += Double(value) * Double(rows.count)
                 seen += rows.count
-                onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, loss: total / Double(seen)))
+                try update(&accumulators, outputs: outputs, targets: batchY)
+                onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, logs: self.logs(total / Double(seen), accumulators)))
             }
-            var logs = ["loss": total / Double(Swift.max(seen, 1))]
+            var logs = self.logs(total / Double(Swift.max(seen, 1)), accumulators)
             if let validation {
-                logs["val_loss"] = Double(try evaluate(x: validation.x, y: validation.y, batchSize: batchSize))
+                for (key, value) in try evaluateMetrics(x: validation.x, y: validation.y, batchSize: batchSize) {
+                    logs["val_" + key] = value
+                }
             }
             history.append(logs)
             onEvent?(.epochEnd(epoch: epoch, epochs: epochs, logs: logs))
