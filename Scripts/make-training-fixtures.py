@@ -74,6 +74,25 @@ def cases(rng):
            [x, rng.standard_normal((10, 4, 2)).astype("float32")], [rng.integers(0, 3, size=(10, 4)).astype("float32")], 4)
     yield ("sgd_stateful", seq_model(layers.GRU(3, stateful=True), layers.Dense(1), batch_size=2),
            optimizers.SGD(0.05), "mse", [x], [rng.standard_normal((10, 1)).astype("float32")], 2)
+    # Learning-rate schedules: 3 steps an epoch, 2 epochs, so each changes the rate on the way.
+    schedules = optimizers.schedules
+    regression = [rng.standard_normal((10, 2)).astype("float32")]
+    yield ("sgd_exponential_decay_staircase", seq_model(layers.GRU(4), layers.Dense(2)),
+           optimizers.SGD(schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5, staircase=True), momentum=0.5),
+           "mse", [x], regression, 4)
+    yield ("adam_cosine_warmup", seq_model(layers.GRU(4), layers.Dense(2)),
+           optimizers.Adam(schedules.CosineDecay(0.001, decay_steps=4, alpha=0.1, warmup_target=0.02, warmup_steps=2)),
+           "mse", [x], regression, 4)
+    yield ("rmsprop_piecewise", seq_model(layers.GRU(4), layers.Dense(2)),
+           optimizers.RMSprop(schedules.PiecewiseConstantDecay([1, 3], [0.01, 0.005, 0.001])), "mse", [x], regression, 4)
+    yield ("adagrad_inverse_time", seq_model(layers.GRU(4), layers.Dense(2)),
+           optimizers.Adagrad(schedules.InverseTimeDecay(0.1, decay_steps=1, decay_rate=0.5)), "mse", [x], regression, 4)
+    yield ("sgd_polynomial_cycle", seq_model(layers.GRU(4), layers.Dense(2)),
+           optimizers.SGD(schedules.PolynomialDecay(0.1, decay_steps=2, end_learning_rate=0.01, power=2.0, cycle=True)),
+           "mse", [x], regression, 4)
+    yield ("adamw_cosine_restarts", seq_model(layers.GRU(4), layers.Dense(2)),
+           optimizers.AdamW(schedules.CosineDecayRestarts(0.02, first_decay_steps=2, t_mul=1.5, m_mul=0.8, alpha=0.05), weight_decay=0.1),
+           "mse", [x], regression, 4)
 
 
 # The metrics each case is compiled with (by name and as objects, as users write them); every

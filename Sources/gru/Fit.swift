@@ -56,7 +56,10 @@ struct Fit: ParsableCommand {
         if let seed { GlobalRandom.setSeed(seed) }
         var chosen = try optimizer.map(Fit.optimizer(named:))
             ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate)
-        if let learningRate { chosen.learningRate = learningRate }
+        if let learningRate {
+            chosen.learningRate = learningRate
+            chosen.learningRateSchedule = nil
+        }
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
         let chosenMetrics = try metrics.map(Fit.metrics(named:)) ?? KerasCompileConfig.metrics(from: file.compileConfig)
         try data.device.apply()

@@ -73,14 +73,18 @@ struct KerasTrainingTests {
         #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: nil) }
     }
 
-    /// A learning-rate schedule is refused, never replaced by a constant without a word;
-    /// a constant rate given explicitly replaces it. Metrics are read by name and as objects;
+    /// A learning-rate schedule is read (an unknown one is refused, never replaced by a
+    /// constant without a word); a constant rate given explicitly replaces it. Metrics are read by name and as objects;
     /// one that is not computed here is an error, never dropped.
     @Test func compileConfigsSayWhatTheyCannotDo() throws {
         let config = try JSONValue(parsing: Array(#"{"optimizer": {"class_name": "SGD", "config": {"learning_rate": {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9}}}}, "loss": "mse", "metrics": ["accuracy", {"class_name": "AUC", "config": {"name": "auc"}}]}"#.utf8), what: "test")
-        let error = #expect(throws: FileFormatError.self) { _ = try KerasCompileConfig.optimizer(from: config) }
-        #expect(error?.message.contains("ExponentialDecay") == true)
+        let scheduled = try KerasCompileConfig.optimizer(from: config)
+        #expect(scheduled.learningRateSchedule == .exponentialDecay(initial: 0.1, decaySteps: 10, decayRate: 0.9, staircase: false))
         #expect(try KerasCompileConfig.optimizer(from: config, learningRate: 0.05).learningRate == 0.05)
+        #expect(try KerasCompileConfig.optimizer(from: config, learningRate: 0.05).learningRateSchedule == nil)
+        let unknown = try JSONValue(parsing: Array(#"{"optimizer": {"class_name": "SGD", "config": {"learning_rate": {"class_name": "MySchedule", "config": {}}}}}"#.utf8), what: "test")
+        let error = #expect(throws: FileFormatError.self) { _ = try KerasCompileConfig.optimizer(from: unknown) }
+        #expect(error?.message.contains("MySchedule") == true)
         #expect(try KerasCompileConfig.metrics(from: config) == [Metric(.accuracy, name: "accuracy"), Metric(.auc(thresholds: 200), name: "auc")])
         let objects = try JSONValue(parsing: Array(#"{"metrics": [[{"class_name": "Precision", "config": {"name": "p", "thresholds": 0.3}}, "mae"]], "weighted_metrics": [{"class_name": "TopKCategoricalAccuracy", "config": {"name": "top3", "k": 3}}]}"#.utf8), what: "test")
         #expect(try KerasCompileConfig.metrics(from: objects).map(\.kind) == [.precision(threshold: 0.3), .meanAbsoluteError, .topKCategoricalAccuracy(k: 3)])

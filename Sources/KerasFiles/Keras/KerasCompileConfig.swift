@@ -7,7 +7,7 @@ public enum KerasCompileConfig {
     ///
     /// - Parameter learningRate: A constant rate that replaces the file's (its schedule too).
     /// - Throws: ``FileFormatError`` when there is none or it is not supported, or when its
-    ///   learning rate is a schedule and no constant one is given.
+    ///   learning rate is a schedule that is not.
     public static func optimizer(from compileConfig: JSONValue?, learningRate: Double? = nil) throws -> Optimizer {
         guard let object = compileConfig?["optimizer"], !object.isNull else {
             throw FileFormatError("the model was not compiled: its file has no optimizer (give one explicitly)")
@@ -16,11 +16,9 @@ public enum KerasCompileConfig {
         let c = object["config"] ?? .null
         func number(_ key: String, _ fallback: Double) -> Double { c[key]?.double ?? fallback }
         func optional(_ key: String) -> Double? { c[key]?.double }
+        var schedule: LearningRateSchedule?
         if learningRate == nil, let rate = c["learning_rate"], !rate.isNull, rate.double == nil {
-            // A schedule (ExponentialDecay, ...) changes every step's rate: a constant one
-            // would train to other weights, so it is refused rather than replaced.
-            let schedule = rate["class_name"]?.string ?? "a learning-rate schedule"
-            throw FileFormatError("optimizer \(className): the learning rate is \(schedule), which is not supported yet; give a constant learning rate explicitly (gru fit --learning-rate)")
+            schedule = try Self.schedule(rate, optimizer: className)
         }
         if c["use_ema"]?.bool == true { throw FileFormatError("optimizer \(className): use_ema is not supported") }
         if let steps = c["gradient_accumulation_steps"]?.int, steps > 1 {
@@ -47,11 +45,97 @@ public enum KerasCompileConfig {
             throw FileFormatError("unsupported optimizer '\(className)'; supported: SGD, Adam, AdamW, RMSprop, Adagrad")
         }
         if let learningRate { optimizer.learningRate = learningRate }
+        if let schedule {
+            optimizer.learningRateSchedule = schedule
+            optimizer.learningRate = schedule.learningRate(atStep: 0)
+        }
         if className.lowercased() != "adamw" { optimizer.weightDecay = optional("weight_decay") }
         optimizer.clipnorm = optional("clipnorm")
         optimizer.clipvalue = optional("clipvalue")
         optimizer.globalClipnorm = optional("global_clipnorm")
         return optimizer
+    }
+
+    /// A serialized learning-rate schedule (`keras.optimizers.schedules`).
+    static func schedule(_ value: JSONValue, optimizer: String) throws -> LearningRateSchedule {
+        let className = value["class_name"]?.string ?? "?"
+        let c = value["config"] ?? .null
+        func number(_ key: String) throws -> Double {
+            guard let v = c[key]?.double else {
+                throw FileFormatError("optimizer \(optimizer): learning-rate schedule \(className) has no number '\(key)'")
+            }
+            return v
+        }
+        func numbers(_ key: String) throws -> [Double] {
+            guard let list = c[key]?.array?.compactMap(\.double), list.count == c[key]?.array?.count else {
+                throw FileFormatError("optimizer \(optimizer): learning-rate schedule \(className) has no list of numbers '\(key)'")
+            }
+            return list
+        }
+        let schedule: LearningRateSchedule
+        switch className {
+        case "ExponentialDecay":
+            schedule = .exponentialDecay(
+                initial: try number("initial_learning_rate"), decaySteps: try number("decay_steps"), decayRate: try number("decay_rate"),
+                staircase: c["staircase"]?.bool ?? false)
+        case "InverseTimeDecay":
+            schedule = .inverseTimeDecay(
+                initial: try number("initial_learning_rate"), decaySteps: try number("decay_steps"), decayRate: try number("decay_rate"),
+                staircase: c["staircase"]?.bool ?? false)
+        case "PiecewiseConstantDecay":
+            schedule = .piecewiseConstant(boundaries: try numbers("boundaries"), values: try numbers("values"))
+        case "PolynomialDecay":
+            schedule = .polynomialDecay(
+                initial: try number("initial_learning_rate"), decaySteps: try number("decay_steps"),
+                end: c["end_learning_rate"]?.double ?? 0.0001, power: c["power"]?.double ?? 1, cycle: c["cycle"]?.bool ?? false)
+        case "CosineDecay":
+            schedule = .cosineDecay(
+                initial: try number("initial_learning_rate"), decaySteps: try number("decay_steps"), alpha: c["alpha"]?.double ?? 0,
+                warmupTarget: c["warmup_target"]?.double, warmupSteps: c["warmup_steps"]?.double ?? 0)
+        case "CosineDecayRestarts":
+            schedule = .cosineDecayRestarts(
+                initial: try number("initial_learning_rate"), firstDecaySteps: try number("first_decay_steps"),
+                tMul: c["t_mul"]?.double ?? 2, mMul: c["m_mul"]?.double ?? 1, alpha: c["alpha"]?.double ?? 0)
+        default:
+            throw FileFormatError("optimizer \(optimizer): the learning-rate schedule \(className) is not supported; supported: ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts (or give a constant learning rate: gru fit --learning-rate)")
+        }
+        do { return try schedule.validated() } catch let error as LayerError {
+            throw FileFormatError("optimizer \(optimizer): \(error.message)", underlying: error)
+        }
+    }
+
+    /// A schedule as Keras serializes it.
+    static func encode(_ schedule: LearningRateSchedule) -> JSONValue {
+        var c: [String: JSONValue] = ["name": .string(schedule.className)]
+        switch schedule {
+        case .exponentialDecay(let initial, let steps, let rate, let staircase), .inverseTimeDecay(let initial, let steps, let rate, let staircase):
+            c["initial_learning_rate"] = .number(initial)
+            c["decay_steps"] = .number(steps)
+            c["decay_rate"] = .number(rate)
+            c["staircase"] = .bool(staircase)
+        case .piecewiseConstant(let boundaries, let values):
+            c["boundaries"] = .array(boundaries.map(JSONValue.number))
+            c["values"] = .array(values.map(JSONValue.number))
+        case .polynomialDecay(let initial, let steps, let end, let power, let cycle):
+            c["initial_learning_rate"] = .number(initial)
+            c["decay_steps"] = .number(steps)
+            c["end_learning_rate"] = .number(end)
+            c["power"] = .number(power)
+            c["cycle"] = .bool(cycle)
+        case .cosineDecay(let initial, let steps, let alpha, let target, let warmup):
+            c["initial_learning_rate"] = .number(initial)
+            c["decay_steps"] = .number(steps)
+            c["alpha"] = .number(alpha)
+            c["warmup_target"] = target.map(JSONValue.number) ?? .null
+            c["warmup_steps"] = .number(warmup)
+        case .cosineDecayRestarts(let initial, let first, let tMul, let mMul, let alpha):
+            c["initial_learning_rate"] = .number(initial)
+            c["first_decay_steps"] = .number(first)
+            c["t_mul"] = .number(tMul)
+            c["m_mul"] = .number(mMul)
+            c["alpha"] = .number(alpha)
+        }
+        return ["module": "keras.optimizers.schedules", "class_name": .string(schedule.className), "config": .object(c), "registered_name": nil]
     }
 
     /// The metrics a compile_config asks for (`metrics` and `weighted_metrics`): names
@@ -179,7 +263,7 @@ public enum KerasCompileConfig {
     public static func make(optimizer: Optimizer, loss: Loss) -> JSONValue {
         var c: [String: JSONValue] = [
             "name": .string(KerasConfigDecoder.snakeCase(optimizer.className)),
-            "learning_rate": .number(optimizer.learningRate),
+            "learning_rate": optimizer.learningRateSchedule.map(encode) ?? .number(optimizer.learningRate),
             "weight_decay": optimizer.weightDecay.map(JSONValue.number) ?? .null,
             "clipnorm": optimizer.clipnorm.map(JSONValue.number) ?? .null,
             "global_clipnorm": optimizer.globalClipnorm.map(JSONValue.number) ?? .null,

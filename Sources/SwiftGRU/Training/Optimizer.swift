@@ -13,7 +13,11 @@ public struct Optimizer: Sendable, Hashable {
     }
 
     public var kind: Kind
+    /// The constant rate, or the starting rate of ``learningRateSchedule``.
     public var learningRate: Double
+    /// A rate that changes with the step count (Keras' `learning_rate` given a schedule);
+    /// `nil` keeps ``learningRate`` constant.
+    public var learningRateSchedule: LearningRateSchedule?
     /// Decoupled weight decay: `w -= w * weightDecay * learningRate` before each update.
     public var weightDecay: Double?
     public var clipnorm: Double?
@@ -25,10 +29,12 @@ public struct Optimizer: Sendable, Hashable {
     /// Creates an optimizer from its parts.
     public init(
         _ kind: Kind, learningRate: Double, weightDecay: Double? = nil, clipnorm: Double? = nil,
-        clipvalue: Double? = nil, globalClipnorm: Double? = nil, className: String? = nil
+        clipvalue: Double? = nil, globalClipnorm: Double? = nil, className: String? = nil,
+        learningRateSchedule: LearningRateSchedule? = nil
     ) {
         self.kind = kind
         self.learningRate = learningRate
+        self.learningRateSchedule = learningRateSchedule
         self.weightDecay = weightDecay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -39,6 +45,11 @@ public struct Optimizer: Sendable, Hashable {
         case .rmsprop: self.className = className ?? "RMSprop"
         case .adagrad: self.className = className ?? "Adagrad"
         }
+    }
+
+    /// The rate of a step, given the number of steps already taken.
+    public func learningRate(atStep step: Int) -> Double {
+        learningRateSchedule?.learningRate(atStep: step) ?? learningRate
     }
 
     /// Keras' `SGD` (learning rate 0.01).
@@ -112,7 +123,7 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
             grads = grads.map { $0.map { Swift.min(Swift.max($0, -v), v) } }
             squares = grads.map { $0.map { $0 * $0 } }
         }
-        let lr = Scalar(optimizer.learningRate)
+        let lr = Scalar(optimizer.learningRate(atStep: iterations))
         if slots.isEmpty {
             slots = weights.map { w in
                 switch optimizer.kind {
