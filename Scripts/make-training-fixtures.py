@@ -90,6 +90,14 @@ def cases(rng):
     yield ("sgd_polynomial_cycle", seq_model(layers.GRU(4), layers.Dense(2)),
            optimizers.SGD(schedules.PolynomialDecay(0.1, decay_steps=2, end_learning_rate=0.01, power=2.0, cycle=True)),
            "mse", [x], regression, 4)
+    # The other optimizers Keras users pick.
+    yield ("nadam", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.Nadam(0.01), "mse", [x], regression, 4)
+    yield ("adamax", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.Adamax(0.02, beta_1=0.8), "mse", [x], regression, 4)
+    yield ("adadelta", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.Adadelta(1.0, rho=0.9), "mse", [x], regression, 4)
+    yield ("lion", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.Lion(0.003, beta_1=0.8), "mse", [x], regression, 4)
+    yield ("ftrl", seq_model(layers.GRU(4), layers.Dense(2)),
+           optimizers.Ftrl(0.05, l1_regularization_strength=0.001, l2_regularization_strength=0.01,
+                           l2_shrinkage_regularization_strength=0.005, beta=0.1), "mse", [x], regression, 4)
     yield ("adamw_cosine_restarts", seq_model(layers.GRU(4), layers.Dense(2)),
            optimizers.AdamW(schedules.CosineDecayRestarts(0.02, first_decay_steps=2, t_mul=1.5, m_mul=0.8, alpha=0.05), weight_decay=0.1),
            "mse", [x], regression, 4)

@@ -30,7 +30,7 @@ struct Fit: ParsableCommand {
     @Option(help: "Write an SVG plot of loss and val_loss here.")
     var plot: String?
 
-    @Option(help: "Override the optimizer: sgd, adam, adamw, rmsprop, adagrad.")
+    @Option(help: "Override the optimizer: sgd, adam, adamw, rmsprop, adagrad, nadam, adamax, adadelta, lion, ftrl.")
     var optimizer: String?
 
     @Option(help: "Override the learning rate.")
@@ -97,7 +97,12 @@ struct Fit: ParsableCommand {
         case "adamw": return .adamW()
         case "rmsprop": return .rmsprop()
         case "adagrad": return .adagrad()
-        default: throw ValidationError("unknown optimizer '\(name)'; use sgd, adam, adamw, rmsprop or adagrad")
+        case "nadam": return .nadam()
+        case "adamax": return .adamax()
+        case "adadelta": return .adadelta()
+        case "lion": return .lion()
+        case "ftrl": return .ftrl()
+        default: throw ValidationError("unknown optimizer '\(name)'; use sgd, adam, adamw, rmsprop, adagrad, nadam, adamax, adadelta, lion or ftrl")
         }
     }
 }

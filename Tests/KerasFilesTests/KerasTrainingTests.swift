@@ -59,7 +59,12 @@ struct KerasTrainingTests {
     }
 
     @Test func compileConfigRoundTrips() throws {
-        for optimizer in [Optimizer.sgd(momentum: 0.9, nesterov: true), .adam(amsgrad: true), .adamW(), .rmsprop(centered: true), .adagrad()] {
+        let optimizers: [Optimizer] = [
+            .sgd(momentum: 0.9, nesterov: true), .adam(amsgrad: true), .adamW(), .rmsprop(centered: true), .adagrad(), .nadam(beta2: 0.99),
+            .adamax(), .adadelta(rho: 0.9), .lion(beta1: 0.8), .ftrl(l1: 0.01, beta: 0.1),
+            Optimizer(.adam(), learningRate: 0.01, learningRateSchedule: .cosineDecay(initial: 0.01, decaySteps: 5, alpha: 0, warmupTarget: 0.1, warmupSteps: 2)),
+        ]
+        for optimizer in optimizers {
             for loss in [Loss.meanSquaredError, .meanAbsoluteError, .binaryCrossentropy(fromLogits: true), .categoricalCrossentropy(), .sparseCategoricalCrossentropy(fromLogits: true)] {
                 var clipped = optimizer
                 clipped.clipnorm = 0.5
@@ -68,14 +73,14 @@ struct KerasTrainingTests {
                 #expect(try KerasCompileConfig.loss(from: config) == loss)
             }
         }
-        #expect(throws: FileFormatError.self) { try KerasCompileConfig.optimizer(from: ["optimizer": ["class_name": "Lion", "config": [:]]]) }
+        #expect(throws: FileFormatError.self) { try KerasCompileConfig.optimizer(from: ["optimizer": ["class_name": "Muon", "config": [:]]]) }
         #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: ["loss": "hinge"]) }
         #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: nil) }
     }
 
     /// A learning-rate schedule is read (an unknown one is refused, never replaced by a
-    /// constant without a word); a constant rate given explicitly replaces it. Metrics are read by name and as objects;
-    /// one that is not computed here is an error, never dropped.
+    /// constant without a word); a constant rate given explicitly replaces it. Metrics are
+    /// read by name and as objects; one that is not computed here is an error, never dropped.
     @Test func compileConfigsSayWhatTheyCannotDo() throws {
         let config = try JSONValue(parsing: Array(#"{"optimizer": {"class_name": "SGD", "config": {"learning_rate": {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9}}}}, "loss": "mse", "metrics": ["accuracy", {"class_name": "AUC", "config": {"name": "auc"}}]}"#.utf8), what: "test")
         let scheduled = try KerasCompileConfig.optimizer(from: config)

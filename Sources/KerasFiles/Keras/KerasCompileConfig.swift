@@ -41,8 +41,24 @@ public enum KerasCompileConfig {
         case "adagrad":
             optimizer = .adagrad(learningRate: number("learning_rate", 0.001),
                                  initialAccumulatorValue: number("initial_accumulator_value", 0.1), epsilon: number("epsilon", 1e-7))
+        case "nadam":
+            optimizer = .nadam(learningRate: number("learning_rate", 0.001), beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.999),
+                               epsilon: number("epsilon", 1e-7))
+        case "adamax":
+            optimizer = .adamax(learningRate: number("learning_rate", 0.001), beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.999),
+                                epsilon: number("epsilon", 1e-7))
+        case "adadelta":
+            optimizer = .adadelta(learningRate: number("learning_rate", 0.001), rho: number("rho", 0.95), epsilon: number("epsilon", 1e-7))
+        case "lion":
+            optimizer = .lion(learningRate: number("learning_rate", 0.001), beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.99))
+        case "ftrl":
+            optimizer = .ftrl(
+                learningRate: number("learning_rate", 0.001), learningRatePower: number("learning_rate_power", -0.5),
+                initialAccumulatorValue: number("initial_accumulator_value", 0.1), l1: number("l1_regularization_strength", 0),
+                l2: number("l2_regularization_strength", 0), l2Shrinkage: number("l2_shrinkage_regularization_strength", 0),
+                beta: number("beta", 0))
         default:
-            throw FileFormatError("unsupported optimizer '\(className)'; supported: SGD, Adam, AdamW, RMSprop, Adagrad")
+            throw FileFormatError("unsupported optimizer '\(className)'; supported: SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax, Adadelta, Lion, Ftrl")
         }
         if let learningRate { optimizer.learningRate = learningRate }
         if let schedule {
@@ -288,6 +304,23 @@ public enum KerasCompileConfig {
         case .adagrad(let initial, let epsilon):
             c["initial_accumulator_value"] = .number(initial)
             c["epsilon"] = .number(epsilon)
+        case .nadam(let beta1, let beta2, let epsilon), .adamax(let beta1, let beta2, let epsilon):
+            c["beta_1"] = .number(beta1)
+            c["beta_2"] = .number(beta2)
+            c["epsilon"] = .number(epsilon)
+        case .adadelta(let rho, let epsilon):
+            c["rho"] = .number(rho)
+            c["epsilon"] = .number(epsilon)
+        case .lion(let beta1, let beta2):
+            c["beta_1"] = .number(beta1)
+            c["beta_2"] = .number(beta2)
+        case .ftrl(let power, let initial, let l1, let l2, let shrinkage, let beta):
+            c["learning_rate_power"] = .number(power)
+            c["initial_accumulator_value"] = .number(initial)
+            c["l1_regularization_strength"] = .number(l1)
+            c["l2_regularization_strength"] = .number(l2)
+            c["l2_shrinkage_regularization_strength"] = .number(shrinkage)
+            c["beta"] = .number(beta)
         }
         let lossClass: String
         var fromLogits = false

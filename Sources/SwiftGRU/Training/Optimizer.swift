@@ -10,6 +10,13 @@ public struct Optimizer: Sendable, Hashable {
         case adam(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7, amsgrad: Bool = false)
         case rmsprop(rho: Double = 0.9, momentum: Double = 0, epsilon: Double = 1e-7, centered: Bool = false)
         case adagrad(initialAccumulatorValue: Double = 0.1, epsilon: Double = 1e-7)
+        case nadam(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7)
+        case adamax(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7)
+        case adadelta(rho: Double = 0.95, epsilon: Double = 1e-7)
+        case lion(beta1: Double = 0.9, beta2: Double = 0.99)
+        case ftrl(
+            learningRatePower: Double = -0.5, initialAccumulatorValue: Double = 0.1, l1: Double = 0, l2: Double = 0,
+            l2Shrinkage: Double = 0, beta: Double = 0)
     }
 
     public var kind: Kind
@@ -44,6 +51,11 @@ public struct Optimizer: Sendable, Hashable {
         case .adam: self.className = className ?? (weightDecay == nil ? "Adam" : "AdamW")
         case .rmsprop: self.className = className ?? "RMSprop"
         case .adagrad: self.className = className ?? "Adagrad"
+        case .nadam: self.className = className ?? "Nadam"
+        case .adamax: self.className = className ?? "Adamax"
+        case .adadelta: self.className = className ?? "Adadelta"
+        case .lion: self.className = className ?? "Lion"
+        case .ftrl: self.className = className ?? "Ftrl"
         }
     }
 
@@ -76,6 +88,36 @@ public struct Optimizer: Sendable, Hashable {
     public static func adagrad(learningRate: Double = 0.001, initialAccumulatorValue: Double = 0.1, epsilon: Double = 1e-7) -> Optimizer {
         Optimizer(.adagrad(initialAccumulatorValue: initialAccumulatorValue, epsilon: epsilon), learningRate: learningRate)
     }
+
+    /// Keras' `Nadam`: Adam with Nesterov momentum (learning rate 0.001).
+    public static func nadam(learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7) -> Optimizer {
+        Optimizer(.nadam(beta1: beta1, beta2: beta2, epsilon: epsilon), learningRate: learningRate)
+    }
+
+    /// Keras' `Adamax`: Adam with the infinity norm (learning rate 0.001).
+    public static func adamax(learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7) -> Optimizer {
+        Optimizer(.adamax(beta1: beta1, beta2: beta2, epsilon: epsilon), learningRate: learningRate)
+    }
+
+    /// Keras' `Adadelta` (learning rate 0.001).
+    public static func adadelta(learningRate: Double = 0.001, rho: Double = 0.95, epsilon: Double = 1e-7) -> Optimizer {
+        Optimizer(.adadelta(rho: rho, epsilon: epsilon), learningRate: learningRate)
+    }
+
+    /// Keras' `Lion`: the sign of an interpolated momentum (learning rate 0.001).
+    public static func lion(learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.99) -> Optimizer {
+        Optimizer(.lion(beta1: beta1, beta2: beta2), learningRate: learningRate)
+    }
+
+    /// Keras' `Ftrl`: follow the regularized leader (learning rate 0.001).
+    public static func ftrl(
+        learningRate: Double = 0.001, learningRatePower: Double = -0.5, initialAccumulatorValue: Double = 0.1, l1: Double = 0,
+        l2: Double = 0, l2Shrinkage: Double = 0, beta: Double = 0
+    ) -> Optimizer {
+        Optimizer(
+            .ftrl(learningRatePower: learningRatePower, initialAccumulatorValue: initialAccumulatorValue, l1: l1, l2: l2, l2Shrinkage: l2Shrinkage, beta: beta),
+            learningRate: learningRate)
+    }
 }
 
 /// The state an optimizer keeps per weight (momentums, velocities, accumulators)
@@ -85,6 +127,8 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
     var slots: [[[Scalar]]] = []
     /// Completed update steps (Keras' `iterations`).
     public private(set) var iterations = 0
+    /// Nadam's running product of momentum schedules (Keras' `_u_product`).
+    var momentumProduct: Double = 1
 
     public init() {}
 
@@ -131,6 +175,10 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
                 case .adam(_, _, _, let amsgrad): return Array(repeating: Array(repeating: 0, count: w.scalarCount), count: amsgrad ? 3 : 2)
                 case .rmsprop(_, _, _, _): return Array(repeating: Array(repeating: 0, count: w.scalarCount), count: 3)
                 case .adagrad(let initial, _): return [Array(repeating: Scalar(initial), count: w.scalarCount)]
+                case .nadam, .adamax, .adadelta: return Array(repeating: Array(repeating: 0, count: w.scalarCount), count: 2)
+                case .lion: return [Array(repeating: 0, count: w.scalarCount)]
+                case .ftrl(_, let initial, _, _, _, _):
+                    return [Array(repeating: Scalar(initial), count: w.scalarCount), Array(repeating: 0, count: w.scalarCount)]
                 }
             }
         }
@@ -138,6 +186,9 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
             throw LayerError(.invalidWeights, "the optimizer was built for \(slots.count) weights; got \(weights.count)")
         }
         let step = Scalar(iterations + 1)
+        if case .nadam(let beta1, _, _) = optimizer.kind {
+            momentumProduct = Double(Scalar(momentumProduct) * Scalar(beta1) * (1 - 0.5 * Scalar.pow(0.96, step)))
+        }
         for k in weights.indices {
             var w = weights[k].scalars
             let g = grads[k]
@@ -190,6 +241,53 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
                 for i in w.indices {
                     slots[k][0][i] += squares[k][i]
                     w[i] -= lr * g[i] / (slots[k][0][i] + Scalar(epsilon)).squareRoot()
+                }
+            case .nadam(let beta1, let beta2, let epsilon):
+                let b1 = Scalar(beta1), b2 = Scalar(beta2)
+                let ut = b1 * (1 - 0.5 * Scalar.pow(0.96, step)), ut1 = b1 * (1 - 0.5 * Scalar.pow(0.96, step + 1))
+                let product = Scalar(momentumProduct), productNext = product * ut1
+                let correction = 1 - Scalar.pow(b2, step)
+                for i in w.indices {
+                    slots[k][0][i] += (g[i] - slots[k][0][i]) * (1 - b1)
+                    slots[k][1][i] += (squares[k][i] - slots[k][1][i]) * (1 - b2)
+                    let mHat = ut1 * slots[k][0][i] / (1 - productNext) + (1 - ut) * g[i] / (1 - product)
+                    let vHat = slots[k][1][i] / correction
+                    w[i] -= mHat * lr / (vHat.squareRoot() + Scalar(epsilon))
+                }
+            case .adamax(let beta1, let beta2, let epsilon):
+                let b1 = Scalar(beta1), b2 = Scalar(beta2)
+                let correction = 1 - Scalar.pow(b1, step)
+                for i in w.indices {
+                    slots[k][0][i] += (g[i] - slots[k][0][i]) * (1 - b1)
+                    slots[k][1][i] = Swift.max(b2 * slots[k][1][i], abs(g[i]))
+                    w[i] -= lr * slots[k][0][i] / (correction * (slots[k][1][i] + Scalar(epsilon)))
+                }
+            case .adadelta(let rho, let epsilon):
+                let r = Scalar(rho), e = Scalar(epsilon)
+                for i in w.indices {
+                    slots[k][0][i] = r * slots[k][0][i] + (1 - r) * squares[k][i]
+                    let delta = -(slots[k][1][i] + e).squareRoot() * g[i] / (slots[k][0][i] + e).squareRoot()
+                    slots[k][1][i] = r * slots[k][1][i] + (1 - r) * delta * delta
+                    w[i] += lr * delta
+                }
+            case .lion(let beta1, let beta2):
+                let b1 = Scalar(beta1), b2 = Scalar(beta2)
+                for i in w.indices {
+                    let direction = slots[k][0][i] * b1 + g[i] * (1 - b1)
+                    w[i] -= lr * (direction > 0 ? 1 : direction < 0 ? -1 : 0)
+                    slots[k][0][i] = slots[k][0][i] * b2 + g[i] * (1 - b2)
+                }
+            case .ftrl(let power, _, let l1, let l2, let shrinkage, let beta):
+                let p = Scalar(power), regularization = Scalar(l2) + Scalar(beta) / (2 * lr)
+                for i in w.indices {
+                    let accumulator = slots[k][0][i], updated = accumulator + squares[k][i]
+                    let adjusted = g[i] + 2 * Scalar(shrinkage) * w[i]
+                    slots[k][1][i] += adjusted - (Scalar.pow(updated, -p) - Scalar.pow(accumulator, -p)) / lr * w[i]
+                    let quadratic = Scalar.pow(updated, -p) / lr + 2 * regularization
+                    let linear = slots[k][1][i]
+                    let clipped = Swift.min(Swift.max(linear, -Scalar(l1)), Scalar(l1))
+                    w[i] = (clipped - linear) / quadratic
+                    slots[k][0][i] = updated
                 }
             }
             weights[k] = try Tensor(shape: weights[k].shape, scalars: w)
