@@ -146,9 +146,58 @@ def main():
                          "validated": validation is not None,
                          "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}})
         print(f"{name}: loss {history.history['loss']}, largest weight change {change:.3f}")
+    resumes = resume_cases(np.random.default_rng(99))
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
-        json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)
+        json.dump({"keras_version": keras.__version__, "cases": manifest, "resumes": resumes}, fh, indent=1)
     check_swift_fit(manifest)
+
+
+def resume_cases(rng):
+    """Keras trains one epoch and saves (optimizer state included); the Swift test continues
+    one epoch from that file and must reach Keras' weights after two. Then `gru fit`
+    continues from the file, and Keras, reading gru fit's file, continues a third epoch."""
+    x = rng.standard_normal((10, 5, 3)).astype("float32")
+    y = rng.standard_normal((10, 2)).astype("float32")
+    schedule = optimizers.schedules.ExponentialDecay(0.02, decay_steps=2, decay_rate=0.7)
+    cases = [("resume_adam_amsgrad", optimizers.Adam(0.01, amsgrad=True)),
+             ("resume_rmsprop_centered", optimizers.RMSprop(0.01, momentum=0.5, centered=True)),
+             ("resume_sgd_momentum", optimizers.SGD(0.05, momentum=0.9)),
+             ("resume_nadam", optimizers.Nadam(0.01)),
+             ("resume_ftrl", optimizers.Ftrl(0.05, l1_regularization_strength=0.001)),
+             ("resume_adam_schedule", optimizers.Adam(schedule))]
+    entries = []
+    for name, optimizer in cases:
+        model = seq_model(layers.GRU(4), layers.Dense(2))
+        model.set_weights([(rng.standard_normal(w.shape) * 0.4).astype("float32") for w in model.get_weights()])
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+        model.save(os.path.join(OUT, name + ".epoch1.keras"))
+        model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+        np.savez(os.path.join(OUT, name + ".epoch2.npz"), **{f"w{i:02d}": w for i, w in enumerate(model.get_weights())})
+        model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+        third = model.get_weights()
+        np.save(os.path.join(OUT, name + ".x0.npy"), x)
+        np.save(os.path.join(OUT, name + ".y0.npy"), y)
+        entries.append({"name": name, "batch_size": 4})
+        check_swift_resume(name, third, x, y)
+    return entries
+
+
+def check_swift_resume(name, expected_third, x, y):
+    """gru fit continues Keras' epoch 1 for one epoch; Keras continues gru fit's file for a third."""
+    if not os.path.exists(GRU_TOOL):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        second = os.path.join(tmp, "second.keras")
+        subprocess.run([GRU_TOOL, "fit", os.path.join(OUT, name + ".epoch1.keras"), os.path.join(OUT, name + ".x0.npy"),
+                        os.path.join(OUT, name + ".y0.npy"), "--epochs", "1", "--batch-size", "4", "--no-shuffle", "-o", second],
+                       check=True, stdout=subprocess.DEVNULL)
+        model = keras.models.load_model(second)
+        model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+        error = max(float(np.max(np.abs(a - b))) for a, b in zip(model.get_weights(), expected_third))
+        if error > 2e-4:
+            sys.exit(f"{name}: Keras continuing gru fit's file differs from Keras alone by {error}")
+        print(f"{name}: Keras -> gru fit -> Keras continues as Keras alone ({error:.1e})")
 
 
 def check_swift_fit(manifest):

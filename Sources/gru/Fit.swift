@@ -65,13 +65,19 @@ struct Fit: ParsableCommand {
         try data.device.apply()
         let (inputs, targets) = try data.arrays()
         let trainer = Trainer(model: file.model, optimizer: chosen, loss: chosenLoss, metrics: chosenMetrics)
+        // Training goes on where the file's optimizer stopped, unless another one is asked for.
+        if optimizer == nil, !file.optimizerVariables.isEmpty {
+            do { try trainer.restoreOptimizerState(kerasVariables: file.optimizerVariables) } catch let error as LayerError {
+                throw ValidationError("\(data.model): \(error.message) (give --optimizer to start a fresh one)")
+            }
+        }
         let progress = TrainingProgress()
         let result = try trainer.fit(
             x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, shuffle: !noShuffle,
             validationSplit: validationSplit, seed: seed, onEvent: progress.handle)
         let compile = (optimizer == nil && learningRate == nil && loss == nil ? file.compileConfig : nil)
             ?? KerasCompileConfig.make(optimizer: chosen, loss: chosenLoss)
-        try KerasModelFile.save(file.model, compileConfig: compile, to: output)
+        try KerasModelFile.save(file.model, compileConfig: compile, optimizerVariables: trainer.kerasOptimizerVariables, to: output)
         if let history {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -19,13 +19,58 @@ struct KerasTrainingTests {
         var description: String { name }
     }
 
-    struct Manifest: Decodable { let cases: [Case] }
+    struct Resume: Decodable, Sendable, CustomStringConvertible {
+        let name: String
+        let batch_size: Int
+        var description: String { name }
+    }
 
-    static let cases: [Case] = {
-        guard let data = try? ModelFixtures.bytes("training/manifest.json"),
-              let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(data)) else { return [] }
-        return manifest.cases
+    struct Manifest: Decodable {
+        let cases: [Case]
+        let resumes: [Resume]
+    }
+
+    static let manifest: Manifest? = {
+        guard let data = try? ModelFixtures.bytes("training/manifest.json") else { return nil }
+        return try? JSONDecoder().decode(Manifest.self, from: Data(data))
     }()
+
+    static let cases: [Case] = manifest?.cases ?? []
+    static let resumes: [Resume] = manifest?.resumes ?? []
+
+    @Test func resumesArePresent() { #expect(Self.resumes.count >= 6) }
+
+    /// Keras trained one epoch and saved the model with its optimizer state; going on from
+    /// that file for one epoch reaches the weights Keras reached after two.
+    @Test(arguments: resumes)
+    func resumesFromKerasOptimizerState(entry: Resume) throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("training/\(entry.name).epoch1.keras"))
+        #expect(!file.optimizerVariables.isEmpty)
+        let trainer = Trainer(
+            model: file.model, optimizer: try KerasCompileConfig.optimizer(from: file.compileConfig),
+            loss: try KerasCompileConfig.loss(from: file.compileConfig))
+        try trainer.restoreOptimizerState(kerasVariables: file.optimizerVariables)
+        #expect(trainer.optimizerState.iterations == 3)
+        let x = try ModelFixtures.array("training/\(entry.name).x0.npy").tensor(of: Float.self)
+        let y = try ModelFixtures.array("training/\(entry.name).y0.npy").tensor(of: Float.self)
+        try trainer.fit(x: [x], y: [y], batchSize: entry.batch_size, epochs: 1, shuffle: false)
+        let expected = try NumPyArray.arrays(npz: ModelFixtures.bytes("training/\(entry.name).epoch2.npz")).map { $0.array.tensor(of: Float.self) }
+        for (k, (w, e)) in zip(file.model.layers.flatMap { $0.weights }, expected).enumerated() {
+            #expect(try w.maxAbsoluteDifference(to: e) <= 2e-5, "\(entry.name) weight \(k)")
+        }
+        // Saved and read again, the state is the same, and Keras' layout is kept.
+        let saved = try KerasModelFile(bytes: KerasModelFile.kerasBytes(
+            for: file.model, compileConfig: file.compileConfig, optimizerVariables: trainer.kerasOptimizerVariables))
+        #expect(saved.optimizerVariables.map(\.shape) == file.optimizerVariables.map(\.shape))
+        #expect(saved.optimizerVariables.first?.scalars == [6])
+    }
+
+    /// A state that does not fit the optimizer is an error naming what is missing.
+    @Test func mismatchedOptimizerStateIsAnError() throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("training/resume_adam_amsgrad.epoch1.keras"))
+        let trainer = Trainer(model: file.model, optimizer: .sgd(momentum: 0.9), loss: .meanSquaredError)
+        #expect(throws: LayerError.self) { try trainer.restoreOptimizerState(kerasVariables: file.optimizerVariables) }
+    }
 
     @Test func casesArePresent() { #expect(Self.cases.count >= 12) }
 

@@ -22,6 +22,10 @@ public struct KerasModelFile {
     /// What the file asks for that runs differently here (float64 layers run in float32),
     /// one sentence each; empty when the model runs as written.
     public let notes: [String]
+    /// The optimizer state saved with the model (`optimizer/vars` of a `.keras` file, in
+    /// Keras' order), for ``Trainer/restoreOptimizerState(kerasVariables:)``; empty when the
+    /// model was saved before training.
+    public let optimizerVariables: [Tensor<Double>]
 
     /// Loads a `.keras` file or a tf.keras 2 `.h5` model file.
     ///
@@ -71,6 +75,7 @@ public struct KerasModelFile {
             throw FileFormatError("\(name): model.weights.h5: \(error.message)", underlying: error)
         }
         try KerasWeightLayout.load(weights, into: built.layerClasses)
+        self.optimizerVariables = try KerasWeightLayout.optimizerVariables(in: weights)
         self.model = built.model
         self.compileConfig = config["compile_config"].flatMap { $0.isNull ? nil : $0 }
         self.kerasVersion = version
@@ -96,6 +101,7 @@ public struct KerasModelFile {
         self.kerasVersion = version
         self.format = .legacyHDF5
         self.notes = decoder.notes.messages
+        self.optimizerVariables = []
     }
 
     /// A string-array attribute that h5py may have split as `name0`, `name1`, ...
@@ -141,10 +147,18 @@ public struct KerasModelFile {
     ///
     /// - Parameter compileConfig: Kept so that the file can be trained again.
     /// - Throws: ``FileFormatError`` for a layer or setting that Keras 3 files cannot hold.
-    public static func kerasBytes(for model: any Model<Float>, compileConfig: JSONValue? = nil) throws -> [UInt8] {
+    ///
+    /// - Parameter optimizerVariables: The optimizer state to save with the model, in Keras'
+    ///   order (``Trainer/kerasOptimizerVariables``), so that Keras or `gru fit` go on where
+    ///   training stopped.
+    public static func kerasBytes(
+        for model: any Model<Float>, compileConfig: JSONValue? = nil, optimizerVariables: [Tensor<Double>] = []
+    ) throws -> [UInt8] {
         let (config, layerClasses) = try KerasConfigEncoder.model(model, compileConfig: compileConfig)
         let metadata: JSONValue = ["keras_version": "3.15.1", "date_saved": "1980-01-01@00:00:00", "saved_by": "swift-gru"]
-        let weights = try HDF5Writer.encode(try KerasWeightLayout.tree(for: layerClasses))
+        var tree = try KerasWeightLayout.tree(for: layerClasses)
+        try KerasWeightLayout.addOptimizerVariables(optimizerVariables, to: &tree)
+        let weights = try HDF5Writer.encode(tree)
         return try ZipArchive.encode([
             ("metadata.json", metadata.encoded()),
             ("config.json", config.encoded()),
@@ -152,11 +166,14 @@ public struct KerasModelFile {
         ])
     }
 
-    /// Saves `model` as a `.keras` file; the file is replaced only once the new one is complete.
+    /// Saves `model` as a `.keras` file, with the optimizer state when given; the file is
+    /// replaced only once the new one is complete.
     ///
     /// - Throws: ``FileFormatError`` when the model cannot be saved or the file cannot be written.
-    public static func save(_ model: any Model<Float>, compileConfig: JSONValue? = nil, to path: String) throws {
-        try AtomicFile.write(try kerasBytes(for: model, compileConfig: compileConfig), to: path)
+    public static func save(
+        _ model: any Model<Float>, compileConfig: JSONValue? = nil, optimizerVariables: [Tensor<Double>] = [], to path: String
+    ) throws {
+        try AtomicFile.write(try kerasBytes(for: model, compileConfig: compileConfig, optimizerVariables: optimizerVariables), to: path)
     }
 
     /// Loads a Keras 3 `.weights.h5` file (`model.save_weights`) or a tf.keras 2 weights

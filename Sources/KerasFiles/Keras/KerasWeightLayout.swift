@@ -123,3 +123,29 @@ enum KerasWeightLayout {
         return root
     }
 }
+
+extension KerasWeightLayout {
+    /// The optimizer state in a Keras 3 weights file (`optimizer/vars/0...`), in order.
+    static func optimizerVariables(in file: HDF5File) throws -> [Tensor<Double>] {
+        guard let group = file.root.group(at: "optimizer/vars") else { return [] }
+        return try group.memberNames.compactMap { name -> Tensor<Double>? in
+            guard let dataset = group.dataset(at: name) else { return nil }
+            guard let scalars = try file.read(dataset).doubles else {
+                throw FileFormatError("optimizer variable '\(name)' holds strings, not numbers")
+            }
+            return try Tensor(shape: dataset.shape, scalars: scalars)
+        }
+    }
+
+    /// Adds the optimizer state as Keras writes it: the iteration count as int64, the rest
+    /// float32.
+    static func addOptimizerVariables(_ variables: [Tensor<Double>], to tree: inout HDF5GroupBuilder) throws {
+        try tree.ensureGroup(at: "optimizer/vars")
+        for (i, variable) in variables.enumerated() {
+            let value: HDF5Value = i == 0
+                ? .int64(variable.scalars.map { Int64(exactly: $0.rounded()) ?? 0 }, shape: variable.shape)
+                : .float32(variable.scalars.map(Float.init), shape: variable.shape)
+            try tree.setDataset(value, at: "optimizer/vars/\(i)")
+        }
+    }
+}

@@ -169,18 +169,8 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
         }
         let lr = Scalar(optimizer.learningRate(atStep: iterations))
         if slots.isEmpty {
-            slots = weights.map { w in
-                switch optimizer.kind {
-                case .sgd(let momentum, _): return momentum != 0 ? [Array(repeating: 0, count: w.scalarCount)] : []
-                case .adam(_, _, _, let amsgrad): return Array(repeating: Array(repeating: 0, count: w.scalarCount), count: amsgrad ? 3 : 2)
-                case .rmsprop(_, _, _, _): return Array(repeating: Array(repeating: 0, count: w.scalarCount), count: 3)
-                case .adagrad(let initial, _): return [Array(repeating: Scalar(initial), count: w.scalarCount)]
-                case .nadam, .adamax, .adadelta: return Array(repeating: Array(repeating: 0, count: w.scalarCount), count: 2)
-                case .lion: return [Array(repeating: 0, count: w.scalarCount)]
-                case .ftrl(_, let initial, _, _, _, _):
-                    return [Array(repeating: Scalar(initial), count: w.scalarCount), Array(repeating: 0, count: w.scalarCount)]
-                }
-            }
+            let initial = Self.slotStartingValues(optimizer.kind)
+            slots = weights.map { w in initial.map { [Scalar](repeating: Scalar($0), count: w.scalarCount) } }
         }
         guard slots.count == weights.count else {
             throw LayerError(.invalidWeights, "the optimizer was built for \(slots.count) weights; got \(weights.count)")
@@ -293,5 +283,95 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
             weights[k] = try Tensor(shape: weights[k].shape, scalars: w)
         }
         iterations += 1
+    }
+}
+
+extension OptimizerState {
+    /// The slot variables in Keras' creation order: groups of slots that Keras creates
+    /// together, each weight's slots of a group listed together before the next weight's.
+    private static func kerasSlotGroups(_ kind: Optimizer.Kind) -> [[Int]] {
+        switch kind {
+        case .sgd(let momentum, _): momentum != 0 ? [[0]] : []
+        case .adam(_, _, _, let amsgrad): [[0, 1]] + (amsgrad ? [[2]] : [])
+        case .rmsprop(_, let momentum, _, let centered): [[0]] + (momentum > 0 ? [[1]] : []) + (centered ? [[2]] : [])
+        case .adagrad, .lion: [[0]]
+        case .nadam, .adamax, .adadelta, .ftrl: [[0, 1]]
+        }
+    }
+
+    /// The state as Keras lists `optimizer.variables` (and writes `optimizer/vars` in a
+    /// `.keras` file): the iteration count, the learning rate when it is constant, each slot
+    /// variable in Keras' creation order, and Nadam's momentum product. Empty before the
+    /// first step, as Keras' unbuilt optimizer.
+    public func kerasVariables(for optimizer: Optimizer, weightShapes: [[Int]]) -> [Tensor<Double>] {
+        guard !slots.isEmpty, slots.count == weightShapes.count else { return [] }
+        var variables = [Tensor<Double>(repeating: Double(iterations), shape: [])]
+        if optimizer.learningRateSchedule == nil {
+            variables.append(Tensor(repeating: Double(Float(optimizer.learningRate)), shape: []))
+        }
+        for group in Self.kerasSlotGroups(optimizer.kind) {
+            for (k, shape) in weightShapes.enumerated() {
+                for slot in group where slot < slots[k].count {
+                    variables.append(Tensor(uncheckedShape: shape, scalars: slots[k][slot].map(Double.init)))
+                }
+            }
+        }
+        if case .nadam = optimizer.kind { variables.append(Tensor(repeating: momentumProduct, shape: [])) }
+        return variables
+    }
+
+    /// The state Keras saved (`optimizer/vars`, in ``kerasVariables(for:weightShapes:)``'s
+    /// order) for `optimizer` training weights of `weightShapes`.
+    ///
+    /// - Throws: ``LayerError`` when the variables do not fit the optimizer and the weights.
+    public init(kerasVariables variables: [Tensor<Double>], optimizer: Optimizer, weightShapes: [[Int]]) throws {
+        self.init()
+        guard !variables.isEmpty else { return }
+        var rest = variables[...]
+        func next(_ what: String, shape: [Int]) throws -> Tensor<Double> {
+            guard let variable = rest.popFirst() else {
+                throw LayerError(.invalidWeights, "the saved optimizer state has \(variables.count) variables; \(optimizer.className) needs more (\(what))")
+            }
+            guard variable.shape == shape || (shape.isEmpty && variable.scalarCount == 1) else {
+                throw LayerError(.invalidWeights, "the saved optimizer state's \(what) has shape \(variable.shape); \(shape) was expected")
+            }
+            return variable
+        }
+        let count = try next("iteration count", shape: [])
+        guard let first = count.scalars.first, first >= 0, first < 1e15, first.rounded() == first else {
+            throw LayerError(.invalidWeights, "the saved optimizer state's iteration count \(count.scalars) is not a step count")
+        }
+        if optimizer.learningRateSchedule == nil { _ = try next("learning rate", shape: []) }
+        // An optimizer saved before it was built (a model compiled, not trained) holds only
+        // its step count and rate; Keras starts it afresh, and so does this.
+        guard !rest.isEmpty || Self.kerasSlotGroups(optimizer.kind).isEmpty else { return }
+        iterations = Int(first)
+        let initial = Self.slotStartingValues(optimizer.kind)
+        var restored = weightShapes.map { shape in initial.map { [Scalar](repeating: Scalar($0), count: shape.reduce(1, *)) } }
+        for group in Self.kerasSlotGroups(optimizer.kind) {
+            for (k, shape) in weightShapes.enumerated() {
+                for slot in group {
+                    restored[k][slot] = try next("slot \(slot) of weight \(k)", shape: shape).scalars.map { Scalar($0) }
+                }
+            }
+        }
+        if case .nadam = optimizer.kind { momentumProduct = try next("momentum product", shape: []).scalars[0] }
+        guard rest.isEmpty else {
+            throw LayerError(.invalidWeights, "the saved optimizer state has \(variables.count) variables, more than \(optimizer.className) uses for these weights")
+        }
+        slots = restored
+    }
+
+    /// The starting value of each slot a weight has here.
+    private static func slotStartingValues(_ kind: Optimizer.Kind) -> [Double] {
+        switch kind {
+        case .sgd(let momentum, _): momentum != 0 ? [0] : []
+        case .adam(_, _, _, let amsgrad): amsgrad ? [0, 0, 0] : [0, 0]
+        case .rmsprop: [0, 0, 0]
+        case .adagrad(let initial, _): [initial]
+        case .nadam, .adamax, .adadelta: [0, 0]
+        case .lion: [0]
+        case .ftrl(_, let initial, _, _, _, _): [initial, 0]
+        }
     }
 }

@@ -26,6 +26,22 @@ public final class Trainer<Scalar: TensorScalar> {
         self.metrics = metrics
     }
 
+    /// The optimizer's state as Keras saves it with a model (`optimizer/vars`), so that
+    /// training can go on from a file where it stopped; empty before the first step.
+    public var kerasOptimizerVariables: [Tensor<Double>] {
+        optimizerState.kerasVariables(for: optimizer, weightShapes: model.layers.flatMap { $0.weights.map(\.shape) })
+    }
+
+    /// Continues from the optimizer state Keras saved with the model (`optimizer/vars` of a
+    /// `.keras` file, ``KerasModelFile/optimizerVariables``): momentums, velocities and the
+    /// step count, so that the next steps are the ones Keras would take.
+    ///
+    /// - Throws: ``LayerError`` when the state does not fit this optimizer and model.
+    public func restoreOptimizerState(kerasVariables: [Tensor<Double>]) throws {
+        optimizerState = try OptimizerState(
+            kerasVariables: kerasVariables, optimizer: optimizer, weightShapes: model.layers.flatMap { $0.weights.map(\.shape) })
+    }
+
     /// The loss and the gradients of one batch, without updating anything.
     ///
     /// - Parameter training: Applies dropout when `true`.
