@@ -147,8 +147,9 @@ def main():
                          "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}})
         print(f"{name}: loss {history.history['loss']}, largest weight change {change:.3f}")
     resumes = resume_cases(np.random.default_rng(99))
+    callbacks = callback_cases(np.random.default_rng(7))
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
-        json.dump({"keras_version": keras.__version__, "cases": manifest, "resumes": resumes}, fh, indent=1)
+        json.dump({"keras_version": keras.__version__, "cases": manifest, "resumes": resumes, "callbacks": callbacks}, fh, indent=1)
     check_swift_fit(manifest)
 
 
@@ -180,6 +181,40 @@ def resume_cases(rng):
         np.save(os.path.join(OUT, name + ".y0.npy"), y)
         entries.append({"name": name, "batch_size": 4})
         check_swift_resume(name, third, x, y)
+    return entries
+
+
+def callback_cases(rng):
+    """Keras' callbacks changing a fit: early stopping (restoring the best weights, and on a
+    validation quantity with min_delta), ReduceLROnPlateau with cooldown and a floor, and
+    LearningRateScheduler with CSVLogger. The Swift test builds the same callbacks by case name."""
+    x = rng.standard_normal((8, 5, 3)).astype("float32")
+    y = rng.standard_normal((8, 2)).astype("float32")
+    cases = [
+        ("callbacks_early_stopping", optimizers.SGD(0.05), 6, False,
+         lambda: [keras.callbacks.EarlyStopping(monitor="loss", mode="max", patience=2, restore_best_weights=True)]),
+        ("callbacks_early_stopping_val", optimizers.Adam(0.01), 6, True,
+         lambda: [keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.07, patience=1)]),
+        ("callbacks_reduce_lr", optimizers.Adam(0.02), 6, False,
+         lambda: [keras.callbacks.ReduceLROnPlateau(monitor="loss", mode="max", factor=0.5, patience=1, cooldown=1, min_lr=0.004)]),
+        ("callbacks_scheduler_csv", optimizers.SGD(0.1), 4, False,
+         lambda: [keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr if epoch < 1 else lr * 0.5),
+                  keras.callbacks.CSVLogger(os.path.join(OUT, "callbacks_scheduler_csv.csv"))]),
+    ]
+    entries = []
+    for name, optimizer, epochs, validated, callbacks in cases:
+        model = seq_model(layers.GRU(4), layers.Dense(2))
+        model.set_weights([(rng.standard_normal(w.shape) * 0.4).astype("float32") for w in model.get_weights()])
+        model.compile(optimizer=optimizer, loss="mse")
+        model.save(os.path.join(OUT, name + ".keras"))
+        history = model.fit(x, y, epochs=epochs, batch_size=4, shuffle=False, verbose=0, callbacks=callbacks(),
+                            validation_data=(x, y) if validated else None)
+        np.savez(os.path.join(OUT, name + ".after.npz"), **{f"w{i:02d}": w for i, w in enumerate(model.get_weights())})
+        np.save(os.path.join(OUT, name + ".x0.npy"), x)
+        np.save(os.path.join(OUT, name + ".y0.npy"), y)
+        entries.append({"name": name, "epochs": epochs, "batch_size": 4, "validated": validated,
+                        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}})
+        print(f"{name}: {len(history.history['loss'])} epochs run, history keys {sorted(history.history)}")
     return entries
 
 

@@ -45,9 +45,19 @@ struct Fit: ParsableCommand {
     @Option(help: "Seed for shuffling and dropout.")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp(
+        "A Keras callback with its arguments, repeatable: early_stopping, reduce_lr_on_plateau, model_checkpoint, csv_logger, terminate_on_nan.",
+        discussion: "For example --callback early_stopping:monitor=val_loss,patience=3,restore_best_weights=true or --callback model_checkpoint:filepath=ckpt-{epoch:02d}.keras,save_best_only=true."))
+    var callback: [String] = []
+
+    @Option(help: "The epoch to start at, counted from 0, to go on with a run (Keras' initial_epoch).")
+    var initialEpoch = 0
+
     func validate() throws {
         guard output.hasSuffix(".keras") else { throw ValidationError("--output must be a .keras file, got '\(output)'") }
         guard epochs >= 0 else { throw ValidationError("--epochs must not be negative") }
+        guard initialEpoch >= 0 else { throw ValidationError("--initial-epoch must not be negative") }
+        for text in callback { _ = try CallbackOption(text) }
         guard validationSplit >= 0, validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
     }
 
@@ -62,6 +72,9 @@ struct Fit: ParsableCommand {
         }
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
         let chosenMetrics = try metrics.map(Fit.metrics(named:)) ?? KerasCompileConfig.metrics(from: file.compileConfig)
+        let compileForFiles = (optimizer == nil && learningRate == nil && loss == nil ? file.compileConfig : nil)
+            ?? KerasCompileConfig.make(optimizer: chosen, loss: chosenLoss)
+        let callbacks = try callback.map { try CallbackOption($0).make(compileConfig: compileForFiles) }
         try data.device.apply()
         let (inputs, targets) = try data.arrays()
         let trainer = Trainer(model: file.model, optimizer: chosen, loss: chosenLoss, metrics: chosenMetrics)
@@ -73,11 +86,9 @@ struct Fit: ParsableCommand {
         }
         let progress = TrainingProgress()
         let result = try trainer.fit(
-            x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, shuffle: !noShuffle,
-            validationSplit: validationSplit, seed: seed, onEvent: progress.handle)
-        let compile = (optimizer == nil && learningRate == nil && loss == nil ? file.compileConfig : nil)
-            ?? KerasCompileConfig.make(optimizer: chosen, loss: chosenLoss)
-        try KerasModelFile.save(file.model, compileConfig: compile, optimizerVariables: trainer.kerasOptimizerVariables, to: output)
+            x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle,
+            validationSplit: validationSplit, seed: seed, callbacks: callbacks, onEvent: progress.handle)
+        try KerasModelFile.save(file.model, compileConfig: compileForFiles, optimizerVariables: trainer.kerasOptimizerVariables, to: output)
         if let history {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

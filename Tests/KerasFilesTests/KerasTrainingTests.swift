@@ -25,9 +25,19 @@ struct KerasTrainingTests {
         var description: String { name }
     }
 
+    struct CallbackCase: Decodable, Sendable, CustomStringConvertible {
+        let name: String
+        let epochs: Int
+        let batch_size: Int
+        let validated: Bool
+        let history: [String: [Double]]
+        var description: String { name }
+    }
+
     struct Manifest: Decodable {
         let cases: [Case]
         let resumes: [Resume]
+        let callbacks: [CallbackCase]
     }
 
     static let manifest: Manifest? = {
@@ -37,6 +47,67 @@ struct KerasTrainingTests {
 
     static let cases: [Case] = manifest?.cases ?? []
     static let resumes: [Resume] = manifest?.resumes ?? []
+    static let callbackCases: [CallbackCase] = manifest?.callbacks ?? []
+
+    /// The callbacks each Keras run used (Scripts/make-training-fixtures.py), by case name.
+    static func callbacks(for name: String, csv: String) throws -> [any TrainingCallback<Float>] {
+        switch name {
+        case "callbacks_early_stopping": return [try EarlyStopping<Float>(monitor: "loss", patience: 2, mode: .max, restoreBestWeights: true)]
+        case "callbacks_early_stopping_val": return [try EarlyStopping<Float>(monitor: "val_loss", minDelta: 0.07, patience: 1)]
+        case "callbacks_reduce_lr":
+            return [try ReduceLROnPlateau<Float>(monitor: "loss", factor: 0.5, patience: 1, mode: .max, cooldown: 1, minLearningRate: 0.004)]
+        case "callbacks_scheduler_csv":
+            return [LearningRateScheduler<Float> { epoch, rate in epoch < 1 ? rate : rate * 0.5 }, CSVLogger<Float>(path: csv)]
+        default: return []
+        }
+    }
+
+    /// A fixture model and a trainer with its compile_config's optimizer, loss and metrics.
+    static func compiled(_ path: String) throws -> (KerasModelFile, Trainer<Float>) {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path(path))
+        let trainer = Trainer(
+            model: file.model, optimizer: try KerasCompileConfig.optimizer(from: file.compileConfig),
+            loss: try KerasCompileConfig.loss(from: file.compileConfig), metrics: try KerasCompileConfig.metrics(from: file.compileConfig))
+        return (file, trainer)
+    }
+
+    @Test func callbackCasesArePresent() { #expect(Self.callbackCases.count >= 4) }
+
+    /// Keras' callbacks change a fit the same way here: early stopping (restoring the best
+    /// weights; on val_loss with min_delta), ReduceLROnPlateau with cooldown and a floor,
+    /// LearningRateScheduler, and CSVLogger's file.
+    @Test(arguments: callbackCases)
+    func callbacksActAsInKeras(entry: CallbackCase) throws {
+        let (file, trainer) = try Self.compiled("training/\(entry.name).keras")
+        let x = try ModelFixtures.array("training/\(entry.name).x0.npy").tensor(of: Float.self)
+        let y = try ModelFixtures.array("training/\(entry.name).y0.npy").tensor(of: Float.self)
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("callbacks-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: csv) }
+        let history = try trainer.fit(
+            x: [x], y: [y], batchSize: entry.batch_size, epochs: entry.epochs, shuffle: false,
+            validationData: entry.validated ? ([x], [y]) : nil, callbacks: Self.callbacks(for: entry.name, csv: csv))
+        #expect(Set(history.history.keys) == Set(entry.history.keys))
+        for (metric, values) in entry.history {
+            let ours = try #require(history[metric])
+            #expect(ours.count == values.count, "\(entry.name) \(metric): \(ours.count) epochs vs Keras \(values.count)")
+            for (a, b) in zip(ours, values) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(entry.name) \(metric): \(a) vs Keras \(b)") }
+        }
+        let expected = try NumPyArray.arrays(npz: ModelFixtures.bytes("training/\(entry.name).after.npz")).map { $0.array.tensor(of: Float.self) }
+        for (k, (w, e)) in zip(file.model.layers.flatMap { $0.weights }, expected).enumerated() {
+            #expect(try w.maxAbsoluteDifference(to: e) <= 2e-5, "\(entry.name) weight \(k)")
+        }
+        if entry.name == "callbacks_scheduler_csv" {
+            let ours = try String(contentsOfFile: csv, encoding: .utf8), theirs = try String(decoding: ModelFixtures.bytes("training/callbacks_scheduler_csv.csv"), as: UTF8.self)
+            let rows = { (text: String) in text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.map { $0.components(separatedBy: ",") } }
+            let (a, b) = (rows(ours), rows(theirs))
+            #expect(a.first == b.first && a.count == b.count)
+            for (rowA, rowB) in zip(a.dropFirst(), b.dropFirst()) {
+                for (cellA, cellB) in zip(rowA, rowB) {
+                    if let u = Double(cellA), let v = Double(cellB) { #expect(abs(u - v) <= 1e-4 * max(1, abs(v))) } else { #expect(cellA == cellB) }
+                }
+            }
+        }
+    }
 
     @Test func resumesArePresent() { #expect(Self.resumes.count >= 6) }
 
@@ -44,11 +115,8 @@ struct KerasTrainingTests {
     /// that file for one epoch reaches the weights Keras reached after two.
     @Test(arguments: resumes)
     func resumesFromKerasOptimizerState(entry: Resume) throws {
-        let file = try KerasModelFile(contentsOf: ModelFixtures.path("training/\(entry.name).epoch1.keras"))
+        let (file, trainer) = try Self.compiled("training/\(entry.name).epoch1.keras")
         #expect(!file.optimizerVariables.isEmpty)
-        let trainer = Trainer(
-            model: file.model, optimizer: try KerasCompileConfig.optimizer(from: file.compileConfig),
-            loss: try KerasCompileConfig.loss(from: file.compileConfig))
         try trainer.restoreOptimizerState(kerasVariables: file.optimizerVariables)
         #expect(trainer.optimizerState.iterations == 3)
         let x = try ModelFixtures.array("training/\(entry.name).x0.npy").tensor(of: Float.self)
@@ -76,10 +144,7 @@ struct KerasTrainingTests {
 
     @Test(arguments: cases)
     func reachesKerasWeights(entry: Case) throws {
-        let file = try KerasModelFile(contentsOf: ModelFixtures.path("training/\(entry.name).keras"))
-        let trainer = Trainer(
-            model: file.model, optimizer: try KerasCompileConfig.optimizer(from: file.compileConfig),
-            loss: try KerasCompileConfig.loss(from: file.compileConfig), metrics: try KerasCompileConfig.metrics(from: file.compileConfig))
+        let (file, trainer) = try Self.compiled("training/\(entry.name).keras")
         let x = try (0..<entry.inputs).map { try ModelFixtures.array("training/\(entry.name).x\($0).npy").tensor(of: Float.self) }
         let y = [try ModelFixtures.array("training/\(entry.name).y0.npy").tensor(of: Float.self)]
         let history = try trainer.fit(

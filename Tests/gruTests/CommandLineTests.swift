@@ -132,6 +132,42 @@ struct CommandLineTests {
         ])
         #expect(evaluate.status == 0, "\(evaluate.error)")
         #expect(evaluate.output.contains("loss"))
+        // The compile_config's metrics are computed, and shown.
+        #expect(evaluate.output.contains("accuracy=") && evaluate.output.contains("auc="))
+        #expect(try String(contentsOfFile: history, encoding: .utf8).contains("\"auc\""))
+    }
+
+    /// Callbacks from the command line: a checkpoint per epoch, a CSV log, early stopping.
+    /// A bad callback, argument or metric is an error before any epoch runs, and nothing
+    /// is written.
+    @Test func fitRunsCallbacksAndRefusesBadOnesFirst() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let training = Self.fixtures.appendingPathComponent("training")
+        let data = ["sgd_mse.keras", "sgd_mse.x0.npy", "sgd_mse.y0.npy"].map { training.appendingPathComponent($0).path }
+        let saved = directory.appendingPathComponent("trained.keras").path
+        let checkpoint = directory.appendingPathComponent("ckpt-{epoch:02d}.keras").path
+        let csv = directory.appendingPathComponent("log.csv").path
+        let run = try Self.gru(["fit"] + data + [
+            "--epochs", "3", "--no-shuffle", "-o", saved, "--validation-split", "0.2", "--metrics", "mae",
+            "--callback", "model_checkpoint:filepath=\(checkpoint)", "--callback", "csv_logger:filename=\(csv)",
+            "--callback", "early_stopping:monitor=val_loss,patience=5,restore_best_weights=true",
+        ])
+        #expect(run.status == 0, "\(run.error)")
+        for epoch in ["01", "02", "03"] {
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("ckpt-\(epoch).keras").path))
+        }
+        let log = try String(contentsOfFile: csv, encoding: .utf8)
+        #expect(log.hasPrefix("epoch,loss,mae,val_loss,val_mae\r\n") && log.components(separatedBy: "\r\n").count == 5)
+        for bad in [["--callback", "early_stoping:patience=1"], ["--callback", "early_stopping:patiense=1"],
+                    ["--callback", "reduce_lr_on_plateau:factor=2"], ["--metrics", "accuracyy"],
+                    ["--callback", "model_checkpoint:filepath=model.h5"]] {
+            let refused = directory.appendingPathComponent("refused.keras").path
+            let result = try Self.gru(["fit"] + data + ["--epochs", "1", "-o", refused] + bad)
+            #expect(result.status != 0 && !result.error.isEmpty, "\(bad)")
+            #expect(!FileManager.default.fileExists(atPath: refused), "\(bad)")
+            #expect(!result.output.contains("Epoch"), "\(bad): training started")
+        }
     }
 
     @Test func benchPrintsOneJSONLine() throws {

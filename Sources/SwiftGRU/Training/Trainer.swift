@@ -17,6 +17,8 @@ public final class Trainer<Scalar: TensorScalar> {
     public var metrics: [Metric]
     /// Momentums, velocities and the step count.
     public private(set) var optimizerState = OptimizerState<Scalar>()
+    /// Set by a callback to end training after the current batch (Keras' `model.stop_training`).
+    public var stopTraining = false
 
     /// Creates a trainer (Keras' `model.compile(optimizer, loss, metrics)`).
     public init(model: any Model<Scalar>, optimizer: Optimizer, loss: Loss, metrics: [Metric] = []) {
@@ -246,17 +248,23 @@ public final class Trainer<Scalar: TensorScalar> {
     ///     that is held out for `val_loss`.
     ///   - validationData: Explicit validation inputs and targets (wins over the split).
     ///   - seed: Seed of the shuffling; `nil` draws one from ``GlobalRandom``.
+    ///   - initialEpoch: The epoch to start at, counted from 0, for a run that goes on (Keras'
+    ///     `initial_epoch`); training ends at `epochs`.
+    ///   - callbacks: Run in order at each epoch and batch (``EarlyStopping``, ...).
     ///   - onEvent: Called after every batch and epoch.
-    /// - Returns: The per-epoch `loss` and metrics (and their `val_` versions).
-    /// - Throws: ``LayerError`` for data that does not fit the model or bad arguments.
+    /// - Returns: The per-epoch `loss` and metrics (and their `val_` versions), and what
+    ///   callbacks add (`learning_rate`).
+    /// - Throws: ``LayerError`` for data that does not fit the model or bad arguments, and
+    ///   what a callback throws.
     @discardableResult
     public func fit(
-        x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32, epochs: Int = 1, shuffle: Bool = true,
+        x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32, epochs: Int = 1, initialEpoch: Int = 0, shuffle: Bool = true,
         validationSplit: Double = 0, validationData: (x: [Tensor<Scalar>], y: [Tensor<Scalar>])? = nil,
-        seed: UInt64? = nil, onEvent: ((TrainingEvent) -> Void)? = nil
+        seed: UInt64? = nil, callbacks: [any TrainingCallback<Scalar>] = [], onEvent: ((TrainingEvent) -> Void)? = nil
     ) throws -> History {
         guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
         guard epochs >= 0 else { throw LayerError(.invalidArgument, "epochs must not be negative, got \(epochs)") }
+        guard initialEpoch >= 0 else { throw LayerError(.invalidArgument, "initial_epoch must not be negative, got \(initialEpoch)") }
         guard validationSplit >= 0, validationSplit < 1 else {
             throw LayerError(.invalidArgument, "validation_split must be in [0, 1), got \(validationSplit)")
         }
@@ -278,7 +286,10 @@ public final class Trainer<Scalar: TensorScalar> {
         var generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
         var history = History()
         let batches = (samples + batchSize - 1) / batchSize
-        for epoch in 0..<epochs {
+        stopTraining = false
+        for callback in callbacks { try callback.trainingBegins(self) }
+        for epoch in initialEpoch..<max(epochs, initialEpoch) where !stopTraining {
+            for callback in callbacks { try callback.epochBegins(epoch, self) }
             var order = Array(0..<samples)
             if shuffle { order.shuffle(using: &generator) }
             var total = 0.0, seen = 0
@@ -290,7 +301,10 @@ public final class Trainer<Scalar: TensorScalar> {
                 total += Double(value) * Double(rows.count)
                 seen += rows.count
                 try update(&accumulators, outputs: outputs, targets: batchY)
-                onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, logs: self.logs(total / Double(seen), accumulators)))
+                let running = self.logs(total / Double(seen), accumulators)
+                for callback in callbacks { try callback.batchEnds(batch, logs: running, self) }
+                onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, logs: running))
+                if stopTraining { break }
             }
             var logs = self.logs(total / Double(Swift.max(seen, 1)), accumulators)
             if let validation {
@@ -298,9 +312,11 @@ public final class Trainer<Scalar: TensorScalar> {
                     logs["val_" + key] = value
                 }
             }
+            for callback in callbacks { try callback.epochEnds(epoch, logs: &logs, self) }
             history.append(logs)
             onEvent?(.epochEnd(epoch: epoch, epochs: epochs, logs: logs))
         }
+        for callback in callbacks { try callback.trainingEnds(self) }
         return history
     }
 }
