@@ -1,8 +1,9 @@
 import Foundation
 import SwiftGRU
 
-/// Prints Keras-style training progress: a bar redrawn in place on a terminal,
-/// one plain line per epoch otherwise.
+/// Prints Keras-style training progress: a bar with steps, the time left (the time taken at
+/// the end), time per step and the metrics, redrawn in place on a terminal; one plain line
+/// per epoch otherwise.
 final class TrainingProgress {
     private let interactive = isatty(STDOUT_FILENO) != 0
     private var epochStart = Date()
@@ -24,7 +25,10 @@ final class TrainingProgress {
             let filled = done * width / max(batches, 1)
             let bar = String(repeating: "━", count: filled) + String(repeating: "─", count: width - filled)
             let elapsed = Date().timeIntervalSince(epochStart)
-            print("\r\(pad(done, batches))/\(batches) \(bar) \(Self.time(elapsed)) \(Int(elapsed / Double(done) * 1000))ms/step - \(Self.metrics(logs))", terminator: "")
+            let perStep = elapsed / Double(done)
+            // As Keras' bar: the time left while the epoch runs, the time it took at its end.
+            let time = done < batches ? Self.time(perStep * Double(batches - done)) : Self.time(elapsed)
+            print("\r\(pad(done, batches))/\(batches) \(bar) \(time) \(Int(perStep * 1000))ms/step - \(Self.metrics(logs))", terminator: "")
             fflush(nil)
         case .epochEnd(let epoch, let epochs, let logs):
             let metrics = Self.metrics(logs)
