@@ -98,6 +98,25 @@ def cases(rng):
     yield ("ftrl", seq_model(layers.GRU(4), layers.Dense(2)),
            optimizers.Ftrl(0.05, l1_regularization_strength=0.001, l2_regularization_strength=0.01,
                            l2_shrinkage_regularization_strength=0.005, beta=0.1), "mse", [x], regression, 4)
+    # Models with the layers around a GRU: convolutions, pooling, normalization, activations, shape layers.
+    series = rng.standard_normal((10, 12, 3)).astype("float32")
+    frames = rng.standard_normal((10, 4, 6, 5, 1)).astype("float32")
+    yield ("adam_conv_pool_layernorm", seq_model(
+        layers.Conv1D(4, 3, padding="same", activation="tanh"), layers.MaxPooling1D(2), layers.LayerNormalization(),
+        layers.GRU(4, return_sequences=True), layers.GlobalAveragePooling1D(), layers.Dense(2), shape=(12, 3)),
+        optimizers.Adam(0.01), "mse", [series], regression, 4)
+    yield ("sgd_crnn", keras.Sequential([
+        keras.Input((4, 6, 5, 1)), layers.TimeDistributed(layers.Conv2D(2, (3, 3), padding="same", activation="tanh")),
+        layers.TimeDistributed(layers.AveragePooling2D((2, 2))), layers.TimeDistributed(layers.Flatten()),
+        layers.GRU(3), layers.Dense(2)]), optimizers.SGD(0.05, momentum=0.5), "mse", [frames], regression, 4)
+    yield ("rmsprop_separable_prelu_shapes", seq_model(
+        layers.SeparableConv1D(4, 3, depth_multiplier=2, padding="valid"), layers.PReLU(shared_axes=[1]),
+        layers.DepthwiseConv1D(2, strides=2), layers.ELU(0.5), layers.UpSampling1D(2), layers.Cropping1D((1, 1)),
+        layers.ZeroPadding1D(1), layers.Permute((2, 1)), layers.Softmax(axis=1), layers.Permute((2, 1)),
+        layers.GRU(3, return_sequences=True), layers.Conv1D(2, 2, dilation_rate=2, activation="sigmoid"),
+        layers.GlobalMaxPooling1D(), layers.RepeatVector(2), layers.Flatten(), layers.Reshape((2, 2)), layers.Flatten(),
+        layers.Dense(2), shape=(12, 3)),
+        optimizers.RMSprop(0.01), "mse", [series], regression, 4)
     yield ("adamw_cosine_restarts", seq_model(layers.GRU(4), layers.Dense(2)),
            optimizers.AdamW(schedules.CosineDecayRestarts(0.02, first_decay_steps=2, t_mul=1.5, m_mul=0.8, alpha=0.05), weight_decay=0.1),
            "mse", [x], regression, 4)

@@ -35,11 +35,7 @@ extension Dense: LogitsProducing {
         let dKernel = try x.transposed([1, 0]).matmul(g)
         let dInput = try g.matmul(kernel.transposed([1, 0])).reshaped(to: record.input.shape)
         var weights = [dKernel]
-        if useBias {
-            var dBias = [Scalar](repeating: 0, count: units)
-            for (i, v) in g.scalars.enumerated() { dBias[i % units] += v }
-            weights.append(try Tensor(shape: [units], scalars: dBias))
-        }
+        if useBias { weights.append(try biasGradient(g, width: units)) }
         return LayerGradients(input: dInput, weights: weights)
     }
 

@@ -60,3 +60,27 @@ func popRecord<T>(_ records: inout [T], layer: String) throws -> T {
     }
     return record
 }
+
+/// A bias's gradient: the output gradient summed over every position but the last axis,
+/// which has `width` entries.
+func biasGradient<Scalar: TensorScalar>(_ outputGradient: Tensor<Scalar>, width: Int) throws -> Tensor<Scalar> {
+    var sums = [Scalar](repeating: 0, count: width)
+    for (i, v) in outputGradient.scalars.enumerated() { sums[i % width] += v }
+    return try Tensor(shape: [width], scalars: sums)
+}
+
+/// A layer whose backward pass needs only its input: it records the input of each call.
+protocol RecordsInputs: Layer {
+    /// The inputs of the recorded calls, the latest last.
+    var records: [Tensor<Scalar>] { get set }
+}
+
+extension RecordsInputs {
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let output = try forward(input, mask: mask, training: training)
+        records.append(input)
+        return output
+    }
+
+    public func clearRecords() { records.removeAll() }
+}

@@ -1,14 +1,16 @@
 /// The parametric rectifier (Keras' `PReLU`): `x` above zero, `alpha * x` below, with a
 /// learned `alpha` per input position, shared along `sharedAxes`.
 ///
-/// The mask passes through. Prediction only: training is refused with a clear error.
-public final class PReLU<Scalar: TensorScalar>: Layer {
+/// The mask passes through.
+public final class PReLU<Scalar: TensorScalar>: Layer, RecordsInputs {
     /// Axes (counted from 1, after the batch) along which one `alpha` is shared.
     public let sharedAxes: [Int]
     public let alphaInitializer: Initializer
     public var name: String
     /// The slopes: the input's shape after the batch, 1 along shared axes.
     public private(set) var alpha: Tensor<Scalar>?
+    /// Recorded calls: the inputs.
+    var records: [Tensor<Scalar>] = []
 
     /// Creates the layer with Keras' defaults (slopes start at zero).
     public init(alphaInitializer: Initializer = .zeros, sharedAxes: [Int] = [], name: String? = nil) {
@@ -61,6 +63,35 @@ public final class PReLU<Scalar: TensorScalar>: Layer {
         }
         return LayerOutput(output, mask: mask)
     }
+
+    /// dL/dx is g where x > 0, else g * alpha; dL/d(alpha) sums g * x over the batch and the
+    /// shared axes where x < 0.
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let input = try popRecord(&records, layer: name)
+        guard let alpha else { throw LayerError(.unsupported, "\(name): not built") }
+        let g = try gradient(outputGradients, 0, shape: input.shape)
+        let inner = Array(input.shape.dropFirst())
+        let slopes = try broadcast(alpha, to: inner, layer: name)
+        let width = slopes.count
+        var dx = g.scalars, dAlpha = [Scalar](repeating: 0, count: alpha.scalarCount)
+        var strides = [Int](repeating: 1, count: inner.count)
+        for axis in stride(from: inner.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * alpha.shape[axis + 1] }
+        for i in 0..<input.scalarCount where input.scalars[i] <= 0 {
+            let position = i % width
+            // At zero neither part of relu(x) - alpha * relu(-x) passes a gradient (as TensorFlow's relu).
+            dx[i] = input.scalars[i] < 0 ? g.scalars[i] * slopes[position] : 0
+            guard input.scalars[i] < 0 else { continue }
+            var rest = position, source = 0
+            for axis in stride(from: inner.count - 1, through: 0, by: -1) {
+                let coordinate = rest % inner[axis]
+                rest /= inner[axis]
+                if alpha.shape[axis] != 1 { source += coordinate * strides[axis] }
+            }
+            dAlpha[source] += g.scalars[i] * input.scalars[i]
+        }
+        return LayerGradients(input: try Tensor(shape: input.shape, scalars: dx), weights: [try Tensor(shape: alpha.shape, scalars: dAlpha)])
+    }
+
 }
 
 /// `tensor` repeated along its axes of extent 1 to fill `shape` (same rank), row-major.

@@ -4,6 +4,8 @@ public final class Softmax<Scalar: TensorScalar>: Layer {
     /// The axes normalized together (negative ones count from the end).
     public let axis: [Int]
     public var name: String
+    /// Recorded calls: the outputs.
+    var records: [Tensor<Scalar>] = []
 
     /// Creates the layer over the last axis by default.
     public init(axis: [Int] = [-1], name: String? = nil) {
@@ -70,4 +72,36 @@ public final class Softmax<Scalar: TensorScalar>: Layer {
         }
         return LayerOutput(output, mask: mask)
     }
+
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let output = try forward(input, mask: mask, training: training)
+        records.append(output.output)
+        return output
+    }
+
+    /// dL/dx = y * (g - sum(g * y)) over the normalized axes; masked positions (output 0) get none.
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let output = try popRecord(&records, layer: name)
+        let g = try gradient(outputGradients, 0, shape: output.shape)
+        let normalized = try axes(rank: output.rank)
+        let order = (0..<output.rank).filter { !normalized.contains($0) } + normalized
+        let identity = order == Array(0..<output.rank)
+        let y = identity ? output : try output.transposed(order), gMoved = identity ? g : try g.transposed(order)
+        let width = max(normalized.reduce(1) { $0 * output.shape[$1] }, 1)
+        var dx = [Scalar](repeating: 0, count: y.scalarCount)
+        for start in stride(from: 0, to: y.scalarCount, by: width) {
+            var dot: Scalar = 0
+            for j in start..<(start + width) { dot += gMoved.scalars[j] * y.scalars[j] }
+            for j in start..<(start + width) { dx[j] = y.scalars[j] * (gMoved.scalars[j] - dot) }
+        }
+        var result = try Tensor(shape: y.shape, scalars: dx)
+        if !identity {
+            var inverse = [Int](repeating: 0, count: order.count)
+            for (i, axis) in order.enumerated() { inverse[axis] = i }
+            result = try result.transposed(inverse)
+        }
+        return LayerGradients(input: result)
+    }
+
+    public func clearRecords() { records.removeAll() }
 }

@@ -2,7 +2,6 @@
 /// `DepthwiseConv2D`): output channel `c * depthMultiplier + m` sees only input channel `c`.
 ///
 /// The kernel is `(window..., channels, depthMultiplier)`, the bias `(channels * depthMultiplier)`.
-/// Prediction only: training is refused with a clear error.
 public class DepthwiseConvolution<Scalar: TensorScalar>: Layer {
     /// The output channels per input channel.
     public let depthMultiplier: Int
@@ -21,6 +20,8 @@ public class DepthwiseConvolution<Scalar: TensorScalar>: Layer {
     public private(set) var depthwiseKernel: Tensor<Scalar>?
     /// `(channels * depthMultiplier)`, once built with a bias.
     public private(set) var bias: Tensor<Scalar>?
+    /// Recorded calls: the input (as given), the pre-activation and the output, channels last.
+    var records: [(input: Tensor<Scalar>, logits: Tensor<Scalar>, output: Tensor<Scalar>)] = []
 
     init(
         spatialRank: Int, kernelSize: [Int], strides: [Int], padding: Padding, depthMultiplier: Int, dataFormat: DataFormat,
@@ -81,17 +82,41 @@ public class DepthwiseConvolution<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        LayerOutput(try layout.restored(try run(input).output))
+    }
+
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let record = try run(input)
+        records.append(record)
+        return LayerOutput(try layout.restored(record.output))
+    }
+
+    private func run(_ input: Tensor<Scalar>) throws -> (input: Tensor<Scalar>, logits: Tensor<Scalar>, output: Tensor<Scalar>) {
         try build(inputShape: optionalShape(input.shape))
-        guard let depthwiseKernel else { return LayerOutput(input) }
-        var (output, _) = try depthwiseProduct(input, kernel: depthwiseKernel, geometry: geometry, layout: layout, layer: name)
-        let width = output.shape[output.rank - 1]
+        guard let depthwiseKernel else { throw LayerError(.unsupported, "\(name): not built") }
+        var (logits, _) = try depthwiseProduct(input, kernel: depthwiseKernel, geometry: geometry, layout: layout, layer: name)
+        let width = logits.shape[logits.rank - 1]
         if let bias {
-            output.withUnsafeMutableBufferPointer { values in
+            logits.withUnsafeMutableBufferPointer { values in
                 for i in values.indices { values[i] += bias.scalars[i % width] }
             }
         }
-        return LayerOutput(try layout.restored(try activation.apply(to: output)))
+        return (input, logits, try activation.apply(to: logits))
     }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let record = try popRecord(&records, layer: name)
+        guard let depthwiseKernel else { throw LayerError(.unsupported, "\(name): not built") }
+        let g = try layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name)
+        let dLogits = try activation.gradient(input: record.logits, output: record.output, outputGradient: g)
+        let (dInput, dKernel) = try depthwiseBackward(
+            record.input, kernel: depthwiseKernel, outputGradient: dLogits, geometry: geometry, layout: layout, layer: name)
+        var weights = [dKernel]
+        if let bias { weights.append(try biasGradient(dLogits, width: bias.scalarCount)) }
+        return LayerGradients(input: dInput, weights: weights)
+    }
+
+    public func clearRecords() { records.removeAll() }
 }
 
 /// Each channel convolved with its own `depthMultiplier` filters: a channels-last result
@@ -123,4 +148,29 @@ func depthwiseProduct<Scalar: TensorScalar>(
         }
     }
     return (try Tensor(shape: [batch] + outSpatial + [width], scalars: output), outSpatial)
+}
+
+/// The gradients of ``depthwiseProduct(_:kernel:geometry:layout:layer:)`` given dL/d(its
+/// channels-last result): dL/d(input) in the layer's format, and dL/d(kernel).
+func depthwiseBackward<Scalar: TensorScalar>(
+    _ input: Tensor<Scalar>, kernel: Tensor<Scalar>, outputGradient g: Tensor<Scalar>, geometry: WindowGeometry, layout: SpatialLayout,
+    layer: String
+) throws -> (input: Tensor<Scalar>, kernel: Tensor<Scalar>) {
+    let x = try layout.channelsLast(input, layer: layer)
+    let batch = x.shape[0], channels = x.shape[x.rank - 1], multiplier = kernel.shape[kernel.rank - 1]
+    let spatial = Array(x.shape[1..<(x.rank - 1)])
+    let (outSpatial, padBefore) = try geometry.plan(spatial, layer: layer)
+    let width = channels * multiplier
+    var dx = [Scalar](repeating: 0, count: x.scalarCount), dKernel = [Scalar](repeating: 0, count: kernel.scalarCount)
+    geometry.forEachTap(batch: batch, input: layout.plane(spatial), output: layout.plane(outSpatial), padBefore: padBefore, channels: channels) { row, tap, offset in
+        for c in 0..<channels {
+            let value = x.scalars[offset + c]
+            for m in 0..<multiplier {
+                let gradient = g.scalars[row * width + c * multiplier + m], k = (tap * channels + c) * multiplier + m
+                dKernel[k] += value * gradient
+                dx[offset + c] += kernel.scalars[k] * gradient
+            }
+        }
+    }
+    return (try layout.restored(Tensor(shape: x.shape, scalars: dx)), try Tensor(shape: kernel.shape, scalars: dKernel))
 }

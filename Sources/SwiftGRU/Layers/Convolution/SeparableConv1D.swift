@@ -23,6 +23,8 @@ public final class SeparableConv1D<Scalar: TensorScalar>: Layer {
     public private(set) var depthwiseKernel: Tensor<Scalar>?
     public private(set) var pointwiseKernel: Tensor<Scalar>?
     public private(set) var bias: Tensor<Scalar>?
+    /// Recorded calls: the input, the depthwise result, the pre-activation and the output (channels last).
+    var records: [(input: Tensor<Scalar>, depthwise: Tensor<Scalar>, logits: Tensor<Scalar>, output: Tensor<Scalar>)] = []
 
     /// Creates the layer with Keras' defaults.
     ///
@@ -88,16 +90,45 @@ public final class SeparableConv1D<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        LayerOutput(try layout.restored(try run(input).output))
+    }
+
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let record = try run(input)
+        records.append(record)
+        return LayerOutput(try layout.restored(record.output))
+    }
+
+    private func run(_ input: Tensor<Scalar>) throws -> (input: Tensor<Scalar>, depthwise: Tensor<Scalar>, logits: Tensor<Scalar>, output: Tensor<Scalar>) {
         try build(inputShape: optionalShape(input.shape))
-        guard let depthwiseKernel, let pointwiseKernel else { return LayerOutput(input) }
+        guard let depthwiseKernel, let pointwiseKernel else { throw LayerError(.unsupported, "\(name): not built") }
         let (depthwise, _) = try depthwiseProduct(input, kernel: depthwiseKernel, geometry: geometry, layout: layout, layer: name)
-        let mixing = try pointwiseKernel.reshaped(to: Array(pointwiseKernel.shape.dropFirst()))
-        var output = try depthwise.matmul(mixing)
+        var logits = try depthwise.matmul(pointwiseKernel.reshaped(to: Array(pointwiseKernel.shape.dropFirst())))
         if let bias {
-            output.withUnsafeMutableBufferPointer { values in
+            logits.withUnsafeMutableBufferPointer { values in
                 for i in values.indices { values[i] += bias.scalars[i % filters] }
             }
         }
-        return LayerOutput(try layout.restored(try activation.apply(to: output)))
+        return (input, depthwise, logits, try activation.apply(to: logits))
     }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let record = try popRecord(&records, layer: name)
+        guard let depthwiseKernel, let pointwiseKernel else { throw LayerError(.unsupported, "\(name): not built") }
+        let g = try layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name)
+        let dLogits = try activation.gradient(input: record.logits, output: record.output, outputGradient: g)
+        let mixing = try pointwiseKernel.reshaped(to: Array(pointwiseKernel.shape.dropFirst()))
+        let width = mixing.shape[0]
+        let rows = record.depthwise.scalarCount / max(width, 1)
+        let d = try record.depthwise.reshaped(to: [rows, width]), gRows = try dLogits.reshaped(to: [rows, filters])
+        let dPointwise = try d.transposed([1, 0]).matmul(gRows).reshaped(to: pointwiseKernel.shape)
+        let dDepthwise = try gRows.matmul(mixing.transposed([1, 0])).reshaped(to: record.depthwise.shape)
+        let (dInput, dKernel) = try depthwiseBackward(
+            record.input, kernel: depthwiseKernel, outputGradient: dDepthwise, geometry: geometry, layout: layout, layer: name)
+        var weights = [dKernel, dPointwise]
+        if useBias { weights.append(try biasGradient(dLogits, width: filters)) }
+        return LayerGradients(input: dInput, weights: weights)
+    }
+
+    public func clearRecords() { records.removeAll() }
 }

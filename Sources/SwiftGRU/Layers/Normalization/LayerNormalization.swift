@@ -3,8 +3,7 @@
 /// with `rmsScaling`, `gamma * x / sqrt(mean(x²) + epsilon)`.
 ///
 /// `gamma` and `beta` have the extents of the normalized axes. The mask passes through.
-/// Prediction only: training is refused with a clear error.
-public final class LayerNormalization<Scalar: TensorScalar>: Layer {
+public final class LayerNormalization<Scalar: TensorScalar>: Layer, RecordsInputs {
     /// The normalized axes (negative ones count from the end).
     public let axis: [Int]
     public let epsilon: Double
@@ -16,6 +15,8 @@ public final class LayerNormalization<Scalar: TensorScalar>: Layer {
     public private(set) var gamma: Tensor<Scalar>?
     public private(set) var beta: Tensor<Scalar>?
     private var builtShape: [Int]?
+    /// Recorded calls: the inputs.
+    var records: [Tensor<Scalar>] = []
 
     /// Creates the layer with Keras' defaults (the last axis).
     ///
@@ -86,32 +87,66 @@ public final class LayerNormalization<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        LayerOutput(try normalize(input, outputGradient: nil).output, mask: mask)
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let input = try popRecord(&records, layer: name)
+        let result = try normalize(input, outputGradient: gradient(outputGradients, 0, shape: input.shape))
+        return LayerGradients(input: result.input, weights: result.weights)
+    }
+
+
+    /// The normalized input and, given dL/d(output), the gradients of the input, gamma and beta.
+    private func normalize(
+        _ input: Tensor<Scalar>, outputGradient: Tensor<Scalar>?
+    ) throws -> (output: Tensor<Scalar>, input: Tensor<Scalar>?, weights: [Tensor<Scalar>]) {
         try build(inputShape: optionalShape(input.shape))
         let normalized = try axes(rank: input.rank)
         let kept = (0..<input.rank).filter { !normalized.contains($0) }
         let order = kept + normalized
-        let moved = order == Array(0..<input.rank) ? input : try input.transposed(order)
-        let width = normalized.reduce(1) { $0 * input.shape[$1] }
+        let identity = order == Array(0..<input.rank)
+        var inverseOrder = [Int](repeating: 0, count: order.count)
+        for (i, axis) in order.enumerated() { inverseOrder[axis] = i }
+        let moved = identity ? input : try input.transposed(order)
+        let g = try outputGradient.map { identity ? $0 : try $0.transposed(order) }
+        let width = max(normalized.reduce(1) { $0 * input.shape[$1] }, 1)
         var values = moved.scalars
-        let g = gamma?.scalars, b = beta?.scalars
-        for start in stride(from: 0, to: values.count, by: max(width, 1)) {
-            let row = values[start..<(start + width)]
-            let mean = rmsScaling ? 0 : row.reduce(0.0) { $0 + Double($1) } / Double(width)
-            let variance = row.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(width)
+        var dx = [Scalar](repeating: 0, count: g == nil ? 0 : values.count)
+        var dGamma = [Double](repeating: 0, count: width), dBeta = [Double](repeating: 0, count: width)
+        let gammas = gamma?.scalars, betas = beta?.scalars
+        for start in stride(from: 0, to: values.count, by: width) {
+            let row = values[start..<(start + width)].map(Double.init)
+            let mean = rmsScaling ? 0 : row.reduce(0, +) / Double(width)
+            let variance = row.reduce(0.0) { $0 + ($1 - mean) * ($1 - mean) } / Double(width)
             let inverse = 1 / (variance + epsilon).squareRoot()
+            let hat = row.map { ($0 - mean) * inverse }
             for j in 0..<width {
-                var y = (Double(values[start + j]) - mean) * inverse
-                if let g { y *= Double(g[j]) }
-                if let b { y += Double(b[j]) }
+                var y = hat[j]
+                if let gammas { y *= Double(gammas[j]) }
+                if let betas { y += Double(betas[j]) }
                 values[start + j] = Scalar(y)
             }
+            guard let g else { continue }
+            var dHat = [Double](repeating: 0, count: width)
+            for j in 0..<width {
+                let gj = Double(g.scalars[start + j])
+                dGamma[j] += gj * hat[j]
+                dBeta[j] += gj
+                dHat[j] = gj * Double(gammas?[j] ?? 1)
+            }
+            let meanDHat = rmsScaling ? 0 : dHat.reduce(0, +) / Double(width)
+            let meanDHatHat = zip(dHat, hat).reduce(0.0) { $0 + $1.0 * $1.1 } / Double(width)
+            for j in 0..<width { dx[start + j] = Scalar(inverse * (dHat[j] - meanDHat - hat[j] * meanDHatHat)) }
         }
         var output = try Tensor(shape: moved.shape, scalars: values)
-        if order != Array(0..<input.rank) {
-            var inverse = [Int](repeating: 0, count: order.count)
-            for (i, axis) in order.enumerated() { inverse[axis] = i }
-            output = try output.transposed(inverse)
-        }
-        return LayerOutput(output, mask: mask)
+        if !identity { output = try output.transposed(inverseOrder) }
+        guard g != nil, let shape = builtShape else { return (output, nil, []) }
+        var inputGradient = try Tensor(shape: moved.shape, scalars: dx)
+        if !identity { inputGradient = try inputGradient.transposed(inverseOrder) }
+        var weights = [Tensor<Scalar>]()
+        if scale { weights.append(try Tensor(shape: shape, scalars: dGamma.map { Scalar($0) })) }
+        if center && !rmsScaling { weights.append(try Tensor(shape: shape, scalars: dBeta.map { Scalar($0) })) }
+        return (output, inputGradient, weights)
     }
 }

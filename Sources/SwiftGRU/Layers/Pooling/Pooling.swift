@@ -8,8 +8,9 @@ public enum PoolingMode: String, Sendable {
 
 /// The windowed pooling Keras' `MaxPooling1D/2D` and `AveragePooling1D/2D` share.
 ///
-/// Pooling drops the mask, as in Keras. Prediction only: training is refused with a clear error.
-public class Pooling<Scalar: TensorScalar>: Layer {
+/// Pooling drops the mask, as in Keras. In training, a max pooling's gradient goes to the
+/// first largest value of each window, an average pooling's is shared by the window's values.
+public class Pooling<Scalar: TensorScalar>: Layer, RecordsInputs {
     public let mode: PoolingMode
     /// The window's extent along each spatial axis.
     public var poolSize: [Int] { geometry.size }
@@ -20,6 +21,8 @@ public class Pooling<Scalar: TensorScalar>: Layer {
     public let dataFormat: DataFormat
     public var name: String
     let geometry: WindowGeometry
+    /// Recorded calls: the input.
+    var records: [Tensor<Scalar>] = []
 
     init(mode: PoolingMode, poolSize: [Int], strides: [Int]?, padding: Padding, dataFormat: DataFormat, name: String) throws {
         let kind = (mode == .max ? "MaxPooling" : "AveragePooling") + "\(poolSize.count)D"
@@ -47,6 +50,20 @@ public class Pooling<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
+        let (pooled, _) = try pool(input, outputGradient: nil)
+        return LayerOutput(pooled)
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let input = try popRecord(&records, layer: name)
+        let shape = try outputShape(forInputShape: optionalShape(input.shape)).map { $0 ?? 0 }
+        let (_, inputGradient) = try pool(input, outputGradient: gradient(outputGradients, 0, shape: shape))
+        return LayerGradients(input: inputGradient)
+    }
+
+
+    /// The pooled input and, given dL/d(output), dL/d(input).
+    private func pool(_ input: Tensor<Scalar>, outputGradient: Tensor<Scalar>?) throws -> (Tensor<Scalar>, Tensor<Scalar>?) {
         let x = try layout.channelsLast(input, layer: name)
         let batch = x.shape[0], channels = x.shape[x.rank - 1]
         let spatial = Array(x.shape[1..<(x.rank - 1)])
@@ -56,9 +73,10 @@ public class Pooling<Scalar: TensorScalar>: Layer {
         let count = try WeightLimits.scalarCount(of: [rows, channels])
         var output = [Scalar](repeating: mode == .max ? -.infinity : 0, count: count)
         var taps = [Int](repeating: 0, count: rows)
+        let plane = layout.plane(spatial)
         x.scalars.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
-                geometry.forEachTap(batch: batch, input: layout.plane(spatial), output: outPlane, padBefore: padBefore, channels: channels) { row, _, offset in
+                geometry.forEachTap(batch: batch, input: plane, output: outPlane, padBefore: padBefore, channels: channels) { row, _, offset in
                     taps[row] += 1
                     for c in 0..<channels {
                         let value = source[offset + c]
@@ -76,6 +94,24 @@ public class Pooling<Scalar: TensorScalar>: Layer {
                 for c in 0..<channels { output[row * channels + c] *= scale }
             }
         }
-        return LayerOutput(try layout.restored(Tensor(shape: [batch] + outSpatial + [channels], scalars: output)))
+        let pooled = try layout.restored(Tensor(shape: [batch] + outSpatial + [channels], scalars: output))
+        guard let outputGradient else { return (pooled, nil) }
+        let g = try layout.channelsLast(outputGradient, layer: name).scalars
+        var dx = [Scalar](repeating: 0, count: x.scalarCount)
+        var routed = [Bool](repeating: false, count: mode == .max ? count : 0)
+        geometry.forEachTap(batch: batch, input: plane, output: outPlane, padBefore: padBefore, channels: channels) { row, _, offset in
+            for c in 0..<channels {
+                let o = row * channels + c
+                switch mode {
+                case .average: dx[offset + c] += g[o] / Scalar(taps[row])
+                case .max:
+                    if !routed[o], x.scalars[offset + c] == output[o] {
+                        dx[offset + c] += g[o]
+                        routed[o] = true
+                    }
+                }
+            }
+        }
+        return (pooled, try layout.restored(Tensor(shape: x.shape, scalars: dx)))
     }
 }

@@ -23,4 +23,8 @@ public final class Cropping1D<Scalar: TensorScalar>: ShapeLayer<Scalar> {
         let shape = try outputShape(forInputShape: optionalShape(input.shape))
         return try rearrangeSteps(input, steps: shape[1] ?? 0, layer: name) { $0 + self.cropping.start }
     }
+
+    override func inputGradient(_ outputGradient: Tensor<Scalar>, inputShape: [Int]) throws -> Tensor<Scalar> {
+        try rearrangeStepsBackward(outputGradient, steps: inputShape[1], layer: name) { $0 + self.cropping.start }
+    }
 }

@@ -23,4 +23,10 @@ public final class Flatten<Scalar: TensorScalar>: ShapeLayer<Scalar> {
         let batch = x.shape[0]
         return try x.reshaped(to: [batch, batch == 0 ? 0 : x.scalarCount / batch])
     }
+
+    override func inputGradient(_ outputGradient: Tensor<Scalar>, inputShape: [Int]) throws -> Tensor<Scalar> {
+        guard dataFormat == .channelsFirst, inputShape.count > 2 else { return try outputGradient.reshaped(to: inputShape) }
+        let channelsLast = [inputShape[0]] + inputShape.dropFirst(2) + [inputShape[1]]
+        return try outputGradient.reshaped(to: channelsLast).transposed([0, inputShape.count - 1] + Array(1..<(inputShape.count - 1)))
+    }
 }

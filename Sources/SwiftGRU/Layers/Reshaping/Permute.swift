@@ -25,4 +25,10 @@ public final class Permute<Scalar: TensorScalar>: ShapeLayer<Scalar> {
         _ = try outputShape(forInputShape: optionalShape(input.shape))
         return try input.transposed([0] + dims)
     }
+
+    override func inputGradient(_ outputGradient: Tensor<Scalar>, inputShape: [Int]) throws -> Tensor<Scalar> {
+        var inverse = [Int](repeating: 0, count: dims.count + 1)
+        for (i, axis) in ([0] + dims).enumerated() { inverse[axis] = i }
+        return try outputGradient.transposed(inverse)
+    }
 }

@@ -31,4 +31,15 @@ public final class RepeatVector<Scalar: TensorScalar>: ShapeLayer<Scalar> {
         }
         return try Tensor(shape: [batch, n, features], scalars: values)
     }
+
+    override func inputGradient(_ outputGradient: Tensor<Scalar>, inputShape: [Int]) throws -> Tensor<Scalar> {
+        let (batch, features) = (inputShape[0], inputShape[1])
+        var values = [Scalar](repeating: 0, count: batch * features)
+        for b in 0..<batch {
+            for r in 0..<n {
+                for f in 0..<features { values[b * features + f] += outputGradient.scalars[(b * n + r) * features + f] }
+            }
+        }
+        return try Tensor(shape: inputShape, scalars: values)
+    }
 }

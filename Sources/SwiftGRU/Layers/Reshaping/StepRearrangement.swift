@@ -19,6 +19,26 @@ func rearrangeSteps<Scalar: TensorScalar>(
     return try Tensor(shape: [batch, newSteps, features], scalars: values)
 }
 
+/// The gradient of ``rearrangeSteps(_:steps:layer:source:)``: each new step's gradient added
+/// to the input step it was copied from, giving `(batch, steps, features)`.
+func rearrangeStepsBackward<Scalar: TensorScalar>(
+    _ outputGradient: Tensor<Scalar>, steps: Int, layer: String, source: (Int) -> Int?
+) throws -> Tensor<Scalar> {
+    guard outputGradient.rank == 3 else {
+        throw LayerError(.invalidInputShape, "\(layer): the output gradient must have rank 3, got shape \(outputGradient.shape)")
+    }
+    let (batch, newSteps, features) = (outputGradient.shape[0], outputGradient.shape[1], outputGradient.shape[2])
+    var values = [Scalar](repeating: 0, count: try WeightLimits.scalarCount(of: [batch, steps, features]))
+    for b in 0..<batch {
+        for t in 0..<newSteps {
+            guard let s = source(t), s >= 0, s < steps else { continue }
+            let from = (b * newSteps + t) * features, to = (b * steps + s) * features
+            for f in 0..<features { values[to + f] += outputGradient.scalars[from + f] }
+        }
+    }
+    return try Tensor(shape: [batch, steps, features], scalars: values)
+}
+
 /// Checks a `(before, after)` pair of non-negative step counts.
 func stepPair(_ pair: (Int, Int), _ argument: String, layer: String) throws -> (Int, Int) {
     guard pair.0 >= 0, pair.1 >= 0, pair.0 <= 1 << 24, pair.1 <= 1 << 24 else {

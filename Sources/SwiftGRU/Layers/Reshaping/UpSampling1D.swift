@@ -21,4 +21,8 @@ public final class UpSampling1D<Scalar: TensorScalar>: ShapeLayer<Scalar> {
         let steps = try stepsAxis(optionalShape(input.shape), layer: name) ?? 0
         return try rearrangeSteps(input, steps: try WeightLimits.scalarCount(of: [steps, size]), layer: name) { $0 / self.size }
     }
+
+    override func inputGradient(_ outputGradient: Tensor<Scalar>, inputShape: [Int]) throws -> Tensor<Scalar> {
+        try rearrangeStepsBackward(outputGradient, steps: inputShape[1], layer: name) { $0 / self.size }
+    }
 }

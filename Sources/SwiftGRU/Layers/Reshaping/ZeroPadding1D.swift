@@ -27,4 +27,11 @@ public final class ZeroPadding1D<Scalar: TensorScalar>: ShapeLayer<Scalar> {
         let padded = try rearrangeSteps(x, steps: x.shape[1] + padding.before + padding.after, layer: name) { $0 - self.padding.before }
         return try layout.restored(padded)
     }
+
+    override func inputGradient(_ outputGradient: Tensor<Scalar>, inputShape: [Int]) throws -> Tensor<Scalar> {
+        let layout = SpatialLayout(dataFormat: dataFormat, spatialRank: 1)
+        let g = try layout.channelsLast(outputGradient, layer: name)
+        let steps = dataFormat == .channelsLast ? inputShape[1] : inputShape[2]
+        return try layout.restored(rearrangeStepsBackward(g, steps: steps, layer: name) { $0 - self.padding.before })
+    }
 }

@@ -1,0 +1,111 @@
+import Testing
+
+@testable import SwiftGRU
+
+/// The backward passes of the layers around a GRU against central finite differences in
+/// Double: for `L = sum(r * layer(x))` with random `r`, the input and weight gradients.
+@Suite("Layer gradients")
+struct LayerGradientTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let description: String
+        let inputShape: [Int]
+        let mask: [Bool]?
+        let make: @Sendable () throws -> any Layer<Double>
+    }
+
+    static let cases: [Case] = [
+        Case(description: "Conv1D causal dilated tanh", inputShape: [2, 7, 3], mask: nil) {
+            try Conv1D<Double>(filters: 4, kernelSize: 3, padding: .causal, dilationRate: 2, activation: .tanh)
+        },
+        Case(description: "Conv1D grouped strided same", inputShape: [2, 8, 4], mask: nil) {
+            try Conv1D<Double>(filters: 6, kernelSize: 3, strides: 2, padding: .same, groups: 2)
+        },
+        Case(description: "Conv1D channels first", inputShape: [2, 3, 6], mask: nil) {
+            try Conv1D<Double>(filters: 2, kernelSize: 2, dataFormat: .channelsFirst, activation: .sigmoid)
+        },
+        Case(description: "Conv2D same strides", inputShape: [2, 5, 4, 2], mask: nil) {
+            try Conv2D<Double>(filters: 3, kernelSize: [3, 2], strides: [2, 1], padding: .same, activation: .tanh)
+        },
+        Case(description: "DepthwiseConv1D", inputShape: [2, 6, 3], mask: nil) {
+            try DepthwiseConv1D<Double>(kernelSize: 3, padding: .same, depthMultiplier: 2, activation: .tanh)
+        },
+        Case(description: "SeparableConv1D", inputShape: [2, 6, 3], mask: nil) {
+            try SeparableConv1D<Double>(filters: 4, kernelSize: 2, depthMultiplier: 2)
+        },
+        Case(description: "MaxPooling1D", inputShape: [2, 7, 3], mask: nil) { try MaxPooling1D<Double>(poolSize: 3, strides: 2, padding: .same) },
+        Case(description: "AveragePooling2D same", inputShape: [2, 5, 5, 2], mask: nil) {
+            try AveragePooling2D<Double>(poolSize: [2, 3], strides: [2, 2], padding: .same)
+        },
+        Case(description: "MaxPooling2D channels first", inputShape: [1, 2, 4, 4], mask: nil) {
+            try MaxPooling2D<Double>(dataFormat: .channelsFirst)
+        },
+        Case(description: "GlobalAveragePooling1D masked", inputShape: [2, 5, 3], mask: [true, true, false, true, false, true, false, false, false, false]) {
+            GlobalAveragePooling1D<Double>()
+        },
+        Case(description: "GlobalMaxPooling2D keepdims", inputShape: [2, 3, 3, 2], mask: nil) { GlobalMaxPooling2D<Double>(keepdims: true) },
+        Case(description: "Flatten channels first", inputShape: [2, 3, 2, 2], mask: nil) { Flatten<Double>(dataFormat: .channelsFirst) },
+        Case(description: "Reshape", inputShape: [2, 4, 3], mask: nil) { try Reshape<Double>(targetShape: [2, -1]) },
+        Case(description: "Permute", inputShape: [2, 4, 3], mask: nil) { try Permute<Double>(dims: [2, 1]) },
+        Case(description: "RepeatVector", inputShape: [2, 3], mask: nil) { try RepeatVector<Double>(n: 3) },
+        Case(description: "ZeroPadding1D channels first", inputShape: [2, 3, 4], mask: nil) {
+            try ZeroPadding1D<Double>(padding: (1, 2), dataFormat: .channelsFirst)
+        },
+        Case(description: "Cropping1D", inputShape: [2, 6, 2], mask: nil) { try Cropping1D<Double>(cropping: (2, 1)) },
+        Case(description: "UpSampling1D", inputShape: [2, 3, 2], mask: nil) { try UpSampling1D<Double>(size: 3) },
+        Case(description: "LayerNormalization two axes", inputShape: [2, 3, 4], mask: nil) { try LayerNormalization<Double>(axis: [1, 2]) },
+        Case(description: "LayerNormalization rms", inputShape: [3, 5], mask: nil) { try LayerNormalization<Double>(rmsScaling: true) },
+        Case(description: "PReLU shared axis", inputShape: [2, 4, 3], mask: nil) {
+            let layer = PReLU<Double>(alphaInitializer: .randomUniform(minval: 0.1, maxval: 0.5, seed: 3), sharedAxes: [1])
+            return layer
+        },
+        Case(description: "ELU", inputShape: [2, 5], mask: nil) { ELU<Double>(alpha: 0.7) },
+        Case(description: "Softmax masked, axis 1", inputShape: [2, 4, 3], mask: nil) { Softmax<Double>(axis: [1]) },
+    ]
+
+    @Test(arguments: cases)
+    func matchesFiniteDifferences(_ c: Case) throws {
+        let layer = try c.make()
+        let x = TrainingGradientTests.random(c.inputShape, seed: 11)
+        let mask = try c.mask.map { try Tensor<Bool>(shape: [c.inputShape[0], c.inputShape[1]], scalars: $0) }
+        let y = try layer.forward(x, mask: mask, training: false).output
+        let r = TrainingGradientTests.random(y.shape, seed: 12)
+        // Random weights too, so that no bias or slope starts at a special value.
+        for (k, w) in layer.weights.enumerated() {
+            var changed = layer.weights
+            changed[k] = TrainingGradientTests.random(w.shape, seed: UInt64(20 + k), scale: 0.5)
+            try layer.setWeights(changed)
+        }
+        func loss(_ input: Tensor<Double>) throws -> Double {
+            try zip(layer.forward(input, mask: mask, training: false).output.scalars, r.scalars).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        _ = try layer.forwardRecording(x, mask: mask, initialState: [], training: true)
+        let gradients = try layer.backward([r])
+        let dx = try #require(gradients.input)
+        let h = 1e-6
+        for i in 0..<x.scalarCount {
+            var plus = x.scalars, minus = x.scalars
+            plus[i] += h
+            minus[i] -= h
+            let numeric = (try loss(Tensor(shape: x.shape, scalars: plus)) - loss(Tensor(shape: x.shape, scalars: minus))) / (2 * h)
+            #expect(abs(numeric - dx.scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(c) input \(i): \(dx.scalars[i]) vs \(numeric)")
+        }
+        let weights = layer.weights
+        #expect(gradients.weights.count == weights.count, "\(c): weight gradients")
+        for (k, weight) in weights.enumerated() where k < gradients.weights.count {
+            for i in 0..<weight.scalarCount {
+                func perturbed(_ delta: Double) throws -> Double {
+                    var values = weight.scalars
+                    values[i] += delta
+                    var changed = weights
+                    changed[k] = try Tensor(shape: weight.shape, scalars: values)
+                    try layer.setWeights(changed)
+                    defer { try? layer.setWeights(weights) }
+                    return try loss(x)
+                }
+                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
+                let analytic = gradients.weights[k].scalars[i]
+                #expect(abs(numeric - analytic) <= 1e-6 * max(1, abs(numeric)), "\(c) weight \(k)[\(i)]: \(analytic) vs \(numeric)")
+            }
+        }
+    }
+}
