@@ -94,10 +94,11 @@ struct LayersAroundGRUTests {
         #expect(throws: LayerError.self) { try LeakyReLU<Float>(negativeSlope: -0.2) }
         let norm = try BatchNormalization<Float>(axis: 1)
         #expect(throws: LayerError.self) { try norm.build(inputShape: [nil, 4, 3]) }
+        // Backpropagating a call made in inference mode is refused by name.
         let trained = try BatchNormalization<Float>()
         let x = Tensor<Float>(repeating: 1, shape: [2, 3])
-        #expect(throws: LayerError.self) { try trained.forwardRecording(x, mask: nil, initialState: [], training: true) }
         #expect(try trained.forwardRecording(x, mask: nil, initialState: [], training: false).output.shape == [2, 3])
+        #expect(throws: LayerError.self) { try trained.backward([x]) }
     }
 
     /// A first layer may declare its input as `input_shape` (without the batch axis).
@@ -155,7 +156,7 @@ struct LayersAroundGRUErrorTests {
         }
         // Training the layers written for prediction only is refused by name.
         #expect(throws: LayerError.self) {
-            try Conv1D<Float>(filters: 2, kernelSize: 2).forwardRecording(sequence, mask: nil, initialState: [], training: true)
+            try Attention<Float>().forwardRecording([sequence, sequence], masks: [nil, nil], training: true)
         }
     }
 }

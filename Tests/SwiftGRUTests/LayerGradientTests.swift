@@ -109,3 +109,56 @@ struct LayerGradientTests {
         }
     }
 }
+
+/// BatchNormalization in training: batch statistics (weighted by the mask when there is one)
+/// against central differences of the training-mode output, and the moving statistics' update.
+@Suite("BatchNormalization training")
+struct BatchNormalizationTrainingTests {
+    @Test(arguments: [false, true])
+    func matchesFiniteDifferences(masked: Bool) throws {
+        let layer = try BatchNormalization<Double>(momentum: 0.9, epsilon: 0.01)
+        let x = TrainingGradientTests.random([3, 4, 2], seed: 31)
+        try layer.build(inputShape: [nil, 4, 2])
+        try layer.setWeights([
+            TrainingGradientTests.random([2], seed: 32), TrainingGradientTests.random([2], seed: 33),
+            Tensor(zeros: [2]), Tensor(repeating: 1, shape: [2]),
+        ])
+        let mask = masked ? try Tensor<Bool>(shape: [3, 4], scalars: [true, true, false, true, true, false, false, false, true, true, true, true]) : nil
+        let r = TrainingGradientTests.random([3, 4, 2], seed: 34)
+        func loss(_ input: Tensor<Double>) throws -> Double {
+            defer { layer.clearRecords() }
+            return try zip(layer.forwardRecording(input, mask: mask, initialState: [], training: true).output.scalars, r.scalars).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        let before = layer.weights
+        _ = try layer.forwardRecording(x, mask: mask, initialState: [], training: true)
+        // moving = 0.9 * moving + 0.1 * batch statistic.
+        let moved = layer.weights
+        #expect(moved[2].scalars.allSatisfy { abs($0) > 0 } && moved[3].scalars != before[3].scalars)
+        let gradients = try layer.backward([r])
+        #expect(layer.trainableWeightCount == 2 && gradients.weights.count == 2)
+        let h = 1e-6
+        let dx = try #require(gradients.input)
+        for i in 0..<x.scalarCount {
+            var plus = x.scalars, minus = x.scalars
+            plus[i] += h
+            minus[i] -= h
+            let numeric = (try loss(Tensor(shape: x.shape, scalars: plus)) - loss(Tensor(shape: x.shape, scalars: minus))) / (2 * h)
+            #expect(abs(numeric - dx.scalars[i]) <= 1e-6 * max(1, abs(numeric)), "input \(i): \(dx.scalars[i]) vs \(numeric)")
+        }
+        for k in 0..<2 {
+            for i in 0..<2 {
+                func perturbed(_ delta: Double) throws -> Double {
+                    var weights = layer.weights
+                    var values = weights[k].scalars
+                    values[i] += delta
+                    weights[k] = try Tensor(shape: [2], scalars: values)
+                    try layer.setWeights(weights)
+                    defer { try? layer.setWeights(moved) }
+                    return try loss(x)
+                }
+                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
+                #expect(abs(numeric - gradients.weights[k].scalars[i]) <= 1e-6 * max(1, abs(numeric)), "weight \(k)[\(i)]")
+            }
+        }
+    }
+}

@@ -31,7 +31,7 @@ public final class Trainer<Scalar: TensorScalar> {
     /// The optimizer's state as Keras saves it with a model (`optimizer/vars`), so that
     /// training can go on from a file where it stopped; empty before the first step.
     public var kerasOptimizerVariables: [Tensor<Double>] {
-        optimizerState.kerasVariables(for: optimizer, weightShapes: model.layers.flatMap { $0.weights.map(\.shape) })
+        optimizerState.kerasVariables(for: optimizer, weightShapes: trainableWeights.map(\.shape))
     }
 
     /// Continues from the optimizer state Keras saved with the model (`optimizer/vars` of a
@@ -41,7 +41,12 @@ public final class Trainer<Scalar: TensorScalar> {
     /// - Throws: ``LayerError`` when the state does not fit this optimizer and model.
     public func restoreOptimizerState(kerasVariables: [Tensor<Double>]) throws {
         optimizerState = try OptimizerState(
-            kerasVariables: kerasVariables, optimizer: optimizer, weightShapes: model.layers.flatMap { $0.weights.map(\.shape) })
+            kerasVariables: kerasVariables, optimizer: optimizer, weightShapes: trainableWeights.map(\.shape))
+    }
+
+    /// The weights the optimizer updates, in `model.layers` order (Keras' `trainable_variables`).
+    var trainableWeights: [Tensor<Scalar>] {
+        model.layers.flatMap { Array($0.weights.prefix($0.trainableWeightCount)) }
     }
 
     /// The loss and the gradients of one batch, without updating anything.
@@ -83,7 +88,7 @@ public final class Trainer<Scalar: TensorScalar> {
         var weights = [LayerGradients<Scalar>]()
         for layer in model.layers {
             var gradients = byLayer[ObjectIdentifier(layer)]
-                ?? LayerGradients(input: nil, weights: layer.weights.map { Tensor(zeros: $0.shape) })
+                ?? LayerGradients(input: nil, weights: layer.weights.prefix(layer.trainableWeightCount).map { Tensor(zeros: $0.shape) })
             for (k, (weight, regularizer)) in zip(layer.weights, layer.weightRegularizers).enumerated() where k < gradients.weights.count {
                 if let regularizer {
                     gradients.weights[k] = try gradients.weights[k].combined(with: regularizer.gradient(weight), +)
@@ -120,17 +125,19 @@ public final class Trainer<Scalar: TensorScalar> {
     private func trainStep(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> (loss: Scalar, outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
         let (value, gradients, _, outputs) = try computeGradients(x: x, y: y, training: true, inputGradients: false)
         let layers = model.layers
-        var weights = layers.flatMap { $0.weights }
+        var weights = trainableWeights
         try optimizerState.apply(
             optimizer, gradients: gradients.flatMap(\.weights), sliceSquares: gradients.flatMap(\.sliceSquares), to: &weights)
         var start = 0
         for layer in layers {
-            let count = layer.weights.count
+            let count = layer.trainableWeightCount
             var updated = Array(weights[start..<(start + count)])
             for (k, constraint) in layer.weightConstraints.enumerated() where k < updated.count {
                 if let constraint { updated[k] = constraint.apply(to: updated[k]) }
             }
-            if count > 0 { try layer.setWeights(updated) }
+            // The weights the layer keeps up itself (moving statistics) stay as the step left them.
+            updated += layer.weights.dropFirst(count)
+            if !updated.isEmpty { try layer.setWeights(updated) }
             start += count
         }
         return (value, outputs)

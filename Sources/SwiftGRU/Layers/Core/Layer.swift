@@ -58,6 +58,11 @@ public protocol Layer<Scalar>: AnyObject {
     /// The weights in Keras' `get_weights()` order.
     var weights: [Tensor<Scalar>] { get }
 
+    /// How many of ``weights``, from the first, training updates through the optimizer; the
+    /// rest (a BatchNormalization's moving statistics) the layer updates itself. Backward
+    /// passes give gradients for these only.
+    var trainableWeightCount: Int { get }
+
     /// Replaces the weights, in Keras' `get_weights()` order; builds the layer first if needed
     /// and possible.
     ///
@@ -153,6 +158,8 @@ extension Layer {
     public var activityLoss: Scalar { 0 }
 
     public var isStateful: Bool { false }
+
+    public var trainableWeightCount: Int { weights.count }
 
     public func build(inputShapes: [[Int?]]) throws {
         try build(inputShape: try onlyInput(inputShapes))

@@ -1,9 +1,10 @@
-/// Normalizes features with learned statistics (Keras' `BatchNormalization`), as a model
-/// does when it predicts: `gamma * (x - movingMean) / sqrt(movingVariance + epsilon) + beta`
-/// along the last axis.
+/// Normalizes features (Keras' `BatchNormalization`) along the last axis: in prediction with
+/// the moving statistics, `gamma * (x - movingMean) / sqrt(movingVariance + epsilon) + beta`;
+/// in training with the batch's mean and (biased) variance, over the unmasked positions when
+/// there is a mask, while the moving statistics follow them
+/// (`moving = moving * momentum + batch * (1 - momentum)`), as in Keras.
 ///
-/// Training it (batch statistics, moving-average updates) is not written yet: a recorded
-/// call is refused with an error that says so.
+/// Gamma and beta train; the moving statistics are the layer's own (non-trainable) weights.
 public final class BatchNormalization<Scalar: TensorScalar>: Layer {
     /// The feature axis; only the last one is supported (`-1`, or its index).
     public let axis: Int
@@ -20,6 +21,9 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
     private var beta: Tensor<Scalar>?
     private var movingMean: Tensor<Scalar>?
     private var movingVariance: Tensor<Scalar>?
+    /// Recorded training calls: the normalized input, each feature's 1/sqrt(variance + epsilon),
+    /// the per-position mask weights and their total (`nil` for a call in inference mode).
+    var records: [(normalized: Tensor<Scalar>, inverse: [Double], weights: [Double]?, total: Double)?] = []
 
     /// Creates the layer with Keras' defaults (normalizing the last axis).
     ///
@@ -101,11 +105,94 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
         return LayerOutput(output, mask: mask)
     }
 
-    /// Evaluation runs as prediction; training is refused (not written yet).
+    /// Gamma and beta (those used); the moving statistics are updated by the layer.
+    public var trainableWeightCount: Int { (scale ? 1 : 0) + (center ? 1 : 0) }
+
+    /// In training, normalizes with the batch's statistics and moves the moving ones toward
+    /// them; otherwise as prediction.
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
-        guard !training else {
-            throw LayerError(.unsupported, "layer '\(name)' (BatchNormalization) cannot be trained yet; it runs in predict and evaluate")
+        guard training else {
+            records.append(nil)
+            return try forward(input, mask: mask, training: false)
         }
-        return try forward(input, mask: mask, training: false)
+        if !isBuilt { try build(inputShape: input.shape.map(Optional.some)) }
+        guard let mean = movingMean, let variance = movingVariance, input.shape.last == mean.scalarCount else {
+            throw LayerError(.invalidInputShape, "\(name): expects \(movingMean?.scalarCount ?? 0) features on the last axis, got shape \(input.shape)")
+        }
+        let features = mean.scalarCount, positions = input.scalarCount / max(features, 1)
+        var weights: [Double]? = nil
+        if let mask {
+            guard mask.scalarCount == positions, Array(input.shape.dropLast()).starts(with: mask.shape) else {
+                throw LayerError(.invalidMask, "\(name): a mask of shape \(mask.shape) does not fit inputs of shape \(input.shape)")
+            }
+            weights = mask.scalars.map { $0 ? 1 : 0 }
+        }
+        let total = weights?.reduce(0, +) ?? Double(positions)
+        var batchMean = [Double](repeating: 0, count: features), batchVariance = [Double](repeating: 0, count: features)
+        for p in 0..<positions {
+            let w = weights?[p] ?? 1
+            for j in 0..<features { batchMean[j] += w * Double(input.scalars[p * features + j]) }
+        }
+        for j in 0..<features { batchMean[j] /= max(total, 1e-30) }
+        for p in 0..<positions {
+            let w = weights?[p] ?? 1
+            for j in 0..<features {
+                let d = Double(input.scalars[p * features + j]) - batchMean[j]
+                batchVariance[j] += w * d * d
+            }
+        }
+        for j in 0..<features { batchVariance[j] /= max(total, 1e-30) }
+        let m = Scalar(momentum)
+        movingMean = try Tensor(shape: [features], scalars: (0..<features).map { mean.scalars[$0] * m + Scalar(batchMean[$0]) * (1 - m) })
+        movingVariance = try Tensor(shape: [features], scalars: (0..<features).map { variance.scalars[$0] * m + Scalar(batchVariance[$0]) * (1 - m) })
+        let inverse = batchVariance.map { 1 / ($0 + epsilon).squareRoot() }
+        var normalized = [Scalar](repeating: 0, count: input.scalarCount), output = normalized
+        for p in 0..<positions {
+            for j in 0..<features {
+                let hat = (Double(input.scalars[p * features + j]) - batchMean[j]) * inverse[j]
+                normalized[p * features + j] = Scalar(hat)
+                output[p * features + j] = Scalar(hat * Double(gamma?.scalars[j] ?? 1) + Double(beta?.scalars[j] ?? 0))
+            }
+        }
+        records.append((try Tensor(shape: input.shape, scalars: normalized), inverse, weights, total))
+        return LayerOutput(try Tensor(shape: input.shape, scalars: output), mask: mask)
     }
+
+    /// dL/dx = s * (a - w/W * (sum(a) + x̂ * sum(a * x̂))) with a = gamma * dL/dy, per feature,
+    /// w the position's mask weight and W their total; gamma and beta get sum(g * x̂) and sum(g).
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        guard let record = try popRecord(&records, layer: name) else {
+            throw LayerError(.unsupported, "layer '\(name)' (BatchNormalization) was called in inference mode; it is backpropagated in training mode only")
+        }
+        let x = record.normalized
+        let g = try gradient(outputGradients, 0, shape: x.shape)
+        let features = record.inverse.count, positions = x.scalarCount / max(features, 1)
+        var sumA = [Double](repeating: 0, count: features), sumAHat = sumA, dGamma = sumA, dBeta = sumA
+        for p in 0..<positions {
+            for j in 0..<features {
+                let gi = Double(g.scalars[p * features + j]), hat = Double(x.scalars[p * features + j])
+                let a = gi * Double(gamma?.scalars[j] ?? 1)
+                // Every output depends on the batch statistics, masked ones too.
+                sumA[j] += a
+                sumAHat[j] += a * hat
+                dGamma[j] += gi * hat
+                dBeta[j] += gi
+            }
+        }
+        var dx = [Scalar](repeating: 0, count: x.scalarCount)
+        let total = max(record.total, 1e-30)
+        for p in 0..<positions {
+            let w = record.weights?[p] ?? 1
+            for j in 0..<features {
+                let a = Double(g.scalars[p * features + j]) * Double(gamma?.scalars[j] ?? 1), hat = Double(x.scalars[p * features + j])
+                dx[p * features + j] = Scalar(record.inverse[j] * (a - w / total * (sumA[j] + hat * sumAHat[j])))
+            }
+        }
+        var weights = [Tensor<Scalar>]()
+        if scale { weights.append(try Tensor(shape: [features], scalars: dGamma.map { Scalar($0) })) }
+        if center { weights.append(try Tensor(shape: [features], scalars: dBeta.map { Scalar($0) })) }
+        return LayerGradients(input: try Tensor(shape: x.shape, scalars: dx), weights: weights)
+    }
+
+    public func clearRecords() { records.removeAll() }
 }
