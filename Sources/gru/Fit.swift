@@ -63,6 +63,10 @@ struct Fit: ParsableCommand {
 
     func run() throws {
         let file = try KerasModelFile.opening(data.model)
+        if !file.frozenLayers.isEmpty {
+            // Training them would change weights Keras keeps fixed.
+            throw ValidationError("\(data.model): layers \(file.frozenLayers.map { "'\($0)'" }.joined(separator: ", ")) are frozen (trainable = FALSE); training a model with frozen layers is not supported yet")
+        }
         if let seed { GlobalRandom.setSeed(seed) }
         var chosen = try optimizer.map(Fit.optimizer(named:))
             ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate)

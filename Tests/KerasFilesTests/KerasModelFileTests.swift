@@ -265,6 +265,15 @@ struct KerasModelFileTests {
         #expect(notes.count == 3 && notes.allSatisfy { $0.contains("layer 'd'") && $0.contains("left out") })
     }
 
+    /// A layer saved with trainable = FALSE is reported, so that training can refuse rather
+    /// than change weights Keras keeps fixed.
+    @Test func frozenLayersAreReported() throws {
+        let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "GRU", "config": {"name": "frozen_gru", "units": 3, "trainable": false}}, {"class_name": "Dense", "config": {"name": "head", "units": 1, "trainable": true}}]}}"#
+        let decoder = KerasConfigDecoder(legacy: false)
+        _ = try KerasModelBuilder(decoder: decoder).model(JSONValue(parsing: Array(text.utf8), what: "test"))
+        #expect(decoder.notes.frozenLayers == ["frozen_gru"])
+    }
+
     /// A Keras 2.2 file with CuDNNGRU and CuDNNLSTM layers (weights in cuDNN's layout, made by
     /// `Scripts/make-cudnn-fixtures.py` and read back by tf-keras' own conversion) predicts
     /// as the GRU/LSTM model it came from, and is written back with GRU and LSTM classes.

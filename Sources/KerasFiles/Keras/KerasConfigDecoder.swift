@@ -151,6 +151,7 @@ struct KerasConfigDecoder {
         }
         let name = config["name"]?.string ?? Self.snakeCase(className)
         try checkDType(config, layer: name, className: className)
+        if config["trainable"]?.bool == false { notes.frozenLayers.append(name) }
         do {
             return try makeLayer(className, config, name: name, object: object)
         } catch let error as LayerError {
@@ -204,6 +205,8 @@ final class KerasLoadNotes: @unchecked Sendable {
     var float64Layers = [String]()
     /// Initializers that could not be read, each replaced by the layer's default.
     var replacedInitializers = [String]()
+    /// Layers saved with `trainable = FALSE` (frozen).
+    var frozenLayers = [String]()
     /// Layers whose policy computes in 16 bits, as `'name' (policy)`.
     var halfPrecisionLayers = [String]()
     /// Regularizers and constraints that could not be read, left out (prediction does not use them).

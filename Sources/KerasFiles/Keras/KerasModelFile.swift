@@ -26,6 +26,8 @@ public struct KerasModelFile {
     /// Keras' order), for ``Trainer/restoreOptimizerState(kerasVariables:)``; empty when the
     /// model was saved before training.
     public let optimizerVariables: [Tensor<Double>]
+    /// The layers saved with `trainable = FALSE`: Keras keeps their weights fixed in training.
+    public let frozenLayers: [String]
 
     /// Loads a `.keras` file or a tf.keras 2 `.h5` model file.
     ///
@@ -76,6 +78,7 @@ public struct KerasModelFile {
         }
         try KerasWeightLayout.load(weights, into: built.layerClasses)
         self.optimizerVariables = try KerasWeightLayout.optimizerVariables(in: weights)
+        self.frozenLayers = decoder.notes.frozenLayers
         self.model = built.model
         self.compileConfig = config["compile_config"].flatMap { $0.isNull ? nil : $0 }
         self.kerasVersion = version
@@ -102,6 +105,7 @@ public struct KerasModelFile {
         self.format = .legacyHDF5
         self.notes = decoder.notes.messages
         self.optimizerVariables = []
+        self.frozenLayers = decoder.notes.frozenLayers
     }
 
     /// A string-array attribute that h5py may have split as `name0`, `name1`, ...
