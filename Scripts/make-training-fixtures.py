@@ -124,6 +124,22 @@ def cases(rng):
         keras.Input((6,)), layers.Embedding(12, 4, mask_zero=True), layers.GRU(4, return_sequences=True),
         layers.BatchNormalization(epsilon=0.01), layers.GRU(3), layers.Dense(2)]),
         optimizers.SGD(0.1, momentum=0.5), "mse", [tokens], regression, 4)
+    # The other losses Keras users pick, and label smoothing.
+    losses = keras.losses
+    counts = rng.poisson(1.5, size=(10, 2)).astype("float32")
+    distributions = rng.dirichlet(np.ones(3), size=10).astype("float32")
+    yield ("adam_huber", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.Adam(0.01), losses.Huber(), [x], regression, 4)
+    yield ("sgd_log_cosh", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.SGD(0.1), "log_cosh", [x], regression, 4)
+    yield ("rmsprop_kl_divergence", seq_model(layers.GRU(4), layers.Dense(3, activation="softmax")), optimizers.RMSprop(0.01),
+           losses.KLDivergence(), [x], [distributions], 4)
+    yield ("adam_poisson", seq_model(layers.GRU(4), layers.Dense(2, activation="softplus")), optimizers.Adam(0.01), "poisson",
+           [x], [counts], 4)
+    yield ("sgd_cosine_similarity", seq_model(layers.GRU(4), layers.Dense(3)), optimizers.SGD(0.1), losses.CosineSimilarity(),
+           [x], [rng.standard_normal((10, 3)).astype("float32")], 4)
+    yield ("adam_binary_label_smoothing", seq_model(layers.GRU(4), layers.Dense(1, activation="sigmoid")), optimizers.Adam(0.01),
+           losses.BinaryCrossentropy(label_smoothing=0.1), [x], [binary], 4)
+    yield ("adam_categorical_logits_label_smoothing", seq_model(layers.GRU(4), layers.Dense(3)), optimizers.Adam(0.01),
+           losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2), [x], [onehot], 4)
     yield ("adamw_cosine_restarts", seq_model(layers.GRU(4), layers.Dense(2)),
            optimizers.AdamW(schedules.CosineDecayRestarts(0.02, first_decay_steps=2, t_mul=1.5, m_mul=0.8, alpha=0.05), weight_decay=0.1),
            "mse", [x], regression, 4)

@@ -175,7 +175,12 @@ struct KerasTrainingTests {
             Optimizer(.adam(), learningRate: 0.01, learningRateSchedule: .cosineDecay(initial: 0.01, decaySteps: 5, alpha: 0, warmupTarget: 0.1, warmupSteps: 2)),
         ]
         for optimizer in optimizers {
-            for loss in [Loss.meanSquaredError, .meanAbsoluteError, .binaryCrossentropy(fromLogits: true), .categoricalCrossentropy(), .sparseCategoricalCrossentropy(fromLogits: true)] {
+            let losses: [Loss] = [
+                .meanSquaredError, .meanAbsoluteError, .binaryCrossentropy(fromLogits: true), .categoricalCrossentropy(),
+                .sparseCategoricalCrossentropy(fromLogits: true), .huber(delta: 0.5), .logCosh, .kullbackLeiblerDivergence, .poisson,
+                .cosineSimilarity, .binaryCrossentropy(labelSmoothing: 0.1), .categoricalCrossentropy(fromLogits: true, labelSmoothing: 0.2),
+            ]
+            for loss in losses {
                 var clipped = optimizer
                 clipped.clipnorm = 0.5
                 let config = KerasCompileConfig.make(optimizer: clipped, loss: loss)
@@ -185,6 +190,9 @@ struct KerasTrainingTests {
         }
         #expect(throws: FileFormatError.self) { try KerasCompileConfig.optimizer(from: ["optimizer": ["class_name": "Muon", "config": [:]]]) }
         #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: ["loss": "hinge"]) }
+        #expect(throws: FileFormatError.self) {
+            try KerasCompileConfig.loss(from: ["loss": ["class_name": "SparseCategoricalCrossentropy", "config": ["label_smoothing": 0.1]]])
+        }
         #expect(throws: FileFormatError.self) { try KerasCompileConfig.loss(from: nil) }
     }
 

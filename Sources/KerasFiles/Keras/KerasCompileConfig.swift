@@ -262,17 +262,27 @@ public enum KerasCompileConfig {
             throw FileFormatError("unsupported loss configuration (one loss for all outputs is supported)")
         }
         let c = object["config"] ?? .null
-        if let smoothing = c["label_smoothing"]?.double, smoothing != 0 {
-            throw FileFormatError("loss \(className): label_smoothing is not supported")
-        }
         if let reduction = c["reduction"]?.string, reduction != "sum_over_batch_size" {
             throw FileFormatError("loss \(className): reduction '\(reduction)' is not supported (sum_over_batch_size is)")
         }
+        if let axis = c["axis"]?.int, axis != -1 {
+            throw FileFormatError("loss \(className): axis \(axis) is not supported (the last axis is)")
+        }
+        var loss: Loss
         do {
-            return try Loss(named: className, fromLogits: c["from_logits"]?.bool ?? false)
+            loss = try Loss(named: className, fromLogits: c["from_logits"]?.bool ?? false)
         } catch let error as LayerError {
             throw FileFormatError(error.message)
         }
+        let smoothing = c["label_smoothing"]?.double ?? 0
+        switch loss {
+        case .binaryCrossentropy(let logits, _): loss = .binaryCrossentropy(fromLogits: logits, labelSmoothing: smoothing)
+        case .categoricalCrossentropy(let logits, _): loss = .categoricalCrossentropy(fromLogits: logits, labelSmoothing: smoothing)
+        case .huber: loss = .huber(delta: c["delta"]?.double ?? 1)
+        default:
+            if smoothing != 0 { throw FileFormatError("loss \(className): label_smoothing is not supported for it (as in Keras)") }
+        }
+        return loss
     }
 
     /// A compile_config holding `optimizer` and `loss`, as Keras writes it.
@@ -327,12 +337,23 @@ public enum KerasCompileConfig {
         switch loss {
         case .meanSquaredError: lossClass = "MeanSquaredError"
         case .meanAbsoluteError: lossClass = "MeanAbsoluteError"
-        case .binaryCrossentropy(let logits): lossClass = "BinaryCrossentropy"; fromLogits = logits
-        case .categoricalCrossentropy(let logits): lossClass = "CategoricalCrossentropy"; fromLogits = logits
+        case .binaryCrossentropy(let logits, _): lossClass = "BinaryCrossentropy"; fromLogits = logits
+        case .categoricalCrossentropy(let logits, _): lossClass = "CategoricalCrossentropy"; fromLogits = logits
         case .sparseCategoricalCrossentropy(let logits): lossClass = "SparseCategoricalCrossentropy"; fromLogits = logits
+        case .huber: lossClass = "Huber"
+        case .logCosh: lossClass = "LogCosh"
+        case .kullbackLeiblerDivergence: lossClass = "KLDivergence"
+        case .poisson: lossClass = "Poisson"
+        case .cosineSimilarity: lossClass = "CosineSimilarity"
         }
         var lossConfig: [String: JSONValue] = ["name": .string(loss.name), "reduction": "sum_over_batch_size"]
         if lossClass.hasSuffix("Crossentropy") { lossConfig["from_logits"] = .bool(fromLogits) }
+        switch loss {
+        case .binaryCrossentropy(_, let smoothing), .categoricalCrossentropy(_, let smoothing): lossConfig["label_smoothing"] = .number(smoothing)
+        case .huber(let delta): lossConfig["delta"] = .number(delta)
+        case .cosineSimilarity: lossConfig["axis"] = -1
+        default: break
+        }
         return [
             "optimizer": ["module": "keras.optimizers", "class_name": .string(optimizer.className), "config": .object(c), "registered_name": nil],
             "loss": ["module": "keras.losses", "class_name": .string(lossClass), "config": .object(lossConfig), "registered_name": nil],

@@ -4,9 +4,22 @@
 public enum Loss: Sendable, Hashable {
     case meanSquaredError
     case meanAbsoluteError
-    case binaryCrossentropy(fromLogits: Bool = false)
-    case categoricalCrossentropy(fromLogits: Bool = false)
+    /// With `labelSmoothing`, targets move toward 0.5: `y * (1 - s) + 0.5 * s`.
+    case binaryCrossentropy(fromLogits: Bool = false, labelSmoothing: Double = 0)
+    /// With `labelSmoothing`, targets move toward uniform: `y * (1 - s) + s / classes`.
+    case categoricalCrossentropy(fromLogits: Bool = false, labelSmoothing: Double = 0)
     case sparseCategoricalCrossentropy(fromLogits: Bool = false)
+    /// Quadratic below `delta`, linear above (Keras' `Huber`).
+    case huber(delta: Double = 1)
+    /// `log(cosh(prediction - target))` (Keras' `LogCosh`).
+    case logCosh
+    /// `sum(y * log(y / prediction))`, both clipped to `[epsilon, 1]` (Keras' `KLDivergence`).
+    case kullbackLeiblerDivergence
+    /// `prediction - y * log(prediction + epsilon)` (Keras' `Poisson`).
+    case poisson
+    /// The negative cosine of the angle between prediction and target along the last axis
+    /// (Keras' `CosineSimilarity`).
+    case cosineSimilarity
 
     static let epsilon = 1e-7
 
@@ -20,8 +33,13 @@ public enum Loss: Sendable, Hashable {
         case "binarycrossentropy": self = .binaryCrossentropy(fromLogits: fromLogits)
         case "categoricalcrossentropy": self = .categoricalCrossentropy(fromLogits: fromLogits)
         case "sparsecategoricalcrossentropy": self = .sparseCategoricalCrossentropy(fromLogits: fromLogits)
+        case "huber", "huberloss": self = .huber()
+        case "logcosh": self = .logCosh
+        case "kld", "kldivergence", "kullbackleiblerdivergence": self = .kullbackLeiblerDivergence
+        case "poisson": self = .poisson
+        case "cosinesimilarity": self = .cosineSimilarity
         default:
-            throw LayerError(.unknownName, "unknown loss '\(name)'; known losses: mean_squared_error (mse), mean_absolute_error (mae), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy")
+            throw LayerError(.unknownName, "unknown loss '\(name)'; known losses: mean_squared_error (mse), mean_absolute_error (mae), binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber, log_cosh, kl_divergence (kld), poisson, cosine_similarity")
         }
     }
 
@@ -33,14 +51,19 @@ public enum Loss: Sendable, Hashable {
         case .binaryCrossentropy: "binary_crossentropy"
         case .categoricalCrossentropy: "categorical_crossentropy"
         case .sparseCategoricalCrossentropy: "sparse_categorical_crossentropy"
+        case .huber: "huber_loss"
+        case .logCosh: "log_cosh"
+        case .kullbackLeiblerDivergence: "kl_divergence"
+        case .poisson: "poisson"
+        case .cosineSimilarity: "cosine_similarity"
         }
     }
 
     /// The activation whose logits Keras uses instead of its output for this loss.
     var logitsActivation: Activation? {
         switch self {
-        case .binaryCrossentropy(false): .sigmoid
-        case .categoricalCrossentropy(false), .sparseCategoricalCrossentropy(false): .softmax
+        case .binaryCrossentropy(false, _): .sigmoid
+        case .categoricalCrossentropy(false, _), .sparseCategoricalCrossentropy(false): .softmax
         default: nil
         }
     }
@@ -107,9 +130,9 @@ public enum Loss: Sendable, Hashable {
                     value += abs(d) / n
                     gradient[start + c] = (d > 0 ? 1 : (d < 0 ? -1 : 0)) / n * w
                 }
-            case .binaryCrossentropy(let fromLogits):
+            case .binaryCrossentropy(let fromLogits, let smoothing):
                 for (c, pc) in zip(0..., p) {
-                    let y = labels.scalars[start + c]
+                    let y = labels.scalars[start + c] * (1 - Scalar(smoothing)) + 0.5 * Scalar(smoothing)
                     if fromLogits || logits != nil {
                         value += (Swift.max(pc, 0) - pc * y + Scalar.log(onePlus: Scalar.exp(-abs(pc)))) / n
                         gradient[start + c] = (Activation.sigmoid.value(pc) - y) / n * w
@@ -120,12 +143,15 @@ public enum Loss: Sendable, Hashable {
                         gradient[start + c] = inside ? -(y / q - (1 - y) / (1 - q)) / n * w : 0
                     }
                 }
-            case .categoricalCrossentropy(let fromLogits), .sparseCategoricalCrossentropy(let fromLogits):
+            case .categoricalCrossentropy(let fromLogits, _), .sparseCategoricalCrossentropy(let fromLogits):
                 let oneHot: [Scalar]
                 var sparse = false
                 if case .sparseCategoricalCrossentropy = self {
                     sparse = true
                     oneHot = (0..<classes).map { $0 == Int(labels.scalars[i]) ? 1 : 0 }
+                } else if case .categoricalCrossentropy(_, let smoothing) = self, smoothing != 0 {
+                    let s = Scalar(smoothing)
+                    oneHot = labels.scalars[start..<(start + classes)].map { $0 * (1 - s) + s / n }
                 } else {
                     oneHot = Array(labels.scalars[start..<(start + classes)])
                 }
@@ -161,6 +187,45 @@ public enum Loss: Sendable, Hashable {
                     }
                     let dot = zip(dq, normalised).reduce(0) { $0 + $1.0 * $1.1 }
                     for c in 0..<classes { gradient[start + c] = (dq[c] - dot) / s * w }
+                }
+            case .huber(let delta):
+                let d = Scalar(delta)
+                for (c, pc) in zip(0..., p) {
+                    let e = pc - labels.scalars[start + c]
+                    value += (abs(e) <= d ? 0.5 * e * e : d * abs(e) - 0.5 * d * d) / n
+                    gradient[start + c] = (abs(e) <= d ? e : d * (e > 0 ? 1 : -1)) / n * w
+                }
+            case .logCosh:
+                for (c, pc) in zip(0..., p) {
+                    let e = pc - labels.scalars[start + c]
+                    // log(cosh(e)) = e + softplus(-2e) - log(2), as Keras computes it.
+                    value += (e + Activation.softplus.value(-2 * e) - Scalar.log(2)) / n
+                    gradient[start + c] = Scalar.tanh(e) / n * w
+                }
+            case .kullbackLeiblerDivergence:
+                for (c, pc) in zip(0..., p) {
+                    let y = Swift.min(Swift.max(labels.scalars[start + c], eps), 1)
+                    let q = Swift.min(Swift.max(pc, eps), 1)
+                    value += y * Scalar.log(y / q)
+                    gradient[start + c] = pc >= eps && pc <= 1 ? -y / q * w : 0
+                }
+            case .poisson:
+                for (c, pc) in zip(0..., p) {
+                    let y = labels.scalars[start + c]
+                    value += (pc - y * Scalar.log(pc + eps)) / n
+                    gradient[start + c] = (1 - y / (pc + eps)) / n * w
+                }
+            case .cosineSimilarity:
+                let y = Array(labels.scalars[start..<(start + classes)])
+                let yNorm = Scalar.sqrt(Swift.max(y.reduce(0) { $0 + $1 * $1 }, 1e-12))
+                let squares = p.reduce(0) { $0 + $1 * $1 }
+                let pNorm = Scalar.sqrt(Swift.max(squares, 1e-12))
+                let cosine = zip(p, y).reduce(0) { $0 + $1.0 * $1.1 } / (pNorm * yNorm)
+                value -= cosine
+                for (c, pc) in zip(0..., p) {
+                    // d(-p̂·ŷ)/dp = -(ŷ - p̂ (p̂·ŷ)) / |p|, the norm's floor passing no gradient.
+                    let inner = squares > 1e-12 ? pc / pNorm * cosine : 0
+                    gradient[start + c] = -(y[c] / yNorm - inner) / pNorm * w
                 }
             }
             total += value * w

@@ -237,6 +237,8 @@ struct MetricAccumulator: Sendable {
                 return zip(p, y).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / n
             case .meanAbsoluteError:
                 return zip(p, y).reduce(0.0) { $0 + abs($1.0 - $1.1) } / n
+            default:
+                throw LayerError(.unsupported, "metric \(metric.name): the \(loss.name) loss is not computed as a metric")
             }
         case .accuracy, .precision, .recall, .auc:
             return 0
