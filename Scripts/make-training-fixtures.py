@@ -192,8 +192,10 @@ def main():
         print(f"{name}: loss {history.history['loss']}, largest weight change {change:.3f}")
     resumes = resume_cases(np.random.default_rng(99))
     callbacks = callback_cases(np.random.default_rng(7))
+    weighted = weighted_cases(np.random.default_rng(8))
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
-        json.dump({"keras_version": keras.__version__, "cases": manifest, "resumes": resumes, "callbacks": callbacks}, fh, indent=1)
+        json.dump({"keras_version": keras.__version__, "cases": manifest, "resumes": resumes, "callbacks": callbacks,
+                   "weighted": weighted}, fh, indent=1)
     check_swift_fit(manifest)
 
 
@@ -259,6 +261,42 @@ def callback_cases(rng):
         entries.append({"name": name, "epochs": epochs, "batch_size": 4, "validated": validated,
                         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}})
         print(f"{name}: {len(history.history['loss'])} epochs run, history keys {sorted(history.history)}")
+    return entries
+
+
+def weighted_cases(rng):
+    """Keras fits with sample_weight (on masked tokens too) and class_weight."""
+    x = rng.standard_normal((10, 5, 3)).astype("float32")
+    tokens = rng.integers(1, 12, size=(10, 6)).astype("float32")
+    for i in range(10):
+        tokens[i, 6 - i % 4:] = 0
+    cases = [
+        ("sample_weight_mse", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.Adam(0.01), "mse", ["mae"], x,
+         rng.standard_normal((10, 2)).astype("float32"), rng.uniform(0.2, 2.0, size=10).astype("float32"), None),
+        ("sample_weight_masked", keras.Sequential([
+            keras.Input((6,)), layers.Embedding(12, 4, mask_zero=True), layers.GRU(4), layers.Dense(2)]),
+         optimizers.SGD(0.1), "mse", [], tokens,
+         rng.standard_normal((10, 2)).astype("float32"), rng.uniform(0.2, 2.0, size=10).astype("float32"), None),
+        ("class_weight_sparse", seq_model(layers.GRU(4), layers.Dense(3, activation="softmax")), optimizers.RMSprop(0.01),
+         "sparse_categorical_crossentropy", ["accuracy"], x, rng.integers(0, 3, size=(10,)).astype("float32"), None,
+         {0: 1.0, 1: 2.5, 2: 0.5}),
+    ]
+    entries = []
+    for name, model, optimizer, loss, metrics, xs, ys, sample_weight, class_weight in cases:
+        model.set_weights([(rng.standard_normal(w.shape) * 0.4).astype("float32") for w in model.get_weights()])
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        model.save(os.path.join(OUT, name + ".keras"))
+        history = model.fit(xs, ys, epochs=2, batch_size=4, shuffle=False, verbose=0, sample_weight=sample_weight,
+                            class_weight=class_weight)
+        np.savez(os.path.join(OUT, name + ".after.npz"), **{f"w{i:02d}": w for i, w in enumerate(model.get_weights())})
+        np.save(os.path.join(OUT, name + ".x0.npy"), xs)
+        np.save(os.path.join(OUT, name + ".y0.npy"), ys)
+        if sample_weight is not None:
+            np.save(os.path.join(OUT, name + ".sample_weight.npy"), sample_weight)
+        entries.append({"name": name, "batch_size": 4, "epochs": 2,
+                        "class_weight": {str(k): v for k, v in (class_weight or {}).items()},
+                        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}})
+        print(f"{name}: history {history.history}")
     return entries
 
 

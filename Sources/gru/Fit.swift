@@ -53,6 +53,12 @@ struct Fit: ParsableCommand {
     @Option(help: "The epoch to start at, counted from 0, to go on with a run (Keras' initial_epoch).")
     var initialEpoch = 0
 
+    @Option(help: "A .npy of one loss weight per training sample (Keras' sample_weight).")
+    var sampleWeight: String?
+
+    @Option(help: "Loss weights per class index, e.g. 0=1,1=2.5 (Keras' class_weight).")
+    var classWeight: String?
+
     func validate() throws {
         guard output.hasSuffix(".keras") else { throw ValidationError("--output must be a .keras file, got '\(output)'") }
         guard epochs >= 0 else { throw ValidationError("--epochs must not be negative") }
@@ -76,6 +82,13 @@ struct Fit: ParsableCommand {
         }
         let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
         let chosenMetrics = try metrics.map(Fit.metrics(named:)) ?? KerasCompileConfig.metrics(from: file.compileConfig)
+        let sampleWeights = try sampleWeight.map { path in
+            guard let weights = try TrainingData.arrays(path, what: "sample weights").first else {
+                throw ValidationError("\(path) holds no array")
+            }
+            return weights
+        }
+        let classWeights = try classWeight.map(Fit.classWeights)
         let compileForFiles = (optimizer == nil && learningRate == nil && loss == nil ? file.compileConfig : nil)
             ?? KerasCompileConfig.make(optimizer: chosen, loss: chosenLoss)
         let callbacks = try callback.map { try CallbackOption($0).make(compileConfig: compileForFiles) }
@@ -91,7 +104,8 @@ struct Fit: ParsableCommand {
         let progress = TrainingProgress()
         let result = try trainer.fit(
             x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle,
-            validationSplit: validationSplit, seed: seed, callbacks: callbacks, onEvent: progress.handle)
+            validationSplit: validationSplit, seed: seed, sampleWeight: sampleWeights, classWeight: classWeights,
+            callbacks: callbacks, onEvent: progress.handle)
         try KerasModelFile.save(file.model, compileConfig: compileForFiles, optimizerVariables: trainer.kerasOptimizerVariables, to: output)
         if let history {
             let encoder = JSONEncoder()
@@ -100,6 +114,19 @@ struct Fit: ParsableCommand {
         }
         if let plot { try AtomicFile.write(Array(LossPlot.svg(result.history).utf8), to: plot) }
         print("saved \(output)")
+    }
+
+    /// `0=1,1=2.5`: a weight per class index.
+    static func classWeights(_ text: String) throws -> [Int: Double] {
+        var weights = [Int: Double]()
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let label = Int(parts[0]), let weight = Double(parts[1]) else {
+                throw ValidationError("--class-weight: '\(pair)' is not class=weight")
+            }
+            weights[label] = weight
+        }
+        return weights
     }
 
     /// Metrics from a comma-separated list of Keras names.

@@ -28,7 +28,7 @@ struct TrainingData: ParsableArguments {
     }
 
     /// The arrays of a .npy file (one) or an .npz file (in order), as Float tensors.
-    private static func arrays(_ path: String, what: String) throws -> [Tensor<Float>] {
+    static func arrays(_ path: String, what: String) throws -> [Tensor<Float>] {
         let bytes = try readFile(path)
         do {
             if path.hasSuffix(".npz") { return try NumPyArray.arrays(npz: bytes).map { $0.array.tensor() } }

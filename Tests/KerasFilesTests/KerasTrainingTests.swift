@@ -34,10 +34,20 @@ struct KerasTrainingTests {
         var description: String { name }
     }
 
+    struct WeightedCase: Decodable, Sendable, CustomStringConvertible {
+        let name: String
+        let batch_size: Int
+        let epochs: Int
+        let class_weight: [String: Double]
+        let history: [String: [Double]]
+        var description: String { name }
+    }
+
     struct Manifest: Decodable {
         let cases: [Case]
         let resumes: [Resume]
         let callbacks: [CallbackCase]
+        let weighted: [WeightedCase]
     }
 
     static let manifest: Manifest? = {
@@ -48,6 +58,36 @@ struct KerasTrainingTests {
     static let cases: [Case] = manifest?.cases ?? []
     static let resumes: [Resume] = manifest?.resumes ?? []
     static let callbackCases: [CallbackCase] = manifest?.callbacks ?? []
+    static let weightedCases: [WeightedCase] = manifest?.weighted ?? []
+
+    @Test func weightedCasesArePresent() { #expect(Self.weightedCases.count >= 3) }
+
+    /// Keras fits with sample_weight (on masked tokens too) and class_weight: the same history
+    /// (metrics stay unweighted, as Keras' `metrics`) and weights.
+    @Test(arguments: weightedCases)
+    func sampleAndClassWeightsActAsInKeras(entry: WeightedCase) throws {
+        let (file, trainer) = try Self.compiled("training/\(entry.name).keras")
+        let x = try ModelFixtures.array("training/\(entry.name).x0.npy").tensor(of: Float.self)
+        let y = try ModelFixtures.array("training/\(entry.name).y0.npy").tensor(of: Float.self)
+        let sampleWeight = try? ModelFixtures.array("training/\(entry.name).sample_weight.npy").tensor(of: Float.self)
+        let classWeight = entry.class_weight.isEmpty ? nil : Dictionary(uniqueKeysWithValues: entry.class_weight.compactMap { k, v in Int(k).map { ($0, v) } })
+        let history = try trainer.fit(
+            x: [x], y: [y], batchSize: entry.batch_size, epochs: entry.epochs, shuffle: false, sampleWeight: sampleWeight,
+            classWeight: classWeight)
+        for (metric, values) in entry.history {
+            let ours = try #require(history[metric])
+            for (a, b) in zip(ours, values) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(entry.name) \(metric): \(a) vs Keras \(b)") }
+        }
+        let expected = try NumPyArray.arrays(npz: ModelFixtures.bytes("training/\(entry.name).after.npz")).map { $0.array.tensor(of: Float.self) }
+        for (k, (w, e)) in zip(file.model.layers.flatMap { $0.weights }, expected).enumerated() {
+            #expect(try w.maxAbsoluteDifference(to: e) <= 2e-5, "\(entry.name) weight \(k)")
+        }
+        // Both at once, a class without a weight, or a wrong count are refused before training.
+        #expect(throws: LayerError.self) { try trainer.fit(x: [x], y: [y], sampleWeight: Tensor(repeating: 1, shape: [3])) }
+        #expect(throws: LayerError.self) {
+            try trainer.fit(x: [x], y: [y], sampleWeight: Tensor(repeating: 1, shape: [10]), classWeight: [0: 1])
+        }
+    }
 
     /// The callbacks each Keras run used (Scripts/make-training-fixtures.py), by case name.
     static func callbacks(for name: String, csv: String) throws -> [any TrainingCallback<Float>] {

@@ -177,7 +177,9 @@ public enum KerasCompileConfig {
             for item in value.array ?? value.object.map { $0.keys.sorted().compactMap { key in value[key] } } ?? [] { try read(item) }
         }
         try read(compileConfig?["metrics"])
+        let unweighted = found.count
         try read(compileConfig?["weighted_metrics"])
+        for k in unweighted..<found.count { found[k].weighted = true }
         var seen = Set<String>()
         return found.filter { seen.insert($0.name).inserted }
     }

@@ -77,9 +77,12 @@ public enum Loss: Sendable, Hashable {
     ///   - mask: `prediction.shape.dropLast()`: which samples or steps count.
     ///   - logits: The pre-activation of a final sigmoid or softmax; when given the loss is
     ///     computed from it, and the gradient is with respect to it.
+    ///   - sampleWeight: One weight per sample (first axis), multiplying its loss before the
+    ///     sum over the batch is divided by its size, as Keras' `sample_weight`.
     /// - Throws: ``LayerError`` for shapes that do not fit or labels out of range.
     public func evaluate<Scalar: TensorScalar>(
-        prediction: Tensor<Scalar>, target: Tensor<Scalar>, mask: Tensor<Bool>? = nil, logits: Tensor<Scalar>? = nil
+        prediction: Tensor<Scalar>, target: Tensor<Scalar>, mask: Tensor<Bool>? = nil, logits: Tensor<Scalar>? = nil,
+        sampleWeight: Tensor<Scalar>? = nil
     ) throws -> (loss: Scalar, gradient: Tensor<Scalar>) {
         guard let classes = prediction.shape.last, prediction.rank >= 1 else {
             throw LayerError(.invalidInputShape, "\(name): the prediction has no axes")
@@ -103,9 +106,13 @@ public enum Loss: Sendable, Hashable {
         }
         // Weight of each sample in the reduced loss: 1/N, or 1/valid for unmasked entries.
         let valid = mask.map { Scalar($0.scalars.filter { $0 }.count) } ?? Scalar(samples)
+        if let sampleWeight, sampleWeight.scalarCount != (sampleShape.first ?? 1) {
+            throw LayerError(.invalidInputShape, "\(name): \(sampleWeight.scalarCount) sample weights for a batch of \(sampleShape.first ?? 1)")
+        }
+        let perSample = samples / Swift.max(sampleShape.first ?? 1, 1)
         let weights = (0..<samples).map { i -> Scalar in
             guard valid > 0, mask?.scalars[i] ?? true else { return 0 }
-            return 1 / valid
+            return (sampleWeight?.scalars[i / Swift.max(perSample, 1)] ?? 1) / valid
         }
         let source = logits ?? prediction
         var gradient = [Scalar](repeating: 0, count: prediction.scalarCount)

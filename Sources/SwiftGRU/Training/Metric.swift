@@ -34,6 +34,8 @@ public struct Metric: Sendable, Hashable {
     /// The name in the history and the progress line (`val_` is added for validation).
     public var name: String
     public var kind: Kind
+    /// Whether sample weights weigh it (Keras' `weighted_metrics`); the others ignore them.
+    public var weighted = false
 
     /// Creates a metric reported as `name`.
     public init(_ kind: Kind, name: String) {

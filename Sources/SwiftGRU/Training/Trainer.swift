@@ -63,7 +63,7 @@ public final class Trainer<Scalar: TensorScalar> {
     /// The loss, each layer's gradients (with the slice norms Keras clips by), the input
     /// gradients, and the outputs with their masks (for the metrics).
     func computeGradients(
-        x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool, inputGradients: Bool
+        x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool, inputGradients: Bool, sampleWeight: Tensor<Scalar>? = nil
     ) throws -> (loss: Scalar, weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
         model.clearRecords()
         defer { model.clearRecords() }
@@ -79,7 +79,8 @@ public final class Trainer<Scalar: TensorScalar> {
                producer.outputActivation == wanted {
                 logits = producer.recordedLogits
             }
-            let (value, gradient) = try loss.evaluate(prediction: output.output, target: target, mask: output.mask, logits: logits)
+            let (value, gradient) = try loss.evaluate(
+                prediction: output.output, target: target, mask: output.mask, logits: logits, sampleWeight: sampleWeight)
             total += value
             outputGradients.append((gradient, logits != nil))
         }
@@ -122,8 +123,10 @@ public final class Trainer<Scalar: TensorScalar> {
     }
 
     /// One optimizer step, returning the loss and the outputs it was computed from.
-    private func trainStep(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> (loss: Scalar, outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
-        let (value, gradients, _, outputs) = try computeGradients(x: x, y: y, training: true, inputGradients: false)
+    private func trainStep(
+        x: [Tensor<Scalar>], y: [Tensor<Scalar>], sampleWeight: Tensor<Scalar>? = nil
+    ) throws -> (loss: Scalar, outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
+        let (value, gradients, _, outputs) = try computeGradients(x: x, y: y, training: true, inputGradients: false, sampleWeight: sampleWeight)
         let layers = model.layers
         var weights = trainableWeights
         try optimizerState.apply(
@@ -220,6 +223,44 @@ public final class Trainer<Scalar: TensorScalar> {
         return (total + regularizationLoss(), outputs.map { ($0.output, $0.mask) })
     }
 
+    /// The per-sample loss weights from `sample_weight` or `class_weight` (not both, as Keras).
+    private func sampleWeights(_ sampleWeight: Tensor<Scalar>?, _ classWeight: [Int: Double]?, y: [Tensor<Scalar>], count: Int) throws -> Tensor<Scalar>? {
+        if sampleWeight != nil, classWeight != nil {
+            throw LayerError(.invalidArgument, "give sample_weight or class_weight, not both (as Keras)")
+        }
+        if (sampleWeight != nil || classWeight != nil), let weighted = metrics.first(where: \.weighted) {
+            throw LayerError(.unsupported, "weighted metric '\(weighted.name)' with sample or class weights is not supported yet")
+        }
+        if let sampleWeight {
+            guard sampleWeight.scalarCount == count, sampleWeight.shape.first == count else {
+                throw LayerError(.invalidInputShape, "sample_weight must hold one weight per sample (\(count)), got shape \(sampleWeight.shape)")
+            }
+            guard sampleWeight.scalars.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                throw LayerError(.invalidArgument, "sample_weight must hold non-negative finite numbers")
+            }
+            return try sampleWeight.reshaped(to: [count])
+        }
+        guard let classWeight else { return nil }
+        guard y.count == 1, let target = y.first, target.rank <= 2 else {
+            throw LayerError(.unsupported, "class_weight needs one target array of rank 1 or 2 (as Keras)")
+        }
+        let classes = (classWeight.keys.max() ?? -1) + 1
+        guard classWeight.keys.count == classes, classWeight.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw LayerError(.invalidArgument, "class_weight must give a non-negative weight to every class from 0 to the largest, got classes \(classWeight.keys.sorted())")
+        }
+        let width = target.rank == 2 ? target.shape[1] : 1
+        var values = [Scalar]()
+        for i in 0..<count {
+            let row = target.scalars[(i * width)..<((i + 1) * width)]
+            let label = width > 1 ? (row.indices.max { row[$0] < row[$1] } ?? 0) - i * width : Int(row.first?.rounded() ?? 0)
+            guard let weight = classWeight[label] else {
+                throw LayerError(.invalidArgument, "sample \(i) has class \(label), which class_weight does not give")
+            }
+            values.append(Scalar(weight))
+        }
+        return try Tensor(shape: [count], scalars: values)
+    }
+
     /// Checks that inputs and targets agree in sample count and hold finite numbers.
     ///
     /// - Returns: The number of samples.
@@ -257,6 +298,9 @@ public final class Trainer<Scalar: TensorScalar> {
     ///   - seed: Seed of the shuffling; `nil` draws one from ``GlobalRandom``.
     ///   - initialEpoch: The epoch to start at, counted from 0, for a run that goes on (Keras'
     ///     `initial_epoch`); training ends at `epochs`.
+    ///   - sampleWeight: One weight per training sample for the loss (Keras' `sample_weight`).
+    ///   - classWeight: A weight per class index, giving each sample the weight of its label
+    ///     (Keras' `class_weight`; the targets' argmax, or their value for one column).
     ///   - callbacks: Run in order at each epoch and batch (``EarlyStopping``, ...).
     ///   - onEvent: Called after every batch and epoch.
     /// - Returns: The per-epoch `loss` and metrics (and their `val_` versions), and what
@@ -267,7 +311,8 @@ public final class Trainer<Scalar: TensorScalar> {
     public func fit(
         x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32, epochs: Int = 1, initialEpoch: Int = 0, shuffle: Bool = true,
         validationSplit: Double = 0, validationData: (x: [Tensor<Scalar>], y: [Tensor<Scalar>])? = nil,
-        seed: UInt64? = nil, callbacks: [any TrainingCallback<Scalar>] = [], onEvent: ((TrainingEvent) -> Void)? = nil
+        seed: UInt64? = nil, sampleWeight: Tensor<Scalar>? = nil, classWeight: [Int: Double]? = nil,
+        callbacks: [any TrainingCallback<Scalar>] = [], onEvent: ((TrainingEvent) -> Void)? = nil
     ) throws -> History {
         guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
         guard epochs >= 0 else { throw LayerError(.invalidArgument, "epochs must not be negative, got \(epochs)") }
@@ -276,7 +321,9 @@ public final class Trainer<Scalar: TensorScalar> {
             throw LayerError(.invalidArgument, "validation_split must be in [0, 1), got \(validationSplit)")
         }
         let count = try checkData(x: x, y: y)
+        let weights = try sampleWeights(sampleWeight, classWeight, y: y, count: count)
         var trainX = x, trainY = y
+        var trainWeights = weights
         var validation = validationData
         if let validationData {
             _ = try checkData(x: validationData.x, y: validationData.y)
@@ -287,6 +334,7 @@ public final class Trainer<Scalar: TensorScalar> {
             }
             trainX = try x.map { try $0.slice(0..<split) }
             trainY = try y.map { try $0.slice(0..<split) }
+            trainWeights = try weights?.slice(0..<split)
             validation = (try x.map { try $0.slice(split..<count) }, try y.map { try $0.slice(split..<count) })
         }
         let samples = trainX[0].shape[0]
@@ -304,7 +352,8 @@ public final class Trainer<Scalar: TensorScalar> {
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)])
                 let batchY = try trainY.map { try $0.gathering(rows) }
-                let (value, outputs) = try trainStep(x: trainX.map { try $0.gathering(rows) }, y: batchY)
+                let (value, outputs) = try trainStep(
+                    x: trainX.map { try $0.gathering(rows) }, y: batchY, sampleWeight: trainWeights?.gathering(rows))
                 total += Double(value) * Double(rows.count)
                 seen += rows.count
                 try update(&accumulators, outputs: outputs, targets: batchY)
