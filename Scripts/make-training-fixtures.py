@@ -140,6 +140,14 @@ def cases(rng):
            losses.BinaryCrossentropy(label_smoothing=0.1), [x], [binary], 4)
     yield ("adam_categorical_logits_label_smoothing", seq_model(layers.GRU(4), layers.Dense(3)), optimizers.Adam(0.01),
            losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2), [x], [onehot], 4)
+    # LSTM and SimpleRNN layers and cells, masked, backwards, bidirectional, stacked.
+    yield ("adam_lstm_masked_bidirectional", keras.Sequential([
+        keras.Input((6,)), layers.Embedding(12, 4, mask_zero=True), layers.LSTM(4, return_sequences=True, go_backwards=True),
+        layers.Bidirectional(layers.LSTM(3, return_sequences=True)), layers.SimpleRNN(3), layers.Dense(2)]),
+        optimizers.Adam(0.01), "mse", [tokens], regression, 4)
+    yield ("rmsprop_rnn_stacked_cells", seq_model(
+        layers.RNN([layers.SimpleRNNCell(4, activation="relu"), layers.LSTMCell(3, unit_forget_bias=False)], return_sequences=True),
+        layers.LSTM(2), layers.Dense(2)), optimizers.RMSprop(0.01), "mse", [x], regression, 4)
     yield ("adamw_cosine_restarts", seq_model(layers.GRU(4), layers.Dense(2)),
            optimizers.AdamW(schedules.CosineDecayRestarts(0.02, first_decay_steps=2, t_mul=1.5, m_mul=0.8, alpha=0.05), weight_decay=0.1),
            "mse", [x], regression, 4)

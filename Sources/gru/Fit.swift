@@ -69,9 +69,9 @@ struct Fit: ParsableCommand {
 
     func run() throws {
         let file = try KerasModelFile.opening(data.model)
-        if !file.frozenLayers.isEmpty {
-            // Training them would change weights Keras keeps fixed.
-            throw ValidationError("\(data.model): layers \(file.frozenLayers.map { "'\($0)'" }.joined(separator: ", ")) are frozen (trainable = FALSE); training a model with frozen layers is not supported yet")
+        if let reason = file.trainingRefusals.first {
+            // Training would not be Keras' (weights Keras keeps fixed, penalties left out).
+            throw ValidationError("\(data.model): \(reason)")
         }
         if let seed { GlobalRandom.setSeed(seed) }
         var chosen = try optimizer.map(Fit.optimizer(named:))

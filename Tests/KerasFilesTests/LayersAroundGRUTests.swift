@@ -61,14 +61,19 @@ struct LayersAroundGRUTests {
         #expect(sixteen > 1e-5 && sixteen <= 0.05, "16-bit Keras differs by \(sixteen)")
     }
 
-    /// LSTMs run for prediction; training one is refused with a clear error.
-    @Test func lstmTrainingIsAClearError() throws {
-        let model = try Sequential<Float>(inputShape: [4, 2], layers: [LSTM<Float>(units: 3), Dense<Float>(units: 1)])
+    /// LSTM settings training does not apply yet are refused by name: dropout in training,
+    /// and (from files) regularizers, reported before any epoch.
+    @Test func lstmTrainingLimitsAreClearErrors() throws {
+        let model = try Sequential<Float>(inputShape: [4, 2], layers: [LSTM<Float>(cell: LSTMCell(units: 3, dropout: 0.2)), Dense<Float>(units: 1)])
         let x = Tensor<Float>(repeating: 0.5, shape: [2, 4, 2]), y = Tensor<Float>(zeros: [2, 1])
         #expect(throws: LayerError.self) {
             try Trainer(model: model, optimizer: .sgd(), loss: .meanSquaredError).fit(x: [x], y: [y], batchSize: 2, epochs: 1)
         }
         #expect(throws: LayerError.self) { try LSTM<Float>(units: 0) }
+        let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "LSTM", "config": {"name": "lstm", "units": 3, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}}]}}"#
+        let decoder = KerasConfigDecoder(legacy: false)
+        _ = try KerasModelBuilder(decoder: decoder).model(JSONValue(parsing: Array(text.utf8), what: "test"))
+        #expect(decoder.notes.trainingRefusals.count == 1 && decoder.notes.trainingRefusals[0].contains("kernel_regularizer"))
     }
 
     /// Keras 2 wrote LeakyReLU's slope as `alpha`.

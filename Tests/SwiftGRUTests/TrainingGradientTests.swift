@@ -44,6 +44,25 @@ struct TrainingGradientTests {
     static let x = random([3, 5, 4], seed: 1)
     static let mask = (try? Tensor<Bool>(shape: [3, 5], scalars: [true, true, false, true, true, false, false, true, true, true, true, true, true, true, false])) ?? Tensor(repeating: true, shape: [3, 5])
 
+    /// LSTM and SimpleRNN layers, a masked one read backwards, a Bidirectional LSTM and a stack
+    /// of a SimpleRNN and an LSTM cell, with initial states' gradients through the loss.
+    @Test func lstmAndSimpleRNN() throws {
+        let masking = Masking<Double>(maskValue: 0)
+        let masked = Self.x.map { $0 }
+        var values = masked.scalars
+        for i in 8..<12 { values[i] = 0 }
+        let x = try Tensor<Double>(shape: masked.shape, scalars: values)
+        let model = try Sequential<Double>(inputShape: [5, 4], layers: [
+            masking,
+            LSTM<Double>(cell: LSTMCell(units: 3), returnSequences: true, goBackwards: true),
+            SimpleRNN<Double>(cell: SimpleRNNCell(units: 3, activation: .tanh), returnSequences: true),
+            Bidirectional<Double>(LSTM<Double>(cell: LSTMCell(units: 2, recurrentActivation: .hardSigmoid), returnSequences: true), mergeMode: .concat),
+            RNN<Double>(cell: StackedRNNCells([SimpleRNNCell<Double>(units: 3), LSTMCell<Double>(units: 2)])),
+            Dense<Double>(units: 2),
+        ])
+        try Self.check(model, loss: .meanSquaredError, x: [x], y: [Self.random([3, 2], seed: 9)])
+    }
+
     @Test func stackedGRUWithSoftmaxCrossentropy() throws {
         let model = try Sequential<Double>(inputShape: [5, 4], layers: [
             GRU<Double>(units: 4, returnSequences: true), GRU<Double>(units: 3, resetAfter: false),

@@ -207,6 +207,8 @@ final class KerasLoadNotes: @unchecked Sendable {
     var replacedInitializers = [String]()
     /// Layers saved with `trainable = FALSE` (frozen).
     var frozenLayers = [String]()
+    /// Why training this model would not be Keras' training (settings read but not applied).
+    var trainingRefusals = [String]()
     /// Layers whose policy computes in 16 bits, as `'name' (policy)`.
     var halfPrecisionLayers = [String]()
     /// Regularizers and constraints that could not be read, left out (prediction does not use them).

@@ -19,10 +19,19 @@ enum RecordedSequence<Scalar: TensorScalar> {
     }
 }
 
+/// A call of a cell other than the GRU's, step by step: each step's input and the states
+/// before it (in processing order), and which rows each step kept (the mask).
+struct StepSequenceRecord<Scalar: TensorScalar> {
+    var steps: [(time: Int, input: Tensor<Scalar>, states: [Tensor<Scalar>], keep: [Bool]?)] = []
+    let inputShape: [Int]
+}
+
 /// What a recorded call of a recurrent layer keeps for its backward pass.
 struct RecurrentRecord<Scalar: TensorScalar> {
     /// One recorded sequence per GRU cell, first to last.
     let sequences: [RecordedSequence<Scalar>]
+    /// The steps of another cell's call (LSTM, SimpleRNN), when the cells are not GRUs.
+    var steps: StepSequenceRecord<Scalar>? = nil
     /// Whether the inputs were reversed before the cells ran (stacked cells going backwards).
     let reversed: Bool
     let outputs: [Tensor<Scalar>]
@@ -41,7 +50,12 @@ extension RNN {
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         let start = try prepare(input, mask: mask, initialState: initialState.isEmpty ? nil : initialState, constants: [])
         guard let cells = gruCells else {
-            throw LayerError(.unsupported, "\(name): training needs GRU cells (GRUCell or StackedRNNCells of them)")
+            guard let differentiable = cell as? any DifferentiableRecurrentCell<Scalar> else {
+                throw LayerError(.unsupported, "\(name): training needs GRU, LSTM or SimpleRNN cells (or a stack of them)")
+            }
+            try cell.beginSequence(batchSize: start.first?.shape.first ?? 0, training: training)
+            defer { cell.endSequence() }
+            return try recordSteps(differentiable, input, mask: mask, initialStates: start, training: training, hadInitialState: !initialState.isEmpty)
         }
         try cell.beginSequence(batchSize: start.first?.shape.first ?? 0, training: training)
         defer { cell.endSequence() }
@@ -61,6 +75,7 @@ extension RNN {
 
     public func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: name)
+        if let steps = record.steps { return try backwardSteps(steps, record: record, outputGradients) }
         let activity = activityPenalty(activityRegularizer, outputs: record.outputs).gradients
         let count = record.sequences.count
         var output = try sum(gradient(outputGradients, 0, shape: record.outputs[0].shape), activity[0])
@@ -92,6 +107,103 @@ extension RNN {
     }
 
     public func clearRecords() { records.removeAll() }
+
+    /// The step-by-step loop of ``runSequence`` for a differentiable cell, recording each step.
+    private func recordSteps(
+        _ stepper: any DifferentiableRecurrentCell<Scalar>, _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?,
+        initialStates: [Tensor<Scalar>], training: Bool, hadInitialState: Bool
+    ) throws -> LayerOutput<Scalar> {
+        let stepMajor = timeMajor ? inputs : try inputs.swappingLeadingAxes()
+        let steps = stepMajor.shape[0], batch = stepMajor.shape[1], features = stepMajor.shape[2]
+        var states = initialStates
+        var previous = Tensor<Scalar>(zeros: [batch, stepper.outputSize])
+        var outputs = [Tensor<Scalar>]()
+        var record = StepSequenceRecord<Scalar>(inputShape: inputs.shape)
+        for s in 0..<steps {
+            let t = goBackwards ? steps - 1 - s : s
+            let x = try stepMajor.slice(t..<(t + 1)).reshaped(to: [batch, features])
+            let (output, newStates) = try stepper.step(x, states: states, constants: [], training: training)
+            let keep = mask.map { mask in (0..<batch).map { mask[$0, t] } }
+            record.steps.append((t, x, states, keep))
+            if let keep {
+                previous = try select(keep, output, zeroOutputForMask ? Tensor(zeros: previous.shape) : previous)
+                states = try zip(newStates, states).map { try select(keep, $0, $1) }
+            } else {
+                previous = output
+                states = newStates
+            }
+            if returnSequences { outputs.append(previous) }
+        }
+        var output = previous
+        if returnSequences {
+            let sequence = try Tensor.concatenate(outputs, alongAxis: 0).reshaped(to: [steps, batch, stepper.outputSize])
+            output = timeMajor ? sequence : try sequence.swappingLeadingAxes()
+        }
+        if stateful { self.states = states }
+        let all = [output] + (returnState ? states : [])
+        records.append(RecurrentRecord(sequences: [], steps: record, reversed: false, outputs: all, hadInitialState: hadInitialState))
+        activityLoss = activityPenalty(activityRegularizer, outputs: all).loss
+        return LayerOutput(outputs: all, mask: returnSequences ? mask : nil)
+    }
+
+    /// Backpropagation through time over a recorded step-by-step call.
+    private func backwardSteps(
+        _ record: StepSequenceRecord<Scalar>, record call: RecurrentRecord<Scalar>, _ outputGradients: [Tensor<Scalar>?]
+    ) throws -> LayerGradients<Scalar> {
+        guard let stepper = cell as? any DifferentiableRecurrentCell<Scalar> else { throw unsupportedTraining() }
+        let activity = activityPenalty(activityRegularizer, outputs: call.outputs).gradients
+        let outputGradient = try sum(gradient(outputGradients, 0, shape: call.outputs[0].shape), activity[0])
+        let steps = record.steps.count
+        let batch = record.steps.first?.input.shape[0] ?? 0, width = stepper.outputSize
+        let stateShapes = record.steps.first?.states.map(\.shape) ?? []
+        var dStates = try stateShapes.indices.map { k -> Tensor<Scalar> in
+            guard returnState else { return Tensor(zeros: stateShapes[k]) }
+            return try sum(gradient(outputGradients, 1 + k, shape: stateShapes[k]), activity[1 + k]) ?? Tensor(zeros: stateShapes[k])
+        }
+        var sequenceGradient: Tensor<Scalar>?
+        var dPrevious = Tensor<Scalar>(zeros: [batch, width])
+        if returnSequences {
+            let stepMajor = try (outputGradient ?? Tensor(zeros: call.outputs[0].shape))
+            sequenceGradient = timeMajor ? stepMajor : try stepMajor.swappingLeadingAxes()
+        } else if let outputGradient {
+            dPrevious = outputGradient
+        }
+        let features = record.steps.first?.input.shape[1] ?? 0
+        var dInputs = [Scalar](repeating: 0, count: steps * batch * features)
+        var dWeights: [Tensor<Scalar>]?
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let step = record.steps[s]
+            if let sequenceGradient { dPrevious = try dPrevious.combined(with: sequenceGradient.slice(s..<(s + 1)).reshaped(to: [batch, width]), +) }
+            var dOutput = dPrevious, dNewStates = dStates
+            var carriedOutput = Tensor<Scalar>(zeros: [batch, width]), carriedStates = dStates.map { Tensor<Scalar>(zeros: $0.shape) }
+            if let keep = step.keep {
+                // Masked rows pass the later gradients to the earlier output and states unchanged.
+                dOutput = try masked(dPrevious, keep: keep)
+                if !zeroOutputForMask { carriedOutput = try masked(dPrevious, keep: keep.map { !$0 }) }
+                dNewStates = try dStates.map { try masked($0, keep: keep) }
+                carriedStates = try dStates.map { try masked($0, keep: keep.map { !$0 }) }
+            }
+            let result = try stepper.stepBackward(input: step.input, states: step.states, outputGradient: dOutput, stateGradients: dNewStates)
+            dStates = try zip(result.states, carriedStates).map { try $0.combined(with: $1, +) }
+            dPrevious = carriedOutput
+            dWeights = try dWeights.map { try zip($0, result.weights).map { try $0.combined(with: $1, +) } } ?? result.weights
+            for (i, v) in result.input.scalars.enumerated() { dInputs[step.time * batch * features + i] = v }
+        }
+        let stepMajorInput = try Tensor(shape: [steps, batch, features], scalars: dInputs)
+        return LayerGradients(
+            input: timeMajor ? stepMajorInput : try stepMajorInput.swappingLeadingAxes(),
+            initialStates: call.hadInitialState ? dStates : [], weights: dWeights ?? weights.map { Tensor(zeros: $0.shape) })
+    }
+
+    /// Rows of `gradient` where `keep` is true; zeros elsewhere.
+    private func masked(_ gradient: Tensor<Scalar>, keep: [Bool]) throws -> Tensor<Scalar> {
+        let width = gradient.shape.last ?? 0
+        var values = gradient.scalars
+        for (b, use) in keep.enumerated() where !use {
+            for j in 0..<width { values[b * width + j] = 0 }
+        }
+        return try Tensor(shape: gradient.shape, scalars: values)
+    }
 }
 
 extension GRUCell {

@@ -48,6 +48,12 @@ extension KerasLayerCodec {
                     unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false)
                 let layer = try make(c, name, decoder, options)
                 layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
+                // Regularizers and constraints are not kept for these layers: training would run without them.
+                let settings = ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                                "kernel_constraint", "recurrent_constraint", "bias_constraint"]
+                for key in settings where c[key].map({ !$0.isNull }) == true {
+                    decoder.notes.trainingRefusals.append("layer '\(name)' (\(className)) has a \(key), which training these layers does not apply yet")
+                }
                 return layer
             },
             matches: { $0 is L },

@@ -1,7 +1,7 @@
 /// The LSTM layer (Keras' `layer_lstm`): an ``LSTMCell`` run over a sequence by ``RNN``,
 /// with masks, `go_backwards`, `return_sequences`, `return_state` (output, then the states
-/// h and c), stateful calls and ``Bidirectional``. For prediction: training LSTMs is not
-/// written yet.
+/// h and c), stateful calls and ``Bidirectional``; it trains by backpropagation through
+/// time (without dropout, regularizers or constraints yet).
 public final class LSTM<Scalar: TensorScalar>: RNN<Scalar> {
     /// The cell that holds the weights.
     public let lstmCell: LSTMCell<Scalar>

@@ -6,7 +6,7 @@
 /// o = σ(x·W_o + h·U_o + b_o)      h' = o ⊙ tanh(c')
 /// ```
 /// with `σ` the recurrent activation and `tanh` the activation. It runs inside ``RNN`` and
-/// ``LSTM`` for prediction; training LSTMs is not written yet (refused with an error).
+/// ``LSTM``, and trains (dropout in training is not written yet: refused with an error).
 public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     public let units: Int
     public let activation: Activation
@@ -17,12 +17,12 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     public let kernelInitializer: Initializer
     public let recurrentInitializer: Initializer
     public let biasInitializer: Initializer
-    /// Fraction of the inputs dropped in training (training is not written yet).
+    /// Fraction of the inputs dropped in training (refused in training, not written yet).
     public let dropout: Double
-    /// Fraction of the state dropped in training (training is not written yet).
+    /// Fraction of the state dropped in training (refused in training, not written yet).
     public let recurrentDropout: Double
     public let seed: UInt64?
-    private var storage: GateWeights<Scalar>
+    var storage: GateWeights<Scalar>
 
     /// Creates an LSTM cell with Keras' arguments and defaults.
     ///

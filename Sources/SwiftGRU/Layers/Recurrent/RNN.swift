@@ -247,7 +247,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
     }
 
     /// Row `b` of the result comes from `chosen` where `keep[b]`, else from `other`.
-    private func select(_ keep: [Bool], _ chosen: Tensor<Scalar>, _ other: Tensor<Scalar>) throws -> Tensor<Scalar> {
+    func select(_ keep: [Bool], _ chosen: Tensor<Scalar>, _ other: Tensor<Scalar>) throws -> Tensor<Scalar> {
         guard chosen.shape == other.shape, let width = chosen.shape.last, chosen.shape.first == keep.count else {
             throw LayerError(.invalidInputShape, "\(name): state shapes \(chosen.shape) and \(other.shape) do not match")
         }

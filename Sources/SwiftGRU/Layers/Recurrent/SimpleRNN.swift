@@ -1,5 +1,6 @@
 /// The fully connected recurrent layer (Keras' `layer_simple_rnn`): a ``SimpleRNNCell`` run
-/// over a sequence by ``RNN``. For prediction: training it is not written yet.
+/// over a sequence by ``RNN``; it trains by backpropagation through time (without dropout,
+/// regularizers or constraints yet).
 public final class SimpleRNN<Scalar: TensorScalar>: RNN<Scalar> {
     /// The cell that holds the weights.
     public let simpleCell: SimpleRNNCell<Scalar>

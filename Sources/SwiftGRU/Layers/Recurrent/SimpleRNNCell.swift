@@ -1,6 +1,6 @@
 /// The fully connected recurrent cell (Keras' `SimpleRNNCell`):
-/// `h' = activation(x·W + h·U + b)`. It runs inside ``RNN`` and ``SimpleRNN`` for
-/// prediction; training it is not written yet (refused with an error).
+/// `h' = activation(x·W + h·U + b)`. It runs inside ``RNN`` and ``SimpleRNN``, and trains
+/// (dropout in training is not written yet: refused with an error).
 public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public let units: Int
     public let activation: Activation
@@ -8,12 +8,12 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public let kernelInitializer: Initializer
     public let recurrentInitializer: Initializer
     public let biasInitializer: Initializer
-    /// Fraction of the inputs dropped in training (training is not written yet).
+    /// Fraction of the inputs dropped in training (refused in training, not written yet).
     public let dropout: Double
-    /// Fraction of the state dropped in training (training is not written yet).
+    /// Fraction of the state dropped in training (refused in training, not written yet).
     public let recurrentDropout: Double
     public let seed: UInt64?
-    private var storage: GateWeights<Scalar>
+    var storage: GateWeights<Scalar>
 
     /// Creates a cell with Keras' arguments and defaults.
     ///
