@@ -273,26 +273,27 @@ def callback_cases(rng):
 
 
 def weighted_cases(rng):
-    """Keras fits with sample_weight (on masked tokens too) and class_weight."""
+    """Keras fits with sample_weight (on masked tokens too) and class_weight, with metrics and
+    weighted_metrics (a name in both is reported as weighted_<name>)."""
     x = rng.standard_normal((10, 5, 3)).astype("float32")
     tokens = rng.integers(1, 12, size=(10, 6)).astype("float32")
     for i in range(10):
         tokens[i, 6 - i % 4:] = 0
     cases = [
-        ("sample_weight_mse", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.Adam(0.01), "mse", ["mae"], x,
+        ("sample_weight_mse", seq_model(layers.GRU(4), layers.Dense(2)), optimizers.Adam(0.01), "mse", (["mae"], ["mae", "mse"]), x,
          rng.standard_normal((10, 2)).astype("float32"), rng.uniform(0.2, 2.0, size=10).astype("float32"), None),
         ("sample_weight_masked", keras.Sequential([
             keras.Input((6,)), layers.Embedding(12, 4, mask_zero=True), layers.GRU(4), layers.Dense(2)]),
-         optimizers.SGD(0.1), "mse", [], tokens,
+         optimizers.SGD(0.1), "mse", (["mae"], [keras.metrics.RootMeanSquaredError()]), tokens,
          rng.standard_normal((10, 2)).astype("float32"), rng.uniform(0.2, 2.0, size=10).astype("float32"), None),
         ("class_weight_sparse", seq_model(layers.GRU(4), layers.Dense(3, activation="softmax")), optimizers.RMSprop(0.01),
-         "sparse_categorical_crossentropy", ["accuracy"], x, rng.integers(0, 3, size=(10,)).astype("float32"), None,
+         "sparse_categorical_crossentropy", (["accuracy"], ["accuracy"]), x, rng.integers(0, 3, size=(10,)).astype("float32"), None,
          {0: 1.0, 1: 2.5, 2: 0.5}),
     ]
     entries = []
     for name, model, optimizer, loss, metrics, xs, ys, sample_weight, class_weight in cases:
         model.set_weights([(rng.standard_normal(w.shape) * 0.4).astype("float32") for w in model.get_weights()])
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics[0], weighted_metrics=metrics[1])
         model.save(os.path.join(OUT, name + ".keras"))
         history = model.fit(xs, ys, epochs=2, batch_size=4, shuffle=False, verbose=0, sample_weight=sample_weight,
                             class_weight=class_weight)

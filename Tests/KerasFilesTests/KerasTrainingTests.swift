@@ -63,7 +63,8 @@ struct KerasTrainingTests {
     @Test func weightedCasesArePresent() { #expect(Self.weightedCases.count >= 3) }
 
     /// Keras fits with sample_weight (on masked tokens too) and class_weight: the same history
-    /// (metrics stay unweighted, as Keras' `metrics`) and weights.
+    /// (`metrics` unweighted, `weighted_metrics` weighted, a name in both reported as
+    /// `weighted_<name>`) and weights.
     @Test(arguments: weightedCases)
     func sampleAndClassWeightsActAsInKeras(entry: WeightedCase) throws {
         let (file, trainer) = try Self.compiled("training/\(entry.name).keras")
@@ -74,6 +75,7 @@ struct KerasTrainingTests {
         let history = try trainer.fit(
             x: [x], y: [y], batchSize: entry.batch_size, epochs: entry.epochs, shuffle: false, sampleWeight: sampleWeight,
             classWeight: classWeight)
+        #expect(Set(history.history.keys) == Set(entry.history.keys), "\(entry.name): \(history.history.keys.sorted())")
         for (metric, values) in entry.history {
             let ours = try #require(history[metric])
             for (a, b) in zip(ours, values) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(entry.name) \(metric): \(a) vs Keras \(b)") }

@@ -179,7 +179,12 @@ public enum KerasCompileConfig {
         try read(compileConfig?["metrics"])
         let unweighted = found.count
         try read(compileConfig?["weighted_metrics"])
-        for k in unweighted..<found.count { found[k].weighted = true }
+        // A weighted metric named as an unweighted one is reported as `weighted_<name>`, as Keras does.
+        let names = Set(found.prefix(unweighted).map(\.name))
+        for k in unweighted..<found.count {
+            found[k].weighted = true
+            if names.contains(found[k].name) { found[k].name = "weighted_" + found[k].name }
+        }
         var seen = Set<String>()
         return found.filter { seen.insert($0.name).inserted }
     }

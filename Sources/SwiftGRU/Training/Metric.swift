@@ -138,10 +138,13 @@ struct MetricAccumulator: Sendable {
         }
     }
 
-    /// Adds one batch of an output: predictions, targets and the output's mask.
+    /// Adds one batch of an output: predictions, targets, the output's mask, and for a
+    /// weighted metric one weight per sample.
     ///
     /// - Throws: ``LayerError`` when the targets do not fit the predictions.
-    mutating func update<Scalar: TensorScalar>(prediction: Tensor<Scalar>, target: Tensor<Scalar>, mask: Tensor<Bool>?) throws {
+    mutating func update<Scalar: TensorScalar>(
+        prediction: Tensor<Scalar>, target: Tensor<Scalar>, mask: Tensor<Bool>?, sampleWeight: Tensor<Scalar>? = nil
+    ) throws {
         guard let width = prediction.shape.last, width > 0 else {
             throw LayerError(.invalidInputShape, "metric \(metric.name): the prediction has no values")
         }
@@ -173,21 +176,28 @@ struct MetricAccumulator: Sendable {
             throw LayerError(.invalidMask, "metric \(metric.name): the output mask \(mask.shape) does not fit the prediction \(prediction.shape)")
         }
         let p = prediction.scalars.map(Double.init), y = target.scalars.map(Double.init)
+        // Each row's weight: its mask, times its sample's weight for a weighted metric.
+        let perSample = rows / max(sampleShape.first ?? 1, 1)
+        let weights = (0..<rows).map { row -> Double in
+            guard mask?.scalars[row] ?? true else { return 0 }
+            guard metric.weighted, let sampleWeight else { return 1 }
+            return Double(sampleWeight.scalars[row / max(perSample, 1)])
+        }
         switch kind {
         case .precision(let threshold), .recall(let threshold):
-            count(p, y, mask: mask, width: width, thresholds: [threshold])
+            count(p, y, weights: weights, width: width, thresholds: [threshold])
             return
         case .auc(let n):
             let epsilon = 1e-7
             let inner = (0..<max(n - 2, 0)).map { Double($0 + 1) / Double(n - 1) }
-            count(p, y, mask: mask, width: width, thresholds: [-epsilon] + inner + [1 + epsilon])
+            count(p, y, weights: weights, width: width, thresholds: [-epsilon] + inner + [1 + epsilon])
             return
         default: break
         }
-        for row in 0..<rows where mask?.scalars[row] ?? true {
+        for row in 0..<rows where weights[row] != 0 {
             let range = (row * width)..<((row + 1) * width)
-            total += try value(Array(p[range]), sparse ? [y[row]] : Array(y[range]))
-            count += 1
+            total += weights[row] * (try value(Array(p[range]), sparse ? [y[row]] : Array(y[range])))
+            count += weights[row]
         }
     }
 
@@ -253,22 +263,23 @@ struct MetricAccumulator: Sendable {
         return p.filter { $0 > p[label] }.count < k
     }
 
-    /// Adds the confusion counts of every unmasked value at each threshold (`p > threshold`).
-    private mutating func count(_ p: [Double], _ y: [Double], mask: Tensor<Bool>?, width: Int, thresholds: [Double]) {
+    /// Adds the confusion counts of every value at each threshold (`p > threshold`), each
+    /// counting its row's weight.
+    private mutating func count(_ p: [Double], _ y: [Double], weights: [Double], width: Int, thresholds: [Double]) {
         if truePositives.isEmpty {
             truePositives = Array(repeating: 0, count: thresholds.count)
             falsePositives = truePositives
             trueNegatives = truePositives
             falseNegatives = truePositives
         }
-        for i in p.indices where mask?.scalars[i / width] ?? true {
-            let positive = y[i] > 0.5
+        for i in p.indices where weights[i / width] != 0 {
+            let positive = y[i] > 0.5, w = weights[i / width]
             for (t, threshold) in thresholds.enumerated() {
                 switch (p[i] > threshold, positive) {
-                case (true, true): truePositives[t] += 1
-                case (true, false): falsePositives[t] += 1
-                case (false, true): falseNegatives[t] += 1
-                case (false, false): trueNegatives[t] += 1
+                case (true, true): truePositives[t] += w
+                case (true, false): falsePositives[t] += w
+                case (false, true): falseNegatives[t] += w
+                case (false, false): trueNegatives[t] += w
                 }
             }
         }

@@ -159,9 +159,14 @@ public final class Trainer<Scalar: TensorScalar> {
         }
     }
 
-    private func update(_ accumulators: inout [[MetricAccumulator]], outputs: [(Tensor<Scalar>, Tensor<Bool>?)], targets: [Tensor<Scalar>]) throws {
+    private func update(
+        _ accumulators: inout [[MetricAccumulator]], outputs: [(Tensor<Scalar>, Tensor<Bool>?)], targets: [Tensor<Scalar>],
+        sampleWeight: Tensor<Scalar>? = nil
+    ) throws {
         for (index, ((prediction, mask), target)) in zip(outputs, targets).enumerated() where index < accumulators.count {
-            for k in accumulators[index].indices { try accumulators[index][k].update(prediction: prediction, target: target, mask: mask) }
+            for k in accumulators[index].indices {
+                try accumulators[index][k].update(prediction: prediction, target: target, mask: mask, sampleWeight: sampleWeight)
+            }
         }
     }
 
@@ -227,9 +232,6 @@ public final class Trainer<Scalar: TensorScalar> {
     private func sampleWeights(_ sampleWeight: Tensor<Scalar>?, _ classWeight: [Int: Double]?, y: [Tensor<Scalar>], count: Int) throws -> Tensor<Scalar>? {
         if sampleWeight != nil, classWeight != nil {
             throw LayerError(.invalidArgument, "give sample_weight or class_weight, not both (as Keras)")
-        }
-        if (sampleWeight != nil || classWeight != nil), let weighted = metrics.first(where: \.weighted) {
-            throw LayerError(.unsupported, "weighted metric '\(weighted.name)' with sample or class weights is not supported yet")
         }
         if let sampleWeight {
             guard sampleWeight.scalarCount == count, sampleWeight.shape.first == count else {
@@ -351,12 +353,11 @@ public final class Trainer<Scalar: TensorScalar> {
             var accumulators = metricAccumulators()
             for batch in 0..<batches {
                 let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)])
-                let batchY = try trainY.map { try $0.gathering(rows) }
-                let (value, outputs) = try trainStep(
-                    x: trainX.map { try $0.gathering(rows) }, y: batchY, sampleWeight: trainWeights?.gathering(rows))
+                let batchY = try trainY.map { try $0.gathering(rows) }, batchWeights = try trainWeights?.gathering(rows)
+                let (value, outputs) = try trainStep(x: trainX.map { try $0.gathering(rows) }, y: batchY, sampleWeight: batchWeights)
                 total += Double(value) * Double(rows.count)
                 seen += rows.count
-                try update(&accumulators, outputs: outputs, targets: batchY)
+                try update(&accumulators, outputs: outputs, targets: batchY, sampleWeight: batchWeights)
                 let running = self.logs(total / Double(seen), accumulators)
                 for callback in callbacks { try callback.batchEnds(batch, logs: running, self) }
                 onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, logs: running))
