@@ -162,3 +162,51 @@ struct BatchNormalizationTrainingTests {
         }
     }
 }
+
+/// Layers of two inputs (Dot, the element-wise merges) against central differences.
+@Suite("Merge gradients")
+struct MergeGradientTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let description: String
+        let shapes: [[Int]]
+        let make: @Sendable () throws -> any Layer<Double>
+    }
+
+    static let cases: [Case] = [
+        Case(description: "Dot axes 2", shapes: [[2, 3, 4], [2, 5, 4]]) { try Dot<Double>(axes: [2]) },
+        Case(description: "Dot axes 1", shapes: [[2, 3, 4], [2, 3, 2]]) { try Dot<Double>(axes: [1]) },
+        Case(description: "Dot vectors", shapes: [[3, 4], [3, 4]]) { try Dot<Double>(axes: [-1]) },
+        Case(description: "Subtract", shapes: [[2, 3], [2, 3]]) { Subtract<Double>() },
+        Case(description: "Multiply", shapes: [[2, 3], [2, 3]]) { Multiply<Double>() },
+        Case(description: "Maximum", shapes: [[2, 3], [2, 3]]) { Maximum<Double>() },
+        Case(description: "Average", shapes: [[2, 3], [2, 3]]) { Average<Double>() },
+    ]
+
+    @Test(arguments: cases)
+    func matchesFiniteDifferences(_ c: Case) throws {
+        let layer = try c.make()
+        let inputs = c.shapes.enumerated().map { TrainingGradientTests.random($1, seed: UInt64(40 + $0)) }
+        let y = try layer.forward(inputs, masks: inputs.map { _ in nil }, training: false).output
+        let r = TrainingGradientTests.random(y.shape, seed: 50)
+        func loss(_ values: [Tensor<Double>]) throws -> Double {
+            try zip(layer.forward(values, masks: values.map { _ in nil }, training: false).output.scalars, r.scalars).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        _ = try layer.forwardRecording(inputs, masks: inputs.map { _ in nil }, training: true)
+        let gradients = try layer.backward([r])
+        let analytic = [try #require(gradients.input)] + gradients.otherInputs.map { $0 ?? Tensor(zeros: [0]) }
+        let h = 1e-6
+        for (k, input) in inputs.enumerated() {
+            for i in 0..<input.scalarCount {
+                func perturbed(_ delta: Double) throws -> Double {
+                    var values = inputs
+                    var scalars = input.scalars
+                    scalars[i] += delta
+                    values[k] = try Tensor(shape: input.shape, scalars: scalars)
+                    return try loss(values)
+                }
+                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
+                #expect(abs(numeric - analytic[k].scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(c) input \(k)[\(i)]")
+            }
+        }
+    }
+}

@@ -2,13 +2,15 @@
 /// `(batch, m, k)` and `(batch, n, k)` with `axes: [2, 2]`, a `(batch, m, n)` result. With
 /// `normalize`, each input is first scaled to unit L2 norm along its axis (cosine similarity).
 ///
-/// The output has no mask, as in Keras. Prediction only.
+/// The output has no mask, as in Keras. It trains without `normalize` (refused with it).
 public final class Dot<Scalar: TensorScalar>: Layer {
     /// The contracted axis of each input (negative ones count from the end).
     public let axes: [Int]
     /// Whether the inputs are L2-normalized along their axes first.
     public let normalize: Bool
     public var name: String
+    /// Recorded calls: the two inputs.
+    var records: [(Tensor<Scalar>, Tensor<Scalar>)] = []
 
     /// Creates the layer.
     ///
@@ -53,6 +55,44 @@ public final class Dot<Scalar: TensorScalar>: Layer {
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         try forward([input], masks: [mask], training: training)
     }
+
+    public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        guard !normalize else {
+            throw LayerError(.unsupported, "layer '\(name)' (Dot with normalize) does not support training yet")
+        }
+        let output = try forward(inputs, masks: masks, training: training)
+        records.append((inputs[0], inputs[1]))
+        return output
+    }
+
+    /// Per sample, with the contracted axes moved inner: dX = G·Yᵀ and dY = Xᵀ·G, moved back.
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let (first, second) = try popRecord(&records, layer: name)
+        let ((a, b), shape) = try plan([optionalShape(first.shape), optionalShape(second.shape)])
+        let g = try gradient(outputGradients, 0, shape: shape.map { $0 ?? 0 })
+        let xOrder = (0..<first.rank).filter { $0 != a } + [a], yOrder = [0, b] + (1..<second.rank).filter { $0 != b }
+        let x = try first.transposed(xOrder), y = try second.transposed(yOrder)
+        let batch = x.shape[0], k = x.shape[x.rank - 1]
+        let m = x.scalarCount / max(batch * k, 1), n = y.scalarCount / max(batch * k, 1)
+        var dx = [Scalar](), dy = [Scalar]()
+        for sample in 0..<batch {
+            let left = try Tensor(shape: [m, k], scalars: Array(x.scalars[(sample * m * k)..<((sample + 1) * m * k)]))
+            let right = try Tensor(shape: [k, n], scalars: Array(y.scalars[(sample * k * n)..<((sample + 1) * k * n)]))
+            let gs = try Tensor(shape: [m, n], scalars: Array(g.scalars[(sample * m * n)..<((sample + 1) * m * n)]))
+            dx += try gs.matmul(right.transposed([1, 0])).scalars
+            dy += try left.transposed([1, 0]).matmul(gs).scalars
+        }
+        func inverse(_ order: [Int]) -> [Int] {
+            var result = [Int](repeating: 0, count: order.count)
+            for (i, axis) in order.enumerated() { result[axis] = i }
+            return result
+        }
+        var gradients = LayerGradients(input: try Tensor(shape: x.shape, scalars: dx).transposed(inverse(xOrder)))
+        gradients.otherInputs = [try Tensor(shape: y.shape, scalars: dy).transposed(inverse(yOrder))]
+        return gradients
+    }
+
+    public func clearRecords() { records.removeAll() }
 
     public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
         let ((a, b), shape) = try plan(inputs.map { optionalShape($0.shape) })
