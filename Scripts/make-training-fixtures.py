@@ -148,6 +148,14 @@ def cases(rng):
     yield ("rmsprop_rnn_stacked_cells", seq_model(
         layers.RNN([layers.SimpleRNNCell(4, activation="relu"), layers.LSTMCell(3, unit_forget_bias=False)], return_sequences=True),
         layers.LSTM(2), layers.Dense(2)), optimizers.RMSprop(0.01), "mse", [x], regression, 4)
+    embedded_tokens = keras.Input((6,))
+    h = layers.GRU(4, return_sequences=True)(layers.Embedding(12, 4, mask_zero=True)(embedded_tokens))
+    attended = layers.Attention(use_scale=True)([h, h], use_causal_mask=True)
+    added = layers.AdditiveAttention()([attended, h])
+    pooled = layers.GlobalAveragePooling1D()(layers.Concatenate()([added, keras.layers.Attention(score_mode="concat")([h, added, h])]))
+    scored = layers.Dot(axes=2)([h, added])
+    yield ("adam_attention", keras.Model(embedded_tokens, layers.Dense(2)(layers.Concatenate()([pooled, layers.Flatten()(scored)]))),
+           optimizers.Adam(0.01), "mse", [tokens], regression, 4)
     yield ("adamw_cosine_restarts", seq_model(layers.GRU(4), layers.Dense(2)),
            optimizers.AdamW(schedules.CosineDecayRestarts(0.02, first_decay_steps=2, t_mul=1.5, m_mul=0.8, alpha=0.05), weight_decay=0.1),
            "mse", [x], regression, 4)

@@ -161,7 +161,10 @@ struct LayersAroundGRUErrorTests {
         }
         // Training the layers written for prediction only is refused by name.
         #expect(throws: LayerError.self) {
-            try Attention<Float>().forwardRecording([sequence, sequence], masks: [nil, nil], training: true)
+            try MultiHeadAttention<Float>(numHeads: 2, keyDim: 2).forwardRecording([sequence, sequence], masks: [nil, nil], training: true)
+        }
+        #expect(throws: LayerError.self) {
+            try Attention<Float>(dropout: 0.2).forwardRecording([sequence, sequence], masks: [nil, nil], training: true)
         }
     }
 }

@@ -210,3 +210,78 @@ struct MergeGradientTests {
         }
     }
 }
+
+/// Attention and AdditiveAttention against central differences: every input and learned weight,
+/// with masks, a causal mask, a separate key, and the attention scores as a second output.
+@Suite("Attention gradients")
+struct AttentionGradientTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let description: String
+        let inputs: Int
+        let masked: Bool
+        let make: @Sendable () throws -> Attention<Double>
+    }
+
+    static let cases: [Case] = [
+        Case(description: "dot with scale", inputs: 2, masked: false) { try Attention<Double>(useScale: true) },
+        Case(description: "dot masked causal with scores", inputs: 2, masked: true) {
+            try Attention<Double>(useCausalMask: true, returnAttentionScores: true)
+        },
+        Case(description: "concat with scale and key", inputs: 3, masked: false) { try Attention<Double>(useScale: true, scoreMode: .concat) },
+        Case(description: "additive masked", inputs: 2, masked: true) { try AdditiveAttention<Double>() },
+        Case(description: "additive no scale with key", inputs: 3, masked: false) { try AdditiveAttention<Double>(useScale: false) },
+    ]
+
+    @Test(arguments: cases)
+    func matchesFiniteDifferences(_ c: Case) throws {
+        let layer = try c.make()
+        let shapes = [[2, 3, 4], [2, 5, 4], [2, 5, 4]].prefix(c.inputs)
+        let inputs = shapes.enumerated().map { TrainingGradientTests.random($1, seed: UInt64(60 + $0)) }
+        let masks: [Tensor<Bool>?] = c.masked
+            ? [try Tensor(shape: [2, 3], scalars: [true, false, true, true, true, true]),
+               try Tensor(shape: [2, 5], scalars: [true, true, false, true, false, true, true, true, true, false])]
+            : inputs.map { _ in nil }
+        try layer.build(inputShapes: inputs.map { optionalShape($0.shape) })
+        try layer.setWeights(layer.weights.enumerated().map { TrainingGradientTests.random($1.shape, seed: UInt64(70 + $0), scale: 0.7) })
+        let outputs = try layer.forward(Array(inputs), masks: masks, training: false).outputs
+        let r = outputs.enumerated().map { TrainingGradientTests.random($1.shape, seed: UInt64(80 + $0)) }
+        func loss(_ values: [Tensor<Double>]) throws -> Double {
+            let outs = try layer.forward(values, masks: masks, training: false).outputs
+            return zip(outs, r).reduce(0) { total, pair in total + zip(pair.0.scalars, pair.1.scalars).reduce(0) { $0 + $1.0 * $1.1 } }
+        }
+        _ = try layer.forwardRecording(Array(inputs), masks: masks, training: true)
+        let gradients = try layer.backward(r)
+        let analytic = [try #require(gradients.input)] + gradients.otherInputs.map { $0 ?? Tensor(zeros: [0]) }
+        let h = 1e-6
+        for (k, input) in inputs.enumerated() {
+            for i in 0..<input.scalarCount {
+                func perturbed(_ delta: Double) throws -> Double {
+                    var values = Array(inputs)
+                    var scalars = input.scalars
+                    scalars[i] += delta
+                    values[k] = try Tensor(shape: input.shape, scalars: scalars)
+                    return try loss(values)
+                }
+                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
+                #expect(abs(numeric - analytic[k].scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(c) input \(k)[\(i)]: \(analytic[k].scalars[i]) vs \(numeric)")
+            }
+        }
+        let weights = layer.weights
+        #expect(gradients.weights.count == weights.count)
+        for (k, weight) in weights.enumerated() {
+            for i in 0..<weight.scalarCount {
+                func perturbed(_ delta: Double) throws -> Double {
+                    var changed = weights
+                    var scalars = weight.scalars
+                    scalars[i] += delta
+                    changed[k] = try Tensor(shape: weight.shape, scalars: scalars)
+                    try layer.setWeights(changed)
+                    defer { try? layer.setWeights(weights) }
+                    return try loss(Array(inputs))
+                }
+                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
+                #expect(abs(numeric - gradients.weights[k].scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(c) weight \(k)[\(i)]")
+            }
+        }
+    }
+}

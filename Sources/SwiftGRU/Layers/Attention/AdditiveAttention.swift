@@ -20,6 +20,17 @@ public final class AdditiveAttention<Scalar: TensorScalar>: Attention<Scalar> {
         scale = useScale ? try Initializer.glorotUniform().makeTensor(shape: [dim]) : nil
     }
 
+    override func scoreGradient(
+        _ q: ArraySlice<Scalar>, _ k: ArraySlice<Scalar>, _ ds: Scalar, dq: inout [Scalar], dk: inout [Scalar], weights: inout [[Scalar]]
+    ) {
+        for (d, (a, b)) in zip(q, k).enumerated() {
+            let t = Scalar.tanh(a + b), slope = 1 - t * t, weight = scale?.scalars[d] ?? 1
+            dq[d] += ds * weight * slope
+            dk[d] += ds * weight * slope
+            if scale != nil { weights[0][d] += ds * t }
+        }
+    }
+
     override func score(_ q: ArraySlice<Scalar>, _ k: ArraySlice<Scalar>) -> Scalar {
         var total: Scalar = 0
         for (d, (a, b)) in zip(q, k).enumerated() { total += (scale?.scalars[d] ?? 1) * Scalar.tanh(a + b) }

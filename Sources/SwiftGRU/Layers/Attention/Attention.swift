@@ -12,7 +12,7 @@ public enum AttentionScoreMode: String, Sendable {
 ///
 /// Masks as in Keras: value steps masked out get no weight, masked query steps give zeros, and
 /// the query's mask goes on. `useCausalMask` and `returnAttentionScores` are Keras' call
-/// arguments, kept on the layer. Prediction only.
+/// arguments, kept on the layer. It trains without dropout (refused with it).
 public class Attention<Scalar: TensorScalar>: Layer {
     /// Whether a learned scale multiplies the scores.
     public let useScale: Bool
@@ -29,6 +29,8 @@ public class Attention<Scalar: TensorScalar>: Layer {
     /// The concat-mode weight (a scalar).
     public private(set) var concatScoreWeight: Tensor<Scalar>?
     private(set) var built = false
+    /// Recorded calls: the inputs and masks.
+    var records: [(inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?])] = []
 
     /// Creates the layer with Keras' defaults.
     ///
@@ -129,6 +131,109 @@ public class Attention<Scalar: TensorScalar>: Layer {
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         try forward([input], masks: [mask], training: training)
     }
+
+    /// dL/d(query features) and dL/d(key features) of one score given dL/d(score), and the
+    /// score's gradient for each learned weight (in ``weights`` order), added to `weights`.
+    func scoreGradient(
+        _ q: ArraySlice<Scalar>, _ k: ArraySlice<Scalar>, _ ds: Scalar, dq: inout [Scalar], dk: inout [Scalar], weights: inout [[Scalar]]
+    ) {
+        let s = scale?.scalars.first ?? 1
+        switch scoreMode {
+        case .dot:
+            var dot: Scalar = 0
+            for (j, (a, b)) in zip(q, k).enumerated() {
+                dq[j] += ds * s * b
+                dk[j] += ds * s * a
+                dot += a * b
+            }
+            if scale != nil { weights[0][0] += ds * dot }
+        case .concat:
+            let cw = concatScoreWeight?.scalars.first ?? 1
+            var dScale: Scalar = 0, dWeight: Scalar = 0
+            for (j, (a, b)) in zip(q, k).enumerated() {
+                let t = Scalar.tanh(s * (a + b)), slope = 1 - t * t
+                dq[j] += ds * cw * slope * s
+                dk[j] += ds * cw * slope * s
+                dScale += ds * cw * slope * (a + b)
+                dWeight += ds * t
+            }
+            if scale != nil { weights[0][0] += dScale }
+            weights[weights.count - 1][0] += dWeight
+        }
+    }
+
+    public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        guard !(training && dropout > 0) else {
+            throw LayerError(.unsupported, "layer '\(name)': attention dropout in training is not written yet")
+        }
+        let output = try forward(inputs, masks: masks, training: training)
+        records.append((inputs, masks))
+        return output
+    }
+
+    /// Through the softmax of each query step's scores: dv = wᵀ·dOut, ds = w ⊙ (dw - Σ w ⊙ dw),
+    /// then the score's gradients for the query, the key and the learned weights.
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let (inputs, masks) = try popRecord(&records, layer: name)
+        let (query, value) = (inputs[0], inputs[1])
+        let key = inputs.count == 3 ? inputs[2] : value
+        let (batch, tq, dim) = (query.shape[0], query.shape[1], query.shape[2])
+        let (tv, width) = (value.shape[1], value.shape[2])
+        let g = try gradient(outputGradients, 0, shape: [batch, tq, width])
+        let gScores = returnAttentionScores ? try gradient(outputGradients, 1, shape: [batch, tq, tv]) : nil
+        let queryMask = masks.count > 0 ? masks[0] : nil, valueMask = masks.count > 1 ? masks[1] : nil
+        var dq = [Scalar](repeating: 0, count: query.scalarCount), dk = [Scalar](repeating: 0, count: key.scalarCount)
+        var dv = [Scalar](repeating: 0, count: value.scalarCount)
+        var dWeights = weights.map { [Scalar](repeating: 0, count: $0.scalarCount) }
+        var row = [Scalar](repeating: 0, count: tv), dw = row
+        var dqRow = [Scalar](repeating: 0, count: dim), dkRow = dqRow
+        for b in 0..<batch {
+            for i in 0..<tq {
+                let q = query.scalars[((b * tq + i) * dim)..<((b * tq + i + 1) * dim)]
+                for j in 0..<tv {
+                    var s = score(q, key.scalars[((b * tv + j) * dim)..<((b * tv + j + 1) * dim)])
+                    if !((valueMask?.scalars[b * tv + j] ?? true) && (!useCausalMask || j <= i)) { s -= 1e9 }
+                    row[j] = s
+                }
+                softmax(&row)
+                let masked = !(queryMask?.scalars[b * tq + i] ?? true)
+                var total: Scalar = 0
+                for j in 0..<tv {
+                    var d: Scalar = gScores?.scalars[(b * tq + i) * tv + j] ?? 0
+                    if !masked {
+                        for f in 0..<width {
+                            let go = g.scalars[(b * tq + i) * width + f]
+                            d += go * value.scalars[(b * tv + j) * width + f]
+                            dv[(b * tv + j) * width + f] += row[j] * go
+                        }
+                    }
+                    dw[j] = d
+                    total += row[j] * d
+                }
+                for j in 0..<tv {
+                    let ds = row[j] * (dw[j] - total)
+                    for d in 0..<dim { dqRow[d] = 0; dkRow[d] = 0 }
+                    scoreGradient(q, key.scalars[((b * tv + j) * dim)..<((b * tv + j + 1) * dim)], ds, dq: &dqRow, dk: &dkRow, weights: &dWeights)
+                    for d in 0..<dim {
+                        dq[(b * tq + i) * dim + d] += dqRow[d]
+                        dk[(b * tv + j) * dim + d] += dkRow[d]
+                    }
+                }
+            }
+        }
+        var gradients = LayerGradients(
+            input: try Tensor(shape: query.shape, scalars: dq),
+            weights: try zip(weights, dWeights).map { try Tensor(shape: $0.shape, scalars: $1) })
+        if inputs.count == 3 {
+            gradients.otherInputs = [try Tensor(shape: value.shape, scalars: dv), try Tensor(shape: key.shape, scalars: dk)]
+        } else {
+            // The value is also the key.
+            gradients.otherInputs = [try Tensor(shape: value.shape, scalars: zip(dv, dk).map { $0 + $1 })]
+        }
+        return gradients
+    }
+
+    public func clearRecords() { records.removeAll() }
 
     public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
         try build(inputShapes: inputs.map { optionalShape($0.shape) })

@@ -10,8 +10,8 @@
 /// Keras a layer run after it on the same tensors may see no mask, depending on the order Keras
 /// runs layers of equal depth in; here every layer sees its inputs' masks.)
 /// `useCausalMask` and `returnAttentionScores` are Keras' call arguments, kept on the layer.
-/// Prediction only; attention over other axes than the steps and gated attention are refused
-/// when read from a file.
+/// Prediction only (training is refused with an error that says so); attention over other axes
+/// than the steps and gated attention are refused when read from a file.
 public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     public let numHeads: Int
     public let keyDim: Int
@@ -140,6 +140,11 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         try forward([input], masks: [mask], training: training)
+    }
+
+    /// Training multi-head attention is not written yet.
+    public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        throw unsupportedTraining()
     }
 
     public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
