@@ -2,6 +2,32 @@ import Testing
 
 @testable import SwiftGRU
 
+/// Checks `analytic` against central differences of `loss` around `point`, entry by entry.
+func expectCentralDifferences(
+    of loss: (Tensor<Double>) throws -> Double, at point: Tensor<Double>, match analytic: Tensor<Double>, _ label: String
+) throws {
+    let h = 1e-6
+    for i in 0..<point.scalarCount {
+        var plus = point.scalars, minus = point.scalars
+        plus[i] += h
+        minus[i] -= h
+        let numeric = (try loss(Tensor(shape: point.shape, scalars: plus)) - loss(Tensor(shape: point.shape, scalars: minus))) / (2 * h)
+        #expect(abs(numeric - analytic.scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(label)[\(i)]: \(analytic.scalars[i]) vs \(numeric)")
+    }
+}
+
+/// `loss` as a function of weight `k` of `layer` (the other weights as they are).
+func lossOfWeight(_ layer: any Layer<Double>, _ k: Int, _ loss: @escaping () throws -> Double) -> (Tensor<Double>) throws -> Double {
+    let weights = layer.weights
+    return { weight in
+        var changed = weights
+        changed[k] = weight
+        try layer.setWeights(changed)
+        defer { try? layer.setWeights(weights) }
+        return try loss()
+    }
+}
+
 /// The backward passes of the layers around a GRU against central finite differences in
 /// Double: for `L = sum(r * layer(x))` with random `r`, the input and weight gradients.
 @Suite("Layer gradients")
@@ -81,31 +107,11 @@ struct LayerGradientTests {
         _ = try layer.forwardRecording(x, mask: mask, initialState: [], training: true)
         let gradients = try layer.backward([r])
         let dx = try #require(gradients.input)
-        let h = 1e-6
-        for i in 0..<x.scalarCount {
-            var plus = x.scalars, minus = x.scalars
-            plus[i] += h
-            minus[i] -= h
-            let numeric = (try loss(Tensor(shape: x.shape, scalars: plus)) - loss(Tensor(shape: x.shape, scalars: minus))) / (2 * h)
-            #expect(abs(numeric - dx.scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(c) input \(i): \(dx.scalars[i]) vs \(numeric)")
-        }
+        try expectCentralDifferences(of: loss, at: x, match: dx, "\(c) input")
         let weights = layer.weights
         #expect(gradients.weights.count == weights.count, "\(c): weight gradients")
         for (k, weight) in weights.enumerated() where k < gradients.weights.count {
-            for i in 0..<weight.scalarCount {
-                func perturbed(_ delta: Double) throws -> Double {
-                    var values = weight.scalars
-                    values[i] += delta
-                    var changed = weights
-                    changed[k] = try Tensor(shape: weight.shape, scalars: values)
-                    try layer.setWeights(changed)
-                    defer { try? layer.setWeights(weights) }
-                    return try loss(x)
-                }
-                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
-                let analytic = gradients.weights[k].scalars[i]
-                #expect(abs(numeric - analytic) <= 1e-6 * max(1, abs(numeric)), "\(c) weight \(k)[\(i)]: \(analytic) vs \(numeric)")
-            }
+            try expectCentralDifferences(of: lossOfWeight(layer, k) { try loss(x) }, at: weight, match: gradients.weights[k], "\(c) weight \(k)")
         }
     }
 }
@@ -136,29 +142,10 @@ struct BatchNormalizationTrainingTests {
         #expect(moved[2].scalars.allSatisfy { abs($0) > 0 } && moved[3].scalars != before[3].scalars)
         let gradients = try layer.backward([r])
         #expect(layer.trainableWeightCount == 2 && gradients.weights.count == 2)
-        let h = 1e-6
         let dx = try #require(gradients.input)
-        for i in 0..<x.scalarCount {
-            var plus = x.scalars, minus = x.scalars
-            plus[i] += h
-            minus[i] -= h
-            let numeric = (try loss(Tensor(shape: x.shape, scalars: plus)) - loss(Tensor(shape: x.shape, scalars: minus))) / (2 * h)
-            #expect(abs(numeric - dx.scalars[i]) <= 1e-6 * max(1, abs(numeric)), "input \(i): \(dx.scalars[i]) vs \(numeric)")
-        }
+        try expectCentralDifferences(of: loss, at: x, match: dx, "input")
         for k in 0..<2 {
-            for i in 0..<2 {
-                func perturbed(_ delta: Double) throws -> Double {
-                    var weights = layer.weights
-                    var values = weights[k].scalars
-                    values[i] += delta
-                    weights[k] = try Tensor(shape: [2], scalars: values)
-                    try layer.setWeights(weights)
-                    defer { try? layer.setWeights(moved) }
-                    return try loss(x)
-                }
-                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
-                #expect(abs(numeric - gradients.weights[k].scalars[i]) <= 1e-6 * max(1, abs(numeric)), "weight \(k)[\(i)]")
-            }
+            try expectCentralDifferences(of: lossOfWeight(layer, k) { try loss(x) }, at: moved[k], match: gradients.weights[k], "weight \(k)")
         }
     }
 }
@@ -194,19 +181,12 @@ struct MergeGradientTests {
         _ = try layer.forwardRecording(inputs, masks: inputs.map { _ in nil }, training: true)
         let gradients = try layer.backward([r])
         let analytic = [try #require(gradients.input)] + gradients.otherInputs.map { $0 ?? Tensor(zeros: [0]) }
-        let h = 1e-6
         for (k, input) in inputs.enumerated() {
-            for i in 0..<input.scalarCount {
-                func perturbed(_ delta: Double) throws -> Double {
-                    var values = inputs
-                    var scalars = input.scalars
-                    scalars[i] += delta
-                    values[k] = try Tensor(shape: input.shape, scalars: scalars)
-                    return try loss(values)
-                }
-                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
-                #expect(abs(numeric - analytic[k].scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(c) input \(k)[\(i)]")
-            }
+            try expectCentralDifferences(of: { value in
+                var values = inputs
+                values[k] = value
+                return try loss(values)
+            }, at: input, match: analytic[k], "\(c) input \(k)")
         }
     }
 }
@@ -252,36 +232,18 @@ struct AttentionGradientTests {
         _ = try layer.forwardRecording(Array(inputs), masks: masks, training: true)
         let gradients = try layer.backward(r)
         let analytic = [try #require(gradients.input)] + gradients.otherInputs.map { $0 ?? Tensor(zeros: [0]) }
-        let h = 1e-6
         for (k, input) in inputs.enumerated() {
-            for i in 0..<input.scalarCount {
-                func perturbed(_ delta: Double) throws -> Double {
-                    var values = Array(inputs)
-                    var scalars = input.scalars
-                    scalars[i] += delta
-                    values[k] = try Tensor(shape: input.shape, scalars: scalars)
-                    return try loss(values)
-                }
-                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
-                #expect(abs(numeric - analytic[k].scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(c) input \(k)[\(i)]: \(analytic[k].scalars[i]) vs \(numeric)")
-            }
+            try expectCentralDifferences(of: { value in
+                var values = Array(inputs)
+                values[k] = value
+                return try loss(values)
+            }, at: input, match: analytic[k], "\(c) input \(k)")
         }
         let weights = layer.weights
         #expect(gradients.weights.count == weights.count)
         for (k, weight) in weights.enumerated() {
-            for i in 0..<weight.scalarCount {
-                func perturbed(_ delta: Double) throws -> Double {
-                    var changed = weights
-                    var scalars = weight.scalars
-                    scalars[i] += delta
-                    changed[k] = try Tensor(shape: weight.shape, scalars: scalars)
-                    try layer.setWeights(changed)
-                    defer { try? layer.setWeights(weights) }
-                    return try loss(Array(inputs))
-                }
-                let numeric = (try perturbed(h) - perturbed(-h)) / (2 * h)
-                #expect(abs(numeric - gradients.weights[k].scalars[i]) <= 1e-6 * max(1, abs(numeric)), "\(c) weight \(k)[\(i)]")
-            }
+            try expectCentralDifferences(
+                of: lossOfWeight(layer, k) { try loss(Array(inputs)) }, at: weight, match: gradients.weights[k], "\(c) weight \(k)")
         }
     }
 }
