@@ -16,13 +16,11 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let file = try KerasModelFile.opening(data.model)
-        let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
-        let chosenMetrics = try metrics.map(Fit.metrics(named:)) ?? KerasCompileConfig.metrics(from: file.compileConfig)
-        let trainer = Trainer(model: file.model, optimizer: .sgd(), loss: chosenLoss, metrics: chosenMetrics)
+        let trainer = try Fit.trainer(file, optimizer: .sgd(), loss: loss, metrics: metrics)
         try data.device.apply()
         let (inputs, targets) = try data.arrays()
         let results = try trainer.evaluateMetrics(x: inputs, y: targets, batchSize: data.batchSize)
         print("loss=\(results["loss"] ?? 0)")
-        for metric in chosenMetrics { print("\(metric.name)=\(results[metric.name] ?? 0)") }
+        for (name, value) in results.sorted(by: { $0.key < $1.key }) where name != "loss" { print("\(name)=\(value)") }
     }
 }

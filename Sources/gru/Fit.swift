@@ -59,10 +59,14 @@ struct Fit: ParsableCommand {
     @Option(help: "Loss weights per class index, e.g. 0=1,1=2.5 (Keras' class_weight).")
     var classWeight: String?
 
+    @Option(help: "Batches per epoch; epochs go on through the data where the last one stopped (Keras' steps_per_epoch).")
+    var stepsPerEpoch: Int?
+
     func validate() throws {
         guard output.hasSuffix(".keras") else { throw ValidationError("--output must be a .keras file, got '\(output)'") }
         guard epochs >= 0 else { throw ValidationError("--epochs must not be negative") }
         guard initialEpoch >= 0 else { throw ValidationError("--initial-epoch must not be negative") }
+        if let stepsPerEpoch, stepsPerEpoch < 1 { throw ValidationError("--steps-per-epoch must be positive") }
         for text in callback { _ = try CallbackOption(text) }
         guard validationSplit >= 0, validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
     }
@@ -80,8 +84,6 @@ struct Fit: ParsableCommand {
             chosen.learningRate = learningRate
             chosen.learningRateSchedule = nil
         }
-        let chosenLoss = try loss.map { try Loss(named: $0) } ?? KerasCompileConfig.loss(from: file.compileConfig)
-        let chosenMetrics = try metrics.map(Fit.metrics(named:)) ?? KerasCompileConfig.metrics(from: file.compileConfig)
         let sampleWeights = try sampleWeight.map { path in
             guard let weights = try TrainingData.arrays(path, what: "sample weights").first else {
                 throw ValidationError("\(path) holds no array")
@@ -89,12 +91,13 @@ struct Fit: ParsableCommand {
             return weights
         }
         let classWeights = try classWeight.map(Fit.classWeights)
+        let trainer = try Fit.trainer(file, optimizer: chosen, loss: loss, metrics: metrics)
         let compileForFiles = (optimizer == nil && learningRate == nil && loss == nil ? file.compileConfig : nil)
-            ?? KerasCompileConfig.make(optimizer: chosen, loss: chosenLoss)
+            ?? KerasCompileConfig.make(
+                optimizer: chosen, loss: trainer.loss, outputLosses: trainer.outputLosses, lossWeights: trainer.lossWeights)
         let callbacks = try callback.map { try CallbackOption($0).make(compileConfig: compileForFiles) }
         try data.device.apply()
         let (inputs, targets) = try data.arrays()
-        let trainer = Trainer(model: file.model, optimizer: chosen, loss: chosenLoss, metrics: chosenMetrics)
         // Training goes on where the file's optimizer stopped, unless another one is asked for.
         if optimizer == nil, !file.optimizerVariables.isEmpty {
             do { try trainer.restoreOptimizerState(kerasVariables: file.optimizerVariables) } catch let error as LayerError {
@@ -105,7 +108,7 @@ struct Fit: ParsableCommand {
         let result = try trainer.fit(
             x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle,
             validationSplit: validationSplit, seed: seed, sampleWeight: sampleWeights, classWeight: classWeights,
-            callbacks: callbacks, onEvent: progress.handle)
+            stepsPerEpoch: stepsPerEpoch, callbacks: callbacks, onEvent: progress.handle)
         try KerasModelFile.save(file.model, compileConfig: compileForFiles, optimizerVariables: trainer.kerasOptimizerVariables, to: output)
         if let history {
             let encoder = JSONEncoder()
@@ -114,6 +117,23 @@ struct Fit: ParsableCommand {
         }
         if let plot { try AtomicFile.write(Array(LossPlot.svg(result.history).utf8), to: plot) }
         print("saved \(output)")
+    }
+
+    /// A trainer compiled as the file says, with the loss or the metrics named on the command
+    /// line, if any, for every output instead.
+    static func trainer(_ file: KerasModelFile, optimizer: Optimizer, loss: String?, metrics: String?) throws -> Trainer<Float> {
+        let trainer: Trainer<Float>
+        if let loss {
+            trainer = Trainer(model: file.model, optimizer: optimizer, loss: try Loss(named: loss))
+            trainer.metrics = try KerasCompileConfig.metrics(from: file.compileConfig)
+        } else {
+            trainer = try file.compiledTrainer(optimizer: optimizer)
+        }
+        if let metrics {
+            trainer.metrics = try Fit.metrics(named: metrics)
+            trainer.outputMetrics = nil
+        }
+        return trainer
     }
 
     /// `0=1,1=2.5`: a weight per class index.

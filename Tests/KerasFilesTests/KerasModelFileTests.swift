@@ -265,13 +265,14 @@ struct KerasModelFileTests {
         #expect(notes.count == 3 && notes.allSatisfy { $0.contains("layer 'd'") && $0.contains("left out") })
     }
 
-    /// A layer saved with trainable = FALSE is reported, so that training can refuse rather
-    /// than change weights Keras keeps fixed.
-    @Test func frozenLayersAreReported() throws {
+    /// A layer saved with trainable = FALSE is read frozen, and written back so.
+    @Test func frozenLayersStayFrozen() throws {
         let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "GRU", "config": {"name": "frozen_gru", "units": 3, "trainable": false}}, {"class_name": "Dense", "config": {"name": "head", "units": 1, "trainable": true}}]}}"#
         let decoder = KerasConfigDecoder(legacy: false)
-        _ = try KerasModelBuilder(decoder: decoder).model(JSONValue(parsing: Array(text.utf8), what: "test"))
-        #expect(decoder.notes.frozenLayers == ["frozen_gru"])
+        let model = try KerasModelBuilder(decoder: decoder).model(JSONValue(parsing: Array(text.utf8), what: "test")).model
+        #expect(model.layers.map { $0.trainable } == [false, true])
+        let written = try KerasConfigEncoder.layer(model.layers[0], inputShape: nil)
+        #expect(written["config"]?["trainable"]?.bool == false)
     }
 
     /// A Keras 2.2 file with CuDNNGRU and CuDNNLSTM layers (weights in cuDNN's layout, made by

@@ -189,6 +189,25 @@ public enum KerasCompileConfig {
         return found.filter { seen.insert($0.name).inserted }
     }
 
+    /// The metrics of a compile_config given per output, one list per output, as Keras 3 reads
+    /// them for a model of several outputs: a list with one entry (a metric or a list) per
+    /// output, or an object keyed by output name; `nil` when the same metrics go to every output.
+    ///
+    /// - Throws: ``FileFormatError`` as ``metrics(from:)``.
+    public static func outputMetrics(from compileConfig: JSONValue?, outputNames: [String]) throws -> [[Metric]]? {
+        guard outputNames.count > 1 else { return nil }
+        func lists(_ key: String) throws -> [JSONValue?]? {
+            guard let value = compileConfig?[key], !value.isNull else { return nil }
+            if let list = value.array, list.count != outputNames.count { return nil }
+            return try perOutput(value, outputNames: outputNames, what: key)
+        }
+        let plain = try lists("metrics"), weighted = try lists("weighted_metrics")
+        guard plain != nil || weighted != nil else { return nil }
+        return try outputNames.indices.map { index in
+            try metrics(from: ["metrics": plain?[index] ?? .null, "weighted_metrics": weighted?[index] ?? .null])
+        }
+    }
+
     /// A serialized Keras metric object.
     private static func metric(_ className: String, _ c: JSONValue) throws -> Metric {
         let name = c["name"]?.string
@@ -252,21 +271,75 @@ public enum KerasCompileConfig {
         }
     }
 
-    /// The loss of a compile_config.
+    /// The loss of a compile_config that gives one loss for every output.
     ///
-    /// - Throws: ``FileFormatError`` when there is none or it is not supported.
+    /// - Throws: ``FileFormatError`` when there is none, it is not supported, or the file gives
+    ///   one per output (read those with ``losses(from:outputNames:)``).
     public static func loss(from compileConfig: JSONValue?) throws -> Loss {
         guard let object = compileConfig?["loss"], !object.isNull else {
             throw FileFormatError("the model was not compiled: its file has no loss (give one explicitly)")
         }
         if let weights = compileConfig?["loss_weights"], !weights.isNull {
-            throw FileFormatError("loss_weights are not supported")
+            throw FileFormatError("the compile_config has loss_weights: read its losses per output")
         }
+        return try loss(object)
+    }
+
+    /// The losses of a compile_config: one for every output (``LossSettings/loss``), or one
+    /// per output given as a list or by output name (``LossSettings/outputLosses``, `nil` for
+    /// an output without one), and the `loss_weights`.
+    ///
+    /// - Parameter outputNames: The model's outputs, in order (``Model/outputNames``).
+    /// - Throws: ``FileFormatError`` when there is no loss, one is not supported, or the lists
+    ///   and names do not fit the outputs.
+    public static func losses(from compileConfig: JSONValue?, outputNames: [String]) throws -> LossSettings {
+        guard let object = compileConfig?["loss"], !object.isNull else {
+            throw FileFormatError("the model was not compiled: its file has no loss (give one explicitly)")
+        }
+        var settings = LossSettings(loss: .meanSquaredError)
+        if let perOutput = try perOutput(object, outputNames: outputNames, what: "loss") {
+            settings.outputLosses = try perOutput.map { try $0.map(loss) }
+            settings.loss = settings.outputLosses?.lazy.compactMap { $0 }.first ?? .meanSquaredError
+        } else {
+            settings.loss = try loss(object)
+        }
+        if let weights = compileConfig?["loss_weights"], !weights.isNull {
+            let entries = try perOutput(weights, outputNames: outputNames, what: "loss_weights")
+                ?? (weights.double.map { Array(repeating: JSONValue.number($0), count: outputNames.count) })
+            settings.lossWeights = try entries?.map { entry in
+                guard let value = entry?.double, value.isFinite else {
+                    throw FileFormatError("compile_config: loss_weights \(weights) must give a finite number for every output")
+                }
+                return value
+            }
+        }
+        return settings
+    }
+
+    /// A value given per output: a list with one entry per output, or an object keyed by output
+    /// names (missing names are `nil`); `nil` when the value is a single entry for all outputs.
+    private static func perOutput(_ value: JSONValue, outputNames: [String], what: String) throws -> [JSONValue?]? {
+        if let list = value.array {
+            guard list.count == outputNames.count else {
+                throw FileFormatError("compile_config: \(what) lists \(list.count) entries for the \(outputNames.count) output(s) \(outputNames)")
+            }
+            return list.map { $0.isNull ? JSONValue?.none : $0 }
+        }
+        guard value["class_name"] == nil, let object = value.object else { return nil }
+        let unknown = object.keys.filter { !outputNames.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw FileFormatError("compile_config: \(what) names \(unknown), which are not outputs of the model (\(outputNames))")
+        }
+        return outputNames.map { name in object[name].flatMap { $0.isNull ? JSONValue?.none : $0 } }
+    }
+
+    /// One serialized loss: a name or a `{"class_name", "config"}` object.
+    private static func loss(_ object: JSONValue) throws -> Loss {
         if let name = object.string {
             do { return try Loss(named: name) } catch let error as LayerError { throw FileFormatError(error.message, underlying: error) }
         }
         guard let className = object["class_name"]?.string else {
-            throw FileFormatError("unsupported loss configuration (one loss for all outputs is supported)")
+            throw FileFormatError("unsupported loss configuration \(object)")
         }
         let c = object["config"] ?? .null
         if let reduction = c["reduction"]?.string, reduction != "sum_over_batch_size" {
@@ -292,8 +365,9 @@ public enum KerasCompileConfig {
         return loss
     }
 
-    /// A compile_config holding `optimizer` and `loss`, as Keras writes it.
-    public static func make(optimizer: Optimizer, loss: Loss) -> JSONValue {
+    /// A compile_config holding `optimizer`, `loss` (or one loss per output) and `loss_weights`,
+    /// as Keras writes it.
+    public static func make(optimizer: Optimizer, loss: Loss, outputLosses: [Loss?]? = nil, lossWeights: [Double]? = nil) -> JSONValue {
         var c: [String: JSONValue] = [
             "name": .string(KerasConfigDecoder.snakeCase(optimizer.className)),
             "learning_rate": optimizer.learningRateSchedule.map(encode) ?? .number(optimizer.learningRate),
@@ -339,6 +413,17 @@ public enum KerasCompileConfig {
             c["l2_shrinkage_regularization_strength"] = .number(shrinkage)
             c["beta"] = .number(beta)
         }
+        return [
+            "optimizer": ["module": "keras.optimizers", "class_name": .string(optimizer.className), "config": .object(c), "registered_name": nil],
+            "loss": outputLosses.map { .array($0.map { $0.map(encode) ?? .null }) } ?? encode(loss),
+            "loss_weights": lossWeights.map { .array($0.map(JSONValue.number)) } ?? .null,
+            "metrics": nil, "weighted_metrics": nil, "run_eagerly": false,
+            "steps_per_execution": 1, "jit_compile": false,
+        ]
+    }
+
+    /// A loss as Keras serializes it.
+    private static func encode(_ loss: Loss) -> JSONValue {
         let lossClass: String
         var fromLogits = false
         switch loss {
@@ -361,11 +446,23 @@ public enum KerasCompileConfig {
         case .cosineSimilarity: lossConfig["axis"] = -1
         default: break
         }
-        return [
-            "optimizer": ["module": "keras.optimizers", "class_name": .string(optimizer.className), "config": .object(c), "registered_name": nil],
-            "loss": ["module": "keras.losses", "class_name": .string(lossClass), "config": .object(lossConfig), "registered_name": nil],
-            "loss_weights": nil, "metrics": nil, "weighted_metrics": nil, "run_eagerly": false,
-            "steps_per_execution": 1, "jit_compile": false,
-        ]
+        return ["module": "keras.losses", "class_name": .string(lossClass), "config": .object(lossConfig), "registered_name": nil]
+    }
+}
+
+/// The losses of a compile_config (``KerasCompileConfig/losses(from:outputNames:)``), as
+/// ``Trainer`` takes them.
+public struct LossSettings: Sendable {
+    /// The loss of every output that ``outputLosses`` does not set.
+    public var loss: Loss
+    /// One loss per output, `nil` for an output without one; `nil` when ``loss`` goes to all.
+    public var outputLosses: [Loss?]?
+    /// Keras' `loss_weights`, one per output.
+    public var lossWeights: [Double]?
+
+    public init(loss: Loss, outputLosses: [Loss?]? = nil, lossWeights: [Double]? = nil) {
+        self.loss = loss
+        self.outputLosses = outputLosses
+        self.lossWeights = lossWeights
     }
 }

@@ -151,9 +151,10 @@ struct KerasConfigDecoder {
         }
         let name = config["name"]?.string ?? Self.snakeCase(className)
         try checkDType(config, layer: name, className: className)
-        if config["trainable"]?.bool == false { notes.frozenLayers.append(name) }
         do {
-            return try makeLayer(className, config, name: name, object: object)
+            let layer = try makeLayer(className, config, name: name, object: object)
+            if config["trainable"]?.bool == false { layer.trainable = false }
+            return layer
         } catch let error as LayerError {
             throw fail("layer '\(name)' (\(className)): \(error.message)", underlying: error)
         }
@@ -205,8 +206,6 @@ final class KerasLoadNotes: @unchecked Sendable {
     var float64Layers = [String]()
     /// Initializers that could not be read, each replaced by the layer's default.
     var replacedInitializers = [String]()
-    /// Layers saved with `trainable = FALSE` (frozen).
-    var frozenLayers = [String]()
     /// Why training this model would not be Keras' training (settings read but not applied).
     var trainingRefusals = [String]()
     /// Layers whose policy computes in 16 bits, as `'name' (policy)`.

@@ -76,7 +76,7 @@ enum KerasConfigEncoder {
             throw FileFormatError("layer '\(layer.name)' of type \(layer.typeName) cannot be saved as a Keras layer")
         }
         c.merge(entries) { $1 }
-        if !codec.writesTrainable { c["trainable"] = nil }
+        c["trainable"] = codec.writesTrainable ? .bool(layer.trainable) : nil
         var result: [String: JSONValue] = ["module": "keras.layers", "class_name": .string(className), "config": .object(c), "registered_name": nil]
         if let inputShape { result["build_config"] = ["input_shape": shape(inputShape)] }
         return .object(result)

@@ -26,14 +26,9 @@ public struct KerasModelFile {
     /// Keras' order), for ``Trainer/restoreOptimizerState(kerasVariables:)``; empty when the
     /// model was saved before training.
     public let optimizerVariables: [Tensor<Double>]
-    /// The layers saved with `trainable = FALSE`: Keras keeps their weights fixed in training.
-    public let frozenLayers: [String]
-    /// Why training this model here would differ from Keras' (a frozen layer, a regularizer
-    /// not applied), one sentence each; empty when it trains as in Keras.
-    public var trainingRefusals: [String] {
-        frozenLayers.map { "layer '\($0)' is frozen (trainable = FALSE), which training does not support yet" } + refusals
-    }
-    private let refusals: [String]
+    /// Why training this model here would differ from Keras' (a setting read but not applied
+    /// in training), one sentence each; empty when it trains as in Keras.
+    public let trainingRefusals: [String]
 
     /// Loads a `.keras` file or a tf.keras 2 `.h5` model file.
     ///
@@ -84,8 +79,7 @@ public struct KerasModelFile {
         }
         try KerasWeightLayout.load(weights, into: built.layerClasses)
         self.optimizerVariables = try KerasWeightLayout.optimizerVariables(in: weights)
-        self.frozenLayers = decoder.notes.frozenLayers
-        self.refusals = decoder.notes.trainingRefusals
+        self.trainingRefusals = decoder.notes.trainingRefusals
         self.model = built.model
         self.compileConfig = config["compile_config"].flatMap { $0.isNull ? nil : $0 }
         self.kerasVersion = version
@@ -112,8 +106,7 @@ public struct KerasModelFile {
         self.format = .legacyHDF5
         self.notes = decoder.notes.messages
         self.optimizerVariables = []
-        self.frozenLayers = decoder.notes.frozenLayers
-        self.refusals = decoder.notes.trainingRefusals
+        self.trainingRefusals = decoder.notes.trainingRefusals
     }
 
     /// A string-array attribute that h5py may have split as `name0`, `name1`, ...

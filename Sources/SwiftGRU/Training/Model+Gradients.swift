@@ -32,11 +32,11 @@ extension Model {
 
     /// Backpropagates output gradients through the recorded pass.
     ///
-    /// - Parameter outputGradients: Per output: the gradient, and whether it is with respect
-    ///   to the logits of the producing layer's final activation.
+    /// - Parameter outputGradients: Per output: the gradient (`nil` for an output outside the
+    ///   loss), and whether it is with respect to the logits of the producing layer's final activation.
     /// - Returns: The weight gradients of each layer (summed over its calls) and the input gradients.
     func backward(
-        _ outputGradients: [(gradient: Tensor<Scalar>, throughLogits: Bool)], inputGradients: Bool = true
+        _ outputGradients: [(gradient: Tensor<Scalar>?, throughLogits: Bool)], inputGradients: Bool = true
     ) throws -> (weights: [ObjectIdentifier: LayerGradients<Scalar>], inputs: [Tensor<Scalar>?]) {
         var weightGradients = [ObjectIdentifier: LayerGradients<Scalar>]()
         func accumulate(_ layer: any Layer<Scalar>, _ gradients: LayerGradients<Scalar>) throws {

@@ -9,23 +9,50 @@
 public final class Trainer<Scalar: TensorScalar> {
     public let model: any Model<Scalar>
     public var optimizer: Optimizer
-    /// Applied to every output; the total loss is their sum.
+    /// Applied to every output that ``outputLosses`` does not set.
     public var loss: Loss
-    /// Computed on every output during ``fit(x:y:batchSize:epochs:shuffle:validationSplit:validationData:seed:onEvent:)``
-    /// and ``evaluateMetrics(x:y:batchSize:)``; a model of several outputs reports them as
+    /// One loss per output (Keras' `loss` given as a list); `nil` leaves that output out of
+    /// the loss, as Keras' `None`. When set, it replaces ``loss``.
+    public var outputLosses: [Loss?]?
+    /// The weight of each output's loss in the total (Keras' `loss_weights`); `nil` weighs
+    /// every output by 1.
+    public var lossWeights: [Double]?
+    /// Computed on every output during ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)``
+    /// and ``evaluateMetrics(x:y:batchSize:sampleWeight:steps:)``; a model of several outputs reports them as
     /// `<output>_<metric>`, as Keras does.
     public var metrics: [Metric]
+    /// One list of metrics per output (Keras' `metrics` given as a list of lists); when set,
+    /// it replaces ``metrics``.
+    public var outputMetrics: [[Metric]]?
     /// Momentums, velocities and the step count.
     public private(set) var optimizerState = OptimizerState<Scalar>()
     /// Set by a callback to end training after the current batch (Keras' `model.stop_training`).
     public var stopTraining = false
 
-    /// Creates a trainer (Keras' `model.compile(optimizer, loss, metrics)`).
-    public init(model: any Model<Scalar>, optimizer: Optimizer, loss: Loss, metrics: [Metric] = []) {
+    /// Creates a trainer (Keras' `model.compile(optimizer, loss, metrics, loss_weights)`).
+    public init(model: any Model<Scalar>, optimizer: Optimizer, loss: Loss, lossWeights: [Double]? = nil, metrics: [Metric] = []) {
         self.model = model
         self.optimizer = optimizer
         self.loss = loss
+        self.lossWeights = lossWeights
         self.metrics = metrics
+    }
+
+    /// Creates a trainer with a loss and metrics per output (Keras' `model.compile` with lists).
+    ///
+    /// - Parameters:
+    ///   - losses: One per output; `nil` leaves an output out of the loss.
+    ///   - metrics: One list per output.
+    public init(
+        model: any Model<Scalar>, optimizer: Optimizer, losses: [Loss?], lossWeights: [Double]? = nil, metrics: [[Metric]]? = nil
+    ) {
+        self.model = model
+        self.optimizer = optimizer
+        self.loss = losses.lazy.compactMap { $0 }.first ?? .meanSquaredError
+        self.outputLosses = losses
+        self.lossWeights = lossWeights
+        self.metrics = []
+        self.outputMetrics = metrics
     }
 
     /// The optimizer's state as Keras saves it with a model (`optimizer/vars`), so that
@@ -44,9 +71,10 @@ public final class Trainer<Scalar: TensorScalar> {
             kerasVariables: kerasVariables, optimizer: optimizer, weightShapes: trainableWeights.map(\.shape))
     }
 
-    /// The weights the optimizer updates, in `model.layers` order (Keras' `trainable_variables`).
+    /// The weights the optimizer updates, in `model.layers` order (Keras' `trainable_variables`):
+    /// none of a frozen layer.
     var trainableWeights: [Tensor<Scalar>] {
-        model.layers.flatMap { Array($0.weights.prefix($0.trainableWeightCount)) }
+        model.layers.flatMap { $0.trainable ? Array($0.weights.prefix($0.trainableWeightCount)) : [] }
     }
 
     /// The loss and the gradients of one batch, without updating anything.
@@ -60,36 +88,96 @@ public final class Trainer<Scalar: TensorScalar> {
         return (result.loss, result.weights.map(\.weights), result.inputs)
     }
 
-    /// The loss, each layer's gradients (with the slice norms Keras clips by), the input
-    /// gradients, and the outputs with their masks (for the metrics).
-    func computeGradients(
-        x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool, inputGradients: Bool, sampleWeight: Tensor<Scalar>? = nil
-    ) throws -> (loss: Scalar, weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
-        model.clearRecords()
-        defer { model.clearRecords() }
-        let outputs = try model.forwardRecording(x, training: training)
-        guard outputs.count == y.count else {
-            throw LayerError(.invalidInputShape, "model '\(model.name)' has \(outputs.count) output(s); \(y.count) target array(s) given")
+    /// The loss of each output with its weight, `nil` for an output outside the loss.
+    ///
+    /// - Throws: ``LayerError`` when per-output losses or loss weights do not fit the outputs.
+    func objectives() throws -> [(loss: Loss, weight: Double)?] {
+        let count = max(model.outputNames.count, 1)
+        if let outputLosses, outputLosses.count != count {
+            throw LayerError(.invalidArgument, "\(outputLosses.count) losses given for the \(count) output(s) of model '\(model.name)'")
+        }
+        if let lossWeights {
+            guard lossWeights.count == count else {
+                throw LayerError(.invalidArgument, "\(lossWeights.count) loss weights given for the \(count) output(s) of model '\(model.name)'")
+            }
+            guard lossWeights.allSatisfy(\.isFinite) else { throw LayerError(.invalidArgument, "loss weights must be finite, got \(lossWeights)") }
+        }
+        if let outputMetrics, outputMetrics.count != count {
+            throw LayerError(.invalidArgument, "\(outputMetrics.count) metric lists given for the \(count) output(s) of model '\(model.name)'")
+        }
+        return (0..<count).map { index in
+            guard let loss = outputLosses.map({ $0[index] }) ?? loss else { return nil }
+            return (loss, lossWeights?[index] ?? 1)
+        }
+    }
+
+    /// The target of each output: `y` has one per output, or one per output in the loss (as Keras
+    /// accepts when some outputs have no loss).
+    private func targets(_ y: [Tensor<Scalar>], _ objectives: [(loss: Loss, weight: Double)?]) throws -> [Tensor<Scalar>?] {
+        if y.count == objectives.count { return y }
+        let active = objectives.indices.filter { objectives[$0] != nil }
+        guard y.count == active.count else {
+            throw LayerError(.invalidInputShape, "model '\(model.name)' has \(objectives.count) output(s), \(active.count) with a loss; \(y.count) target array(s) given")
+        }
+        var targets = [Tensor<Scalar>?](repeating: nil, count: objectives.count)
+        for (index, target) in zip(active, y) { targets[index] = target }
+        return targets
+    }
+
+    /// The weighted total of the output losses, each output's own (unweighted) loss, and the
+    /// gradient to start backpropagation from.
+    private func outputLosses(
+        _ outputs: [(output: Tensor<Scalar>, mask: Tensor<Bool>?, producer: (any Layer<Scalar>)?)], targets: [Tensor<Scalar>?],
+        sampleWeight: Tensor<Scalar>?
+    ) throws -> (total: Scalar, perOutput: [Scalar?], gradients: [(gradient: Tensor<Scalar>?, throughLogits: Bool)]) {
+        let objectives = try objectives()
+        guard outputs.count == objectives.count else {
+            throw LayerError(.invalidInputShape, "model '\(model.name)' has \(outputs.count) output(s); \(objectives.count) losses")
         }
         var total: Scalar = 0
-        var outputGradients = [(gradient: Tensor<Scalar>, throughLogits: Bool)]()
-        for (output, target) in zip(outputs, y) {
+        var perOutput = [Scalar?](), gradients = [(gradient: Tensor<Scalar>?, throughLogits: Bool)]()
+        for (output, (objective, target)) in zip(outputs, zip(objectives, targets)) {
+            guard let objective, let target else {
+                perOutput.append(nil)
+                gradients.append((nil, false))
+                continue
+            }
             var logits: Tensor<Scalar>?
-            if let wanted = loss.logitsActivation, let producer = output.producer as? any LogitsProducing<Scalar>,
+            if let wanted = objective.loss.logitsActivation, let producer = output.producer as? any LogitsProducing<Scalar>,
                producer.outputActivation == wanted {
                 logits = producer.recordedLogits
             }
-            let (value, gradient) = try loss.evaluate(
+            let (value, gradient) = try objective.loss.evaluate(
                 prediction: output.output, target: target, mask: output.mask, logits: logits, sampleWeight: sampleWeight)
-            total += value
-            outputGradients.append((gradient, logits != nil))
+            let weight = Scalar(objective.weight)
+            total += weight * value
+            perOutput.append(value)
+            gradients.append((objective.weight == 1 ? gradient : gradient.map { $0 * weight }, logits != nil))
         }
-        total += regularizationLoss()
+        return (total, perOutput, gradients)
+    }
+
+    /// The loss, each output's own loss, each layer's gradients (with the slice norms Keras
+    /// clips by), the input gradients, and the outputs with their masks (for the metrics).
+    func computeGradients(
+        x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool, inputGradients: Bool, sampleWeight: Tensor<Scalar>? = nil
+    ) throws -> (loss: Scalar, perOutput: [Scalar?], weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
+        model.clearRecords()
+        defer { model.clearRecords() }
+        let outputs = try model.forwardRecording(x, training: training)
+        let (lossTotal, perOutput, outputGradients) = try outputLosses(
+            outputs, targets: try targets(y, try objectives()), sampleWeight: sampleWeight)
+        let total = lossTotal + regularizationLoss()
         let (byLayer, inputs) = try model.backward(outputGradients, inputGradients: inputGradients)
         var weights = [LayerGradients<Scalar>]()
         for layer in model.layers {
+            let count = layer.trainable ? layer.trainableWeightCount : 0
             var gradients = byLayer[ObjectIdentifier(layer)]
-                ?? LayerGradients(input: nil, weights: layer.weights.prefix(layer.trainableWeightCount).map { Tensor(zeros: $0.shape) })
+                ?? LayerGradients(input: nil, weights: layer.weights.prefix(count).map { Tensor(zeros: $0.shape) })
+            if gradients.weights.count > count {
+                gradients.weights.removeSubrange(count...)
+                gradients.sliceSquares.removeSubrange(min(count, gradients.sliceSquares.count)...)
+            }
             for (k, (weight, regularizer)) in zip(layer.weights, layer.weightRegularizers).enumerated() where k < gradients.weights.count {
                 if let regularizer {
                     gradients.weights[k] = try gradients.weights[k].combined(with: regularizer.gradient(weight), +)
@@ -98,14 +186,16 @@ public final class Trainer<Scalar: TensorScalar> {
             }
             weights.append(gradients)
         }
-        return (total, weights, inputs, outputs.map { ($0.output, $0.mask) })
+        return (total, perOutput, weights, inputs, outputs.map { ($0.output, $0.mask) })
     }
 
-    /// The weight penalties of every layer plus the activity penalties of the last call.
+    /// The penalties of the trainable weights (as Keras, none of a frozen layer) plus the
+    /// activity penalties of the last call.
     func regularizationLoss() -> Scalar {
         var total: Scalar = 0
         for layer in model.layers {
-            for (weight, regularizer) in zip(layer.weights, layer.weightRegularizers) {
+            let count = layer.trainable ? layer.trainableWeightCount : 0
+            for (weight, regularizer) in zip(layer.weights.prefix(count), layer.weightRegularizers) {
                 if let regularizer { total += regularizer.penalty(weight) }
             }
             total += layer.activityLoss
@@ -122,17 +212,18 @@ public final class Trainer<Scalar: TensorScalar> {
         try trainStep(x: x, y: y).loss
     }
 
-    /// One optimizer step, returning the loss and the outputs it was computed from.
+    /// One optimizer step, returning the loss, each output's own loss and the outputs it was computed from.
     private func trainStep(
         x: [Tensor<Scalar>], y: [Tensor<Scalar>], sampleWeight: Tensor<Scalar>? = nil
-    ) throws -> (loss: Scalar, outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
-        let (value, gradients, _, outputs) = try computeGradients(x: x, y: y, training: true, inputGradients: false, sampleWeight: sampleWeight)
+    ) throws -> (loss: Scalar, perOutput: [Scalar?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
+        let (value, perOutput, gradients, _, outputs) = try computeGradients(
+            x: x, y: y, training: true, inputGradients: false, sampleWeight: sampleWeight)
         let layers = model.layers
         var weights = trainableWeights
         try optimizerState.apply(
             optimizer, gradients: gradients.flatMap(\.weights), sliceSquares: gradients.flatMap(\.sliceSquares), to: &weights)
         var start = 0
-        for layer in layers {
+        for layer in layers where layer.trainable {
             let count = layer.trainableWeightCount
             var updated = Array(weights[start..<(start + count)])
             for (k, constraint) in layer.weightConstraints.enumerated() where k < updated.count {
@@ -143,89 +234,117 @@ public final class Trainer<Scalar: TensorScalar> {
             if !updated.isEmpty { try layer.setWeights(updated) }
             start += count
         }
-        return (value, outputs)
+        return (value, perOutput, outputs)
     }
 
     /// One accumulator per output and metric, named as Keras names them.
-    private func metricAccumulators() -> [[MetricAccumulator]] {
+    private func metricAccumulators() throws -> [[MetricAccumulator]] {
         let names = model.outputNames
-        let outputs = max(names.count, 1)
-        return (0..<outputs).map { output in
-            metrics.map { metric in
+        let objectives = try objectives()
+        return objectives.indices.map { output in
+            (outputMetrics?[output] ?? metrics).map { metric in
                 var named = metric
-                if outputs > 1 { named.name = (output < names.count ? names[output] : "output_\(output)") + "_" + metric.name }
-                return MetricAccumulator(named, loss: loss)
+                if objectives.count > 1 { named.name = outputName(output) + "_" + metric.name }
+                return MetricAccumulator(named, loss: objectives[output]?.loss ?? loss)
             }
+        }
+        func outputName(_ index: Int) -> String { index < names.count ? names[index] : "output_\(index)" }
+    }
+
+    /// Running means of the loss (over samples) and of each output's own loss, logged as
+    /// `<output>_loss` when more than one output is in the loss. As Keras on TensorFlow reports
+    /// them, the outputs' losses are means over batches, whatever their sizes.
+    private struct LossMeans {
+        var total = 0.0, perOutput: [Double], samples = 0, batches = 0
+        let names: [String?]
+
+        init(names: [String], objectives: [(loss: Loss, weight: Double)?]) {
+            let logged = objectives.compactMap { $0 }.count > 1
+            self.names = objectives.indices.map { index in
+                guard logged, objectives[index] != nil else { return nil }
+                return (index < names.count ? names[index] : "output_\(index)") + "_loss"
+            }
+            perOutput = objectives.map { _ in 0 }
+        }
+
+        mutating func add(_ loss: Scalar, _ outputs: [Scalar?], samples count: Int) {
+            total += Double(loss) * Double(count)
+            for (k, value) in outputs.enumerated() where k < perOutput.count { perOutput[k] += Double(value ?? 0) }
+            samples += count
+            batches += 1
+        }
+
+        func logs(_ accumulators: [[MetricAccumulator]], prefix: String = "") -> [String: Double] {
+            var logs = [prefix + "loss": total / Double(Swift.max(samples, 1))]
+            for (name, value) in zip(names, perOutput) { if let name { logs[prefix + name] = value / Double(Swift.max(batches, 1)) } }
+            for accumulator in accumulators.joined() { logs[prefix + accumulator.metric.name] = accumulator.result }
+            return logs
         }
     }
 
     private func update(
-        _ accumulators: inout [[MetricAccumulator]], outputs: [(Tensor<Scalar>, Tensor<Bool>?)], targets: [Tensor<Scalar>],
+        _ accumulators: inout [[MetricAccumulator]], outputs: [(Tensor<Scalar>, Tensor<Bool>?)], targets: [Tensor<Scalar>?],
         sampleWeight: Tensor<Scalar>? = nil
     ) throws {
         for (index, ((prediction, mask), target)) in zip(outputs, targets).enumerated() where index < accumulators.count {
+            guard let target else { continue }
             for k in accumulators[index].indices {
                 try accumulators[index][k].update(prediction: prediction, target: target, mask: mask, sampleWeight: sampleWeight)
             }
         }
     }
 
-    private func logs(_ loss: Double, _ accumulators: [[MetricAccumulator]], prefix: String = "") -> [String: Double] {
-        var logs = [prefix + "loss": loss]
-        for accumulator in accumulators.joined() { logs[prefix + accumulator.metric.name] = accumulator.result }
-        return logs
+    /// The loss and the metrics on data, in batches, without training (Keras' `evaluate`
+    /// with `return_dict = TRUE`): `loss`, each output's loss and each metric by name.
+    ///
+    /// - Parameters:
+    ///   - sampleWeight: One weight per sample for the loss (and the weighted metrics).
+    ///   - steps: Evaluates only the first `steps` batches (Keras' `steps`).
+    /// - Throws: ``LayerError`` for data that does not fit the model or a batch size below 1.
+    public func evaluateMetrics(
+        x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32, sampleWeight: Tensor<Scalar>? = nil, steps: Int? = nil
+    ) throws -> [String: Double] {
+        guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
+        if let steps, steps < 1 { throw LayerError(.invalidArgument, "steps must be positive, got \(steps)") }
+        let count = try checkData(x: x, y: y)
+        var schedule = BatchSchedule(samples: count, batchSize: batchSize, steps: steps, shuffle: false)
+        var generator = RandomGenerator(seed: 0)
+        return try evaluate(x: x, y: y, sampleWeight: try sampleWeights(sampleWeight, nil, y: y, count: count),
+                            batches: schedule.nextEpoch(using: &generator))
     }
 
-    /// The loss and the metrics on data, in batches, without training (Keras' `evaluate`
-    /// with `return_dict = TRUE`): `loss` and each metric by name.
-    ///
-    /// - Throws: ``LayerError`` for data that does not fit the model or a batch size below 1.
-    public func evaluateMetrics(x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32) throws -> [String: Double] {
-        guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
-        let count = try checkData(x: x, y: y)
-        var total = 0.0
-        var accumulators = metricAccumulators()
-        for start in stride(from: 0, to: count, by: batchSize) {
-            let rows = start..<Swift.min(start + batchSize, count)
-            let batchY = try y.map { try $0.slice(rows) }
-            let (value, outputs) = try gradientsFreeLoss(x: x.map { try $0.slice(rows) }, y: batchY)
-            total += Double(value) * Double(rows.count)
-            try update(&accumulators, outputs: outputs, targets: batchY)
+    /// The loss and the metrics over the given batches of rows.
+    private func evaluate(x: [Tensor<Scalar>], y: [Tensor<Scalar>], sampleWeight: Tensor<Scalar>?, batches: [[Int]]) throws -> [String: Double] {
+        let objectives = try objectives()
+        var means = LossMeans(names: model.outputNames, objectives: objectives)
+        var accumulators = try metricAccumulators()
+        for rows in batches {
+            let batchWeights = try sampleWeight?.gathering(rows)
+            let targets = try self.targets(try y.map { try $0.gathering(rows) }, objectives)
+            let (value, perOutput, outputs) = try gradientsFreeLoss(x: x.map { try $0.gathering(rows) }, targets: targets, sampleWeight: batchWeights)
+            means.add(value, perOutput, samples: rows.count)
+            try update(&accumulators, outputs: outputs, targets: targets, sampleWeight: batchWeights)
         }
-        return logs(total / Double(Swift.max(count, 1)), accumulators)
+        return means.logs(accumulators)
     }
 
     /// The loss on data, in batches, without training (Keras' `evaluate`).
     ///
     /// - Throws: ``LayerError`` for data that does not fit the model or a batch size below 1.
     public func evaluate(x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32) throws -> Scalar {
-        guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
-        let count = try checkData(x: x, y: y)
-        var total: Scalar = 0
-        for start in stride(from: 0, to: count, by: batchSize) {
-            let rows = start..<Swift.min(start + batchSize, count)
-            let value = try gradientsFreeLoss(x: x.map { try $0.slice(rows) }, y: y.map { try $0.slice(rows) }).loss
-            total += value * Scalar(rows.count)
-        }
-        return total / Scalar(Swift.max(count, 1))
+        Scalar(try evaluateMetrics(x: x, y: y, batchSize: batchSize)["loss"] ?? 0)
     }
 
     /// The loss of one batch in inference mode (regularization included, as Keras reports it),
-    /// and the outputs it came from.
-    private func gradientsFreeLoss(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> (loss: Scalar, outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
+    /// each output's own loss, and the outputs they came from.
+    private func gradientsFreeLoss(
+        x: [Tensor<Scalar>], targets: [Tensor<Scalar>?], sampleWeight: Tensor<Scalar>?
+    ) throws -> (loss: Scalar, perOutput: [Scalar?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
         model.clearRecords()
         defer { model.clearRecords() }
         let outputs = try model.forwardRecording(x, training: false)
-        var total: Scalar = 0
-        for (output, target) in zip(outputs, y) {
-            var logits: Tensor<Scalar>?
-            if let wanted = loss.logitsActivation, let producer = output.producer as? any LogitsProducing<Scalar>,
-               producer.outputActivation == wanted {
-                logits = producer.recordedLogits
-            }
-            total += try loss.evaluate(prediction: output.output, target: target, mask: output.mask, logits: logits).loss
-        }
-        return (total + regularizationLoss(), outputs.map { ($0.output, $0.mask) })
+        let (total, perOutput, _) = try outputLosses(outputs, targets: targets, sampleWeight: sampleWeight)
+        return (total + regularizationLoss(), perOutput, outputs.map { ($0.output, $0.mask) })
     }
 
     /// The per-sample loss weights from `sample_weight` or `class_weight` (not both, as Keras).
@@ -293,27 +412,35 @@ public final class Trainer<Scalar: TensorScalar> {
     ///
     /// - Parameters:
     ///   - batchSize: Samples per step; the last batch of an epoch may be smaller.
-    ///   - shuffle: Reorders the training samples at each epoch (seeded by `seed`).
+    ///   - shuffle: Reorders the training samples each time they are all used (seeded by `seed`).
     ///   - validationSplit: The fraction of samples, taken from the end before shuffling,
     ///     that is held out for `val_loss`.
     ///   - validationData: Explicit validation inputs and targets (wins over the split).
+    ///   - validationSampleWeight: One weight per validation sample (the third element of
+    ///     Keras' `validation_data`).
     ///   - seed: Seed of the shuffling; `nil` draws one from ``GlobalRandom``.
     ///   - initialEpoch: The epoch to start at, counted from 0, for a run that goes on (Keras'
     ///     `initial_epoch`); training ends at `epochs`.
     ///   - sampleWeight: One weight per training sample for the loss (Keras' `sample_weight`).
     ///   - classWeight: A weight per class index, giving each sample the weight of its label
     ///     (Keras' `class_weight`; the targets' argmax, or their value for one column).
+    ///   - stepsPerEpoch: Batches per epoch (Keras' `steps_per_epoch`); as in Keras the batches
+    ///     go on from where the previous epoch stopped, an epoch ends early when the data runs
+    ///     out, and the next one starts the data again.
+    ///   - validationSteps: Validates on the first batches only (Keras' `validation_steps`).
     ///   - callbacks: Run in order at each epoch and batch (``EarlyStopping``, ...).
     ///   - onEvent: Called after every batch and epoch.
-    /// - Returns: The per-epoch `loss` and metrics (and their `val_` versions), and what
-    ///   callbacks add (`learning_rate`).
+    /// - Returns: The per-epoch `loss`, each output's loss (several outputs), the metrics (and
+    ///   their `val_` versions), and what callbacks add (`learning_rate`).
     /// - Throws: ``LayerError`` for data that does not fit the model or bad arguments, and
     ///   what a callback throws.
     @discardableResult
     public func fit(
         x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32, epochs: Int = 1, initialEpoch: Int = 0, shuffle: Bool = true,
         validationSplit: Double = 0, validationData: (x: [Tensor<Scalar>], y: [Tensor<Scalar>])? = nil,
+        validationSampleWeight: Tensor<Scalar>? = nil,
         seed: UInt64? = nil, sampleWeight: Tensor<Scalar>? = nil, classWeight: [Int: Double]? = nil,
+        stepsPerEpoch: Int? = nil, validationSteps: Int? = nil,
         callbacks: [any TrainingCallback<Scalar>] = [], onEvent: ((TrainingEvent) -> Void)? = nil
     ) throws -> History {
         guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
@@ -322,13 +449,19 @@ public final class Trainer<Scalar: TensorScalar> {
         guard validationSplit >= 0, validationSplit < 1 else {
             throw LayerError(.invalidArgument, "validation_split must be in [0, 1), got \(validationSplit)")
         }
+        if let stepsPerEpoch, stepsPerEpoch < 1 { throw LayerError(.invalidArgument, "steps_per_epoch must be positive, got \(stepsPerEpoch)") }
+        if let validationSteps, validationSteps < 1 { throw LayerError(.invalidArgument, "validation_steps must be positive, got \(validationSteps)") }
+        let objectives = try objectives()
         let count = try checkData(x: x, y: y)
         let weights = try sampleWeights(sampleWeight, classWeight, y: y, count: count)
         var trainX = x, trainY = y
         var trainWeights = weights
-        var validation = validationData
+        var validation = validationData.map { (x: $0.x, y: $0.y, weights: validationSampleWeight) }
         if let validationData {
-            _ = try checkData(x: validationData.x, y: validationData.y)
+            let samples = try checkData(x: validationData.x, y: validationData.y)
+            validation?.weights = try sampleWeights(validationSampleWeight, nil, y: validationData.y, count: samples)
+        } else if validationSampleWeight != nil {
+            throw LayerError(.invalidArgument, "validation sample weights need validation data")
         } else if validationSplit > 0 {
             let split = Int((Double(count) * (1 - validationSplit)).rounded(.down))
             guard split > 0, split < count else {
@@ -337,37 +470,36 @@ public final class Trainer<Scalar: TensorScalar> {
             trainX = try x.map { try $0.slice(0..<split) }
             trainY = try y.map { try $0.slice(0..<split) }
             trainWeights = try weights?.slice(0..<split)
-            validation = (try x.map { try $0.slice(split..<count) }, try y.map { try $0.slice(split..<count) })
+            validation = (try x.map { try $0.slice(split..<count) }, try y.map { try $0.slice(split..<count) }, try weights?.slice(split..<count))
         }
-        let samples = trainX[0].shape[0]
+        _ = try metricAccumulators()
         var generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
         var history = History()
-        let batches = (samples + batchSize - 1) / batchSize
+        var schedule = BatchSchedule(samples: trainX[0].shape[0], batchSize: batchSize, steps: stepsPerEpoch, shuffle: shuffle)
         stopTraining = false
         for callback in callbacks { try callback.trainingBegins(self) }
         for epoch in initialEpoch..<max(epochs, initialEpoch) where !stopTraining {
             for callback in callbacks { try callback.epochBegins(epoch, self) }
-            var order = Array(0..<samples)
-            if shuffle { order.shuffle(using: &generator) }
-            var total = 0.0, seen = 0
-            var accumulators = metricAccumulators()
-            for batch in 0..<batches {
-                let rows = Array(order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)])
+            var means = LossMeans(names: model.outputNames, objectives: objectives)
+            var accumulators = try metricAccumulators()
+            let batches = schedule.batchesPerEpoch
+            for (batch, rows) in schedule.nextEpoch(using: &generator).enumerated() {
                 let batchY = try trainY.map { try $0.gathering(rows) }, batchWeights = try trainWeights?.gathering(rows)
-                let (value, outputs) = try trainStep(x: trainX.map { try $0.gathering(rows) }, y: batchY, sampleWeight: batchWeights)
-                total += Double(value) * Double(rows.count)
-                seen += rows.count
-                try update(&accumulators, outputs: outputs, targets: batchY, sampleWeight: batchWeights)
-                let running = self.logs(total / Double(seen), accumulators)
+                let (value, perOutput, outputs) = try trainStep(x: trainX.map { try $0.gathering(rows) }, y: batchY, sampleWeight: batchWeights)
+                means.add(value, perOutput, samples: rows.count)
+                try update(&accumulators, outputs: outputs, targets: try targets(batchY, objectives), sampleWeight: batchWeights)
+                let running = means.logs(accumulators)
                 for callback in callbacks { try callback.batchEnds(batch, logs: running, self) }
                 onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, logs: running))
                 if stopTraining { break }
             }
-            var logs = self.logs(total / Double(Swift.max(seen, 1)), accumulators)
+            var logs = means.logs(accumulators)
             if let validation {
-                for (key, value) in try evaluateMetrics(x: validation.x, y: validation.y, batchSize: batchSize) {
-                    logs["val_" + key] = value
-                }
+                // As Keras, each validation starts at the first batch.
+                var schedule = BatchSchedule(samples: validation.x[0].shape[0], batchSize: batchSize, steps: validationSteps, shuffle: false)
+                let values = try evaluate(
+                    x: validation.x, y: validation.y, sampleWeight: validation.weights, batches: schedule.nextEpoch(using: &generator))
+                for (key, value) in values { logs["val_" + key] = value }
             }
             for callback in callbacks { try callback.epochEnds(epoch, logs: &logs, self) }
             history.append(logs)

@@ -2,6 +2,7 @@
 public final class ActivationLayer<Scalar: TensorScalar>: Layer {
     public let activation: Activation
     public var name: String
+    public var trainable = true
     /// Recorded calls: input and output.
     var records: [(input: Tensor<Scalar>, output: Tensor<Scalar>)] = []
 

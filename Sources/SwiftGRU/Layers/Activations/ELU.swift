@@ -3,6 +3,7 @@ public final class ELU<Scalar: TensorScalar>: ShapePreservingLayer, RecordsInput
     /// The scale of the negative part.
     public let alpha: Scalar
     public var name: String
+    public var trainable = true
 
     /// Creates the layer with Keras' default `alpha` of 1.
     public init(alpha: Scalar = 1, name: String? = nil) {

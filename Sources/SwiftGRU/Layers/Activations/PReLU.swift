@@ -7,6 +7,7 @@ public final class PReLU<Scalar: TensorScalar>: Layer, RecordsInputs {
     public let sharedAxes: [Int]
     public let alphaInitializer: Initializer
     public var name: String
+    public var trainable = true
     /// The slopes: the input's shape after the batch, 1 along shared axes.
     public private(set) var alpha: Tensor<Scalar>?
     /// Recorded calls: the inputs.

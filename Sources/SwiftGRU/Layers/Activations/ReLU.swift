@@ -10,6 +10,7 @@ public class ReLU<Scalar: TensorScalar>: Layer {
     /// Where the function turns from the slope to the identity.
     public let threshold: Scalar
     public var name: String
+    public var trainable = true
     /// Recorded calls: the inputs.
     var records: [Tensor<Scalar>] = []
 

@@ -4,6 +4,7 @@ public final class Softmax<Scalar: TensorScalar>: Layer {
     /// The axes normalized together (negative ones count from the end).
     public let axis: [Int]
     public var name: String
+    public var trainable = true
     /// Recorded calls: the outputs.
     var records: [Tensor<Scalar>] = []
 

@@ -24,6 +24,7 @@ public class Attention<Scalar: TensorScalar>: Layer {
     /// Whether the attention weights `(batch, Tq, Tv)` come back as a second output.
     public var returnAttentionScores: Bool
     public var name: String
+    public var trainable = true
     /// The scale: a scalar here, one per feature in ``AdditiveAttention``.
     public internal(set) var scale: Tensor<Scalar>?
     /// The concat-mode weight (a scalar).

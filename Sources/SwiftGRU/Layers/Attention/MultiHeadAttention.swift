@@ -27,6 +27,7 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     /// Whether the attention weights `(batch, heads, Tq, Tv)` come back as a second output.
     public var returnAttentionScores: Bool
     public var name: String
+    public var trainable = true
     /// Kernels `(features, heads, dim)` and biases `(heads, dim)` of the query, key and value
     /// projections, then the output kernel `(heads, valueDim, outputDim)` and bias, in Keras' order.
     private var projections: [Tensor<Scalar>] = []

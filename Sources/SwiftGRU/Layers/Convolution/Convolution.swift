@@ -22,6 +22,7 @@ public class Convolution<Scalar: TensorScalar>: Layer {
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
     public var name: String
+    public var trainable = true
     let geometry: WindowGeometry
     /// `(window..., inputChannels / groups, filters)`, once built.
     public private(set) var kernel: Tensor<Scalar>?

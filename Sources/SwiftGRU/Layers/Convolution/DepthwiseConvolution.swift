@@ -15,6 +15,7 @@ public class DepthwiseConvolution<Scalar: TensorScalar>: Layer {
     public let depthwiseInitializer: Initializer
     public let biasInitializer: Initializer
     public var name: String
+    public var trainable = true
     let geometry: WindowGeometry
     /// `(window..., channels, depthMultiplier)`, once built.
     public private(set) var depthwiseKernel: Tensor<Scalar>?

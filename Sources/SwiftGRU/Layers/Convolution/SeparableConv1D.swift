@@ -19,6 +19,7 @@ public final class SeparableConv1D<Scalar: TensorScalar>: Layer {
     public let pointwiseInitializer: Initializer
     public let biasInitializer: Initializer
     public var name: String
+    public var trainable = true
     let geometry: WindowGeometry
     public private(set) var depthwiseKernel: Tensor<Scalar>?
     public private(set) var pointwiseKernel: Tensor<Scalar>?

@@ -12,6 +12,7 @@ public final class Dense<Scalar: TensorScalar>: Layer {
     public let kernelConstraint: Constraint?
     public let biasConstraint: Constraint?
     public var name: String
+    public var trainable = true
     /// `(inputSize, units)`, once built.
     public private(set) var kernel: Tensor<Scalar>?
     /// `(units)`, once built with a bias.

@@ -13,6 +13,7 @@ public final class Embedding<Scalar: TensorScalar>: Layer {
     public let embeddingsRegularizer: Regularizer?
     public let embeddingsConstraint: Constraint?
     public var name: String
+    public var trainable = true
     /// The table `(inputDim, outputDim)`, once built.
     public private(set) var embeddings: Tensor<Scalar>?
     /// Recorded calls: the indices.

@@ -52,6 +52,11 @@ public protocol Layer<Scalar>: AnyObject {
     /// - Throws: ``LayerError`` when the shape does not suit the layer.
     func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]]
 
+    /// Whether training updates the layer's weights (Keras' `trainable`). A frozen layer
+    /// still passes gradients to the layers before it; its weight penalties leave the loss and
+    /// a frozen `BatchNormalization` normalizes with its moving statistics, as in Keras 3.
+    var trainable: Bool { get set }
+
     /// The Keras class name of the layer (`GRU`, `Dense`, ...).
     var typeName: String { get }
 

@@ -4,6 +4,7 @@ public final class Masking<Scalar: TensorScalar>: Layer {
     /// The value that marks padding.
     public let maskValue: Scalar
     public var name: String
+    public var trainable = true
     /// Recorded calls: which rows were kept.
     var records: [Tensor<Bool>] = []
 

@@ -3,6 +3,7 @@ public final class TimeDistributed<Scalar: TensorScalar>: Layer {
     /// The layer applied at each step.
     public let layer: any Layer<Scalar>
     public var name: String
+    public var trainable: Bool { get { layer.trainable } set { layer.trainable = newValue } }
     /// Recorded calls: the input shape.
     var records: [[Int]] = []
 

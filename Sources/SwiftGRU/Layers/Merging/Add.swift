@@ -4,6 +4,7 @@
 /// mask, as in Keras' merge layers.
 public final class Add<Scalar: TensorScalar>: Layer {
     public var name: String
+    public var trainable = true
     /// Recorded calls: how many inputs each had.
     var records: [Int] = []
 

@@ -8,6 +8,7 @@ public final class Concatenate<Scalar: TensorScalar>: Layer {
     /// The axis to join along; negative counts from the last (`-1`, Keras' default).
     public let axis: Int
     public var name: String
+    public var trainable = true
     /// Recorded calls: each input's extent along the axis, and the axis.
     var records: [(extents: [Int], axis: Int)] = []
 

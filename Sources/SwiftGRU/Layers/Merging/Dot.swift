@@ -9,6 +9,7 @@ public final class Dot<Scalar: TensorScalar>: Layer {
     /// Whether the inputs are L2-normalized along their axes first.
     public let normalize: Bool
     public var name: String
+    public var trainable = true
     /// Recorded calls: the two inputs.
     var records: [(Tensor<Scalar>, Tensor<Scalar>)] = []
 

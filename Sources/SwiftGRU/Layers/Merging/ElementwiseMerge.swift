@@ -9,6 +9,7 @@ public enum MergeOperation: String, Sendable {
 public class ElementwiseMerge<Scalar: TensorScalar>: Layer {
     public let operation: MergeOperation
     public var name: String
+    public var trainable = true
     /// Recorded calls: the inputs.
     var records: [[Tensor<Scalar>]] = []
 

@@ -17,13 +17,15 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
     /// Whether `gamma` multiplies.
     public let scale: Bool
     public var name: String
+    public var trainable = true
     private var gamma: Tensor<Scalar>?
     private var beta: Tensor<Scalar>?
     private var movingMean: Tensor<Scalar>?
     private var movingVariance: Tensor<Scalar>?
-    /// Recorded training calls: the normalized input, each feature's 1/sqrt(variance + epsilon),
-    /// the per-position mask weights and their total (`nil` for a call in inference mode).
-    var records: [(normalized: Tensor<Scalar>, inverse: [Double], weights: [Double]?, total: Double)?] = []
+    /// Recorded calls: the normalized input, each feature's 1/sqrt(variance + epsilon), the
+    /// per-position mask weights and their total, and whether the statistics were the batch's
+    /// (training) or the moving ones (a frozen layer); `nil` for a call in inference mode.
+    var records: [(normalized: Tensor<Scalar>, inverse: [Double], weights: [Double]?, total: Double, batchStatistics: Bool)?] = []
 
     /// Creates the layer with Keras' defaults (normalizing the last axis).
     ///
@@ -109,11 +111,26 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
     public var trainableWeightCount: Int { (scale ? 1 : 0) + (center ? 1 : 0) }
 
     /// In training, normalizes with the batch's statistics and moves the moving ones toward
-    /// them; otherwise as prediction.
+    /// them; otherwise, and when frozen (as Keras 3), as prediction.
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         guard training else {
             records.append(nil)
             return try forward(input, mask: mask, training: false)
+        }
+        guard trainable else {
+            // Backpropagated through the fixed affine map the moving statistics define.
+            let result = try forward(input, mask: mask, training: false)
+            guard let mean = movingMean?.scalars, let variance = movingVariance?.scalars else { return result }
+            let features = mean.count
+            let inverse = variance.map { 1 / (Double($0) + epsilon).squareRoot() }
+            var normalized = input
+            normalized.withUnsafeMutableBufferPointer { values in
+                for i in 0..<values.count {
+                    values[i] = Scalar((Double(values[i]) - Double(mean[i % features])) * inverse[i % features])
+                }
+            }
+            records.append((normalized, inverse, nil, 0, false))
+            return result
         }
         if !isBuilt { try build(inputShape: input.shape.map(Optional.some)) }
         guard let mean = movingMean, let variance = movingVariance, input.shape.last == mean.scalarCount else {
@@ -154,7 +171,7 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
                 output[p * features + j] = Scalar(hat * Double(gamma?.scalars[j] ?? 1) + Double(beta?.scalars[j] ?? 0))
             }
         }
-        records.append((try Tensor(shape: input.shape, scalars: normalized), inverse, weights, total))
+        records.append((try Tensor(shape: input.shape, scalars: normalized), inverse, weights, total, true))
         return LayerOutput(try Tensor(shape: input.shape, scalars: output), mask: mask)
     }
 
@@ -185,7 +202,8 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
             let w = record.weights?[p] ?? 1
             for j in 0..<features {
                 let a = Double(g.scalars[p * features + j]) * Double(gamma?.scalars[j] ?? 1), hat = Double(x.scalars[p * features + j])
-                dx[p * features + j] = Scalar(record.inverse[j] * (a - w / total * (sumA[j] + hat * sumAHat[j])))
+                dx[p * features + j] = Scalar(record.batchStatistics
+                    ? record.inverse[j] * (a - w / total * (sumA[j] + hat * sumAHat[j])) : record.inverse[j] * a)
             }
         }
         var weights = [Tensor<Scalar>]()

@@ -12,6 +12,7 @@ public final class LayerNormalization<Scalar: TensorScalar>: Layer, RecordsInput
     /// Scales by the root mean square instead of centering and scaling by the deviation.
     public let rmsScaling: Bool
     public var name: String
+    public var trainable = true
     public private(set) var gamma: Tensor<Scalar>?
     public private(set) var beta: Tensor<Scalar>?
     private var builtShape: [Int]?

@@ -11,6 +11,7 @@ public class GlobalPooling<Scalar: TensorScalar>: Layer {
     /// Whether the pooled spatial axes stay, with extent 1.
     public let keepdims: Bool
     public var name: String
+    public var trainable = true
     let spatialRank: Int
     /// Recorded calls: the input and its mask.
     var records: [(Tensor<Scalar>, Tensor<Bool>?)] = []

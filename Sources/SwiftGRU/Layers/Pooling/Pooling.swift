@@ -20,6 +20,7 @@ public class Pooling<Scalar: TensorScalar>: Layer, RecordsInputs {
     public var padding: Padding { geometry.padding }
     public let dataFormat: DataFormat
     public var name: String
+    public var trainable = true
     let geometry: WindowGeometry
     /// Recorded calls: the input.
     var records: [Tensor<Scalar>] = []

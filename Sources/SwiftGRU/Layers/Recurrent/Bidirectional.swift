@@ -17,6 +17,13 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
     /// The merge mode; `nil` returns both outputs (Keras' `merge_mode = NULL`).
     public let mergeMode: MergeMode?
     public var name: String
+    public var trainable: Bool {
+        get { forwardLayer.trainable }
+        set {
+            forwardLayer.trainable = newValue
+            backwardLayer.trainable = newValue
+        }
+    }
     /// Recorded calls: the two halves' main outputs (the backward one flipped back).
     var records: [(forward: Tensor<Scalar>, backward: Tensor<Scalar>, stateCounts: (Int, Int))] = []
 

@@ -22,6 +22,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
     /// A penalty on the layer's output, applied by training.
     public let activityRegularizer: Regularizer?
     public var name: String
+    public var trainable = true
 
     /// The states kept by a stateful layer (`nil` until it is built).
     public internal(set) var states: [Tensor<Scalar>]?

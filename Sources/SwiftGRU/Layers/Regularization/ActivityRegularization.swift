@@ -4,6 +4,7 @@ public final class ActivityRegularization<Scalar: TensorScalar>: ShapePreserving
     public let l1: Double
     public let l2: Double
     public var name: String
+    public var trainable = true
     /// Recorded calls: the inputs.
     var records: [Tensor<Scalar>] = []
     public private(set) var activityLoss: Scalar = 0

@@ -8,6 +8,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     /// Seed of the masks; `nil` draws one from ``GlobalRandom``.
     public let seed: UInt64?
     public var name: String
+    public var trainable = true
     private var generator: RandomGenerator
     /// Recorded calls: the scaling applied to each element.
     var records: [Tensor<Scalar>] = []

@@ -6,6 +6,7 @@ public final class GaussianDropout<Scalar: TensorScalar>: ShapePreservingLayer {
     /// Seed of the noise; `nil` draws one from ``GlobalRandom``.
     public let seed: UInt64?
     public var name: String
+    public var trainable = true
     private var generator: RandomGenerator
     /// Recorded calls: the factor applied to each element.
     var records: [Tensor<Scalar>] = []

@@ -6,6 +6,7 @@ public final class GaussianNoise<Scalar: TensorScalar>: ShapePreservingLayer {
     /// Seed of the noise; `nil` draws one from ``GlobalRandom``.
     public let seed: UInt64?
     public var name: String
+    public var trainable = true
     private var generator: RandomGenerator
     /// Recorded calls (the gradient passes through unchanged).
     var records = 0

@@ -4,6 +4,7 @@ public final class SpatialDropout1D<Scalar: TensorScalar>: Layer {
     public var rate: Double { dropout.rate }
     public var seed: UInt64? { dropout.seed }
     public var name: String { get { dropout.name } set { dropout.name = newValue } }
+    public var trainable: Bool { get { dropout.trainable } set { dropout.trainable = newValue } }
     private let dropout: Dropout<Scalar>
 
     /// Creates the layer.

@@ -3,6 +3,7 @@
 /// backward pass moves the output gradient back (summing where a value was copied).
 public class ShapeLayer<Scalar: TensorScalar>: Layer {
     public var name: String
+    public var trainable = true
     /// Recorded calls: the input shapes.
     var records: [[Int]] = []
 

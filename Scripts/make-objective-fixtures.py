@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Generates Tests/KerasFilesTests/Fixtures/objectives from real Keras: fits that depend on
+what a model is compiled and fitted with beyond one loss, on what Keras' fit does with it.
+
+- several outputs: a loss per output (a list, or by name with an output left out),
+  loss_weights, metrics per output; the history logs `<output>_loss` and `<output>_<metric>`;
+- frozen layers (trainable = FALSE): a GRU with a regularizer (its penalty leaves the loss)
+  and a BatchNormalization (it normalizes with its moving statistics and keeps them);
+- steps_per_epoch (epochs go on through the data, an epoch that runs out ends early) and
+  validation_steps, validation data with sample weights.
+
+Each case is saved compiled before training (`<name>.keras`), with its data; Keras fits it
+with shuffle = FALSE and the manifest records the fit's arguments and history, and the weights
+after it (`<name>.after.npz`). The Swift test runs the same fit and must agree.
+
+Usage: python3 Scripts/make-objective-fixtures.py   (packages: Scripts/requirements-fixtures.txt)
+"""
+import json, os
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+import numpy as np
+import keras
+from keras import layers, optimizers, regularizers
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "KerasFilesTests", "Fixtures", "objectives")
+
+
+def two_outputs():
+    inputs = keras.Input((5, 3))
+    hidden = layers.GRU(4, name="gru")(inputs)
+    return keras.Model(inputs, [layers.Dense(2, name="out_a")(hidden), layers.Dense(1, activation="sigmoid", name="out_b")(hidden)])
+
+
+def cases(rng):
+    x = rng.standard_normal((10, 5, 3)).astype("float32")
+    y = rng.standard_normal((10, 2)).astype("float32")
+    labels = (rng.random((10, 1)) > 0.5).astype("float32")
+    xv = rng.standard_normal((6, 5, 3)).astype("float32")
+    yv = rng.standard_normal((6, 2)).astype("float32")
+    weights_v = rng.uniform(0.2, 2.0, size=6).astype("float32")
+    frozen = keras.Sequential([
+        keras.Input((5, 3)),
+        layers.GRU(4, return_sequences=True, kernel_regularizer=regularizers.L2(0.05), trainable=False),
+        layers.BatchNormalization(trainable=False),
+        layers.GRU(3),
+        layers.Dense(2, kernel_regularizer=regularizers.L2(0.01)),
+    ])
+    plain = lambda: keras.Sequential([keras.Input((5, 3)), layers.GRU(4), layers.Dense(2)])
+    return [
+        dict(name="outputs_list", model=two_outputs(), optimizer=optimizers.Adam(0.02),
+             compile=dict(loss=["mse", "binary_crossentropy"], loss_weights=[1.0, 0.5], metrics=[["mae"], ["accuracy"]]),
+             x=[x], y=[y, labels], fit=dict(batch_size=4, epochs=2), validation=([x], [y, labels], None)),
+        dict(name="outputs_named_partial", model=two_outputs(), optimizer=optimizers.SGD(0.1, momentum=0.5),
+             compile=dict(loss={"out_a": "huber", "out_b": None}, loss_weights={"out_a": 2.0, "out_b": 1.0},
+                          metrics={"out_b": ["accuracy"]}),
+             x=[x], y=[y, labels], fit=dict(batch_size=4, epochs=2), validation=None),
+        dict(name="frozen_layers", model=frozen, optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
+             x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=([x], [y], None)),
+        dict(name="steps_per_epoch", model=plain(), optimizer=optimizers.SGD(0.05, momentum=0.9), compile=dict(loss="mse"),
+             x=[x], y=[y], fit=dict(batch_size=2, epochs=4, steps_per_epoch=2, validation_steps=2),
+             validation=([xv], [yv], None)),
+        dict(name="validation_sample_weight", model=plain(), optimizer=optimizers.RMSprop(0.01),
+             compile=dict(loss="mse", metrics=["mae"], weighted_metrics=["mse"]),
+             x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=([xv], [yv], weights_v)),
+    ]
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(2026)
+    manifest = []
+    for index, case in enumerate(cases(rng)):
+        name, model = case["name"], case["model"]
+        keras.utils.set_random_seed(index)
+        weights = [(rng.standard_normal(w.shape) * 0.4).astype("float32") for w in model.get_weights()]
+        weights = [np.abs(w) + 0.5 if "variance" in v.path else w for w, v in zip(weights, model.weights)]
+        model.set_weights(weights)
+        model.compile(optimizer=case["optimizer"], **case["compile"])
+        model.save(os.path.join(OUT, name + ".keras"))
+        arrays = {f"x{i}": a for i, a in enumerate(case["x"])} | {f"y{i}": a for i, a in enumerate(case["y"])}
+        validation = case["validation"]
+        if validation is not None:
+            arrays |= {f"vx{i}": a for i, a in enumerate(validation[0])} | {f"vy{i}": a for i, a in enumerate(validation[1])}
+            if validation[2] is not None:
+                arrays["vw"] = validation[2]
+        np.savez(os.path.join(OUT, name + ".data.npz"), **arrays)
+        unpack = lambda arrays: arrays if len(arrays) > 1 else arrays[0]
+        keras_validation = None if validation is None else (
+            (unpack(validation[0]), unpack(validation[1])) + ((validation[2],) if validation[2] is not None else ()))
+        history = model.fit(unpack(case["x"]), unpack(case["y"]), shuffle=False, verbose=0,
+                            validation_data=keras_validation, **case["fit"])
+        after = model.get_weights()
+        np.savez(os.path.join(OUT, name + ".after.npz"), **{f"w{i:02d}": w for i, w in enumerate(after)})
+        unchanged = [i for i, (a, b) in enumerate(zip(after, weights)) if np.array_equal(a, b)]
+        manifest.append({"name": name, "fit": case["fit"], "inputs": len(case["x"]), "outputs": len(case["y"]),
+                         "validated": validation is not None, "unchanged_weights": unchanged,
+                         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}})
+        print(f"{name}: {sorted(history.history)}; weights left unchanged: {unchanged}")
+    with open(os.path.join(OUT, "manifest.json"), "w") as fh:
+        json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
