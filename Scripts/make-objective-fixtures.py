@@ -4,6 +4,7 @@ what a model is compiled and fitted with beyond one loss, on what Keras' fit doe
 
 - several outputs: a loss per output (a list, or by name with an output left out),
   loss_weights, metrics per output; the history logs `<output>_loss` and `<output>_<metric>`;
+- LSTM and SimpleRNN regularizers (activity too) and constraints;
 - frozen layers (trainable = FALSE): a GRU with a regularizer (its penalty leaves the loss)
   and a BatchNormalization (it normalizes with its moving statistics and keeps them);
 - steps_per_epoch (epochs go on through the data, an epoch that runs out ends early) and
@@ -21,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import numpy as np
 import keras
-from keras import layers, optimizers, regularizers
+from keras import constraints, layers, optimizers, regularizers
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "KerasFilesTests", "Fixtures", "objectives")
 
@@ -47,6 +48,13 @@ def cases(rng):
         layers.Dense(2, kernel_regularizer=regularizers.L2(0.01)),
     ])
     plain = lambda: keras.Sequential([keras.Input((5, 3)), layers.GRU(4), layers.Dense(2)])
+    regularized = keras.Sequential([
+        keras.Input((5, 3)),
+        layers.LSTM(4, return_sequences=True, kernel_regularizer=regularizers.L2(0.05), recurrent_regularizer=regularizers.L1(0.02),
+                    activity_regularizer=regularizers.L2(0.1), recurrent_constraint=constraints.MaxNorm(0.8)),
+        layers.SimpleRNN(3, bias_regularizer=regularizers.L1L2(0.01, 0.03), kernel_constraint=constraints.NonNeg()),
+        layers.Dense(2),
+    ])
     return [
         dict(name="outputs_list", model=two_outputs(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss=["mse", "binary_crossentropy"], loss_weights=[1.0, 0.5], metrics=[["mae"], ["accuracy"]]),
@@ -56,6 +64,8 @@ def cases(rng):
                           metrics={"out_b": ["accuracy"]}),
              x=[x], y=[y, labels], fit=dict(batch_size=4, epochs=2), validation=None),
         dict(name="frozen_layers", model=frozen, optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
+             x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=([x], [y], None)),
+        dict(name="lstm_simple_rnn_regularized", model=regularized, optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
              x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=([x], [y], None)),
         dict(name="steps_per_epoch", model=plain(), optimizer=optimizers.SGD(0.05, momentum=0.9), compile=dict(loss="mse"),
              x=[x], y=[y], fit=dict(batch_size=2, epochs=4, steps_per_epoch=2, validation_steps=2),

@@ -61,19 +61,24 @@ struct LayersAroundGRUTests {
         #expect(sixteen > 1e-5 && sixteen <= 0.05, "16-bit Keras differs by \(sixteen)")
     }
 
-    /// LSTM settings training does not apply yet are refused by name: dropout in training,
-    /// and (from files) regularizers, reported before any epoch.
-    @Test func lstmTrainingLimitsAreClearErrors() throws {
+    /// LSTM and SimpleRNN regularizers and constraints are read from files, applied in training
+    /// (nothing refused) and written back; an LSTM with dropout trains.
+    @Test func lstmTrainingSettingsAreKept() throws {
         let model = try Sequential<Float>(inputShape: [4, 2], layers: [LSTM<Float>(cell: LSTMCell(units: 3, dropout: 0.2)), Dense<Float>(units: 1)])
         let x = Tensor<Float>(repeating: 0.5, shape: [2, 4, 2]), y = Tensor<Float>(zeros: [2, 1])
-        #expect(throws: LayerError.self) {
-            try Trainer(model: model, optimizer: .sgd(), loss: .meanSquaredError).fit(x: [x], y: [y], batchSize: 2, epochs: 1)
-        }
+        let history = try Trainer(model: model, optimizer: .sgd(), loss: .meanSquaredError).fit(x: [x], y: [y], batchSize: 2, epochs: 1)
+        #expect(history["loss"]?.count == 1)
         #expect(throws: LayerError.self) { try LSTM<Float>(units: 0) }
-        let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "LSTM", "config": {"name": "lstm", "units": 3, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}}]}}"#
+        let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2]}}, {"class_name": "LSTM", "config": {"name": "lstm", "units": 3, "return_sequences": true, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}, "activity_regularizer": {"class_name": "L1", "config": {"l1": 0.02}}}}, {"class_name": "SimpleRNN", "config": {"name": "rnn", "units": 2, "recurrent_constraint": {"class_name": "NonNeg", "config": {}}}}]}}"#
         let decoder = KerasConfigDecoder(legacy: false)
-        _ = try KerasModelBuilder(decoder: decoder).model(JSONValue(parsing: Array(text.utf8), what: "test"))
-        #expect(decoder.notes.trainingRefusals.count == 1 && decoder.notes.trainingRefusals[0].contains("kernel_regularizer"))
+        let read = try KerasModelBuilder(decoder: decoder).model(JSONValue(parsing: Array(text.utf8), what: "test")).model
+        #expect(decoder.notes.trainingRefusals.isEmpty)
+        let lstm = try #require(read.layers.first as? LSTM<Float>), rnn = try #require(read.layers.last as? SimpleRNN<Float>)
+        #expect(lstm.weightRegularizers.first == .l2(0.01) && lstm.activityRegularizer == .l1(0.02))
+        #expect(rnn.weightConstraints == [nil, .nonNeg, nil])
+        let written = try KerasConfigEncoder.layer(lstm, inputShape: nil)
+        #expect(written["config"]?["kernel_regularizer"]?["class_name"]?.string == "L2")
+        #expect(written["config"]?["activity_regularizer"]?["class_name"]?.string == "L1")
     }
 
     /// Keras 2 wrote LeakyReLU's slope as `alpha`.

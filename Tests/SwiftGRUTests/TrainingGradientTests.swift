@@ -11,14 +11,16 @@ struct TrainingGradientTests {
     }
 
     /// Compares the trainer's weight gradients with finite differences of its loss.
-    static func check(_ model: any Model<Double>, loss: Loss, x: [Tensor<Double>], y: [Tensor<Double>], before: () throws -> Void = {}) throws {
+    static func check(
+        _ model: any Model<Double>, loss: Loss, x: [Tensor<Double>], y: [Tensor<Double>], training: Bool = false, before: () throws -> Void = {}
+    ) throws {
         // Random weights, large enough to exercise every gate.
         for (index, layer) in model.layers.enumerated() where !layer.weights.isEmpty {
             try layer.setWeights(layer.weights.enumerated().map { k, w in random(w.shape, seed: UInt64(100 * index + k), scale: 0.5) })
         }
         let trainer = Trainer(model: model, optimizer: .sgd(), loss: loss)
         try before()
-        let analytic = try trainer.gradients(x: x, y: y, training: false).weights
+        let analytic = try trainer.gradients(x: x, y: y, training: training).weights
         for (layerIndex, layer) in model.layers.enumerated() {
             let weights = layer.weights
             for (k, weight) in weights.enumerated() {
@@ -28,7 +30,7 @@ struct TrainingGradientTests {
                         changed[k].withUnsafeMutableBufferPointer { $0[i] += delta }
                         try layer.setWeights(changed)
                         try before()
-                        return try trainer.gradients(x: x, y: y, training: false).loss
+                        return try trainer.gradients(x: x, y: y, training: training).loss
                     }
                     let h = 1e-6
                     let numeric = (try lossWith(h) - lossWith(-h)) / (2 * h)
@@ -118,6 +120,35 @@ struct TrainingGradientTests {
             outputs: [.output(node: 2, index: 0), .output(node: 2, index: 1), .output(node: 3, index: 0)])
         let target = Self.random([3, 4, 2], seed: 9)
         try Self.check(model, loss: .meanSquaredError, x: [Self.x, target], y: [Self.random([3, 4, 2], seed: 10), Self.random([3, 4, 2], seed: 11), Self.random([3, 2], seed: 12)])
+    }
+
+    /// LSTM and SimpleRNN dropout and recurrent dropout in training (the masks drawn again from
+    /// the same seed for every evaluation), with their regularizers, activity penalties and a
+    /// stack of both cells.
+    @Test func lstmAndSimpleRNNDropoutAndRegularizers() throws {
+        let lstm = try LSTMCell<Double>(units: 3, kernelRegularizer: .l2(0.05), recurrentRegularizer: .l1(0.02), dropout: 0.3, recurrentDropout: 0.4)
+        let simple = try SimpleRNNCell<Double>(units: 3, biasRegularizer: .l1l2(l1: 0.01, l2: 0.03), dropout: 0.25, recurrentDropout: 0.5)
+        let stackedLSTM = try LSTMCell<Double>(units: 2, dropout: 0.2, recurrentDropout: 0.3)
+        let cells = [lstm, simple, stackedLSTM] as [any RecurrentCell<Double>]
+        let model = try Sequential<Double>(inputShape: [5, 4], layers: [
+            LSTM<Double>(cell: lstm, activityRegularizer: .l2(0.1), returnSequences: true),
+            SimpleRNN<Double>(cell: simple, returnSequences: true),
+            RNN<Double>(cell: StackedRNNCells([try SimpleRNNCell<Double>(units: 3), stackedLSTM])),
+            Dense<Double>(units: 2),
+        ])
+        func reseed() {
+            for (k, cell) in cells.enumerated() {
+                (cell as? LSTMCell<Double>)?.generator = RandomGenerator(seed: UInt64(k + 1))
+                (cell as? SimpleRNNCell<Double>)?.generator = RandomGenerator(seed: UInt64(k + 1))
+            }
+        }
+        try Self.check(model, loss: .meanSquaredError, x: [Self.x], y: [Self.random([3, 2], seed: 13)], training: true, before: reseed)
+        // The masks drop something: training and inference differ.
+        reseed()
+        let trainer = Trainer(model: model, optimizer: .sgd(), loss: .meanSquaredError)
+        let inTraining = try trainer.gradients(x: [Self.x], y: [Self.random([3, 2], seed: 13)], training: true).loss
+        let inInference = try trainer.gradients(x: [Self.x], y: [Self.random([3, 2], seed: 13)], training: false).loss
+        #expect(abs(inTraining - inInference) > 1e-6)
     }
 
     @Test func regularizersAndActivityPenalties() throws {

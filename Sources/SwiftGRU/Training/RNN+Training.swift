@@ -24,6 +24,8 @@ enum RecordedSequence<Scalar: TensorScalar> {
 struct StepSequenceRecord<Scalar: TensorScalar> {
     var steps: [(time: Int, input: Tensor<Scalar>, states: [Tensor<Scalar>], keep: [Bool]?)] = []
     let inputShape: [Int]
+    /// The cell's dropout masks for this call.
+    var dropoutMasks: [Tensor<Scalar>?] = []
 }
 
 /// What a recorded call of a recurrent layer keeps for its backward pass.
@@ -40,11 +42,11 @@ struct RecurrentRecord<Scalar: TensorScalar> {
 
 extension RNN {
     public var weightRegularizers: [Regularizer?] {
-        gruCells?.flatMap { $0.weightRegularizers } ?? weights.map { _ in nil }
+        (cell as? any RegularizedCell)?.weightRegularizers ?? weights.map { _ in nil }
     }
 
     public var weightConstraints: [Constraint?] {
-        gruCells?.flatMap { $0.weightConstraints } ?? weights.map { _ in nil }
+        (cell as? any RegularizedCell)?.weightConstraints ?? weights.map { _ in nil }
     }
 
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
@@ -140,6 +142,7 @@ extension RNN {
             output = timeMajor ? sequence : try sequence.swappingLeadingAxes()
         }
         if stateful { self.states = states }
+        record.dropoutMasks = stepper.dropoutMasks
         let all = [output] + (returnState ? states : [])
         records.append(RecurrentRecord(sequences: [], steps: record, reversed: false, outputs: all, hadInitialState: hadInitialState))
         activityLoss = activityPenalty(activityRegularizer, outputs: all).loss
@@ -150,7 +153,9 @@ extension RNN {
     private func backwardSteps(
         _ record: StepSequenceRecord<Scalar>, record call: RecurrentRecord<Scalar>, _ outputGradients: [Tensor<Scalar>?]
     ) throws -> LayerGradients<Scalar> {
-        guard let stepper = cell as? any DifferentiableRecurrentCell<Scalar> else { throw unsupportedTraining() }
+        guard var stepper = cell as? any DifferentiableRecurrentCell<Scalar> else { throw unsupportedTraining() }
+        stepper.dropoutMasks = record.dropoutMasks
+        defer { cell.endSequence() }
         let activity = activityPenalty(activityRegularizer, outputs: call.outputs).gradients
         let outputGradient = try sum(gradient(outputGradients, 0, shape: call.outputs[0].shape), activity[0])
         let steps = record.steps.count
@@ -206,9 +211,40 @@ extension RNN {
     }
 }
 
-extension GRUCell {
-    /// Regularizers aligned with ``weights``.
-    var weightRegularizers: [Regularizer?] { [kernelRegularizer, recurrentRegularizer] + (useBias ? [biasRegularizer] : []) }
-    /// Constraints aligned with ``weights``.
-    var weightConstraints: [Constraint?] { [kernelConstraint, recurrentConstraint] + (useBias ? [biasConstraint] : []) }
+/// A cell whose kernel, recurrent kernel and bias may carry a regularizer and a constraint.
+package protocol RegularizedCell {
+    /// Regularizers aligned with the cell's weights.
+    var weightRegularizers: [Regularizer?] { get }
+    /// Constraints aligned with the cell's weights.
+    var weightConstraints: [Constraint?] { get }
+}
+
+/// The cells with Keras' kernel, recurrent kernel and optional bias.
+package protocol KernelRecurrentBiasCell: RegularizedCell {
+    var useBias: Bool { get }
+    var kernelRegularizer: Regularizer? { get }
+    var recurrentRegularizer: Regularizer? { get }
+    var biasRegularizer: Regularizer? { get }
+    var kernelConstraint: Constraint? { get }
+    var recurrentConstraint: Constraint? { get }
+    var biasConstraint: Constraint? { get }
+}
+
+extension KernelRecurrentBiasCell {
+    package var weightRegularizers: [Regularizer?] { [kernelRegularizer, recurrentRegularizer] + (useBias ? [biasRegularizer] : []) }
+    package var weightConstraints: [Constraint?] { [kernelConstraint, recurrentConstraint] + (useBias ? [biasConstraint] : []) }
+}
+
+extension GRUCell: KernelRecurrentBiasCell {}
+extension LSTMCell: KernelRecurrentBiasCell {}
+extension SimpleRNNCell: KernelRecurrentBiasCell {}
+
+extension StackedRNNCells: RegularizedCell {
+    package var weightRegularizers: [Regularizer?] {
+        cells.flatMap { cell in (cell as? any RegularizedCell)?.weightRegularizers ?? cell.weights.map { _ in nil } }
+    }
+
+    package var weightConstraints: [Constraint?] {
+        cells.flatMap { cell in (cell as? any RegularizedCell)?.weightConstraints ?? cell.weights.map { _ in nil } }
+    }
 }

@@ -3,26 +3,21 @@
 /// gradients of its output and new states, the gradients of its input, of the states before
 /// it and of its weights (recomputing the step's gates rather than keeping them).
 protocol DifferentiableRecurrentCell<Scalar>: RecurrentCell {
+    /// The dropout masks of the current sequence: kept with a recorded call, put back for its
+    /// backward pass.
+    var dropoutMasks: [Tensor<Scalar>?] { get set }
+
     func stepBackward(
         input: Tensor<Scalar>, states: [Tensor<Scalar>], outputGradient: Tensor<Scalar>, stateGradients: [Tensor<Scalar>]
     ) throws -> (input: Tensor<Scalar>, states: [Tensor<Scalar>], weights: [Tensor<Scalar>])
 }
 
-extension GateWeights {
-    /// Gradients of `z = x·W + h·U + b` given dL/dz: those of x, h, W, U and b.
-    func backward(
-        _ dz: Tensor<Scalar>, input: Tensor<Scalar>, state: Tensor<Scalar>
-    ) throws -> (input: Tensor<Scalar>, state: Tensor<Scalar>, weights: [Tensor<Scalar>]) {
-        guard let kernel, let recurrentKernel else { throw LayerError(.invalidInputShape, "\(layer): the cell is not built") }
-        let dx = try dz.matmul(kernel.transposed([1, 0]))
-        let dh = try dz.matmul(recurrentKernel.transposed([1, 0]))
-        var weights = [try input.transposed([1, 0]).matmul(dz), try state.transposed([1, 0]).matmul(dz)]
-        if bias != nil { weights.append(try biasGradient(dz, width: gates * units)) }
-        return (dx, dh, weights)
-    }
-}
-
 extension SimpleRNNCell: DifferentiableRecurrentCell {
+    var dropoutMasks: [Tensor<Scalar>?] {
+        get { storage.dropoutMasks }
+        set { storage.dropoutMasks = newValue }
+    }
+
     /// `h' = act(z)`: dz = act'(z) * (dL/d(output) + dL/dh').
     func stepBackward(
         input: Tensor<Scalar>, states: [Tensor<Scalar>], outputGradient: Tensor<Scalar>, stateGradients: [Tensor<Scalar>]
@@ -37,6 +32,11 @@ extension SimpleRNNCell: DifferentiableRecurrentCell {
 }
 
 extension LSTMCell: DifferentiableRecurrentCell {
+    var dropoutMasks: [Tensor<Scalar>?] {
+        get { storage.dropoutMasks }
+        set { storage.dropoutMasks = newValue }
+    }
+
     /// The four gates' gradients from dL/dh' (output and state) and dL/dc', then `z`'s.
     func stepBackward(
         input: Tensor<Scalar>, states: [Tensor<Scalar>], outputGradient: Tensor<Scalar>, stateGradients: [Tensor<Scalar>]
@@ -74,6 +74,20 @@ extension LSTMCell: DifferentiableRecurrentCell {
 }
 
 extension StackedRNNCells: DifferentiableRecurrentCell {
+    /// Each cell's masks in turn (two per cell).
+    var dropoutMasks: [Tensor<Scalar>?] {
+        get { cells.flatMap { ($0 as? any DifferentiableRecurrentCell<Scalar>)?.dropoutMasks ?? [nil, nil] } }
+        set {
+            var rest = newValue[...]
+            for cell in cells {
+                guard var differentiable = cell as? any DifferentiableRecurrentCell<Scalar> else { rest = rest.dropFirst(2); continue }
+                let count = differentiable.dropoutMasks.count
+                differentiable.dropoutMasks = Array(rest.prefix(count))
+                rest = rest.dropFirst(count)
+            }
+        }
+    }
+
     /// The cells' steps recomputed forwards for their inputs, then backpropagated last to first.
     func stepBackward(
         input: Tensor<Scalar>, states: [Tensor<Scalar>], outputGradient: Tensor<Scalar>, stateGradients: [Tensor<Scalar>]

@@ -69,7 +69,8 @@ extension KerasConfigDecoder {
 
     /// The cell arguments of a GRU or GRUCell configuration.
     func gruCellConfiguration(_ c: JSONValue, name: String) throws -> GRUCell<Float>.Configuration {
-        GRUCell<Float>.Configuration(
+        let p = try cellPenalties(c, name: name)
+        return GRUCell<Float>.Configuration(
             units: c["units"]?.int ?? 0,
             activation: try activation(c["activation"], layer: name),
             recurrentActivation: try activation(c["recurrent_activation"], layer: name),
@@ -77,12 +78,8 @@ extension KerasConfigDecoder {
             kernelInitializer: try initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
             recurrentInitializer: try initializer(c["recurrent_initializer"], default: .orthogonal(), layer: name),
             biasInitializer: try initializer(c["bias_initializer"], default: .zeros, layer: name),
-            kernelRegularizer: try regularizer(c["kernel_regularizer"], layer: name),
-            recurrentRegularizer: try regularizer(c["recurrent_regularizer"], layer: name),
-            biasRegularizer: try regularizer(c["bias_regularizer"], layer: name),
-            kernelConstraint: try constraint(c["kernel_constraint"], layer: name),
-            recurrentConstraint: try constraint(c["recurrent_constraint"], layer: name),
-            biasConstraint: try constraint(c["bias_constraint"], layer: name),
+            kernelRegularizer: p.kernelRegularizer, recurrentRegularizer: p.recurrentRegularizer, biasRegularizer: p.biasRegularizer,
+            kernelConstraint: p.kernelConstraint, recurrentConstraint: p.recurrentConstraint, biasConstraint: p.biasConstraint,
             dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0,
             // Keras before 2.1.3 had no reset_after: its GRU was the reset-before variant.
             seed: seed(c), resetAfter: c["reset_after"]?.bool ?? false)
@@ -100,12 +97,7 @@ extension KerasConfigEncoder {
         c["kernel_initializer"] = initializer(cell.kernelInitializer)
         c["recurrent_initializer"] = initializer(cell.recurrentInitializer)
         c["bias_initializer"] = initializer(cell.biasInitializer)
-        c["kernel_regularizer"] = regularizer(cell.kernelRegularizer)
-        c["recurrent_regularizer"] = regularizer(cell.recurrentRegularizer)
-        c["bias_regularizer"] = regularizer(cell.biasRegularizer)
-        c["kernel_constraint"] = constraint(cell.kernelConstraint)
-        c["recurrent_constraint"] = constraint(cell.recurrentConstraint)
-        c["bias_constraint"] = constraint(cell.biasConstraint)
+        c.merge(penaltyEntries(gruCell)) { $1 }
         c["dropout"] = .number(cell.dropout)
         c["recurrent_dropout"] = .number(cell.recurrentDropout)
         c["reset_after"] = .bool(cell.resetAfter)

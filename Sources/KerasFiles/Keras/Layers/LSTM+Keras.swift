@@ -1,11 +1,11 @@
 import SwiftGRU
 
 extension KerasLayerCodec {
-    /// `LSTM`, for prediction (its regularizers and constraints, which only training reads,
-    /// are not kept).
+    /// `LSTM`.
     static let lstm = recurrent("LSTM", LSTM<Float>.self, make: { c, name, decoder, o in
         LSTM<Float>(
-            cell: try decoder.lstmCell(c, name: name), returnSequences: o.returnSequences, returnState: o.returnState,
+            cell: try decoder.lstmCell(c, name: name), activityRegularizer: try decoder.regularizer(c["activity_regularizer"], layer: name),
+            returnSequences: o.returnSequences, returnState: o.returnState,
             goBackwards: o.goBackwards, stateful: o.stateful, unroll: o.unroll, timeMajor: o.timeMajor, name: name)
     }, cellEntries: { layer in
         var c = try KerasConfigEncoder.lstmCellConfig(layer.lstmCell, name: layer.name)
@@ -31,7 +31,8 @@ extension KerasLayerCodec {
 extension KerasConfigDecoder {
     /// An LSTM cell from the cell arguments of an LSTM or LSTMCell configuration.
     func lstmCell(_ c: JSONValue, name: String) throws -> LSTMCell<Float> {
-        try LSTMCell<Float>(
+        let p = try cellPenalties(c, name: name)
+        return try LSTMCell<Float>(
             units: c["units"]?.int ?? 0,
             activation: activation(c["activation"], layer: name),
             recurrentActivation: activation(c["recurrent_activation"], layer: name),
@@ -40,6 +41,8 @@ extension KerasConfigDecoder {
             recurrentInitializer: initializer(c["recurrent_initializer"], default: .orthogonal(), layer: name),
             biasInitializer: initializer(c["bias_initializer"], default: .zeros, layer: name),
             unitForgetBias: c["unit_forget_bias"]?.bool ?? true,
+            kernelRegularizer: p.kernelRegularizer, recurrentRegularizer: p.recurrentRegularizer, biasRegularizer: p.biasRegularizer,
+            kernelConstraint: p.kernelConstraint, recurrentConstraint: p.recurrentConstraint, biasConstraint: p.biasConstraint,
             dropout: c["dropout"]?.double ?? 0, recurrentDropout: c["recurrent_dropout"]?.double ?? 0, seed: seed(c))
     }
 }
@@ -47,7 +50,7 @@ extension KerasConfigDecoder {
 extension KerasConfigEncoder {
     static func lstmCellConfig(_ cell: LSTMCell<Float>, name: String) throws -> [String: JSONValue] {
         var c = try denseCellEntries(
-            name: name, units: cell.units, activation: cell.activation, useBias: cell.useBias,
+            cell, name: name, units: cell.units, activation: cell.activation, useBias: cell.useBias,
             initializers: (cell.kernelInitializer, cell.recurrentInitializer, cell.biasInitializer),
             dropout: cell.dropout, recurrentDropout: cell.recurrentDropout, seed: cell.seed)
         c["recurrent_activation"] = try activation(cell.recurrentActivation, layer: name)

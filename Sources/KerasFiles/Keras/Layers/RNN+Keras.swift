@@ -48,12 +48,6 @@ extension KerasLayerCodec {
                     unroll: c["unroll"]?.bool ?? false, timeMajor: c["time_major"]?.bool ?? false)
                 let layer = try make(c, name, decoder, options)
                 layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
-                // Regularizers and constraints are not kept for these layers: training would run without them.
-                let settings = ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-                                "kernel_constraint", "recurrent_constraint", "bias_constraint"]
-                for key in settings where c[key].map({ !$0.isNull }) == true {
-                    decoder.notes.trainingRefusals.append("layer '\(name)' (\(className)) has a \(key), which training these layers does not apply yet")
-                }
                 return layer
             },
             matches: { $0 is L },
@@ -64,7 +58,7 @@ extension KerasLayerCodec {
                 }
                 var c = try cellEntries(rnn)
                 c.merge(KerasConfigEncoder.recurrentFlags(rnn)) { $1 }
-                c["activity_regularizer"] = .null
+                c["activity_regularizer"] = KerasConfigEncoder.regularizer(rnn.activityRegularizer)
                 return c
             },
             weightGroups: recurrentWeights)
@@ -77,6 +71,16 @@ extension KerasLayerCodec {
 }
 
 extension KerasConfigDecoder {
+    /// The regularizers and constraints of a recurrent cell's kernel, recurrent kernel and bias.
+    func cellPenalties(_ c: JSONValue, name: String) throws -> (
+        kernelRegularizer: Regularizer?, recurrentRegularizer: Regularizer?, biasRegularizer: Regularizer?,
+        kernelConstraint: Constraint?, recurrentConstraint: Constraint?, biasConstraint: Constraint?
+    ) {
+        (try regularizer(c["kernel_regularizer"], layer: name), try regularizer(c["recurrent_regularizer"], layer: name),
+         try regularizer(c["bias_regularizer"], layer: name), try constraint(c["kernel_constraint"], layer: name),
+         try constraint(c["recurrent_constraint"], layer: name), try constraint(c["bias_constraint"], layer: name))
+    }
+
     func cell(_ object: JSONValue, layer: String) throws -> any RecurrentCell<Float> {
         let c = object["config"] ?? .null
         switch object["class_name"]?.string {
@@ -114,11 +118,10 @@ extension KerasConfigEncoder {
         }
     }
 
-    /// The entries of a dense recurrent cell (LSTM, SimpleRNN) whose regularizers and
-    /// constraints are not kept (only training reads them).
+    /// The entries of a recurrent cell with a kernel, a recurrent kernel and a bias (LSTM, SimpleRNN).
     static func denseCellEntries(
-        name: String, units: Int, activation: Activation, useBias: Bool, initializers: (Initializer, Initializer, Initializer),
-        dropout: Double, recurrentDropout: Double, seed: UInt64?
+        _ cell: some KernelRecurrentBiasCell, name: String, units: Int, activation: Activation, useBias: Bool,
+        initializers: (Initializer, Initializer, Initializer), dropout: Double, recurrentDropout: Double, seed: UInt64?
     ) throws -> [String: JSONValue] {
         var c = base(name)
         c["units"] = .integer(units)
@@ -127,13 +130,20 @@ extension KerasConfigEncoder {
         c["kernel_initializer"] = initializer(initializers.0)
         c["recurrent_initializer"] = initializer(initializers.1)
         c["bias_initializer"] = initializer(initializers.2)
-        for key in ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint"] {
-            c[key] = .null
-        }
+        c.merge(penaltyEntries(cell)) { $1 }
         c["dropout"] = .number(dropout)
         c["recurrent_dropout"] = .number(recurrentDropout)
         c["seed"] = self.seed(seed)
         return c
+    }
+
+    /// A recurrent cell's regularizers and constraints as Keras writes them.
+    static func penaltyEntries(_ cell: some KernelRecurrentBiasCell) -> [String: JSONValue] {
+        [
+            "kernel_regularizer": regularizer(cell.kernelRegularizer), "recurrent_regularizer": regularizer(cell.recurrentRegularizer),
+            "bias_regularizer": regularizer(cell.biasRegularizer), "kernel_constraint": constraint(cell.kernelConstraint),
+            "recurrent_constraint": constraint(cell.recurrentConstraint), "bias_constraint": constraint(cell.biasConstraint),
+        ]
     }
 
     static func recurrentFlags(_ rnn: RNN<Float>) -> [String: JSONValue] {

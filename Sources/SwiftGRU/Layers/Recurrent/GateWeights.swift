@@ -9,6 +9,9 @@ struct GateWeights<Scalar: TensorScalar> {
     private(set) var kernel: Tensor<Scalar>?
     private(set) var recurrentKernel: Tensor<Scalar>?
     var bias: Tensor<Scalar>?
+    /// The dropout masks of the current training sequence (scaled by 1/(1 - rate)), as Keras 3
+    /// draws them once per sequence: on the inputs and on the state the recurrent kernel reads.
+    var dropoutMasks: [Tensor<Scalar>?] = [nil, nil]
 
     init(units: Int, gates: Int, layer: String) {
         self.units = units
@@ -46,7 +49,24 @@ struct GateWeights<Scalar: TensorScalar> {
         bias = useBias ? weights[2] : nil
     }
 
-    /// `x·W + h·U + b` for one step: `(batch, gates * units)`.
+    /// Draws the dropout masks of a sequence in training; clears them otherwise.
+    mutating func beginSequence(
+        batchSize: Int, training: Bool, dropout: Double, recurrentDropout: Double, generator: inout RandomGenerator
+    ) {
+        dropoutMasks = [nil, nil]
+        guard training, let inputSize else { return }
+        if dropout > 0 { dropoutMasks[0] = dropoutMask(shape: [batchSize, inputSize], rate: dropout, generator: &generator) }
+        if recurrentDropout > 0 { dropoutMasks[1] = dropoutMask(shape: [batchSize, units], rate: recurrentDropout, generator: &generator) }
+    }
+
+    /// `input` times the dropout mask `k` when one of its shape is drawn.
+    private func dropped(_ input: Tensor<Scalar>, _ k: Int) throws -> Tensor<Scalar> {
+        guard k < dropoutMasks.count, let mask = dropoutMasks[k], mask.shape == input.shape else { return input }
+        return try input.combined(with: mask, *)
+    }
+
+    /// `x·W + h·U + b` for one step: `(batch, gates * units)`, on the inputs and state after
+    /// dropout in training.
     ///
     /// - Throws: ``LayerError`` when the cell is not built or a shape does not fit.
     func preactivation(_ input: Tensor<Scalar>, _ state: Tensor<Scalar>) throws -> Tensor<Scalar> {
@@ -56,7 +76,7 @@ struct GateWeights<Scalar: TensorScalar> {
             throw LayerError(.invalidInputShape, "\(layer): expects inputs (batch, \(kernel.shape[0])) and states (batch, \(units)), got \(input.shape) and \(state.shape)")
         }
         do {
-            var z = try input.matmul(kernel).combined(with: state.matmul(recurrentKernel), +)
+            var z = try dropped(input, 0).matmul(kernel).combined(with: dropped(state, 1).matmul(recurrentKernel), +)
             if let bias {
                 let b = bias.scalars, width = gates * units
                 z.withUnsafeMutableBufferPointer { values in
@@ -70,9 +90,17 @@ struct GateWeights<Scalar: TensorScalar> {
     }
 }
 
-/// Refuses training with dropout for the cells whose training is not written yet.
-func refuseDropoutInTraining(_ training: Bool, dropout: Double, recurrentDropout: Double, layer: String) throws {
-    if training, dropout > 0 || recurrentDropout > 0 {
-        throw LayerError(.unsupported, "\(layer): dropout in training is not written yet; \(layer) layers run for prediction")
+extension GateWeights {
+    /// Gradients of `z = x̃·W + h̃·U + b` given dL/dz, with x̃ and h̃ the inputs and state after
+    /// dropout: those of x, h, W, U and b.
+    func backward(
+        _ dz: Tensor<Scalar>, input: Tensor<Scalar>, state: Tensor<Scalar>
+    ) throws -> (input: Tensor<Scalar>, state: Tensor<Scalar>, weights: [Tensor<Scalar>]) {
+        guard let kernel, let recurrentKernel else { throw LayerError(.invalidInputShape, "\(layer): the cell is not built") }
+        let dx = try dropped(dz.matmul(kernel.transposed([1, 0])), 0)
+        let dh = try dropped(dz.matmul(recurrentKernel.transposed([1, 0])), 1)
+        var weights = [try dropped(input, 0).transposed([1, 0]).matmul(dz), try dropped(state, 1).transposed([1, 0]).matmul(dz)]
+        if bias != nil { weights.append(try biasGradient(dz, width: gates * units)) }
+        return (dx, dh, weights)
     }
 }

@@ -6,7 +6,7 @@
 /// o = σ(x·W_o + h·U_o + b_o)      h' = o ⊙ tanh(c')
 /// ```
 /// with `σ` the recurrent activation and `tanh` the activation. It runs inside ``RNN`` and
-/// ``LSTM``, and trains (dropout in training is not written yet: refused with an error).
+/// ``LSTM``, and trains (dropout, recurrent dropout, regularizers and constraints included).
 public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     public let units: Int
     public let activation: Activation
@@ -17,12 +17,19 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     public let kernelInitializer: Initializer
     public let recurrentInitializer: Initializer
     public let biasInitializer: Initializer
-    /// Fraction of the inputs dropped in training (refused in training, not written yet).
+    public let kernelRegularizer: Regularizer?
+    public let recurrentRegularizer: Regularizer?
+    public let biasRegularizer: Regularizer?
+    public let kernelConstraint: Constraint?
+    public let recurrentConstraint: Constraint?
+    public let biasConstraint: Constraint?
+    /// Fraction of the inputs dropped in training (one mask per sequence, as Keras 3).
     public let dropout: Double
-    /// Fraction of the state dropped in training (refused in training, not written yet).
+    /// Fraction of the state dropped in training (one mask per sequence, as Keras 3).
     public let recurrentDropout: Double
     public let seed: UInt64?
     var storage: GateWeights<Scalar>
+    var generator: RandomGenerator
 
     /// Creates an LSTM cell with Keras' arguments and defaults.
     ///
@@ -30,8 +37,10 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     public init(
         units: Int, activation: Activation? = .tanh, recurrentActivation: Activation? = .sigmoid, useBias: Bool = true,
         kernelInitializer: Initializer = .glorotUniform(), recurrentInitializer: Initializer = .orthogonal(),
-        biasInitializer: Initializer = .zeros, unitForgetBias: Bool = true, dropout: Double = 0,
-        recurrentDropout: Double = 0, seed: UInt64? = nil
+        biasInitializer: Initializer = .zeros, unitForgetBias: Bool = true,
+        kernelRegularizer: Regularizer? = nil, recurrentRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
+        kernelConstraint: Constraint? = nil, recurrentConstraint: Constraint? = nil, biasConstraint: Constraint? = nil,
+        dropout: Double = 0, recurrentDropout: Double = 0, seed: UInt64? = nil
     ) throws {
         try WeightLimits.checkUnits(units, layer: "LSTM")
         try checkRate(dropout, "dropout", layer: "LSTM")
@@ -49,9 +58,16 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
         self.recurrentInitializer = recurrentInitializer
         self.biasInitializer = biasInitializer
         self.unitForgetBias = unitForgetBias
+        self.kernelRegularizer = kernelRegularizer
+        self.recurrentRegularizer = recurrentRegularizer
+        self.biasRegularizer = biasRegularizer
+        self.kernelConstraint = kernelConstraint
+        self.recurrentConstraint = recurrentConstraint
+        self.biasConstraint = biasConstraint
         self.dropout = dropout
         self.recurrentDropout = recurrentDropout
         self.seed = seed
+        generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
         storage = GateWeights(units: units, gates: 4, layer: "LSTM")
     }
 
@@ -75,8 +91,11 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     public func setWeights(_ weights: [Tensor<Scalar>]) throws { try storage.set(weights, useBias: useBias) }
 
     public func beginSequence(batchSize: Int, training: Bool) throws {
-        try refuseDropoutInTraining(training, dropout: dropout, recurrentDropout: recurrentDropout, layer: "LSTM")
+        storage.beginSequence(
+            batchSize: batchSize, training: training, dropout: dropout, recurrentDropout: recurrentDropout, generator: &generator)
     }
+
+    public func endSequence() { storage.dropoutMasks = [nil, nil] }
 
     public func step(
         _ input: Tensor<Scalar>, states: [Tensor<Scalar>], constants: [Tensor<Scalar>], training: Bool
@@ -117,7 +136,9 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
         try LSTMCell(
             units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
             kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
-            biasInitializer: biasInitializer, unitForgetBias: unitForgetBias, dropout: dropout,
-            recurrentDropout: recurrentDropout, seed: seed)
+            biasInitializer: biasInitializer, unitForgetBias: unitForgetBias,
+            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer,
+            kernelConstraint: kernelConstraint, recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
+            dropout: dropout, recurrentDropout: recurrentDropout, seed: seed)
     }
 }

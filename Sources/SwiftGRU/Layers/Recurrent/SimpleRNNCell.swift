@@ -1,6 +1,6 @@
 /// The fully connected recurrent cell (Keras' `SimpleRNNCell`):
 /// `h' = activation(x·W + h·U + b)`. It runs inside ``RNN`` and ``SimpleRNN``, and trains
-/// (dropout in training is not written yet: refused with an error).
+/// (dropout, recurrent dropout, regularizers and constraints included).
 public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public let units: Int
     public let activation: Activation
@@ -8,12 +8,19 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public let kernelInitializer: Initializer
     public let recurrentInitializer: Initializer
     public let biasInitializer: Initializer
-    /// Fraction of the inputs dropped in training (refused in training, not written yet).
+    public let kernelRegularizer: Regularizer?
+    public let recurrentRegularizer: Regularizer?
+    public let biasRegularizer: Regularizer?
+    public let kernelConstraint: Constraint?
+    public let recurrentConstraint: Constraint?
+    public let biasConstraint: Constraint?
+    /// Fraction of the inputs dropped in training (one mask per sequence, as Keras 3).
     public let dropout: Double
-    /// Fraction of the state dropped in training (refused in training, not written yet).
+    /// Fraction of the state dropped in training (one mask per sequence, as Keras 3).
     public let recurrentDropout: Double
     public let seed: UInt64?
     var storage: GateWeights<Scalar>
+    var generator: RandomGenerator
 
     /// Creates a cell with Keras' arguments and defaults.
     ///
@@ -22,7 +29,10 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public init(
         units: Int, activation: Activation? = .tanh, useBias: Bool = true,
         kernelInitializer: Initializer = .glorotUniform(), recurrentInitializer: Initializer = .orthogonal(),
-        biasInitializer: Initializer = .zeros, dropout: Double = 0, recurrentDropout: Double = 0, seed: UInt64? = nil
+        biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil, recurrentRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil,
+        kernelConstraint: Constraint? = nil, recurrentConstraint: Constraint? = nil, biasConstraint: Constraint? = nil,
+        dropout: Double = 0, recurrentDropout: Double = 0, seed: UInt64? = nil
     ) throws {
         try WeightLimits.checkUnits(units, layer: "SimpleRNN")
         try checkRate(dropout, "dropout", layer: "SimpleRNN")
@@ -36,9 +46,16 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
         self.kernelInitializer = kernelInitializer
         self.recurrentInitializer = recurrentInitializer
         self.biasInitializer = biasInitializer
+        self.kernelRegularizer = kernelRegularizer
+        self.recurrentRegularizer = recurrentRegularizer
+        self.biasRegularizer = biasRegularizer
+        self.kernelConstraint = kernelConstraint
+        self.recurrentConstraint = recurrentConstraint
+        self.biasConstraint = biasConstraint
         self.dropout = dropout
         self.recurrentDropout = recurrentDropout
         self.seed = seed
+        generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
         storage = GateWeights(units: units, gates: 1, layer: "SimpleRNN")
     }
 
@@ -59,8 +76,11 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public func setWeights(_ weights: [Tensor<Scalar>]) throws { try storage.set(weights, useBias: useBias) }
 
     public func beginSequence(batchSize: Int, training: Bool) throws {
-        try refuseDropoutInTraining(training, dropout: dropout, recurrentDropout: recurrentDropout, layer: "SimpleRNN")
+        storage.beginSequence(
+            batchSize: batchSize, training: training, dropout: dropout, recurrentDropout: recurrentDropout, generator: &generator)
     }
+
+    public func endSequence() { storage.dropoutMasks = [nil, nil] }
 
     public func step(
         _ input: Tensor<Scalar>, states: [Tensor<Scalar>], constants: [Tensor<Scalar>], training: Bool
@@ -79,7 +99,9 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     public func makeCopy() throws -> any RecurrentCell<Scalar> {
         try SimpleRNNCell(
             units: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
-            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer, dropout: dropout,
-            recurrentDropout: recurrentDropout, seed: seed)
+            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+            kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer,
+            kernelConstraint: kernelConstraint, recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
+            dropout: dropout, recurrentDropout: recurrentDropout, seed: seed)
     }
 }
