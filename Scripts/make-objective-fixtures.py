@@ -4,7 +4,7 @@ what a model is compiled and fitted with beyond one loss, on what Keras' fit doe
 
 - several outputs: a loss per output (a list, or by name with an output left out),
   loss_weights, metrics per output; the history logs `<output>_loss` and `<output>_<metric>`;
-- LSTM and SimpleRNN regularizers (activity too) and constraints;
+- LSTM and SimpleRNN regularizers (activity too) and constraints; Dot with normalize;
 - frozen layers (trainable = FALSE): a GRU with a regularizer (its penalty leaves the loss)
   and a BatchNormalization (it normalizes with its moving statistics and keeps them);
 - steps_per_epoch (epochs go on through the data, an epoch that runs out ends early) and
@@ -31,6 +31,15 @@ def two_outputs():
     inputs = keras.Input((5, 3))
     hidden = layers.GRU(4, name="gru")(inputs)
     return keras.Model(inputs, [layers.Dense(2, name="out_a")(hidden), layers.Dense(1, activation="sigmoid", name="out_b")(hidden)])
+
+
+def cosine_similarities():
+    inputs = keras.Input((5, 3))
+    h = layers.GRU(4, return_sequences=True)(inputs)
+    g = layers.Conv1D(4, 2, padding="same")(inputs)
+    similarities = layers.Dot(axes=2, normalize=True)([h, g])
+    pooled = layers.Dot(axes=1, normalize=True)([h, g])
+    return keras.Model(inputs, layers.Dense(2)(layers.Concatenate()([layers.Flatten()(similarities), layers.Flatten()(pooled)])))
 
 
 def cases(rng):
@@ -67,6 +76,8 @@ def cases(rng):
              x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=([x], [y], None)),
         dict(name="lstm_simple_rnn_regularized", model=regularized, optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
              x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=([x], [y], None)),
+        dict(name="dot_normalize", model=cosine_similarities(), optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
+             x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=None),
         dict(name="steps_per_epoch", model=plain(), optimizer=optimizers.SGD(0.05, momentum=0.9), compile=dict(loss="mse"),
              x=[x], y=[y], fit=dict(batch_size=2, epochs=4, steps_per_epoch=2, validation_steps=2),
              validation=([xv], [yv], None)),

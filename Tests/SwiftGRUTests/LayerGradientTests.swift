@@ -163,6 +163,8 @@ struct MergeGradientTests {
         Case(description: "Dot axes 2", shapes: [[2, 3, 4], [2, 5, 4]]) { try Dot<Double>(axes: [2]) },
         Case(description: "Dot axes 1", shapes: [[2, 3, 4], [2, 3, 2]]) { try Dot<Double>(axes: [1]) },
         Case(description: "Dot vectors", shapes: [[3, 4], [3, 4]]) { try Dot<Double>(axes: [-1]) },
+        Case(description: "Dot normalize axes 2", shapes: [[2, 3, 4], [2, 5, 4]]) { try Dot<Double>(axes: [2], normalize: true) },
+        Case(description: "Dot normalize axes 1,2", shapes: [[2, 3, 4], [2, 3, 2]]) { try Dot<Double>(axes: [1, 1], normalize: true) },
         Case(description: "Subtract", shapes: [[2, 3], [2, 3]]) { Subtract<Double>() },
         Case(description: "Multiply", shapes: [[2, 3], [2, 3]]) { Multiply<Double>() },
         Case(description: "Maximum", shapes: [[2, 3], [2, 3]]) { Maximum<Double>() },

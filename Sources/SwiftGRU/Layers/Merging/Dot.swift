@@ -2,7 +2,7 @@
 /// `(batch, m, k)` and `(batch, n, k)` with `axes: [2, 2]`, a `(batch, m, n)` result. With
 /// `normalize`, each input is first scaled to unit L2 norm along its axis (cosine similarity).
 ///
-/// The output has no mask, as in Keras. It trains without `normalize` (refused with it).
+/// The output has no mask, as in Keras. It trains, `normalize` included.
 public final class Dot<Scalar: TensorScalar>: Layer {
     /// The contracted axis of each input (negative ones count from the end).
     public let axes: [Int]
@@ -58,21 +58,47 @@ public final class Dot<Scalar: TensorScalar>: Layer {
     }
 
     public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
-        guard !normalize else {
-            throw LayerError(.unsupported, "layer '\(name)' (Dot with normalize) does not support training yet")
-        }
         let output = try forward(inputs, masks: masks, training: training)
         records.append((inputs[0], inputs[1]))
         return output
     }
 
-    /// Per sample, with the contracted axes moved inner: dX = G·Yᵀ and dY = Xᵀ·G, moved back.
-    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
-        let (first, second) = try popRecord(&records, layer: name)
+    /// The two inputs with their contracted axes moved inner (`x`: last, `y`: second), before
+    /// normalization, and the orders that moved them.
+    private func operands(
+        _ first: Tensor<Scalar>, _ second: Tensor<Scalar>
+    ) throws -> (x: Tensor<Scalar>, y: Tensor<Scalar>, xOrder: [Int], yOrder: [Int], shape: [Int?]) {
         let ((a, b), shape) = try plan([optionalShape(first.shape), optionalShape(second.shape)])
-        let g = try gradient(outputGradients, 0, shape: shape.map { $0 ?? 0 })
         let xOrder = (0..<first.rank).filter { $0 != a } + [a], yOrder = [0, b] + (1..<second.rank).filter { $0 != b }
         let x = try first.transposed(xOrder), y = try second.transposed(yOrder)
+        guard y.shape[0] == x.shape[0] else {
+            throw LayerError(.invalidInputShape, "\(name): inputs of shapes \(first.shape) and \(second.shape) have different batch sizes")
+        }
+        return (x, y, xOrder, yOrder, shape)
+    }
+
+    /// Runs `body` on the layout of each vector Keras normalizes: for `x` its rows, for `y` per
+    /// sample its columns (rows, width, stride, step, offset as ``l2Normalized``).
+    private func forEachVectorLayout(x: Tensor<Scalar>, y: Tensor<Scalar>, _ body: (_ isX: Bool, _ rows: Int, _ width: Int, _ stride: Int, _ step: Int, _ offset: Int) -> Void) {
+        let batch = x.shape[0], k = x.shape[x.rank - 1]
+        body(true, x.scalarCount / max(k, 1), k, 1, k, 0)
+        let n = y.scalarCount / max(batch * k, 1)
+        for sample in 0..<batch { body(false, n, k, n, 1, sample * k * n) }
+    }
+
+    /// Per sample, with the contracted axes moved inner: dX = G·Yᵀ and dY = Xᵀ·G, moved back;
+    /// with `normalize`, through the L2 normalization of each vector.
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let (first, second) = try popRecord(&records, layer: name)
+        let (rawX, rawY, xOrder, yOrder, shape) = try operands(first, second)
+        var x = rawX, y = rawY
+        if normalize {
+            forEachVectorLayout(x: rawX, y: rawY) { isX, rows, width, stride, step, offset in
+                if isX { x = l2Normalized(x, rows: rows, width: width, stride: stride, step: step, offset: offset) }
+                else { y = l2Normalized(y, rows: rows, width: width, stride: stride, step: step, offset: offset) }
+            }
+        }
+        let g = try gradient(outputGradients, 0, shape: shape.map { $0 ?? 0 })
         let batch = x.shape[0], k = x.shape[x.rank - 1]
         let m = x.scalarCount / max(batch * k, 1), n = y.scalarCount / max(batch * k, 1)
         var dx = [Scalar](), dy = [Scalar]()
@@ -82,6 +108,12 @@ public final class Dot<Scalar: TensorScalar>: Layer {
             let gs = try Tensor(shape: [m, n], scalars: Array(g.scalars[(sample * m * n)..<((sample + 1) * m * n)]))
             dx += try gs.matmul(right.transposed([1, 0])).scalars
             dy += try left.transposed([1, 0]).matmul(gs).scalars
+        }
+        if normalize {
+            forEachVectorLayout(x: rawX, y: rawY) { isX, rows, width, stride, step, offset in
+                if isX { l2NormalizationBackward(rawX.scalars, &dx, rows: rows, width: width, stride: stride, step: step, offset: offset) }
+                else { l2NormalizationBackward(rawY.scalars, &dy, rows: rows, width: width, stride: stride, step: step, offset: offset) }
+            }
         }
         func inverse(_ order: [Int]) -> [Int] {
             var result = [Int](repeating: 0, count: order.count)
@@ -96,20 +128,15 @@ public final class Dot<Scalar: TensorScalar>: Layer {
     public func clearRecords() { records.removeAll() }
 
     public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
-        let ((a, b), shape) = try plan(inputs.map { optionalShape($0.shape) })
-        var x = try inputs[0].transposed((0..<inputs[0].rank).filter { $0 != a } + [a])
-        var y = try inputs[1].transposed([0, b] + (1..<inputs[1].rank).filter { $0 != b })
-        let batch = x.shape[0], k = x.shape[x.rank - 1]
-        guard y.shape[0] == batch else {
-            throw LayerError(.invalidInputShape, "\(name): inputs of shapes \(inputs[0].shape) and \(inputs[1].shape) have different batch sizes")
-        }
+        guard inputs.count == 2 else { throw LayerError(.invalidArgument, "layer '\(name)' (Dot) takes two inputs, got \(inputs.count)") }
+        var (x, y, _, _, shape) = try operands(inputs[0], inputs[1])
         if normalize {
-            x = l2Normalized(x, rows: x.scalarCount / max(k, 1), width: k, stride: 1, step: k)
-            let n = y.scalarCount / max(batch * k, 1)
-            for sample in 0..<batch {
-                y = l2Normalized(y, rows: n, width: k, stride: n, step: 1, offset: sample * k * n)
+            forEachVectorLayout(x: x, y: y) { isX, rows, width, stride, step, offset in
+                if isX { x = l2Normalized(x, rows: rows, width: width, stride: stride, step: step, offset: offset) }
+                else { y = l2Normalized(y, rows: rows, width: width, stride: stride, step: step, offset: offset) }
             }
         }
+        let batch = x.shape[0], k = x.shape[x.rank - 1]
         let m = x.scalarCount / max(batch * k, 1), n = y.scalarCount / max(batch * k, 1)
         var output = [Scalar]()
         output.reserveCapacity(batch * m * n)
@@ -119,6 +146,27 @@ public final class Dot<Scalar: TensorScalar>: Layer {
             output += try left.matmul(right).scalars
         }
         return LayerOutput(try Tensor(shape: shape.map { $0 ?? 0 }, scalars: output))
+    }
+
+    /// Turns the gradients of normalized vectors into those of the raw vectors `v`, in place:
+    /// with s = 1/max(|v|, 1e-6) and v̂ = s v, dv = s (g - v̂ (v̂·g)), or s g where the floor holds.
+    private func l2NormalizationBackward(
+        _ v: [Scalar], _ g: inout [Scalar], rows: Int, width: Int, stride: Int, step: Int, offset: Int
+    ) {
+        for r in 0..<rows {
+            var squares: Scalar = 0
+            for i in 0..<width { squares += v[offset + r * step + i * stride] * v[offset + r * step + i * stride] }
+            let floored = squares <= 1e-12
+            let scale = 1 / Scalar.sqrt(Swift.max(squares, 1e-12))
+            var dot: Scalar = 0
+            if !floored {
+                for i in 0..<width { dot += v[offset + r * step + i * stride] * scale * g[offset + r * step + i * stride] }
+            }
+            for i in 0..<width {
+                let index = offset + r * step + i * stride
+                g[index] = scale * (g[index] - (floored ? 0 : v[index] * scale * dot))
+            }
+        }
     }
 
     /// Scales `rows` vectors of `width` values (the i-th value of row r at
