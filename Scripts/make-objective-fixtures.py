@@ -4,7 +4,7 @@ what a model is compiled and fitted with beyond one loss, on what Keras' fit doe
 
 - several outputs: a loss per output (a list, or by name with an output left out),
   loss_weights, metrics per output; the history logs `<output>_loss` and `<output>_<metric>`;
-- LSTM and SimpleRNN regularizers (activity too) and constraints; Dot with normalize;
+- LSTM and SimpleRNN regularizers (activity too) and constraints; Dot with normalize; MultiHeadAttention (causal, a separate key, no bias);
 - frozen layers (trainable = FALSE): a GRU with a regularizer (its penalty leaves the loss)
   and a BatchNormalization (it normalizes with its moving statistics and keeps them);
 - steps_per_epoch (epochs go on through the data, an epoch that runs out ends early) and
@@ -42,6 +42,14 @@ def cosine_similarities():
     return keras.Model(inputs, layers.Dense(2)(layers.Concatenate()([layers.Flatten()(similarities), layers.Flatten()(pooled)])))
 
 
+def multi_head():
+    inputs = keras.Input((5, 3))
+    h = layers.GRU(4, return_sequences=True)(inputs)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=3)(h, h, use_causal_mask=True)
+    crossed = layers.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=2, output_shape=3, use_bias=False)(attended, inputs, h)
+    return keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling1D()(layers.Concatenate()([attended, crossed]))))
+
+
 def cases(rng):
     x = rng.standard_normal((10, 5, 3)).astype("float32")
     y = rng.standard_normal((10, 2)).astype("float32")
@@ -77,6 +85,8 @@ def cases(rng):
         dict(name="lstm_simple_rnn_regularized", model=regularized, optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
              x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=([x], [y], None)),
         dict(name="dot_normalize", model=cosine_similarities(), optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
+             x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=None),
+        dict(name="multi_head_attention", model=multi_head(), optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
              x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=None),
         dict(name="steps_per_epoch", model=plain(), optimizer=optimizers.SGD(0.05, momentum=0.9), compile=dict(loss="mse"),
              x=[x], y=[y], fit=dict(batch_size=2, epochs=4, steps_per_epoch=2, validation_steps=2),

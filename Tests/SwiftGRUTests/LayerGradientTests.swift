@@ -193,15 +193,17 @@ struct MergeGradientTests {
     }
 }
 
-/// Attention and AdditiveAttention against central differences: every input and learned weight,
-/// with masks, a causal mask, a separate key, and the attention scores as a second output.
+/// Attention, AdditiveAttention and MultiHeadAttention against central differences: every input
+/// and learned weight, with masks, a causal mask, a separate key, the attention scores as a
+/// second output, and dropout on the attention weights (the same mask drawn for every evaluation).
 @Suite("Attention gradients")
 struct AttentionGradientTests {
     struct Case: CustomStringConvertible, Sendable {
         let description: String
         let inputs: Int
         let masked: Bool
-        let make: @Sendable () throws -> Attention<Double>
+        var training = false
+        let make: @Sendable () throws -> any Layer<Double>
     }
 
     static let cases: [Case] = [
@@ -212,6 +214,18 @@ struct AttentionGradientTests {
         Case(description: "concat with scale and key", inputs: 3, masked: false) { try Attention<Double>(useScale: true, scoreMode: .concat) },
         Case(description: "additive masked", inputs: 2, masked: true) { try AdditiveAttention<Double>() },
         Case(description: "additive no scale with key", inputs: 3, masked: false) { try AdditiveAttention<Double>(useScale: false) },
+        Case(description: "dot dropout with scores", inputs: 2, masked: true, training: true) {
+            try Attention<Double>(dropout: 0.4, returnAttentionScores: true)
+        },
+        Case(description: "multi-head masked with scores", inputs: 2, masked: true) {
+            try MultiHeadAttention<Double>(numHeads: 2, keyDim: 3, returnAttentionScores: true)
+        },
+        Case(description: "multi-head causal, key, value and output sizes", inputs: 3, masked: false) {
+            try MultiHeadAttention<Double>(numHeads: 2, keyDim: 2, valueDim: 3, outputDim: 5, useCausalMask: true)
+        },
+        Case(description: "multi-head without bias, dropout", inputs: 2, masked: true, training: true) {
+            try MultiHeadAttention<Double>(numHeads: 3, keyDim: 2, dropout: 0.3, useBias: false)
+        },
     ]
 
     @Test(arguments: cases)
@@ -225,13 +239,24 @@ struct AttentionGradientTests {
             : inputs.map { _ in nil }
         try layer.build(inputShapes: inputs.map { optionalShape($0.shape) })
         try layer.setWeights(layer.weights.enumerated().map { TrainingGradientTests.random($1.shape, seed: UInt64(70 + $0), scale: 0.7) })
+        func reseed() {
+            (layer as? Attention<Double>)?.generator = RandomGenerator(seed: 5)
+            (layer as? MultiHeadAttention<Double>)?.generator = RandomGenerator(seed: 5)
+        }
         let outputs = try layer.forward(Array(inputs), masks: masks, training: false).outputs
         let r = outputs.enumerated().map { TrainingGradientTests.random($1.shape, seed: UInt64(80 + $0)) }
         func loss(_ values: [Tensor<Double>]) throws -> Double {
-            let outs = try layer.forward(values, masks: masks, training: false).outputs
+            reseed()
+            let outs = try layer.forward(values, masks: masks, training: c.training).outputs
             return zip(outs, r).reduce(0) { total, pair in total + zip(pair.0.scalars, pair.1.scalars).reduce(0) { $0 + $1.0 * $1.1 } }
         }
-        _ = try layer.forwardRecording(Array(inputs), masks: masks, training: true)
+        if c.training {
+            // Dropout changes the result.
+            #expect(abs(try loss(Array(inputs)) - zip(outputs, r).reduce(0) { total, pair in
+                total + zip(pair.0.scalars, pair.1.scalars).reduce(0) { $0 + $1.0 * $1.1 } }) > 1e-6)
+        }
+        reseed()
+        _ = try layer.forwardRecording(Array(inputs), masks: masks, training: c.training)
         let gradients = try layer.backward(r)
         let analytic = [try #require(gradients.input)] + gradients.otherInputs.map { $0 ?? Tensor(zeros: [0]) }
         for (k, input) in inputs.enumerated() {

@@ -39,28 +39,27 @@ extension KerasLayerCodec {
             guard let scoreMode = AttentionScoreMode(rawValue: mode) else {
                 throw decoder.fail("layer '\(name)': unknown score_mode '\(mode)'; known: dot, concat")
             }
-            if c["causal"]?.bool == true {
-                // tf.keras 2.x's constructor argument, later a call argument.
-                return try Attention<Float>(useScale: c["use_scale"]?.bool ?? false, scoreMode: scoreMode, dropout: c["dropout"]?.double ?? 0, useCausalMask: true, name: name)
-            }
-            return try Attention<Float>(useScale: c["use_scale"]?.bool ?? false, scoreMode: scoreMode, dropout: c["dropout"]?.double ?? 0, name: name)
+            // `causal` is tf.keras 2.x's constructor argument, later a call argument.
+            return try Attention<Float>(
+                useScale: c["use_scale"]?.bool ?? false, scoreMode: scoreMode, dropout: c["dropout"]?.double ?? 0,
+                useCausalMask: c["causal"]?.bool ?? false, seed: decoder.seed(c), name: name)
         },
         matches: { $0 is Attention<Float> && !($0 is AdditiveAttention<Float>) },
         encode: { layer in
             guard let attention = layer as? Attention<Float> else { return nil }
             return [
                 "use_scale": .bool(attention.useScale), "score_mode": .string(attention.scoreMode.rawValue),
-                "dropout": .number(attention.dropout), "seed": .null,
+                "dropout": .number(attention.dropout), "seed": KerasConfigEncoder.seed(attention.seed),
             ]
         },
         readCallArguments: readAttentionCall, callArguments: attentionCall)
 
     static let additiveAttention = KerasLayerCodec(
         classNames: ["AdditiveAttention"],
-        decode: { c, name, _ in
+        decode: { c, name, decoder in
             try AdditiveAttention<Float>(
                 useScale: c["use_scale"]?.bool ?? true, dropout: c["dropout"]?.double ?? 0, useCausalMask: c["causal"]?.bool ?? false,
-                name: name)
+                seed: decoder.seed(c), name: name)
         },
         matches: { $0 is AdditiveAttention<Float> },
         encode: { layer in
@@ -87,11 +86,16 @@ extension KerasLayerCodec {
                 guard dims.count == 1 else { throw decoder.fail("layer '\(name)': output_shape \(shape) is not supported; one feature axis is") }
                 outputDim = dims[0]
             }
+            for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"]
+            where c[key].map({ !$0.isNull }) == true {
+                decoder.notes.trainingRefusals.append("layer '\(name)' (MultiHeadAttention) has a \(key), which its training does not apply yet")
+            }
             return try MultiHeadAttention<Float>(
                 numHeads: c["num_heads"]?.int ?? 0, keyDim: c["key_dim"]?.int ?? 0, valueDim: c["value_dim"]?.int,
                 dropout: c["dropout"]?.double ?? 0, useBias: c["use_bias"]?.bool ?? true, outputDim: outputDim,
                 kernelInitializer: decoder.initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
-                biasInitializer: decoder.initializer(c["bias_initializer"], default: .zeros, layer: name), name: name)
+                biasInitializer: decoder.initializer(c["bias_initializer"], default: .zeros, layer: name),
+                seed: decoder.seed(c), name: name)
         },
         matches: { $0 is MultiHeadAttention<Float> },
         encode: { layer in
@@ -103,7 +107,7 @@ extension KerasLayerCodec {
                 "attention_axes": [1], "kernel_initializer": KerasConfigEncoder.initializer(attention.kernelInitializer),
                 "bias_initializer": KerasConfigEncoder.initializer(attention.biasInitializer), "kernel_regularizer": .null,
                 "bias_regularizer": .null, "activity_regularizer": .null, "kernel_constraint": .null, "bias_constraint": .null,
-                "seed": .null,
+                "seed": KerasConfigEncoder.seed(attention.seed),
             ]
         },
         weightGroups: { layer in

@@ -7,11 +7,11 @@ public final class AdditiveAttention<Scalar: TensorScalar>: Attention<Scalar> {
     /// - Throws: ``LayerError`` when `dropout` is outside `[0, 1)`.
     public init(
         useScale: Bool = true, dropout: Double = 0, useCausalMask: Bool = false, returnAttentionScores: Bool = false,
-        name: String? = nil
+        seed: UInt64? = nil, name: String? = nil
     ) throws {
         try super.init(
             useScale: useScale, scoreMode: .dot, dropout: dropout, useCausalMask: useCausalMask,
-            returnAttentionScores: returnAttentionScores, name: name ?? "additive_attention")
+            returnAttentionScores: returnAttentionScores, seed: seed, name: name ?? "additive_attention")
     }
 
     override func weightShapes(dim: Int) -> [[Int]] { useScale ? [[dim]] : [] }

@@ -12,13 +12,17 @@ public enum AttentionScoreMode: String, Sendable {
 ///
 /// Masks as in Keras: value steps masked out get no weight, masked query steps give zeros, and
 /// the query's mask goes on. `useCausalMask` and `returnAttentionScores` are Keras' call
-/// arguments, kept on the layer. It trains without dropout (refused with it).
+/// arguments, kept on the layer. It trains, dropout on the attention weights included (the
+/// returned scores are those after dropout, as Keras').
 public class Attention<Scalar: TensorScalar>: Layer {
     /// Whether a learned scale multiplies the scores.
     public let useScale: Bool
     public let scoreMode: AttentionScoreMode
     /// The dropout rate on the attention weights in training (not applied in prediction).
     public let dropout: Double
+    /// Seeds the dropout masks (Keras' `seed`); `nil` draws from ``GlobalRandom``.
+    public let seed: UInt64?
+    var generator: RandomGenerator
     /// Whether query step `i` sees only value steps `j <= i` (Keras' `use_causal_mask`).
     public var useCausalMask: Bool
     /// Whether the attention weights `(batch, Tq, Tv)` come back as a second output.
@@ -30,20 +34,22 @@ public class Attention<Scalar: TensorScalar>: Layer {
     /// The concat-mode weight (a scalar).
     public private(set) var concatScoreWeight: Tensor<Scalar>?
     private(set) var built = false
-    /// Recorded calls: the inputs and masks.
-    var records: [(inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?])] = []
+    /// Recorded calls: the inputs, the masks and the dropout mask on the weights (empty without).
+    var records: [(inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], dropped: [Scalar])] = []
 
     /// Creates the layer with Keras' defaults.
     ///
     /// - Throws: ``LayerError`` when `dropout` is outside `[0, 1)`.
     public init(
         useScale: Bool = false, scoreMode: AttentionScoreMode = .dot, dropout: Double = 0, useCausalMask: Bool = false,
-        returnAttentionScores: Bool = false, name: String? = nil
+        returnAttentionScores: Bool = false, seed: UInt64? = nil, name: String? = nil
     ) throws {
         try checkRate(dropout, "dropout", layer: "Attention")
         self.useScale = useScale
         self.scoreMode = scoreMode
         self.dropout = dropout
+        self.seed = seed
+        generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
         self.useCausalMask = useCausalMask
         self.returnAttentionScores = returnAttentionScores
         self.name = name ?? "attention"
@@ -164,18 +170,24 @@ public class Attention<Scalar: TensorScalar>: Layer {
     }
 
     public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
-        guard !(training && dropout > 0) else {
-            throw LayerError(.unsupported, "layer '\(name)': attention dropout in training is not written yet")
-        }
-        let output = try forward(inputs, masks: masks, training: training)
-        records.append((inputs, masks))
+        let dropped = try dropoutMask(inputs, training: training)
+        let output = try run(inputs, masks: masks, dropped: dropped)
+        records.append((inputs, masks, dropped))
         return output
+    }
+
+    /// The dropout mask on the attention weights `(batch, Tq, Tv)` of a training call; empty otherwise.
+    private func dropoutMask(_ inputs: [Tensor<Scalar>], training: Bool) throws -> [Scalar] {
+        guard training, dropout > 0, inputs.count >= 2, inputs[0].rank == 3, inputs[1].rank == 3 else { return [] }
+        let count = try WeightLimits.scalarCount(of: [inputs[0].shape[0], inputs[0].shape[1], inputs[1].shape[1]])
+        let mask: Tensor<Scalar> = SwiftGRU.dropoutMask(shape: [count], rate: dropout, generator: &generator)
+        return mask.scalars
     }
 
     /// Through the softmax of each query step's scores: dv = wᵀ·dOut, ds = w ⊙ (dw - Σ w ⊙ dw),
     /// then the score's gradients for the query, the key and the learned weights.
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
-        let (inputs, masks) = try popRecord(&records, layer: name)
+        let (inputs, masks, dropped) = try popRecord(&records, layer: name)
         let (query, value) = (inputs[0], inputs[1])
         let key = inputs.count == 3 ? inputs[2] : value
         let (batch, tq, dim) = (query.shape[0], query.shape[1], query.shape[2])
@@ -200,16 +212,17 @@ public class Attention<Scalar: TensorScalar>: Layer {
                 let masked = !(queryMask?.scalars[b * tq + i] ?? true)
                 var total: Scalar = 0
                 for j in 0..<tv {
+                    let keep = dropped.isEmpty ? 1 : dropped[(b * tq + i) * tv + j]
                     var d: Scalar = gScores?.scalars[(b * tq + i) * tv + j] ?? 0
                     if !masked {
                         for f in 0..<width {
                             let go = g.scalars[(b * tq + i) * width + f]
                             d += go * value.scalars[(b * tv + j) * width + f]
-                            dv[(b * tv + j) * width + f] += row[j] * go
+                            dv[(b * tv + j) * width + f] += row[j] * keep * go
                         }
                     }
-                    dw[j] = d
-                    total += row[j] * d
+                    dw[j] = d * keep
+                    total += row[j] * dw[j]
                 }
                 for j in 0..<tv {
                     let ds = row[j] * (dw[j] - total)
@@ -237,6 +250,11 @@ public class Attention<Scalar: TensorScalar>: Layer {
     public func clearRecords() { records.removeAll() }
 
     public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        try run(inputs, masks: masks, dropped: dropoutMask(inputs, training: training))
+    }
+
+    /// The call, with `dropped` (empty for none) on the attention weights.
+    private func run(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], dropped: [Scalar]) throws -> LayerOutput<Scalar> {
         try build(inputShapes: inputs.map { optionalShape($0.shape) })
         let (query, value) = (inputs[0], inputs[1])
         let key = inputs.count == 3 ? inputs[2] : value
@@ -267,7 +285,7 @@ public class Attention<Scalar: TensorScalar>: Layer {
                 softmax(&row)
                 let masked = !(queryMask?.scalars[b * tq + i] ?? true)
                 for j in 0..<tv {
-                    let w = row[j]
+                    let w = dropped.isEmpty ? row[j] : row[j] * dropped[(b * tq + i) * tv + j]
                     weights[(b * tq + i) * tv + j] = w
                     guard !masked else { continue }
                     for f in 0..<width { output[(b * tq + i) * width + f] += w * value.scalars[(b * tv + j) * width + f] }

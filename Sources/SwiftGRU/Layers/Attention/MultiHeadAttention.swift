@@ -10,8 +10,9 @@
 /// Keras a layer run after it on the same tensors may see no mask, depending on the order Keras
 /// runs layers of equal depth in; here every layer sees its inputs' masks.)
 /// `useCausalMask` and `returnAttentionScores` are Keras' call arguments, kept on the layer.
-/// Prediction only (training is refused with an error that says so); attention over other axes
-/// than the steps and gated attention are refused when read from a file.
+/// It trains, dropout on the attention weights included (the returned scores are those before
+/// dropout, as Keras'); attention over other axes than the steps and gated attention are
+/// refused when read from a file.
 public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     public let numHeads: Int
     public let keyDim: Int
@@ -21,6 +22,9 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     public let outputDim: Int?
     /// The dropout rate on the attention weights in training (not applied in prediction).
     public let dropout: Double
+    /// Seeds the dropout masks (Keras' `seed`); `nil` draws from ``GlobalRandom``.
+    public let seed: UInt64?
+    var generator: RandomGenerator
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
     public var useCausalMask: Bool
@@ -31,6 +35,19 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     /// Kernels `(features, heads, dim)` and biases `(heads, dim)` of the query, key and value
     /// projections, then the output kernel `(heads, valueDim, outputDim)` and bias, in Keras' order.
     private var projections: [Tensor<Scalar>] = []
+    /// Recorded calls for the backward pass.
+    private var records: [Pass] = []
+
+    /// What one call computed: its inputs and masks, the projected query, key and value
+    /// `(batch, steps, heads, dim)`, the attention weights `(batch, heads, Tq, Tv)` before
+    /// dropout, the dropout masks (empty without dropout) and the attended heads.
+    private struct Pass {
+        var inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?]
+        var q: [Scalar], k: [Scalar], v: [Scalar]
+        var weights: [Scalar], dropped: [Scalar]
+        var attended: Tensor<Scalar>
+        var visible: [Bool]
+    }
 
     /// Creates the layer with Keras' defaults.
     ///
@@ -38,7 +55,7 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     public init(
         numHeads: Int, keyDim: Int, valueDim: Int? = nil, dropout: Double = 0, useBias: Bool = true, outputDim: Int? = nil,
         kernelInitializer: Initializer = .glorotUniform(), biasInitializer: Initializer = .zeros, useCausalMask: Bool = false,
-        returnAttentionScores: Bool = false, name: String? = nil
+        returnAttentionScores: Bool = false, seed: UInt64? = nil, name: String? = nil
     ) throws {
         for (argument, value) in [("num_heads", numHeads), ("key_dim", keyDim), ("value_dim", valueDim ?? keyDim), ("output_shape", outputDim ?? 1)] {
             guard value > 0, value <= 1 << 24 else {
@@ -50,6 +67,8 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
         self.keyDim = keyDim
         self.valueDim = valueDim ?? keyDim
         self.dropout = dropout
+        self.seed = seed
+        generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
         self.useBias = useBias
         self.outputDim = outputDim
         self.kernelInitializer = kernelInitializer
@@ -143,12 +162,20 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
         try forward([input], masks: [mask], training: training)
     }
 
-    /// Training multi-head attention is not written yet.
-    public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
-        throw unsupportedTraining()
+    public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        try run(inputs, masks: masks, training: training).output
     }
 
-    public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+    public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
+        let (output, pass) = try run(inputs, masks: masks, training: training)
+        records.append(pass)
+        return output
+    }
+
+    public func clearRecords() { records.removeAll() }
+
+    /// The call, and what its backward pass needs.
+    private func run(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> (output: LayerOutput<Scalar>, pass: Pass) {
         try build(inputShapes: inputs.map { optionalShape($0.shape) })
         let (query, value) = (inputs[0], inputs[1])
         let key = inputs.count == 3 ? inputs[2] : value
@@ -172,28 +199,37 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
         _ = try WeightLimits.scalarCount(of: [batch, h, tq, max(tv, vd)])
         let factor = 1 / Scalar.sqrt(Scalar(kd))
         var heads = [Scalar](repeating: 0, count: batch * tq * h * vd)
-        var scores = [Scalar](repeating: 0, count: returnAttentionScores ? batch * h * tq * tv : 0)
+        var weights = [Scalar](repeating: 0, count: batch * h * tq * tv), visible = [Bool](repeating: false, count: batch * tq * tv)
+        var dropped = [Scalar]()
+        if training, dropout > 0 {
+            let mask: Tensor<Scalar> = dropoutMask(shape: [batch * h * tq * tv], rate: dropout, generator: &generator)
+            dropped = mask.scalars
+        }
         var row = [Scalar](repeating: 0, count: tv)
         for b in 0..<batch {
+            for i in 0..<tq {
+                let queryVisible = queryMask?.scalars[b * tq + i] ?? true
+                for j in 0..<tv {
+                    visible[(b * tq + i) * tv + j] = queryVisible && (valueMask?.scalars[b * tv + j] ?? true)
+                        && (keyMask?.scalars[b * tv + j] ?? true) && (!useCausalMask || j <= i)
+                }
+            }
             for head in 0..<h {
                 for i in 0..<tq {
                     let qBase = ((b * tq + i) * h + head) * kd
-                    let queryVisible = queryMask?.scalars[b * tq + i] ?? true
                     for j in 0..<tv {
                         let kBase = ((b * tv + j) * h + head) * kd
                         var s: Scalar = 0
                         for d in 0..<kd { s += q[qBase + d] * k[kBase + d] }
-                        let visible = queryVisible && (valueMask?.scalars[b * tv + j] ?? true)
-                            && (keyMask?.scalars[b * tv + j] ?? true) && (!useCausalMask || j <= i)
                         // Keras puts a very large negative number at masked positions: a row
                         // with none visible comes out uniform.
-                        row[j] = visible ? s * factor : -.greatestFiniteMagnitude * 0.7
+                        row[j] = visible[(b * tq + i) * tv + j] ? s * factor : -.greatestFiniteMagnitude * 0.7
                     }
                     softmax(&row)
-                    let oBase = ((b * tq + i) * h + head) * vd
+                    let oBase = ((b * tq + i) * h + head) * vd, wBase = ((b * h + head) * tq + i) * tv
                     for j in 0..<tv {
-                        let w = row[j]
-                        if returnAttentionScores { scores[((b * h + head) * tq + i) * tv + j] = w }
+                        weights[wBase + j] = row[j]
+                        let w = dropped.isEmpty ? row[j] : row[j] * dropped[wBase + j]
                         let vBase = ((b * tv + j) * h + head) * vd
                         for d in 0..<vd { heads[oBase + d] += w * v[vBase + d] }
                     }
@@ -201,10 +237,88 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
             }
         }
         let attended = try Tensor(shape: [batch, tq, h * vd], scalars: heads)
-        let output = try Tensor(shape: [batch, tq, projections[3 * step].shape[2]], scalars: try project(attended, kernel: projections[3 * step], bias: bias(3), inputAxes: 2))
+        let output = try Tensor(
+            shape: [batch, tq, projections[3 * step].shape[2]],
+            scalars: try project(attended, kernel: projections[3 * step], bias: bias(3), inputAxes: 2))
         var outputs = [output]
-        if returnAttentionScores { outputs.append(try Tensor(shape: [batch, h, tq, tv], scalars: scores)) }
-        return LayerOutput(outputs: outputs, mask: queryMask)
+        if returnAttentionScores { outputs.append(try Tensor(shape: [batch, h, tq, tv], scalars: weights)) }
+        let pass = Pass(inputs: inputs, masks: masks, q: q, k: k, v: v, weights: weights, dropped: dropped, attended: attended, visible: visible)
+        return (LayerOutput(outputs: outputs, mask: queryMask), pass)
+    }
+
+    /// Back through the output projection, each head's softmax (ds = w ⊙ (dw - Σ w ⊙ dw), the
+    /// dropout mask on dw) and the three input projections; the key's gradient joins the
+    /// value's when the value served as the key.
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        let pass = try popRecord(&records, layer: name)
+        let (query, value) = (pass.inputs[0], pass.inputs[1])
+        let key = pass.inputs.count == 3 ? pass.inputs[2] : value
+        let (batch, tq, tv) = (query.shape[0], query.shape[1], value.shape[1])
+        let (h, kd, vd) = (numHeads, keyDim, valueDim)
+        let step = useBias ? 2 : 1
+        let outputKernel = projections[3 * step]
+        let out = outputKernel.shape[2]
+        let g = try gradient(outputGradients, 0, shape: [batch, tq, out])
+        let gScores = returnAttentionScores ? try gradient(outputGradients, 1, shape: [batch, h, tq, tv]) : nil
+        var dWeights = [Tensor<Scalar>]()
+        // Output projection: attended (rows, h·vd) · Wo (h·vd, out) + bo.
+        let rows = batch * tq
+        let g2 = try g.reshaped(to: [rows, out]), a2 = try pass.attended.reshaped(to: [rows, h * vd])
+        let wo = try outputKernel.reshaped(to: [h * vd, out])
+        let dAttended = try g2.matmul(wo.transposed([1, 0])).scalars
+        let dOutputKernel = try a2.transposed([1, 0]).matmul(g2).reshaped(to: outputKernel.shape)
+        let factor = 1 / Scalar.sqrt(Scalar(kd))
+        var dq = [Scalar](repeating: 0, count: pass.q.count), dk = [Scalar](repeating: 0, count: pass.k.count)
+        var dv = [Scalar](repeating: 0, count: pass.v.count)
+        var dw = [Scalar](repeating: 0, count: tv)
+        for b in 0..<batch {
+            for head in 0..<h {
+                for i in 0..<tq {
+                    let oBase = ((b * tq + i) * h + head) * vd, wBase = ((b * h + head) * tq + i) * tv
+                    var weighted: Scalar = 0
+                    for j in 0..<tv {
+                        let vBase = ((b * tv + j) * h + head) * vd
+                        var dot: Scalar = 0
+                        for d in 0..<vd { dot += dAttended[oBase + d] * pass.v[vBase + d] }
+                        let keep = pass.dropped.isEmpty ? 1 : pass.dropped[wBase + j]
+                        let w = pass.weights[wBase + j]
+                        for d in 0..<vd { dv[vBase + d] += w * keep * dAttended[oBase + d] }
+                        dw[j] = dot * keep + (gScores?.scalars[wBase + j] ?? 0)
+                        weighted += w * dw[j]
+                    }
+                    let qBase = ((b * tq + i) * h + head) * kd
+                    for j in 0..<tv where pass.visible[(b * tq + i) * tv + j] {
+                        let ds = pass.weights[wBase + j] * (dw[j] - weighted) * factor
+                        let kBase = ((b * tv + j) * h + head) * kd
+                        for d in 0..<kd {
+                            dq[qBase + d] += ds * pass.k[kBase + d]
+                            dk[kBase + d] += ds * pass.q[qBase + d]
+                        }
+                    }
+                }
+            }
+        }
+        /// Back through `x · kernel + bias` for a projection `(batch, steps, heads·dim)`.
+        func projectionBackward(_ x: Tensor<Scalar>, _ d: [Scalar], kernel: Tensor<Scalar>) throws -> Tensor<Scalar> {
+            let features = kernel.shape[0], width = kernel.scalarCount / max(features, 1)
+            let n = x.scalarCount / max(features, 1)
+            let dz = try Tensor(shape: [n, width], scalars: d)
+            let x2 = try x.reshaped(to: [n, features])
+            dWeights.append(try x2.transposed([1, 0]).matmul(dz).reshaped(to: kernel.shape))
+            if useBias { dWeights.append(try biasGradient(dz, width: width).reshaped(to: [kernel.shape[1], kernel.shape[2]])) }
+            return try dz.matmul(kernel.reshaped(to: [features, width]).transposed([1, 0])).reshaped(to: x.shape)
+        }
+        let dQuery = try projectionBackward(query, dq, kernel: projections[0])
+        var dKey = try projectionBackward(key, dk, kernel: projections[step])
+        var dValue = try projectionBackward(value, dv, kernel: projections[2 * step])
+        dWeights.append(dOutputKernel)
+        if useBias { dWeights.append(try biasGradient(g2, width: out)) }
+        if pass.inputs.count == 2 {
+            dValue = try dValue.combined(with: dKey, +)
+            dKey = dValue
+        }
+        var gradients = LayerGradients(input: dQuery, weights: dWeights)
+        gradients.otherInputs = pass.inputs.count == 3 ? [dValue, dKey] : [dValue]
+        return gradients
     }
 }
-
