@@ -21,7 +21,7 @@ struct Fit: ParsableCommand {
     @Option(help: "Fraction of the samples, from the end, held out for val_loss.")
     var validationSplit = 0.0
 
-    @Option(name: .shortAndLong, help: "Where to save the trained model (.keras).")
+    @Option(name: .shortAndLong, help: "Where to save the trained model: .keras, or .h5 for a model read from a tf.keras 2 .h5 file (written back in that format).")
     var output: String
 
     @Option(help: "Write the per-epoch metrics here as JSON.")
@@ -63,7 +63,9 @@ struct Fit: ParsableCommand {
     var stepsPerEpoch: Int?
 
     func validate() throws {
-        guard output.hasSuffix(".keras") else { throw ValidationError("--output must be a .keras file, got '\(output)'") }
+        guard output.hasSuffix(".keras") || output.hasSuffix(".h5") else {
+            throw ValidationError("--output must be a .keras (or, for a tf.keras 2 model, .h5) file, got '\(output)'")
+        }
         guard epochs >= 0 else { throw ValidationError("--epochs must not be negative") }
         guard initialEpoch >= 0 else { throw ValidationError("--initial-epoch must not be negative") }
         if let stepsPerEpoch, stepsPerEpoch < 1 { throw ValidationError("--steps-per-epoch must be positive") }
@@ -79,7 +81,7 @@ struct Fit: ParsableCommand {
         }
         if let seed { GlobalRandom.setSeed(seed) }
         var chosen = try optimizer.map(Fit.optimizer(named:))
-            ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate)
+            ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate, tfKeras2: file.format == .legacyHDF5)
         if let learningRate {
             chosen.learningRate = learningRate
             chosen.learningRateSchedule = nil
@@ -96,11 +98,20 @@ struct Fit: ParsableCommand {
             ?? KerasCompileConfig.make(
                 optimizer: chosen, loss: trainer.loss, outputLosses: trainer.outputLosses, lossWeights: trainer.lossWeights)
         let callbacks = try callback.map { try CallbackOption($0).make(compileConfig: compileForFiles) }
+        // A model the output format cannot hold is an error now, not after training.
+        if output.hasSuffix(".h5") {
+            _ = try file.legacyHDF5Bytes(optimizerVariables: try trainer.tfKeras2OptimizerVariables())
+        } else {
+            do { try KerasModelFile.checkSavable(file.model, compileConfig: compileForFiles) } catch let error as FileFormatError
+                where file.format == .legacyHDF5 {
+                throw ValidationError("\(error.message); give an --output ending in .h5 to keep the model in tf.keras 2's format")
+            }
+        }
         try data.device.apply()
         let (inputs, targets) = try data.arrays()
         // Training goes on where the file's optimizer stopped, unless another one is asked for.
-        if optimizer == nil, !file.optimizerVariables.isEmpty {
-            do { try trainer.restoreOptimizerState(kerasVariables: file.optimizerVariables) } catch let error as LayerError {
+        if optimizer == nil {
+            do { try file.restoreOptimizerState(of: trainer) } catch let error as LayerError {
                 throw ValidationError("\(data.model): \(error.message) (give --optimizer to start a fresh one)")
             }
         }
@@ -109,7 +120,11 @@ struct Fit: ParsableCommand {
             x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle,
             validationSplit: validationSplit, seed: seed, sampleWeight: sampleWeights, classWeight: classWeights,
             stepsPerEpoch: stepsPerEpoch, callbacks: callbacks, onEvent: progress.handle)
-        try KerasModelFile.save(file.model, compileConfig: compileForFiles, optimizerVariables: trainer.kerasOptimizerVariables, to: output)
+        if output.hasSuffix(".h5") {
+            try file.saveLegacyHDF5(optimizerVariables: try trainer.tfKeras2OptimizerVariables(), to: output)
+        } else {
+            try KerasModelFile.save(file.model, compileConfig: compileForFiles, optimizerVariables: trainer.kerasOptimizerVariables, to: output)
+        }
         if let history {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

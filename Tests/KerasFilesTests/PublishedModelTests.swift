@@ -26,6 +26,42 @@ struct PublishedModelTests {
         #expect(ours <= max(2 * keras, 1e-6), "\(name): \(ours) from float64, Keras \(keras)")
     }
 
+    /// Compiled as the file says (a tf.keras 2 training_config with the optimizer state saved
+    /// beside it, or a Keras 3 compile_config), each model trains 2 epochs to the history and
+    /// weights of the Keras that reads it (`Scripts/make-real-model-fixtures.py`; the tf.keras
+    /// 2 files as copies with their Dropout rates at 0, since no one else draws TensorFlow's
+    /// masks). A tf.keras 2 model is then written back as `.h5`, optimizer state included, and
+    /// reads back the same.
+    @Test(arguments: [
+        ("traffic-flow-gru", "train.h5"), ("circuit-gru", "train.h5"), ("dot-res-gru", "train.h5"), ("emg-lstm", "model.keras"),
+    ])
+    func trainsLikeTheKerasThatReadsIt(name: String, file path: String) throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("real/\(name)/\(path)"))
+        let trainer = try file.compiledTrainer()
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("real/\(name)/train_x.npy")).tensor()
+        let y: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("real/\(name)/train_y.npy")).tensor()
+        let history = try trainer.fit(x: [x], y: [y], batchSize: 3, epochs: 2, shuffle: false)
+        let expected = try JSONDecoder().decode([String: [Double]].self, from: Data(ModelFixtures.bytes("real/\(name)/train_history.json")))
+        #expect(Set(history.history.keys) == Set(expected.keys), "\(name): \(history.history.keys.sorted())")
+        for (metric, values) in expected {
+            let ours = try #require(history[metric])
+            for (a, b) in zip(ours, values) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "\(name) \(metric): \(a) vs Keras \(b)") }
+        }
+        let after = try NumPyArray.arrays(npz: ModelFixtures.bytes("real/\(name)/train_after.npz")).map { $0.array.tensor(of: Float.self) }
+        let weights = file.model.layers.flatMap { $0.weights }
+        #expect(weights.count == after.count)
+        for (k, (w, e)) in zip(weights, after).enumerated() {
+            #expect(try w.maxAbsoluteDifference(to: e) <= 2e-4, "\(name) weight \(k)")
+        }
+        guard file.format == .legacyHDF5 else { return }
+        let state = try trainer.tfKeras2OptimizerVariables()
+        let reread = try KerasModelFile(bytes: file.legacyHDF5Bytes(optimizerVariables: state), name: "written back")
+        #expect(reread.model.layers.flatMap { $0.weights } == weights)
+        #expect(reread.compileConfig == file.compileConfig)
+        let again = try reread.compiledTrainer()
+        #expect(try again.tfKeras2OptimizerVariables() == state.map { try Tensor(shape: $0.shape, scalars: $0.scalars.map { Double(Float($0)) }) })
+    }
+
     /// The Keras 2.1 file's GRUs have no reset_after in their config: the original variant.
     @Test func keras21GRUsAreTheOriginalVariant() throws {
         let model = try KerasModelFile(contentsOf: ModelFixtures.path("real/traffic-flow-gru/gru.h5")).model

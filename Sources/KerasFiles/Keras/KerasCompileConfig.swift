@@ -5,10 +5,13 @@ import SwiftGRU
 public enum KerasCompileConfig {
     /// The optimizer of a compile_config.
     ///
-    /// - Parameter learningRate: A constant rate that replaces the file's (its schedule too).
+    /// - Parameters:
+    ///   - learningRate: A constant rate that replaces the file's (its schedule too).
+    ///   - tfKeras2: The configuration comes from a tf.keras 2 file, whose optimizers tf.keras
+    ///     trains with its own formulas (``Optimizer/epsilonOutsideSquareRoot``).
     /// - Throws: ``FileFormatError`` when there is none or it is not supported, or when its
     ///   learning rate is a schedule that is not.
-    public static func optimizer(from compileConfig: JSONValue?, learningRate: Double? = nil) throws -> Optimizer {
+    public static func optimizer(from compileConfig: JSONValue?, learningRate: Double? = nil, tfKeras2: Bool = false) throws -> Optimizer {
         guard let object = compileConfig?["optimizer"], !object.isNull else {
             throw FileFormatError("the model was not compiled: its file has no optimizer (give one explicitly)")
         }
@@ -69,7 +72,48 @@ public enum KerasCompileConfig {
         optimizer.clipnorm = optional("clipnorm")
         optimizer.clipvalue = optional("clipvalue")
         optimizer.globalClipnorm = optional("global_clipnorm")
+        optimizer.epsilonOutsideSquareRoot = tfKeras2
         return optimizer
+    }
+
+    /// The compile_config equivalent of a Keras 2 `training_config` (the attribute tf.keras 2
+    /// writes into `.h5` model files): the optimizer with `lr` read as `learning_rate` and Keras
+    /// 2's per-step `decay` as the InverseTimeDecay schedule it computes
+    /// (`lr / (1 + decay * iterations)`), the loss and loss weights as they are, and the metrics
+    /// with the full names tf.keras reports them under (`mape` as `mean_absolute_percentage_error`).
+    ///
+    /// - Throws: ``FileFormatError`` when the optimizer entry is not an object.
+    public static func compileConfig(fromTrainingConfig trainingConfig: JSONValue) throws -> JSONValue {
+        var compile: [String: JSONValue] = [:]
+        for key in ["loss", "loss_weights", "metrics", "weighted_metrics"] { compile[key] = trainingConfig[key] ?? .null }
+        // tf.keras reports the short names of its metric functions under their full names.
+        let fullNames: [String: JSONValue] = [
+            "mse": "mean_squared_error", "mae": "mean_absolute_error", "mape": "mean_absolute_percentage_error",
+            "msle": "mean_squared_logarithmic_error",
+        ]
+        func expand(_ value: JSONValue) -> JSONValue {
+            if let name = value.string { return fullNames[name] ?? value }
+            if let list = value.array { return .array(list.map(expand)) }
+            if let object = value.object, value["class_name"] == nil { return .object(object.mapValues(expand)) }
+            return value
+        }
+        for key in ["metrics", "weighted_metrics"] { compile[key] = compile[key].map(expand) }
+        if let optimizer = trainingConfig["optimizer_config"], !optimizer.isNull {
+            guard let className = optimizer["class_name"]?.string, var c = (optimizer["config"] ?? [:]).object else {
+                throw FileFormatError("training_config: the optimizer \(optimizer) has no class_name or config")
+            }
+            if c["learning_rate"] == nil, let lr = c["lr"] { c["learning_rate"] = lr }
+            c["lr"] = nil
+            if let decay = c["decay"]?.double, decay != 0, let rate = c["learning_rate"]?.double {
+                c["learning_rate"] = [
+                    "class_name": "InverseTimeDecay",
+                    "config": ["initial_learning_rate": .number(rate), "decay_steps": 1, "decay_rate": .number(decay), "staircase": false],
+                ]
+            }
+            c["decay"] = nil
+            compile["optimizer"] = ["class_name": .string(className), "config": .object(c)]
+        }
+        return .object(compile)
     }
 
     /// A serialized learning-rate schedule (`keras.optimizers.schedules`).

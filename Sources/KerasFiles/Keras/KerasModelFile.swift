@@ -14,7 +14,8 @@ public struct KerasModelFile {
 
     /// The model, built and holding the file's weights.
     public let model: any Model<Float>
-    /// The `compile_config` of a `.keras` file (optimizer, loss, metrics), if any.
+    /// The `compile_config` of a `.keras` file (optimizer, loss, metrics), or the one a tf.keras 2
+    /// `.h5` file's `training_config` amounts to; `nil` for a model saved uncompiled.
     public let compileConfig: JSONValue?
     /// The Keras version that wrote the file, if recorded.
     public let kerasVersion: String?
@@ -29,6 +30,8 @@ public struct KerasModelFile {
     /// Why training this model here would differ from Keras' (a setting read but not applied
     /// in training), one sentence each; empty when it trains as in Keras.
     public let trainingRefusals: [String]
+    /// The layout of the tf.keras 2 `.h5` file the model was read from, to write it back as one.
+    let legacyLayout: LegacyLayout?
 
     /// Loads a `.keras` file or a tf.keras 2 `.h5` model file.
     ///
@@ -85,6 +88,7 @@ public struct KerasModelFile {
         self.kerasVersion = version
         self.format = .keras
         self.notes = decoder.notes.messages
+        self.legacyLayout = nil
     }
 
     private init(legacy bytes: [UInt8], name: String) throws {
@@ -99,9 +103,18 @@ public struct KerasModelFile {
         let config = try JSONValue(parsing: Array(configText.utf8), what: "\(name): model_config")
         let decoder = KerasConfigDecoder(legacy: !(version?.hasPrefix("3.") ?? false))
         let built = try KerasModelBuilder(decoder: decoder).model(config)
-        try Self.loadLegacyWeights(file.root.group(at: "model_weights") ?? file.root, file: file, into: built.model.layers, name: name)
+        let weightsRoot = file.root.group(at: "model_weights") ?? file.root
+        try Self.loadLegacyWeights(weightsRoot, file: file, into: built.model.layers, name: name)
+        var layout = LegacyLayout(file: file, weights: weightsRoot, convertedLayers: decoder.notes.cuDNNLayers)
+        layout.optimizerVariables = try LegacyLayout.optimizerVariables(in: file)
+        self.legacyLayout = layout
         self.model = built.model
-        self.compileConfig = nil
+        if let text = file.root.attributes["training_config"]?.value.strings?.first {
+            let trainingConfig = try JSONValue(parsing: Array(text.utf8), what: "\(name): training_config")
+            self.compileConfig = try KerasCompileConfig.compileConfig(fromTrainingConfig: trainingConfig)
+        } else {
+            self.compileConfig = nil
+        }
         self.kerasVersion = version
         self.format = .legacyHDF5
         self.notes = decoder.notes.messages
@@ -195,6 +208,14 @@ public struct KerasModelFile {
         } else {
             try loadLegacyWeights(file.root.group(at: "model_weights") ?? file.root, file: file, into: model.layers, name: path)
         }
+    }
+
+    /// Checks that `model` can be saved as a `.keras` file (every layer and setting has a Keras 3
+    /// form), without writing anything.
+    ///
+    /// - Throws: ``FileFormatError`` naming what Keras 3 files cannot hold.
+    public static func checkSavable(_ model: any Model<Float>, compileConfig: JSONValue? = nil) throws {
+        _ = try KerasConfigEncoder.model(model, compileConfig: compileConfig)
     }
 
     /// Saves the weights of `model` as a Keras 3 `.weights.h5` file.

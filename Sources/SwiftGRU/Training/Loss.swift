@@ -59,12 +59,13 @@ public enum Loss: Sendable, Hashable {
         }
     }
 
-    /// The activation whose logits Keras uses instead of its output for this loss.
-    var logitsActivation: Activation? {
+    /// Whether the loss takes the logits of a final sigmoid or softmax instead of its output,
+    /// as Keras on TensorFlow does for its crossentropies: the logits go through the loss's own
+    /// link, so a binary crossentropy on a softmax layer is taken on sigmoid(logits), as there.
+    var usesCachedLogits: Bool {
         switch self {
-        case .binaryCrossentropy(false, _): .sigmoid
-        case .categoricalCrossentropy(false, _), .sparseCategoricalCrossentropy(false): .softmax
-        default: nil
+        case .binaryCrossentropy(false, _), .categoricalCrossentropy(false, _), .sparseCategoricalCrossentropy(false): true
+        default: false
         }
     }
 

@@ -102,16 +102,10 @@ struct MetricAccumulator: Sendable {
     private var truePositives: [Double] = [], falsePositives: [Double] = []
     private var trueNegatives: [Double] = [], falseNegatives: [Double] = []
 
-    init(_ metric: Metric, loss: Loss) {
+    /// `accuracy` is resolved from the shapes of the first batch, as Keras does (not from the loss).
+    init(_ metric: Metric) {
         self.metric = metric
         kind = metric.kind
-        if case .accuracy = metric.kind {
-            switch loss {
-            case .binaryCrossentropy: kind = .binaryAccuracy(threshold: 0.5)
-            case .sparseCategoricalCrossentropy: kind = .sparseCategoricalAccuracy
-            default: kind = .accuracy  // decided from the shapes of the first batch
-            }
-        }
     }
 
     /// The value over everything seen so far (0 before anything).

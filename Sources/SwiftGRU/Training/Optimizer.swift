@@ -32,6 +32,10 @@ public struct Optimizer: Sendable, Hashable {
     public var globalClipnorm: Double?
     /// The Keras class name (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adagrad`).
     public var className: String
+    /// tf.keras 2's formulas, where they differ from Keras 3's: its RMSprop without momentum and
+    /// its Adagrad divide by `sqrt(v) + epsilon`, not `sqrt(v + epsilon)`. Set for the optimizer
+    /// of a tf.keras 2 `.h5` file, which tf.keras trains with those.
+    public var epsilonOutsideSquareRoot = false
 
     /// Creates an optimizer from its parts.
     public init(
@@ -219,7 +223,9 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
                         slots[k][2][i] = r * slots[k][2][i] + (1 - r) * g[i]
                         denominator = slots[k][0][i] - slots[k][2][i] * slots[k][2][i] + Scalar(epsilon)
                     }
-                    let increment = lr * g[i] / denominator.squareRoot()
+                    let increment = optimizer.epsilonOutsideSquareRoot && momentum == 0
+                        ? lr * g[i] / ((denominator - Scalar(epsilon)).squareRoot() + Scalar(epsilon))
+                        : lr * g[i] / denominator.squareRoot()
                     if momentum > 0 {
                         slots[k][1][i] = Scalar(momentum) * slots[k][1][i] + increment
                         w[i] -= slots[k][1][i]
@@ -230,7 +236,9 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
             case .adagrad(_, let epsilon):
                 for i in w.indices {
                     slots[k][0][i] += squares[k][i]
-                    w[i] -= lr * g[i] / (slots[k][0][i] + Scalar(epsilon)).squareRoot()
+                    w[i] -= optimizer.epsilonOutsideSquareRoot
+                        ? lr * g[i] / (slots[k][0][i].squareRoot() + Scalar(epsilon))
+                        : lr * g[i] / (slots[k][0][i] + Scalar(epsilon)).squareRoot()
                 }
             case .nadam(let beta1, let beta2, let epsilon):
                 let b1 = Scalar(beta1), b2 = Scalar(beta2)
@@ -359,6 +367,76 @@ extension OptimizerState {
         guard rest.isEmpty else {
             throw LayerError(.invalidWeights, "the saved optimizer state has \(variables.count) variables, more than \(optimizer.className) uses for these weights")
         }
+        slots = restored
+    }
+
+    /// The slots tf.keras 2's optimizers keep, in the order they create them (each kind for
+    /// every weight in turn); `nil` for the optimizers whose tf.keras 2 state is not read here.
+    private static func tfKeras2Slots(_ kind: Optimizer.Kind) -> [Int]? {
+        switch kind {
+        case .sgd(let momentum, _): momentum != 0 ? [0] : []
+        case .adam(_, _, _, let amsgrad): amsgrad ? [0, 1, 2] : [0, 1]
+        case .rmsprop(_, let momentum, _, let centered): [0] + (momentum > 0 ? [1] : []) + (centered ? [2] : [])
+        case .adagrad: [0]
+        case .adamax, .adadelta: [0, 1]
+        case .nadam, .lion, .ftrl: nil
+        }
+    }
+
+    /// The state as a tf.keras 2 `.h5` file keeps it (`optimizer_weights`): the iteration
+    /// count, then each kind of slot for every weight in turn; empty before the first step.
+    ///
+    /// - Throws: ``LayerError`` for an optimizer whose tf.keras 2 state is not written here.
+    public func tfKeras2Variables(for optimizer: Optimizer, weightShapes: [[Int]]) throws -> [Tensor<Double>] {
+        guard let order = Self.tfKeras2Slots(optimizer.kind) else {
+            throw LayerError(.unsupported, "the state of \(optimizer.className) is not written in tf.keras 2's layout")
+        }
+        guard !slots.isEmpty, slots.count == weightShapes.count else { return [] }
+        var variables = [Tensor<Double>(repeating: Double(iterations), shape: [])]
+        for slot in order {
+            for (k, shape) in weightShapes.enumerated() where slot < slots[k].count {
+                variables.append(Tensor(uncheckedShape: shape, scalars: slots[k][slot].map(Double.init)))
+            }
+        }
+        return variables
+    }
+
+    /// The state a tf.keras 2 `.h5` file saved (`optimizer_weights`, in
+    /// ``tfKeras2Variables(for:weightShapes:)``'s order), read as tf.keras reads it: a Keras
+    /// 2.0-2.2 RMSprop saved no iteration count (it starts from 0), and the `vhat` slots a
+    /// Keras 2.0-2.2 Adam kept without amsgrad are left out.
+    ///
+    /// - Throws: ``LayerError`` when the variables do not fit the optimizer and the weights, or
+    ///   the optimizer's tf.keras 2 state is not read here.
+    public init(tfKeras2Variables variables: [Tensor<Double>], optimizer: Optimizer, weightShapes: [[Int]]) throws {
+        self.init()
+        guard !variables.isEmpty else { return }
+        guard let order = Self.tfKeras2Slots(optimizer.kind) else {
+            throw LayerError(.unsupported, "the saved state of a tf.keras 2 \(optimizer.className) is not read here")
+        }
+        let n = weightShapes.count
+        var values = variables
+        if values.count == order.count * n { values.insert(Tensor(repeating: 0, shape: []), at: 0) }
+        if case .adam(_, _, _, false) = optimizer.kind, values.count == 3 * n + 1 { values.removeLast(n) }
+        guard values.count == order.count * n + 1 else {
+            throw LayerError(.invalidWeights, "the saved optimizer state has \(variables.count) variables; \(optimizer.className) keeps \(order.count * n + 1) for \(n) weights")
+        }
+        guard let first = values[0].scalars.first, values[0].scalarCount == 1, first >= 0, first < 1e15, first.rounded() == first else {
+            throw LayerError(.invalidWeights, "the saved optimizer state's iteration count \(values[0].scalars) is not a step count")
+        }
+        let initial = Self.slotStartingValues(optimizer.kind)
+        var restored = weightShapes.map { shape in initial.map { [Scalar](repeating: Scalar($0), count: shape.reduce(1, *)) } }
+        var index = 1
+        for slot in order {
+            for (k, shape) in weightShapes.enumerated() {
+                guard values[index].shape == shape else {
+                    throw LayerError(.invalidWeights, "the saved optimizer state's slot \(slot) of weight \(k) has shape \(values[index].shape); \(shape) was expected")
+                }
+                restored[k][slot] = values[index].scalars.map { Scalar($0) }
+                index += 1
+            }
+        }
+        iterations = Int(first)
         slots = restored
     }
 

@@ -71,6 +71,23 @@ public final class Trainer<Scalar: TensorScalar> {
             kerasVariables: kerasVariables, optimizer: optimizer, weightShapes: trainableWeights.map(\.shape))
     }
 
+    /// The optimizer's state as a tf.keras 2 `.h5` file keeps it (`optimizer_weights`); empty
+    /// before the first step.
+    ///
+    /// - Throws: ``LayerError`` for an optimizer whose tf.keras 2 state is not written here.
+    public func tfKeras2OptimizerVariables() throws -> [Tensor<Double>] {
+        try optimizerState.tfKeras2Variables(for: optimizer, weightShapes: trainableWeights.map(\.shape))
+    }
+
+    /// Continues from the optimizer state a tf.keras 2 `.h5` file saved (`optimizer_weights`),
+    /// as tf.keras does when it loads the file.
+    ///
+    /// - Throws: ``LayerError`` when the state does not fit this optimizer and model.
+    public func restoreOptimizerState(tfKeras2Variables: [Tensor<Double>]) throws {
+        optimizerState = try OptimizerState(
+            tfKeras2Variables: tfKeras2Variables, optimizer: optimizer, weightShapes: trainableWeights.map(\.shape))
+    }
+
     /// The weights the optimizer updates, in `model.layers` order (Keras' `trainable_variables`):
     /// none of a frozen layer.
     var trainableWeights: [Tensor<Scalar>] {
@@ -143,8 +160,8 @@ public final class Trainer<Scalar: TensorScalar> {
                 continue
             }
             var logits: Tensor<Scalar>?
-            if let wanted = objective.loss.logitsActivation, let producer = output.producer as? any LogitsProducing<Scalar>,
-               producer.outputActivation == wanted {
+            if objective.loss.usesCachedLogits, let producer = output.producer as? any LogitsProducing<Scalar>,
+               producer.outputActivation == .sigmoid || producer.outputActivation == .softmax {
                 logits = producer.recordedLogits
             }
             let (value, gradient) = try objective.loss.evaluate(
@@ -245,7 +262,7 @@ public final class Trainer<Scalar: TensorScalar> {
             (outputMetrics?[output] ?? metrics).map { metric in
                 var named = metric
                 if objectives.count > 1 { named.name = outputName(output) + "_" + metric.name }
-                return MetricAccumulator(named, loss: objectives[output]?.loss ?? loss)
+                return MetricAccumulator(named)
             }
         }
         func outputName(_ index: Int) -> String { index < names.count ? names[index] : "output_\(index)" }
