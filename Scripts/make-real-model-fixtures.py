@@ -25,6 +25,18 @@ FIXTURES = os.path.join(ROOT, "Tests", "KerasFilesTests", "Fixtures", "real")
 GRU_TOOL = os.environ.get("GRU_TOOL", os.path.join(ROOT, ".build", "debug", "gru"))
 
 
+def layer_configs(node):
+    """Every `{"class_name", "config"}` entry of a model config, nested ones too."""
+    if isinstance(node, dict):
+        if "class_name" in node and isinstance(node.get("config"), dict):
+            yield node
+        for value in node.values():
+            yield from layer_configs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from layer_configs(value)
+
+
 def reference(entry):
     """Runs in a process of its own: tf-keras and Keras 3 cannot share one."""
     os.environ.update(CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
@@ -40,17 +52,9 @@ def reference(entry):
         import h5py
         with h5py.File(path, "r") as f:
             config = json.loads(f.attrs["model_config"])
-
-        def set_variant(node):
-            if isinstance(node, dict):
-                if node.get("class_name") == "GRU":
-                    node["config"].setdefault("reset_after", False)
-                for value in node.values():
-                    set_variant(value)
-            elif isinstance(node, list):
-                for value in node:
-                    set_variant(value)
-        set_variant(config)
+        for layer in layer_configs(config):
+            if layer["class_name"] == "GRU":
+                layer["config"].setdefault("reset_after", False)
         model = keras.models.model_from_json(json.dumps(config))
         model.load_weights(path)
     else:
@@ -100,19 +104,11 @@ def training_copy(entry, folder):
     shutil.copyfile(path, copy)
     with h5py.File(copy, "r+") as f:
         config = json.loads(f.attrs["model_config"])
-
-        def patch(node):
-            if isinstance(node, dict):
-                if node.get("class_name") == "Dropout":
-                    node["config"]["rate"] = 0.0
-                if node.get("class_name") == "GRU" and entry.get("legacy_gru"):
-                    node["config"].setdefault("reset_after", False)
-                for value in node.values():
-                    patch(value)
-            elif isinstance(node, list):
-                for value in node:
-                    patch(value)
-        patch(config)
+        for layer in layer_configs(config):
+            if layer["class_name"] == "Dropout":
+                layer["config"]["rate"] = 0.0
+            if layer["class_name"] == "GRU" and entry.get("legacy_gru"):
+                layer["config"].setdefault("reset_after", False)
         f.attrs["model_config"] = json.dumps(config)
     return copy
 
