@@ -2,10 +2,8 @@
 import PackageDescription
 
 // Coverage-guided fuzzing of the file readers (libFuzzer + AddressSanitizer); the coverage
-// flags instrument the library's modules too, not only the fuzz targets:
-//   cd Fuzz && swift build -c debug --sanitize=fuzzer --sanitize=address \
-//       -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
-//   $(swift build -c debug --show-bin-path)/FuzzModelFiles -max_total_time=300 Corpus/ModelFiles
+// flags instrument the library's modules too, not only the fuzz targets. Scripts/fuzz.sh
+// builds it and runs every target for a while on its corpus (Corpus/<target without Fuzz>).
 // Every input must end in a value or a thrown error: a trap, a crash or a leak is a finding.
 let package = Package(
     name: "swift-gru-fuzz",
@@ -20,6 +18,24 @@ let package = Package(
         // .npy and .npz arrays.
         .executableTarget(
             name: "FuzzNumPy", dependencies: [.product(name: "KerasFiles", package: "swift-gru")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // Any HDF5 file: superblocks, object headers, B-trees, heaps, every datatype and filter.
+        .executableTarget(
+            name: "FuzzHDF5", dependencies: [.product(name: "KerasFiles", package: "swift-gru")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // Zip archives: directories, local headers, stored and deflated entries.
+        .executableTarget(
+            name: "FuzzZip", dependencies: [.product(name: "KerasFiles", package: "swift-gru")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // A model's JSON configuration (model_from_json), built and run on a small input.
+        .executableTarget(
+            name: "FuzzModelJSON",
+            dependencies: [.product(name: "KerasFiles", package: "swift-gru"), .product(name: "SwiftGRU", package: "swift-gru")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // Weights files loaded into a fixed model that then predicts.
+        .executableTarget(
+            name: "FuzzWeights",
+            dependencies: [.product(name: "KerasFiles", package: "swift-gru"), .product(name: "SwiftGRU", package: "swift-gru")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ],
     swiftLanguageModes: [.v6]

@@ -199,8 +199,17 @@ public struct KerasModelFile {
     ///
     /// - Throws: ``FileFormatError`` when the file cannot be read or does not fit the model.
     public static func loadWeights(from path: String, into model: any Model<Float>) throws {
+        try loadWeights(bytes: try read(path), into: model, name: path)
+    }
+
+    /// Loads weights from the bytes of a weights file into a model built in Swift, as
+    /// ``loadWeights(from:into:)``.
+    ///
+    /// - Parameter name: The file's name, for messages.
+    /// - Throws: ``FileFormatError`` when the bytes cannot be read or do not fit the model.
+    public static func loadWeights(bytes: [UInt8], into model: any Model<Float>, name path: String = "the weights file") throws {
         let file: HDF5File
-        do { file = try HDF5File(bytes: try read(path)) } catch let error as HDF5Error {
+        do { file = try HDF5File(bytes: bytes) } catch let error as HDF5Error {
             throw FileFormatError("\(path): \(error.message)", underlying: error)
         }
         if file.root.group(at: "layers") != nil || file.root.group(at: "_layer_checkpoint_dependencies") != nil {
@@ -208,6 +217,18 @@ public struct KerasModelFile {
         } else {
             try loadLegacyWeights(file.root.group(at: "model_weights") ?? file.root, file: file, into: model.layers, name: path)
         }
+    }
+
+    /// Builds the model a JSON configuration describes, with fresh weights (Keras'
+    /// `model_from_json`): Keras 3's `model.to_json()` or a `.keras` file's `config.json`, or
+    /// tf.keras 2's `model.to_json()` (recognized by its `keras_version`).
+    ///
+    /// - Throws: ``FileFormatError`` naming what cannot be read or built.
+    public static func model(fromJSON text: String) throws -> any Model<Float> {
+        let config = try JSONValue(parsing: Array(text.utf8), what: "the model JSON")
+        let version = config["keras_version"]?.string
+        let decoder = KerasConfigDecoder(legacy: version.map { !$0.hasPrefix("3.") } ?? false)
+        return try KerasModelBuilder(decoder: decoder).model(config).model
     }
 
     /// Checks that `model` can be saved as a `.keras` file (every layer and setting has a Keras 3

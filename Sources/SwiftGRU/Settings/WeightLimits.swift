@@ -1,9 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The sizes past which a weight is refused before anything is allocated: sizes read from
 /// a file must give a clear error, never a trap in an overflowing product or an allocation
 /// that cannot succeed.
 public enum WeightLimits {
-    /// The most values one weight may hold: 2^32 (16 GiB of float32).
-    public static let maxScalars = 1 << 32
+    /// The most values one weight may hold: 2^32 (16 GiB of float32), or fewer where the
+    /// environment variable `GRU_MAX_WEIGHT_VALUES` says so (a service reading files it does
+    /// not trust caps what one file can make it allocate).
+    public static let maxScalars: Int = {
+        if let text = getenv("GRU_MAX_WEIGHT_VALUES").map({ String(cString: $0) }), let value = Int(text), value > 0 {
+            return min(value, 1 << 32)
+        }
+        return 1 << 32
+    }()
     /// The most units a recurrent cell may have (its kernels are `gates * units` wide).
     public static let maxUnits = 1 << 24
 
