@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
         let file = try KerasModelFile.opening(data.model)
         let trainer = try Fit.trainer(file, optimizer: .sgd(), loss: loss, metrics: metrics)
         try data.device.apply()
-        let (inputs, targets) = try data.arrays()
+        let (inputs, targets) = try data.sources()
         let results = try trainer.evaluateMetrics(x: inputs, y: targets, batchSize: data.batchSize)
         print("loss=\(results["loss"] ?? 0)")
         for (name, value) in results.sorted(by: { $0.key < $1.key }) where name != "loss" { print("\(name)=\(value)") }

@@ -108,7 +108,7 @@ struct Fit: ParsableCommand {
             }
         }
         try data.device.apply()
-        let (inputs, targets) = try data.arrays()
+        let (inputs, targets) = try data.sources()
         // Training goes on where the file's optimizer stopped, unless another one is asked for.
         if optimizer == nil {
             do { try file.restoreOptimizerState(of: trainer) } catch let error as LayerError {

@@ -32,57 +32,122 @@ struct Predict: ParsableCommand {
         try device.apply()
         let file = try KerasModelFile.opening(model)
         let model = file.model
-        let arrays = try readInputs()
-        guard arrays.count == model.inputShapes.count || model.inputShapes.isEmpty else {
-            throw ValidationError("the model takes \(model.inputShapes.count) input(s); \(arrays.count) given")
+        let sources = try readInputs()
+        guard sources.count == model.inputShapes.count || model.inputShapes.isEmpty else {
+            throw ValidationError("the model takes \(model.inputShapes.count) input(s); \(sources.count) given")
         }
-        let tensors: [Tensor<Float>] = arrays.map { $0.array.tensor() }
-        for (index, (array, expected)) in zip(arrays, model.inputShapes).enumerated() {
-            let fits = array.array.shape.count == expected.count && zip(array.array.shape, expected).dropFirst().allSatisfy { $1 == nil || $0 == $1 }
+        for (index, ((name, source), expected)) in zip(sources, model.inputShapes).enumerated() {
+            let fits = source.shape.count == expected.count && zip(source.shape, expected).dropFirst().allSatisfy { $1 == nil || $0 == $1 }
             guard fits else {
-                throw ValidationError("input \(index) ('\(array.name)') has shape \(array.array.shape); the model expects \(Predict.describe(expected))")
+                throw ValidationError("input \(index) ('\(name)') has shape \(source.shape); the model expects \(Predict.describe(expected))")
             }
         }
-        let outputs = try model.predict(tensors, batchSize: batchSize)
-        let names = UniqueName.make((0..<outputs.count).map { $0 < model.outputNames.count ? model.outputNames[$0] : "output_\($0)" })
-        guard let path = output else {
-            for (name, tensor) in zip(names, outputs) { print(Predict.report(name, tensor)) }
-            return
+        func names(_ count: Int) -> [String] {
+            UniqueName.make((0..<count).map { $0 < model.outputNames.count ? model.outputNames[$0] : "output_\($0)" })
         }
-        if path.hasSuffix(".npz") {
-            let entries = zip(names, outputs).map { (name: $0, array: NumPyArray.float32($1)) }
+        let count = sources.first?.source.sampleCount ?? 0
+        let progress = PredictProgress(samples: count)
+        // Outputs go to the file (or into the summary) batch by batch: memory stays at the
+        // model and a few batches, however many samples the inputs hold.
+        var writer: NumPyFileWriter?
+        var kept = [[Tensor<Float>]]()
+        var summaries = [OutputSummary]()
+        try model.predict(sources.map(\.source), batchSize: batchSize) { range, outputs in
+            switch output {
+            case let path? where path.hasSuffix(".npz"):
+                kept.append(outputs)
+            case let path?:
+                guard outputs.count == 1 else {
+                    throw ValidationError("the model has \(outputs.count) outputs; write them to an .npz file")
+                }
+                if writer == nil { writer = try NumPyFileWriter(path: path, shape: [count] + outputs[0].shape.dropFirst()) }
+                try writer?.append(outputs[0])
+            case nil:
+                if summaries.isEmpty { summaries = outputs.map { _ in OutputSummary() } }
+                for (k, tensor) in outputs.enumerated() { summaries[k].add(tensor, samples: count) }
+            }
+            progress.update(done: range.upperBound)
+        }
+        progress.finish()
+        switch output {
+        case let path? where path.hasSuffix(".npz"):
+            let outputs = try (0..<(kept.first?.count ?? 0)).map { k in try Tensor.concatenate(kept.map { $0[k] }, alongAxis: 0) }
+            let entries = zip(names(outputs.count), outputs).map { (name: $0, array: NumPyArray.float32($1)) }
             try AtomicFile.write(try NumPyArray.npzBytes(entries), to: path)
-        } else {
-            guard outputs.count == 1 else {
-                throw ValidationError("the model has \(outputs.count) outputs; write them to an .npz file")
-            }
-            try AtomicFile.write(NumPyArray.float32(outputs[0]).npyBytes(), to: path)
+        case let path?:
+            try (writer ?? NumPyFileWriter(path: path, shape: [0])).finish()
+        case nil:
+            for (name, summary) in zip(names(summaries.count), summaries) { print(summary.report(name)) }
         }
     }
 
-    private func readInputs() throws -> [(name: String, array: NumPyArray)] {
+    /// Each input as samples to read a batch at a time: a `.npy` file is read in place, the
+    /// arrays of an `.npz` are read into memory.
+    private func readInputs() throws -> [(name: String, source: any BatchSource<Float>)] {
         if inputs.count == 1, inputs[0].hasSuffix(".npz") {
-            return try NumPyArray.arrays(npz: try readFile(inputs[0]))
+            return try NumPyArray.arrays(npz: try readFile(inputs[0])).map { ($0.name, $0.array.tensor(of: Float.self)) }
         }
         return try inputs.map { path in
             guard !path.hasSuffix(".npz") else { throw ValidationError("give either one .npz or one .npy per input") }
-            do {
-                return (path, try NumPyArray(npy: try readFile(path)))
-            } catch let error as FileFormatError {
-                throw FileFormatError("\(path): \(error.message)")
-            }
+            return (path, try NumPyFile(contentsOf: path))
         }
     }
 
     static func describe(_ shape: [Int?]) -> String {
         "(" + shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")"
     }
+}
 
-    static func report(_ name: String, _ tensor: Tensor<Float>) -> String {
-        let values = tensor.scalars
-        let mean = values.isEmpty ? 0 : values.reduce(0, +) / Float(values.count)
-        let preview = values.prefix(6).map { String(format: "%.6g", Double($0)) }.joined(separator: ", ")
-        return "\(name): shape \(tensor.shape), min \(values.min() ?? 0), max \(values.max() ?? 0), mean \(mean); first values [\(preview)\(values.count > 6 ? ", ..." : "")]"
+/// The shape, range, mean and first values of an output, gathered batch by batch.
+struct OutputSummary {
+    private var shape = [Int](), minimum = Float.infinity, maximum = -Float.infinity, sum = 0.0, count = 0
+    private var first = [Float]()
+
+    mutating func add(_ tensor: Tensor<Float>, samples: Int) {
+        if shape.isEmpty { shape = [samples] + tensor.shape.dropFirst() }
+        for value in tensor.scalars {
+            minimum = min(minimum, value)
+            maximum = max(maximum, value)
+            sum += Double(value)
+        }
+        count += tensor.scalarCount
+        if first.count < 7 { first += tensor.scalars.prefix(7 - first.count) }
+    }
+
+    func report(_ name: String) -> String {
+        let preview = first.prefix(6).map { String(format: "%.6g", Double($0)) }.joined(separator: ", ")
+        let mean = count == 0 ? 0 : Float(sum / Double(count))
+        return "\(name): shape \(shape), min \(count == 0 ? 0 : minimum), max \(count == 0 ? 0 : maximum), mean \(mean); first values [\(preview)\(first.count > 6 ? ", ..." : "")]"
+    }
+}
+
+/// Keras' predict progress bar (`n/N ━━━━ 1s 3ms/step`), on a terminal only.
+final class PredictProgress {
+    private let interactive = isatty(STDOUT_FILENO) != 0
+    private let samples: Int
+    private let start = Date()
+    private var lastDraw = Date.distantPast, steps = 0
+
+    init(samples: Int) { self.samples = samples }
+
+    func update(done: Int) {
+        steps += 1
+        guard interactive, Date().timeIntervalSince(lastDraw) > 0.05 else { return }
+        lastDraw = Date()
+        let width = 20, filled = done * width / max(samples, 1)
+        let bar = String(repeating: "━", count: filled) + String(repeating: "─", count: width - filled)
+        let elapsed = Date().timeIntervalSince(start)
+        let left = done > 0 ? elapsed / Double(done) * Double(samples - done) : 0
+        print("\r\(done)/\(samples) \(bar) \(TrainingProgress.time(done < samples ? left : elapsed)) \(Int(elapsed / Double(max(steps, 1)) * 1000))ms/step", terminator: "")
+        fflush(nil)
+    }
+
+    func finish() {
+        guard interactive, steps > 0 else { return }
+        lastDraw = .distantPast
+        update(done: samples)
+        steps -= 1
+        print("")
     }
 }
 

@@ -22,9 +22,17 @@ struct TrainingData: ParsableArguments {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     }
 
-    /// The inputs and the targets, as Float tensors.
-    func arrays() throws -> (inputs: [Tensor<Float>], targets: [Tensor<Float>]) {
-        (try Self.arrays(x, what: "X"), try Self.arrays(y, what: "Y"))
+    /// The inputs and the targets, read a batch at a time: a `.npy` in place (data larger
+    /// than memory trains in bounded memory), the arrays of an `.npz` from memory.
+    func sources() throws -> (inputs: [any BatchSource<Float>], targets: [any BatchSource<Float>]) {
+        (try Self.sources(x, what: "X"), try Self.sources(y, what: "Y"))
+    }
+
+    static func sources(_ path: String, what: String) throws -> [any BatchSource<Float>] {
+        guard !path.hasSuffix(".npz") else { return try arrays(path, what: what) }
+        do { return [try NumPyFile(contentsOf: path)] } catch let error as FileFormatError {
+            throw ValidationError("\(what) (\(path)): \(error.message)")
+        }
     }
 
     /// The arrays of a .npy file (one) or an .npz file (in order), as Float tensors.

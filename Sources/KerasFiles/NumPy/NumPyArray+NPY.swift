@@ -1,3 +1,4 @@
+import Foundation
 import GRUTensor
 
 extension NumPyArray {
@@ -6,6 +7,53 @@ extension NumPyArray {
     /// - Throws: ``FileFormatError`` for a damaged file, an unsupported type or a
     ///   data length that does not match the shape.
     public init(npy bytes: [UInt8]) throws {
+        let layout = try Self.npyLayout(bytes)
+        let (descriptor, fortranOrder, shape, count, width) = (layout.descriptor, layout.fortranOrder, layout.shape, layout.count, layout.width)
+        let data = bytes[layout.dataStart...]
+        guard count <= data.count / width, data.count == count * width else {
+            // The message must not multiply either: count may be near Int.max.
+            throw FileFormatError("damaged .npy file: shape \(shape) of \(descriptor) needs \(count) values of \(width) bytes, the file has \(data.count) data bytes")
+        }
+        func word(_ i: Int) -> UInt64 {
+            let base = data.startIndex + i * width
+            var value: UInt64 = 0
+            for k in 0..<width { value |= UInt64(data[base + k]) << (8 * UInt64(k)) }
+            return value
+        }
+        // Fortran order: the data is the transpose, with the shape reversed.
+        let stored = fortranOrder ? Array(shape.reversed()) : shape
+        func make<T>(_ convert: (UInt64) -> T) throws -> Tensor<T> {
+            let t = try Tensor(shape: stored, scalars: (0..<count).map { convert(word($0)) })
+            return fortranOrder ? try t.transposed(Array((0..<shape.count).reversed())) : t
+        }
+        switch descriptor {
+        case "<f4": self = .float32(try make { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) })
+        case "<f8": self = .float64(try make { Double(bitPattern: $0) })
+        case "<i4": self = .int32(try make { Int32(truncatingIfNeeded: $0) })
+        case "<i8": self = .int64(try make { Int64(bitPattern: $0) })
+        default: self = .bool(try make { $0 != 0 })
+        }
+    }
+
+    /// The signature and header of a version 1 `.npy` file in C order, padded so that the
+    /// data starts on a 64-byte boundary.
+    static func npyHeader(descriptor: String, shape: [Int]) -> Data {
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descriptor)', 'fortran_order': False, 'shape': \(shapeText), }"
+        let total = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
+        var out = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
+        out += [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+        out += Array(header.utf8)
+        return out
+    }
+
+    /// What a `.npy` header says, from the first bytes of the file (the whole header at least):
+    /// the dtype, the order, the shape, the number of values (checked not to overflow), the
+    /// bytes per value and where the data starts.
+    ///
+    /// - Throws: ``FileFormatError`` for a damaged header or an unsupported dtype.
+    static func npyLayout(_ bytes: [UInt8]) throws -> (descriptor: String, fortranOrder: Bool, shape: [Int], count: Int, width: Int, dataStart: Int) {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard bytes.count >= 10, bytes.prefix(6).elementsEqual(magic) else {
             throw FileFormatError("not a .npy file: the NumPy signature is missing")
@@ -31,7 +79,6 @@ extension NumPyArray {
             guard !overflow, extent >= 0 else { throw FileFormatError("damaged .npy file: shape \(shape) is too large") }
             return product
         }
-        let data = bytes[(headerStart + headerLength)...]
         let width: Int
         switch descriptor {
         case "<f4", "<i4": width = 4
@@ -40,29 +87,7 @@ extension NumPyArray {
         default:
             throw FileFormatError("unsupported .npy dtype '\(descriptor)'; supported: float32 <f4, float64 <f8, int32 <i4, int64 <i8, bool |b1")
         }
-        guard count <= data.count / width, data.count == count * width else {
-            // The message must not multiply either: count may be near Int.max.
-            throw FileFormatError("damaged .npy file: shape \(shape) of \(descriptor) needs \(count) values of \(width) bytes, the file has \(data.count) data bytes")
-        }
-        func word(_ i: Int) -> UInt64 {
-            let base = data.startIndex + i * width
-            var value: UInt64 = 0
-            for k in 0..<width { value |= UInt64(data[base + k]) << (8 * UInt64(k)) }
-            return value
-        }
-        // Fortran order: the data is the transpose, with the shape reversed.
-        let stored = fortranOrder ? Array(shape.reversed()) : shape
-        func make<T>(_ convert: (UInt64) -> T) throws -> Tensor<T> {
-            let t = try Tensor(shape: stored, scalars: (0..<count).map { convert(word($0)) })
-            return fortranOrder ? try t.transposed(Array((0..<shape.count).reversed())) : t
-        }
-        switch descriptor {
-        case "<f4": self = .float32(try make { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) })
-        case "<f8": self = .float64(try make { Double(bitPattern: $0) })
-        case "<i4": self = .int32(try make { Int32(truncatingIfNeeded: $0) })
-        case "<i8": self = .int64(try make { Int64(bitPattern: $0) })
-        default: self = .bool(try make { $0 != 0 })
-        }
+        return (descriptor, fortranOrder, shape, count, width, headerStart + headerLength)
     }
 
     /// Reads `descr`, `fortran_order` and `shape` from a header dictionary.
@@ -97,14 +122,7 @@ extension NumPyArray {
 
     /// The bytes of a version 1 `.npy` file holding this array in C order.
     public func npyBytes() -> [UInt8] {
-        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '\(descriptor)', 'fortran_order': False, 'shape': \(shapeText), }"
-        // Pad so that the data starts on a 64-byte boundary; the header ends with a newline.
-        let total = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-        var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
-        out += [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
-        out += Array(header.utf8)
+        var out = [UInt8](Self.npyHeader(descriptor: descriptor, shape: shape))
         func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { out += $0 } }
         switch self {
         case .float32(let t): for v in t.scalars { append(v.bitPattern) }

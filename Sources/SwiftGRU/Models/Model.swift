@@ -46,7 +46,27 @@ extension Model {
     /// - Throws: ``LayerError`` for inputs that do not fit or a batch size that
     ///   contradicts the model's fixed one.
     public func predict(_ inputs: [Tensor<Scalar>], batchSize: Int?) throws -> [Tensor<Scalar>] {
-        guard let count = inputs.first?.shape.first, inputs.allSatisfy({ $0.shape.first == count }) else {
+        var pieces = [[Tensor<Scalar>]]()
+        try predict(inputs.map { $0 as any BatchSource<Scalar> }, batchSize: batchSize) { _, outputs in pieces.append(outputs) }
+        return try (0..<(pieces.first?.count ?? 0)).map { k in
+            try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 0)
+        }
+    }
+
+    /// Runs the model over samples read a batch at a time, handing each batch's outputs to
+    /// `body` rather than keeping them, so that memory stays at the model and a few batches
+    /// whatever the number of samples (a file larger than memory, read by a `NumPyFile`).
+    ///
+    /// - Parameters:
+    ///   - inputs: One source per input, all with the same number of samples.
+    ///   - batchSize: Samples per batch; defaults to 32, or to the model's fixed batch size.
+    ///   - body: Called with each batch's sample range and its outputs, in order.
+    /// - Throws: ``LayerError`` for inputs that do not fit or a batch size that contradicts the
+    ///   model's fixed one, and what reading a source or `body` throws.
+    public func predict(
+        _ inputs: [any BatchSource<Scalar>], batchSize: Int?, body: (_ samples: Range<Int>, _ outputs: [Tensor<Scalar>]) throws -> Void
+    ) throws {
+        guard let count = inputs.first?.sampleCount, inputs.allSatisfy({ $0.sampleCount == count }) else {
             throw LayerError(.invalidInputShape, "model '\(name)': every input needs the same number of samples (first axis)")
         }
         if let batchSize, batchSize <= 0 {
@@ -62,13 +82,9 @@ extension Model {
             }
         }
         let batch = fixed ?? batchSize ?? 32
-        var pieces = [[Tensor<Scalar>]]()
         for start in stride(from: 0, to: count, by: batch) {
-            let slices = try inputs.map { try $0.slice(start..<Swift.min(start + batch, count)) }
-            pieces.append(try predictOnBatch(slices, training: false))
-        }
-        return try (0..<(pieces.first?.count ?? 0)).map { k in
-            try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 0)
+            let range = start..<Swift.min(start + batch, count)
+            try body(range, try predictOnBatch(inputs.map { try $0.samples(in: range) }, training: false))
         }
     }
 

@@ -321,24 +321,53 @@ public final class Trainer<Scalar: TensorScalar> {
     public func evaluateMetrics(
         x: [Tensor<Scalar>], y: [Tensor<Scalar>], batchSize: Int = 32, sampleWeight: Tensor<Scalar>? = nil, steps: Int? = nil
     ) throws -> [String: Double] {
+        try evaluateMetrics(x: sources(x), y: sources(y), batchSize: batchSize, sampleWeight: sampleWeight, steps: steps)
+    }
+
+    /// ``evaluateMetrics(x:y:batchSize:sampleWeight:steps:)`` on samples read a batch at a time
+    /// (files larger than memory).
+    ///
+    /// - Throws: ``LayerError`` for data that does not fit the model or a batch size below 1,
+    ///   and what reading a source throws.
+    public func evaluateMetrics(
+        x: [any BatchSource<Scalar>], y: [any BatchSource<Scalar>], batchSize: Int = 32, sampleWeight: Tensor<Scalar>? = nil,
+        steps: Int? = nil
+    ) throws -> [String: Double] {
         guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
         if let steps, steps < 1 { throw LayerError(.invalidArgument, "steps must be positive, got \(steps)") }
         let count = try checkData(x: x, y: y)
         var schedule = BatchSchedule(samples: count, batchSize: batchSize, steps: steps, shuffle: false)
         var generator = RandomGenerator(seed: 0)
-        return try evaluate(x: x, y: y, sampleWeight: try sampleWeights(sampleWeight, nil, y: y, count: count),
+        return try evaluate(x: x, y: y, sampleWeight: try checkedSampleWeight(sampleWeight, count: count),
                             batches: schedule.nextEpoch(using: &generator))
     }
 
+    private func sources(_ tensors: [Tensor<Scalar>]) -> [any BatchSource<Scalar>] { tensors.map { $0 as any BatchSource<Scalar> } }
+
+    /// One batch: the inputs and targets at `rows`, checked to hold finite numbers.
+    private func batch(_ rows: [Int], x: [any BatchSource<Scalar>], y: [any BatchSource<Scalar>]) throws -> (x: [Tensor<Scalar>], y: [Tensor<Scalar>]) {
+        let inputs = try x.map { try $0.samples(at: rows) }, targets = try y.map { try $0.samples(at: rows) }
+        for (what, arrays) in [("input", inputs), ("target", targets)] {
+            for (index, array) in arrays.enumerated() where !array.scalars.allSatisfy(\.isFinite) {
+                let first = rows.min() ?? 0
+                throw LayerError(.invalidArgument, "\(what) \(index) contains NaN or infinite values (in a batch of samples from \(first))")
+            }
+        }
+        return (inputs, targets)
+    }
+
     /// The loss and the metrics over the given batches of rows.
-    private func evaluate(x: [Tensor<Scalar>], y: [Tensor<Scalar>], sampleWeight: Tensor<Scalar>?, batches: [[Int]]) throws -> [String: Double] {
+    private func evaluate(
+        x: [any BatchSource<Scalar>], y: [any BatchSource<Scalar>], sampleWeight: Tensor<Scalar>?, batches: [[Int]]
+    ) throws -> [String: Double] {
         let objectives = try objectives()
         var means = LossMeans(names: model.outputNames, objectives: objectives)
         var accumulators = try metricAccumulators()
         for rows in batches {
             let batchWeights = try sampleWeight?.gathering(rows)
-            let targets = try self.targets(try y.map { try $0.gathering(rows) }, objectives)
-            let (value, perOutput, outputs) = try gradientsFreeLoss(x: x.map { try $0.gathering(rows) }, targets: targets, sampleWeight: batchWeights)
+            let (inputs, batchY) = try batch(rows, x: x, y: y)
+            let targets = try self.targets(batchY, objectives)
+            let (value, perOutput, outputs) = try gradientsFreeLoss(x: inputs, targets: targets, sampleWeight: batchWeights)
             means.add(value, perOutput, samples: rows.count)
             try update(&accumulators, outputs: outputs, targets: targets, sampleWeight: batchWeights)
         }
@@ -364,63 +393,58 @@ public final class Trainer<Scalar: TensorScalar> {
         return (total + regularizationLoss(), perOutput, outputs.map { ($0.output, $0.mask) })
     }
 
-    /// The per-sample loss weights from `sample_weight` or `class_weight` (not both, as Keras).
-    private func sampleWeights(_ sampleWeight: Tensor<Scalar>?, _ classWeight: [Int: Double]?, y: [Tensor<Scalar>], count: Int) throws -> Tensor<Scalar>? {
-        if sampleWeight != nil, classWeight != nil {
-            throw LayerError(.invalidArgument, "give sample_weight or class_weight, not both (as Keras)")
+    /// `sample_weight` checked: one non-negative finite weight per sample.
+    private func checkedSampleWeight(_ sampleWeight: Tensor<Scalar>?, count: Int) throws -> Tensor<Scalar>? {
+        guard let sampleWeight else { return nil }
+        guard sampleWeight.scalarCount == count, sampleWeight.shape.first == count else {
+            throw LayerError(.invalidInputShape, "sample_weight must hold one weight per sample (\(count)), got shape \(sampleWeight.shape)")
         }
-        if let sampleWeight {
-            guard sampleWeight.scalarCount == count, sampleWeight.shape.first == count else {
-                throw LayerError(.invalidInputShape, "sample_weight must hold one weight per sample (\(count)), got shape \(sampleWeight.shape)")
-            }
-            guard sampleWeight.scalars.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-                throw LayerError(.invalidArgument, "sample_weight must hold non-negative finite numbers")
-            }
-            return try sampleWeight.reshaped(to: [count])
+        guard sampleWeight.scalars.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw LayerError(.invalidArgument, "sample_weight must hold non-negative finite numbers")
         }
-        guard let classWeight else { return nil }
-        guard y.count == 1, let target = y.first, target.rank <= 2 else {
+        return try sampleWeight.reshaped(to: [count])
+    }
+
+    /// Checks `class_weight`: a non-negative weight for every class from 0 to the largest, for
+    /// one target array of rank 1 or 2 (as Keras).
+    private func checkClassWeight(_ classWeight: [Int: Double], targets: [any BatchSource<Scalar>]) throws {
+        guard targets.count == 1, let target = targets.first, target.sampleShape.count <= 1 else {
             throw LayerError(.unsupported, "class_weight needs one target array of rank 1 or 2 (as Keras)")
         }
         let classes = (classWeight.keys.max() ?? -1) + 1
         guard classWeight.keys.count == classes, classWeight.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw LayerError(.invalidArgument, "class_weight must give a non-negative weight to every class from 0 to the largest, got classes \(classWeight.keys.sorted())")
         }
-        let width = target.rank == 2 ? target.shape[1] : 1
+    }
+
+    /// The weight of each sample of a batch from its label: the targets' argmax, or their value
+    /// for one column.
+    private func classWeights(_ classWeight: [Int: Double], target: Tensor<Scalar>) throws -> Tensor<Scalar> {
+        let count = target.sampleCount, width = target.rank == 2 ? target.shape[1] : 1
         var values = [Scalar]()
         for i in 0..<count {
             let row = target.scalars[(i * width)..<((i + 1) * width)]
             let label = width > 1 ? (row.indices.max { row[$0] < row[$1] } ?? 0) - i * width : Int(row.first?.rounded() ?? 0)
             guard let weight = classWeight[label] else {
-                throw LayerError(.invalidArgument, "sample \(i) has class \(label), which class_weight does not give")
+                throw LayerError(.invalidArgument, "a sample has class \(label), which class_weight does not give")
             }
             values.append(Scalar(weight))
         }
         return try Tensor(shape: [count], scalars: values)
     }
 
-    /// Checks that inputs and targets agree in sample count and hold finite numbers.
+    /// Checks that inputs and targets agree in sample count.
     ///
     /// - Returns: The number of samples.
-    func checkData(x: [Tensor<Scalar>], y: [Tensor<Scalar>]) throws -> Int {
-        guard let count = x.first?.shape.first else {
+    func checkData(x: [any BatchSource<Scalar>], y: [any BatchSource<Scalar>]) throws -> Int {
+        guard let count = x.first?.sampleCount else {
             throw LayerError(.invalidInputShape, "no input data")
         }
-        for (index, array) in x.enumerated() {
-            guard array.shape.first == count else {
-                throw LayerError(.invalidInputShape, "input \(index) has \(array.shape.first ?? 0) samples; input 0 has \(count)")
-            }
-            guard array.scalars.allSatisfy(\.isFinite) else {
-                throw LayerError(.invalidArgument, "input \(index) contains NaN or infinite values")
-            }
+        for (index, array) in x.enumerated() where array.sampleCount != count {
+            throw LayerError(.invalidInputShape, "input \(index) has \(array.sampleCount) samples; input 0 has \(count)")
         }
-        for (index, array) in y.enumerated() {
-            guard array.shape.first == count else {
-                throw LayerError(.invalidInputShape, "X has \(count) samples but Y\(y.count > 1 ? " \(index)" : "") has \(array.shape.first ?? 0)")
-            }
-            guard array.scalars.allSatisfy(\.isFinite) else {
-                throw LayerError(.invalidArgument, "target \(index) contains NaN or infinite values")
-            }
+        for (index, array) in y.enumerated() where array.sampleCount != count {
+            throw LayerError(.invalidInputShape, "X has \(count) samples but Y\(y.count > 1 ? " \(index)" : "") has \(array.sampleCount)")
         }
         return count
     }
@@ -460,6 +484,28 @@ public final class Trainer<Scalar: TensorScalar> {
         stepsPerEpoch: Int? = nil, validationSteps: Int? = nil,
         callbacks: [any TrainingCallback<Scalar>] = [], onEvent: ((TrainingEvent) -> Void)? = nil
     ) throws -> History {
+        try fit(
+            x: sources(x), y: sources(y), batchSize: batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: shuffle,
+            validationSplit: validationSplit, validationData: validationData.map { (sources($0.x), sources($0.y)) },
+            validationSampleWeight: validationSampleWeight, seed: seed, sampleWeight: sampleWeight, classWeight: classWeight,
+            stepsPerEpoch: stepsPerEpoch, validationSteps: validationSteps, callbacks: callbacks, onEvent: onEvent)
+    }
+
+    /// ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)``
+    /// on samples read a batch at a time (`NumPyFile`s of KerasFiles, or any ``BatchSource``), so
+    /// that memory stays at the model and a few batches whatever the data's size. Each batch is
+    /// checked for NaN and infinite values as it is read.
+    ///
+    /// - Throws: As the in-memory version, and what reading a source throws.
+    @discardableResult
+    public func fit(
+        x: [any BatchSource<Scalar>], y: [any BatchSource<Scalar>], batchSize: Int = 32, epochs: Int = 1, initialEpoch: Int = 0,
+        shuffle: Bool = true, validationSplit: Double = 0,
+        validationData: (x: [any BatchSource<Scalar>], y: [any BatchSource<Scalar>])? = nil, validationSampleWeight: Tensor<Scalar>? = nil,
+        seed: UInt64? = nil, sampleWeight: Tensor<Scalar>? = nil, classWeight: [Int: Double]? = nil,
+        stepsPerEpoch: Int? = nil, validationSteps: Int? = nil,
+        callbacks: [any TrainingCallback<Scalar>] = [], onEvent: ((TrainingEvent) -> Void)? = nil
+    ) throws -> History {
         guard batchSize > 0 else { throw LayerError(.invalidArgument, "batch_size must be positive, got \(batchSize)") }
         guard epochs >= 0 else { throw LayerError(.invalidArgument, "epochs must not be negative, got \(epochs)") }
         guard initialEpoch >= 0 else { throw LayerError(.invalidArgument, "initial_epoch must not be negative, got \(initialEpoch)") }
@@ -470,13 +516,17 @@ public final class Trainer<Scalar: TensorScalar> {
         if let validationSteps, validationSteps < 1 { throw LayerError(.invalidArgument, "validation_steps must be positive, got \(validationSteps)") }
         let objectives = try objectives()
         let count = try checkData(x: x, y: y)
-        let weights = try sampleWeights(sampleWeight, classWeight, y: y, count: count)
+        if sampleWeight != nil, classWeight != nil {
+            throw LayerError(.invalidArgument, "give sample_weight or class_weight, not both (as Keras)")
+        }
+        if let classWeight { try checkClassWeight(classWeight, targets: y) }
+        let weights = try checkedSampleWeight(sampleWeight, count: count)
         var trainX = x, trainY = y
         var trainWeights = weights
         var validation = validationData.map { (x: $0.x, y: $0.y, weights: validationSampleWeight) }
         if let validationData {
             let samples = try checkData(x: validationData.x, y: validationData.y)
-            validation?.weights = try sampleWeights(validationSampleWeight, nil, y: validationData.y, count: samples)
+            validation?.weights = try checkedSampleWeight(validationSampleWeight, count: samples)
         } else if validationSampleWeight != nil {
             throw LayerError(.invalidArgument, "validation sample weights need validation data")
         } else if validationSplit > 0 {
@@ -484,15 +534,19 @@ public final class Trainer<Scalar: TensorScalar> {
             guard split > 0, split < count else {
                 throw LayerError(.invalidArgument, "validation_split \(validationSplit) leaves no training or no validation samples out of \(count)")
             }
-            trainX = try x.map { try $0.slice(0..<split) }
-            trainY = try y.map { try $0.slice(0..<split) }
+            // As Keras, the split keeps the sample weights given; class weights are for training.
+            func part(_ range: Range<Int>) -> ([any BatchSource<Scalar>]) -> [any BatchSource<Scalar>] {
+                { sources in sources.map { SampleRange(base: $0, range: range) } }
+            }
+            trainX = part(0..<split)(x)
+            trainY = part(0..<split)(y)
             trainWeights = try weights?.slice(0..<split)
-            validation = (try x.map { try $0.slice(split..<count) }, try y.map { try $0.slice(split..<count) }, try weights?.slice(split..<count))
+            validation = (part(split..<count)(x), part(split..<count)(y), try weights?.slice(split..<count))
         }
         _ = try metricAccumulators()
         var generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
         var history = History()
-        var schedule = BatchSchedule(samples: trainX[0].shape[0], batchSize: batchSize, steps: stepsPerEpoch, shuffle: shuffle)
+        var schedule = BatchSchedule(samples: trainX[0].sampleCount, batchSize: batchSize, steps: stepsPerEpoch, shuffle: shuffle)
         stopTraining = false
         for callback in callbacks { try callback.trainingBegins(self) }
         for epoch in initialEpoch..<max(epochs, initialEpoch) where !stopTraining {
@@ -501,8 +555,9 @@ public final class Trainer<Scalar: TensorScalar> {
             var accumulators = try metricAccumulators()
             let batches = schedule.batchesPerEpoch
             for (batch, rows) in schedule.nextEpoch(using: &generator).enumerated() {
-                let batchY = try trainY.map { try $0.gathering(rows) }, batchWeights = try trainWeights?.gathering(rows)
-                let (value, perOutput, outputs) = try trainStep(x: trainX.map { try $0.gathering(rows) }, y: batchY, sampleWeight: batchWeights)
+                let (inputs, batchY) = try self.batch(rows, x: trainX, y: trainY)
+                let batchWeights = try classWeight.map { try classWeights($0, target: batchY[0]) } ?? trainWeights?.gathering(rows)
+                let (value, perOutput, outputs) = try trainStep(x: inputs, y: batchY, sampleWeight: batchWeights)
                 means.add(value, perOutput, samples: rows.count)
                 try update(&accumulators, outputs: outputs, targets: try targets(batchY, objectives), sampleWeight: batchWeights)
                 let running = means.logs(accumulators)
@@ -513,7 +568,7 @@ public final class Trainer<Scalar: TensorScalar> {
             var logs = means.logs(accumulators)
             if let validation {
                 // As Keras, each validation starts at the first batch.
-                var schedule = BatchSchedule(samples: validation.x[0].shape[0], batchSize: batchSize, steps: validationSteps, shuffle: false)
+                var schedule = BatchSchedule(samples: validation.x[0].sampleCount, batchSize: batchSize, steps: validationSteps, shuffle: false)
                 let values = try evaluate(
                     x: validation.x, y: validation.y, sampleWeight: validation.weights, batches: schedule.nextEpoch(using: &generator))
                 for (key, value) in values { logs["val_" + key] = value }
@@ -526,22 +581,3 @@ public final class Trainer<Scalar: TensorScalar> {
         return history
     }
 }
-
-extension Tensor {
-    /// The entries at `rows` along the first axis, in that order.
-    ///
-    /// - Throws: ``TensorError`` when a row is out of range.
-    func gathering(_ rows: [Int]) throws -> Tensor {
-        guard rank >= 1 else { throw TensorError("cannot gather rows of a scalar") }
-        if rows == Array(0..<shape[0]) { return self }
-        let inner = shape.dropFirst().reduce(1, *)
-        var values = [Scalar]()
-        values.reserveCapacity(rows.count * inner)
-        for row in rows {
-            guard row >= 0, row < shape[0] else { throw TensorError("row \(row) is out of range for shape \(shape)") }
-            values += scalars[(row * inner)..<((row + 1) * inner)]
-        }
-        return try Tensor(shape: [rows.count] + shape.dropFirst(), scalars: values)
-    }
-}
-
