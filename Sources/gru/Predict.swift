@@ -26,7 +26,16 @@ struct Predict: ParsableCommand {
     @Option(help: "Samples per batch (default 32, or the model's fixed batch size).")
     var batchSize: Int?
 
+    @Option(help: ArgumentHelp(
+        "Feed the inputs this many steps at a time through a streaming session (1: one step per call), as a real-time caller would, and print the time per call.",
+        valueName: "steps"))
+    var stream: Int?
+
     @OptionGroup var device: DeviceOption
+
+    func validate() throws {
+        if let stream, stream < 1 { throw ValidationError("--stream takes a positive number of steps") }
+    }
 
     func run() throws {
         try device.apply()
@@ -44,6 +53,10 @@ struct Predict: ParsableCommand {
         }
         func names(_ count: Int) -> [String] {
             UniqueName.make((0..<count).map { $0 < model.outputNames.count ? model.outputNames[$0] : "output_\($0)" })
+        }
+        if let stream {
+            try runStreaming(model, sources.map(\.source), chunk: stream, names: names)
+            return
         }
         let count = sources.first?.source.sampleCount ?? 0
         let progress = PredictProgress(samples: count)
@@ -78,6 +91,44 @@ struct Predict: ParsableCommand {
             try (writer ?? NumPyFileWriter(path: path, shape: [0])).finish()
         case nil:
             for (name, summary) in zip(names(summaries.count), summaries) { print(summary.report(name)) }
+        }
+    }
+
+    /// The whole inputs fed `chunk` steps at a time through a ``StreamingSession``: the outputs
+    /// (per-step ones joined, the others after the last chunk) go where predict's go, and the
+    /// time per call is printed.
+    private func runStreaming(_ model: any Model<Float>, _ sources: [any BatchSource<Float>], chunk: Int, names: (Int) -> [String]) throws {
+        let session = try StreamingSession(model: model)
+        let inputs = try sources.map { try $0.samples(in: 0..<$0.sampleCount) }
+        guard let steps = inputs.first?.shape.dropFirst().first else { throw ValidationError("--stream needs inputs with a steps axis") }
+        var state = session.initialState(batchSize: inputs[0].shape[0])
+        var pieces = [[Tensor<Float>]](), times = [Double]()
+        for start in stride(from: 0, to: steps, by: chunk) {
+            let range = start..<min(start + chunk, steps)
+            let parts = try inputs.map { try $0.steps(range) }
+            let begin = DispatchTime.now().uptimeNanoseconds
+            pieces.append(try session.predict(parts, state: &state))
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1000)
+        }
+        let outputs = try session.outputsHaveSteps.enumerated().map { k, hasSteps in
+            hasSteps ? try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 1) : pieces[pieces.count - 1][k]
+        }
+        times.sort()
+        let median = times[times.count / 2], p99 = times[min(times.count - 1, times.count * 99 / 100)]
+        print(String(format: "streamed %d calls of %d step(s), batch %d: median %.1f µs, p99 %.1f µs per call", times.count, chunk, inputs[0].shape[0], median, p99))
+        let labels = names(outputs.count)
+        switch output {
+        case let path? where path.hasSuffix(".npz"):
+            try AtomicFile.write(try NumPyArray.npzBytes(zip(labels, outputs).map { (name: $0, array: NumPyArray.float32($1)) }), to: path)
+        case let path?:
+            guard outputs.count == 1 else { throw ValidationError("the model has \(outputs.count) outputs; write them to an .npz file") }
+            try AtomicFile.write(NumPyArray.float32(outputs[0]).npyBytes(), to: path)
+        case nil:
+            for (name, tensor) in zip(labels, outputs) {
+                var summary = OutputSummary()
+                summary.add(tensor, samples: tensor.shape[0])
+                print(summary.report(name))
+            }
         }
     }
 
@@ -156,4 +207,15 @@ func readFile(_ path: String) throws -> [UInt8] {
         throw ValidationError("cannot read '\(path)': no such file or no permission")
     }
     return [UInt8](data)
+}
+
+extension Tensor where Scalar == Float {
+    /// The steps `range` of a `(batch, steps, ...)` tensor.
+    func steps(_ range: Range<Int>) throws -> Tensor {
+        let (batch, steps) = (shape[0], shape[1]), inner = shape.dropFirst(2).reduce(1, *)
+        var values = [Float]()
+        values.reserveCapacity(batch * range.count * inner)
+        for b in 0..<batch { values += scalars[((b * steps + range.lowerBound) * inner)..<((b * steps + range.upperBound) * inner)] }
+        return try Tensor(shape: [batch, range.count] + shape.dropFirst(2), scalars: values)
+    }
 }

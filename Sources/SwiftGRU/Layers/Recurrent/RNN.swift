@@ -167,6 +167,16 @@ public class RNN<Scalar: TensorScalar>: Layer {
         return RecurrentOutput(output: output, states: returnState ? finalStates : [])
     }
 
+    /// Runs the layer over a chunk of steps from `initialState` (a ``StreamingSession``): the
+    /// output and the final states whatever ``returnState`` says; a stateful layer's own
+    /// states are left alone.
+    func runChunk(_ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>]) throws -> (Tensor<Scalar>, [Tensor<Scalar>]) {
+        let start = try prepare(inputs, mask: mask, initialState: initialState, constants: [])
+        try cell.beginSequence(batchSize: start.first?.shape.first ?? 0, training: false)
+        defer { cell.endSequence() }
+        return try runSequence(inputs, mask: mask, initialStates: start, constants: [], training: false)
+    }
+
     /// Checks a call's arguments, builds the layer if needed, and returns the initial states.
     func prepare(
         _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>]?, constants: [Tensor<Scalar>]
