@@ -1,20 +1,45 @@
 import ArgumentParser
 import KerasFiles
 
-/// Loads a model and saves it again as a Keras 3 `.keras` file.
+/// Loads a model and saves it again: as a Keras 3 `.keras` file, or as PyTorch `nn.GRU`
+/// weights, or from them.
 struct Convert: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Read a Keras model (.keras or tf.keras .h5) and write it as a Keras 3 .keras file.")
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a model: Keras (.keras or tf.keras .h5) to .keras, and PyTorch nn.GRU weights (.safetensors) to and from Keras.",
+        discussion: """
+            gru convert legacy.h5 model.keras                  a Keras model as a Keras 3 file
+            gru convert --from-pytorch gru.safetensors m.keras  an nn.GRU's state dict as Keras GRU layers (batch first)
+            gru convert m.keras gru.safetensors                 Keras GRU layers (reset_after) as an nn.GRU state dict
+            """)
 
     @Argument(help: "The model file to read.")
     var model: String
 
-    @Argument(help: "The .keras file to write.")
+    @Argument(help: "The file to write: .keras, or .safetensors for PyTorch.")
     var output: String
 
+    @Flag(help: "Read the model as an nn.GRU's state dict in a .safetensors file.")
+    var fromPytorch = false
+
+    @Option(help: "The GRU's prefix in the state dict (e.g. 'encoder.gru.'), when it holds several.")
+    var prefix: String?
+
     func run() throws {
-        guard output.hasSuffix(".keras") else { throw ValidationError("the output must be a .keras file, got '\(output)'") }
-        let file = try KerasModelFile.opening(model)
-        try KerasModelFile.save(file.model, compileConfig: file.compileConfig, to: output)
+        if output.hasSuffix(".safetensors") {
+            let file = try KerasModelFile.opening(model)
+            let tensors = try PyTorchGRU.stateDict(of: file.model, prefix: prefix ?? "")
+            try AtomicFile.write(try SafeTensors.bytes(tensors), to: output)
+            print("wrote \(output): \(tensors.keys.sorted().joined(separator: ", "))")
+            return
+        }
+        guard output.hasSuffix(".keras") else { throw ValidationError("the output must be a .keras or .safetensors file, got '\(output)'") }
+        if fromPytorch {
+            let model = try PyTorchGRU.model(from: SafeTensors.tensors(in: readFile(self.model)), prefix: prefix)
+            try KerasModelFile.save(model, to: output)
+        } else {
+            let file = try KerasModelFile.opening(model)
+            try KerasModelFile.save(file.model, compileConfig: file.compileConfig, to: output)
+        }
         print("wrote \(output)")
     }
 }
