@@ -10,6 +10,7 @@ struct Convert: ParsableCommand {
             gru convert legacy.h5 model.keras                  a Keras model as a Keras 3 file
             gru convert --from-pytorch gru.safetensors m.keras  an nn.GRU's state dict as Keras GRU layers (batch first)
             gru convert m.keras gru.safetensors                 Keras GRU layers (reset_after) as an nn.GRU state dict
+            gru convert m.keras m.onnx --verify                 an ONNX model, checked against ONNX Runtime when Python has it
             """)
 
     @Argument(help: "The model file to read.")
@@ -24,7 +25,17 @@ struct Convert: ParsableCommand {
     @Option(help: "The GRU's prefix in the state dict (e.g. 'encoder.gru.'), when it holds several.")
     var prefix: String?
 
+    @Flag(help: "With an .onnx output: run the model here and in ONNX Runtime (Python's onnxruntime) on random inputs and print the largest difference.")
+    var verify = false
+
     func run() throws {
+        if output.hasSuffix(".onnx") {
+            let file = try KerasModelFile.opening(model)
+            try AtomicFile.write(try ONNXExport.bytes(for: file.model), to: output)
+            print("wrote \(output)")
+            if verify { try ONNXVerification.run(file.model, onnx: output) }
+            return
+        }
         if output.hasSuffix(".safetensors") {
             let file = try KerasModelFile.opening(model)
             let tensors = try PyTorchGRU.stateDict(of: file.model, prefix: prefix ?? "")
@@ -32,7 +43,7 @@ struct Convert: ParsableCommand {
             print("wrote \(output): \(tensors.keys.sorted().joined(separator: ", "))")
             return
         }
-        guard output.hasSuffix(".keras") else { throw ValidationError("the output must be a .keras or .safetensors file, got '\(output)'") }
+        guard output.hasSuffix(".keras") else { throw ValidationError("the output must be a .keras, .onnx or .safetensors file, got '\(output)'") }
         if fromPytorch {
             let model = try PyTorchGRU.model(from: SafeTensors.tensors(in: readFile(self.model)), prefix: prefix)
             try KerasModelFile.save(model, to: output)

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""ONNX export fixtures (Tests/KerasFilesTests/Fixtures/onnx): Keras models with random
+weights (<name>.keras), exported by `gru convert <name>.keras <name>.onnx` (the tool must be
+built), run by ONNX Runtime on right-padded inputs: its outputs must equal Keras' within
+1e-5, and a sample whose mask has a hole (which ONNX's sequence_lens cannot say) must come out
+NaN. The Swift test exports the .keras files again and checks the bytes and the graph.
+
+Usage: python3 Scripts/make-onnx-fixtures.py   (packages: Scripts/requirements-onnx.txt)
+"""
+import json, os, subprocess, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import keras
+from keras import layers
+import onnxruntime as ort
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "Tests", "KerasFilesTests", "Fixtures", "onnx")
+GRU_TOOL = os.environ.get("GRU_TOOL", os.path.join(ROOT, ".build", "debug", "gru"))
+
+
+def cases(rng):
+    tokens = rng.integers(1, 20, size=(4, 7)).astype("float32")
+    for i, n in enumerate([7, 5, 2, 4]):
+        tokens[i, n:] = 0
+    holes = tokens.copy()
+    holes[3, 1] = 0  # a hole: Keras skips the step, sequence_lens cannot say it
+    text = keras.Sequential([
+        keras.Input((7,)), layers.Embedding(20, 8, mask_zero=True),
+        layers.Bidirectional(layers.GRU(6, return_sequences=True)), layers.GRU(5), layers.Dense(3, activation="softmax")])
+    series = keras.Sequential([
+        keras.Input((7, 4)), layers.GRU(5, reset_after=False, return_sequences=True, go_backwards=True),
+        layers.TimeDistributed(layers.Dense(4, activation="relu")), layers.LayerNormalization(), layers.GRU(3), layers.Dense(1)])
+    values = rng.standard_normal((4, 6, 3)).astype("float32")
+    for i, n in enumerate([6, 4, 3, 1]):
+        values[i, n:] = 0
+    masked = keras.Sequential([
+        keras.Input((6, 3)), layers.Masking(0.0), layers.LSTM(4, return_sequences=True),
+        layers.Bidirectional(layers.SimpleRNN(3), merge_mode="ave"), layers.BatchNormalization(), layers.Dense(2)])
+    return [("text_bidirectional", text, tokens, holes), ("series_variants", series, rng.standard_normal((4, 7, 4)).astype("float32"), None),
+            ("masked_lstm_simple_rnn", masked, values, None)]
+
+
+def main():
+    if not os.path.exists(GRU_TOOL):
+        sys.exit(f"build the gru tool first ({GRU_TOOL})")
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(11)
+    manifest = []
+    for name, model, x, holes in cases(rng):
+        weights = [(rng.standard_normal(w.shape) * 0.5).astype("float32") for w in model.get_weights()]
+        weights = [np.abs(w) + 0.5 if "variance" in v.path else w for w, v in zip(weights, model.weights)]
+        model.set_weights(weights)
+        keras_path, onnx_path = os.path.join(OUT, name + ".keras"), os.path.join(OUT, name + ".onnx")
+        model.save(keras_path)
+        subprocess.run([GRU_TOOL, "convert", keras_path, onnx_path], check=True, stdout=subprocess.DEVNULL)
+        session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+        feed = {session.get_inputs()[0].name: x}
+        ours = session.run(None, feed)[0]
+        theirs = model.predict(x, verbose=0)
+        error = float(np.abs(ours - theirs).max())
+        if not error <= 1e-5:
+            sys.exit(f"{name}: ONNX Runtime differs from Keras by {error}")
+        entry = {"name": name, "ort_vs_keras": error, "onnxruntime": ort.__version__}
+        if holes is not None:
+            flagged = session.run(None, {session.get_inputs()[0].name: holes})[0]
+            rows = [bool(np.isnan(row).all()) for row in flagged]
+            if rows != [False, False, False, True]:
+                sys.exit(f"{name}: the sample with a hole should be NaN, got {rows}")
+            entry["nan_rows_with_holes"] = rows
+        np.save(os.path.join(OUT, name + ".x.npy"), x)
+        np.save(os.path.join(OUT, name + ".y.npy"), theirs.astype("float32"))
+        manifest.append(entry)
+        print(f"{name}: ONNX Runtime vs Keras {error:.1e}")
+    with open(os.path.join(OUT, "manifest.json"), "w") as fh:
+        json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

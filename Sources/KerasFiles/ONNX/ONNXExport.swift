@@ -1,0 +1,357 @@
+import SwiftGRU
+
+/// Writes a Keras model as an ONNX model (opset 17) that ONNX Runtime runs to the same numbers.
+///
+/// GRU layers become ONNX `GRU` nodes of the same variant (`linear_before_reset` 1 for
+/// `reset_after = TRUE`, 0 for the original), gates z, r, h as Keras keeps them, with
+/// `direction` forward, reverse (`go_backwards`) or bidirectional (`Bidirectional`, each merge
+/// mode); LSTM and SimpleRNN layers become `LSTM` and `RNN` nodes. A mask from `Embedding(mask_zero)`
+/// or `Masking` becomes `sequence_lens`: exact for right-padded samples; a sample whose mask has
+/// holes or leading padding, which `sequence_lens` cannot say, gets NaN outputs instead of
+/// different numbers. Embedding, Dense, TimeDistributed, activations, merges, Flatten,
+/// normalization and dropout (an identity) become standard operators. Anything else, or a
+/// setting ONNX cannot express exactly, is an error naming it.
+public enum ONNXExport {
+    /// The bytes of the `.onnx` file of `model`; inputs and outputs keep the model's names, the
+    /// batch axis (and unknown steps) symbolic.
+    ///
+    /// - Throws: ``FileFormatError`` naming a layer or setting that has no exact ONNX form.
+    public static func bytes(for model: any Model<Float>) throws -> [UInt8] {
+        var exporter = Exporter(model: model)
+        return try exporter.run()
+    }
+}
+
+/// A Keras tensor in the ONNX graph: its value, and the mask it carries.
+private struct Value {
+    var name: String
+    /// `sequence_lens` (int32 `(batch)`) for the steps axis, when masked.
+    var lengths: String?
+    /// Whether padded steps hold what Keras would not (ONNX writes zeros where Keras repeats
+    /// the last output); fine as long as only masked recurrent layers read them.
+    var paddingDiffers = false
+}
+
+private struct Exporter {
+    let model: any Model<Float>
+    var graph = ONNXGraph()
+    /// Per mask source: `(batch)` bools, true where a sample's mask is not right-padding.
+    var guards = [String]()
+
+    init(model: any Model<Float>) { self.model = model }
+
+    func fail(_ layer: any Layer<Float>, _ why: String) -> FileFormatError {
+        FileFormatError("layer '\(layer.name)' (\(layer.typeName)): \(why)")
+    }
+
+    mutating func run() throws -> [UInt8] {
+        let modelGraph = try model.graph
+        var values = [Functional<Float>.Source: Value]()
+        for (index, input) in modelGraph.inputs.enumerated() {
+            graph.inputs.append((input.name, input.shape, .float))
+            values[.input(index)] = Value(name: input.name)
+        }
+        for (index, node) in modelGraph.nodes.enumerated() {
+            guard node.initialState.isEmpty else { throw fail(node.layer, "initial states from other layers are not exported yet") }
+            let inputs = try node.inputs.map { source -> Value in
+                guard let value = values[source] else { throw fail(node.layer, "an input is not available") }
+                return value
+            }
+            let rank: Int = {
+                if case .output(let source, let k) = node.input { return modelGraph.nodeShapes[source][k].count }
+                if case .input(let k) = node.input { return modelGraph.inputs[k].shape.count }
+                return 3
+            }()
+            let outputs = try layer(node.layer, inputs, inputRank: rank)
+            for (k, output) in outputs.enumerated() { values[.output(node: index, index: k)] = output }
+        }
+        for (k, source) in modelGraph.outputs.enumerated() {
+            guard var value = values[source] else { throw FileFormatError("model output \(k) is not available") }
+            let name = k < model.outputNames.count ? model.outputNames[k] : "output_\(k)"
+            if value.paddingDiffers {
+                throw FileFormatError("output '\(name)': its padded steps would be zeros in ONNX where Keras repeats the last output; give the recurrent layer zero_output_for_mask = TRUE")
+            }
+            let shape: [Int?] = {
+                if case .output(let node, let index) = source { return modelGraph.nodeShapes[node][index] }
+                return modelGraph.inputs[0].shape
+            }()
+            value.name = applyGuards(value.name, rank: shape.count)
+            graph.output(value.name, as: name, shape: shape)
+        }
+        return graph.modelBytes(graphName: model.name)
+    }
+
+    /// NaN for the samples whose mask ONNX could not follow, in an output of `rank` axes.
+    mutating func applyGuards(_ name: String, rank: Int) -> String {
+        guard !guards.isEmpty else { return name }
+        var bad = guards[0]
+        for other in guards.dropFirst() { bad = graph.op("Or", [bad, other]) }
+        if rank > 1 { bad = graph.op("Unsqueeze", [bad, graph.int64s(Array(1..<rank))]) }
+        let nan = graph.constant(Tensor(repeating: .nan, shape: []), "nan")
+        return graph.op("Where", [bad, nan, name])
+    }
+
+    /// A mask from a `(batch, steps)` float tensor of 1 (kept) and 0 (masked): the lengths, and a
+    /// guard for samples whose mask is not right-padding (their last kept step is past the count).
+    mutating func mask(from kept: String) -> String {
+        let count = graph.op("ReduceSum", [kept, graph.int64s([1])], [("keepdims", .int(0))])
+        let steps = graph.op("Gather", [graph.op("Shape", [kept]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))])
+        let positions = graph.op("Cast", [graph.op("Range", [graph.int64s([1], shape: [], "start"), graph.op("Add", [steps, graph.int64s([1], shape: [], "one")]), graph.int64s([1], shape: [], "delta")])], [("to", .int(1))])
+        let last = graph.op("ReduceMax", [graph.op("Mul", [kept, positions])], [("axes", .ints([1])), ("keepdims", .int(0))])
+        guards.append(graph.op("Not", [graph.op("Equal", [last, count])]))
+        return graph.op("Cast", [count], [("to", .int(6))])
+    }
+
+    mutating func layer(_ layer: any Layer<Float>, _ inputs: [Value], inputRank: Int = 3) throws -> [Value] {
+        let x = inputs[0]
+        func same(_ name: String) -> [Value] { [Value(name: name, lengths: x.lengths, paddingDiffers: x.paddingDiffers)] }
+        switch layer {
+        case let rnn as RNN<Float>:
+            return try recurrent(rnn, backward: nil, merge: nil, x)
+        case let wrapper as Bidirectional<Float>:
+            return try recurrent(wrapper.forwardLayer, backward: wrapper.backwardLayer, merge: wrapper.mergeMode, x, wrapper: wrapper)
+        case let dense as Dense<Float>:
+            return same(try self.dense(dense, x.name))
+        case let wrapper as TimeDistributed<Float>:
+            guard let inner = try? self.layer(wrapper.layer, [Value(name: x.name)]), inner.count == 1, !(wrapper.layer is RNN<Float>) else {
+                throw fail(layer, "its inner layer has no per-step ONNX form here")
+            }
+            return same(inner[0].name)
+        case let embedding as Embedding<Float>:
+            guard let table = embedding.embeddings else { throw fail(layer, "it is not built") }
+            let ids = graph.op("Cast", [x.name], [("to", .int(7))])
+            let output = graph.op("Gather", [graph.constant(table, "embeddings"), ids], [("axis", .int(0))])
+            guard embedding.maskZero else { return [Value(name: output)] }
+            let kept = graph.op("Cast", [graph.op("Not", [graph.op("Equal", [ids, graph.int64s([0], shape: [], "zero")])])], [("to", .int(1))])
+            return [Value(name: output, lengths: mask(from: kept))]
+        case let masking as Masking<Float>:
+            let value = graph.constant(Tensor(repeating: masking.maskValue, shape: []), "mask_value")
+            let differs = graph.op("Cast", [graph.op("Not", [graph.op("Equal", [x.name, value])])], [("to", .int(1))])
+            let kept = graph.op("ReduceMax", [differs], [("axes", .ints([-1])), ("keepdims", .int(0))])
+            let output = graph.op("Mul", [x.name, graph.op("Unsqueeze", [kept, graph.int64s([-1])])])
+            return [Value(name: output, lengths: mask(from: kept))]
+        case is Dropout<Float>, is SpatialDropout1D<Float>, is GaussianNoise<Float>, is GaussianDropout<Float>, is ActivityRegularization<Float>:
+            return same(x.name)
+        case let activation as ActivationLayer<Float>:
+            return same(try apply(activation.activation, x.name, layer))
+        case let relu as ReLU<Float>:
+            guard relu.threshold == 0 else { throw fail(layer, "a threshold has no ONNX operator here") }
+            var y = relu.negativeSlope == 0 ? graph.op("Relu", [x.name]) : graph.op("LeakyRelu", [x.name], [("alpha", .float(relu.negativeSlope))])
+            if let maxValue = relu.maxValue { y = graph.op("Min", [y, graph.constant(Tensor(repeating: maxValue, shape: []), "max_value")]) }
+            return same(y)
+        case let merge as ElementwiseMerge<Float>:
+            let names = inputs.map(\.name)
+            let op: String
+            switch merge {
+            case is Subtract<Float>: op = "Sub"
+            case is Multiply<Float>: op = "Mul"
+            case is Average<Float>: op = "Mean"
+            case is Maximum<Float>: op = "Max"
+            case is Minimum<Float>: op = "Min"
+            default: throw fail(layer, "this merge has no ONNX operator here")
+            }
+            return [Value(name: graph.op(op, names), lengths: inputs.first { $0.lengths != nil }?.lengths, paddingDiffers: inputs.contains { $0.paddingDiffers })]
+        case is Add<Float>:
+            return [Value(name: graph.op("Sum", inputs.map(\.name)), lengths: inputs.first { $0.lengths != nil }?.lengths, paddingDiffers: inputs.contains { $0.paddingDiffers })]
+        case let concatenate as Concatenate<Float>:
+            return [Value(name: graph.op("Concat", inputs.map(\.name), [("axis", .int(concatenate.axis))]),
+                          lengths: inputs.first { $0.lengths != nil }?.lengths, paddingDiffers: inputs.contains { $0.paddingDiffers })]
+        case let reshape as Reshape<Float>:
+            return [Value(name: graph.op("Reshape", [x.name, graph.int64s([0] + reshape.targetShape, "shape")]))]
+        case is Flatten<Float>:
+            return [Value(name: graph.op("Flatten", [x.name], [("axis", .int(1))]))]
+        case let normalization as BatchNormalization<Float>:
+            guard normalization.axis == -1 || normalization.axis == inputRank - 1 else {
+                throw fail(layer, "only normalization over the last axis is exported")
+            }
+            let weights = normalization.weights
+            var rest = weights[...]
+            let gamma = normalization.scale ? rest.popFirst() : nil, beta = normalization.center ? rest.popFirst() : nil
+            guard let mean = rest.popFirst(), let variance = rest.popFirst() else { throw fail(layer, "it is not built") }
+            let factor = (0..<mean.scalarCount).map { (gamma?.scalars[$0] ?? 1) / (variance.scalars[$0] + Float(normalization.epsilon)).squareRoot() }
+            let shift = (0..<mean.scalarCount).map { (beta?.scalars[$0] ?? 0) - mean.scalars[$0] * factor[$0] }
+            let scaled = graph.op("Mul", [x.name, graph.constant(try Tensor(shape: [factor.count], scalars: factor), "bn_scale")])
+            return same(graph.op("Add", [scaled, graph.constant(try Tensor(shape: [shift.count], scalars: shift), "bn_shift")]))
+        case let normalization as LayerNormalization<Float>:
+            guard normalization.axis == [-1] || normalization.axis.count == 1, !normalization.rmsScaling else {
+                throw fail(layer, "only normalization over the last axis, without rms_scaling, is exported")
+            }
+            let weights = normalization.weights
+            var rest = weights[...]
+            let gamma = normalization.scale ? rest.popFirst() : nil, beta = normalization.center ? rest.popFirst() : nil
+            guard let features = (gamma ?? beta)?.scalarCount else { throw fail(layer, "export needs its scale or center") }
+            let scale = graph.constant(gamma ?? Tensor(repeating: 1, shape: [features]), "ln_scale")
+            var inputs = [x.name, scale]
+            if let beta { inputs.append(graph.constant(beta, "ln_bias")) }
+            return same(graph.op("LayerNormalization", inputs, [("axis", .int(-1)), ("epsilon", .float(Float(normalization.epsilon)))]))
+        default:
+            throw fail(layer, "has no ONNX export here; exported: GRU, LSTM, SimpleRNN, Bidirectional, Dense, TimeDistributed, Embedding, Masking, activations, merges, Flatten, normalization, dropout")
+        }
+    }
+
+    mutating func dense(_ dense: Dense<Float>, _ x: String) throws -> String {
+        guard let kernel = dense.kernel else { throw fail(dense, "it is not built") }
+        var y = graph.op("MatMul", [x, graph.constant(kernel, "kernel")])
+        if let bias = dense.bias { y = graph.op("Add", [y, graph.constant(bias, "bias")]) }
+        return try apply(dense.activation, y, dense)
+    }
+
+    /// An activation applied to `x`.
+    mutating func apply(_ activation: Activation, _ x: String, _ layer: any Layer<Float>) throws -> String {
+        switch activation {
+        case .linear: return x
+        case .relu: return graph.op("Relu", [x])
+        case .sigmoid: return graph.op("Sigmoid", [x])
+        case .tanh: return graph.op("Tanh", [x])
+        case .softmax: return graph.op("Softmax", [x], [("axis", .int(-1))])
+        case .elu: return graph.op("Elu", [x], [("alpha", .float(1))])
+        case .selu: return graph.op("Selu", [x], [("alpha", .float(1.6732632)), ("gamma", .float(1.050701))])
+        case .softplus: return graph.op("Softplus", [x])
+        case .softsign: return graph.op("Softsign", [x])
+        case .exponential: return graph.op("Exp", [x])
+        case .hardSigmoid: return graph.op("HardSigmoid", [x], [("alpha", .float(1.0 / 6)), ("beta", .float(0.5))])
+        case .legacyHardSigmoid: return graph.op("HardSigmoid", [x], [("alpha", .float(0.2)), ("beta", .float(0.5))])
+        case .leakyRelu: return graph.op("LeakyRelu", [x], [("alpha", .float(0.2))])
+        case .silu: return graph.op("Mul", [x, graph.op("Sigmoid", [x])])
+        default: throw fail(layer, "activation '\(activation.name)' has no ONNX operator here")
+        }
+    }
+
+    /// The ONNX name and attributes of a recurrent activation.
+    func rnnActivation(_ activation: Activation, _ layer: any Layer<Float>) throws -> (String, Float?, Float?) {
+        switch activation {
+        case .sigmoid: return ("Sigmoid", nil, nil)
+        case .tanh: return ("Tanh", nil, nil)
+        case .relu: return ("Relu", nil, nil)
+        case .linear: return ("Affine", 1, 0)
+        case .hardSigmoid: return ("HardSigmoid", 1.0 / 6, 0.5)
+        case .legacyHardSigmoid: return ("HardSigmoid", 0.2, 0.5)
+        case .softsign: return ("Softsign", nil, nil)
+        case .softplus: return ("Softplus", nil, nil)
+        default: throw fail(layer, "recurrent activation '\(activation.name)' has no ONNX form")
+        }
+    }
+
+    /// A GRU, LSTM or SimpleRNN layer, alone or as the two halves of a Bidirectional one.
+    mutating func recurrent(
+        _ forward: RNN<Float>, backward: RNN<Float>?, merge: Bidirectional<Float>.MergeMode?, _ x: Value, wrapper: (any Layer<Float>)? = nil
+    ) throws -> [Value] {
+        let layer: any Layer<Float> = wrapper ?? forward
+        guard !forward.timeMajor else { throw fail(layer, "time-major inputs are not exported") }
+        guard !forward.stateful else { throw fail(layer, "a stateful layer keeps state across calls, which an ONNX graph does not") }
+        let halves = [forward] + (backward.map { [$0] } ?? [])
+        // One alpha and beta per activation (ONNX Runtime takes them in order); ignored by those without.
+        var op = "", hidden = 0, activations = [String](), alphas = [Float](), betas = [Float](), parameters = false
+        var ws = [Tensor<Float>](), rs = [Tensor<Float>](), bs = [Tensor<Float>]()
+        var attributes = [(String, ONNXGraph.Attribute)]()
+        for half in halves {
+            var functions = [Activation]()
+            let weights = half.cell.weights
+            guard weights.count >= 2 else { throw fail(layer, "it is not built") }
+            let kernel = try weights[0].transposed([1, 0]), recurrentKernel = try weights[1].transposed([1, 0])
+            switch half.cell {
+            case let cell as GRUCell<Float>:
+                op = "GRU"
+                hidden = cell.units
+                attributes = [("linear_before_reset", .int(cell.resetAfter ? 1 : 0))]
+
+                ws.append(kernel)
+                rs.append(recurrentKernel)
+                if weights.count == 3 {
+                    bs.append(cell.resetAfter ? try weights[2].reshaped(to: [6 * hidden])
+                              : try Tensor(shape: [6 * hidden], scalars: weights[2].scalars + [Float](repeating: 0, count: 3 * hidden)))
+                }
+                functions = [cell.recurrentActivation, cell.activation]
+            case let cell as LSTMCell<Float>:
+                op = "LSTM"
+                hidden = cell.units
+                // Keras' gates i, f, c, o; ONNX's i, o, f, c.
+                func reorder(_ t: Tensor<Float>) throws -> Tensor<Float> {
+                    let width = t.scalarCount / (4 * hidden), block = hidden * width, s = t.scalars
+                    let rows = Array(s[0..<block] + s[(3 * block)..<(4 * block)] + s[block..<(2 * block)] + s[(2 * block)..<(3 * block)])
+                    return try Tensor(shape: t.shape, scalars: rows)
+                }
+                ws.append(try reorder(kernel))
+                rs.append(try reorder(recurrentKernel))
+                if weights.count == 3 { bs.append(try Tensor(shape: [8 * hidden], scalars: try reorder(weights[2]).scalars + [Float](repeating: 0, count: 4 * hidden))) }
+                functions = [cell.recurrentActivation, cell.activation, cell.activation]
+            case let cell as SimpleRNNCell<Float>:
+                op = "RNN"
+                hidden = cell.units
+                ws.append(kernel)
+                rs.append(recurrentKernel)
+                if weights.count == 3 { bs.append(try Tensor(shape: [2 * hidden], scalars: weights[2].scalars + [Float](repeating: 0, count: hidden))) }
+                functions = [cell.activation]
+            default:
+                throw fail(layer, "cells of type \(type(of: half.cell)) (stacked cells among them) are not exported")
+            }
+            for function in functions {
+                let (name, alpha, beta) = try rnnActivation(function, layer)
+                activations.append(name)
+                alphas.append(alpha ?? 0)
+                betas.append(beta ?? 0)
+                parameters = parameters || alpha != nil
+            }
+        }
+        guard bs.isEmpty || bs.count == halves.count else { throw fail(layer, "one half has a bias and the other not") }
+        let directions = halves.count
+        let direction = directions == 2 ? "bidirectional" : (forward.goBackwards ? "reverse" : "forward")
+        if forward.goBackwards, backward == nil, forward.returnSequences, x.lengths != nil {
+            throw fail(layer, "go_backwards over masked steps returns them in an order ONNX does not give")
+        }
+        func stacked(_ tensors: [Tensor<Float>]) throws -> Tensor<Float> {
+            try Tensor(shape: [tensors.count] + tensors[0].shape, scalars: tensors.flatMap(\.scalars))
+        }
+        attributes += [("hidden_size", .int(hidden)), ("direction", .string(direction)), ("activations", .strings(activations))]
+        if parameters { attributes += [("activation_alpha", .floats(alphas)), ("activation_beta", .floats(betas))] }
+        let timeMajor = graph.op("Transpose", [x.name], [("perm", .ints([1, 0, 2]))])
+        var nodeInputs = [timeMajor, graph.constant(try stacked(ws), "W"), graph.constant(try stacked(rs), "R")]
+        nodeInputs.append(bs.isEmpty ? "" : graph.constant(try stacked(bs), "B"))
+        if let lengths = x.lengths { nodeInputs.append(lengths) }
+        let outs = graph.node(op, nodeInputs, outputs: op == "LSTM" ? 3 : 2, attributes)
+        let returnSequences = forward.returnSequences
+        var output: String
+        if returnSequences {
+            let batchMajor = graph.op("Transpose", [outs[0]], [("perm", .ints([2, 0, 1, 3]))])  // (batch, steps, directions, hidden)
+            output = try merged(batchMajor, axis: 2, directions: directions, merge: merge, layer)
+            if direction == "reverse" {
+                output = graph.op("Slice", [output, graph.int64s([-1]), graph.int64s([Int(Int64.min)]), graph.int64s([1]), graph.int64s([-1])])
+            }
+        } else {
+            let batchMajor = graph.op("Transpose", [outs[1]], [("perm", .ints([1, 0, 2]))])  // (batch, directions, hidden)
+            output = try merged(batchMajor, axis: 1, directions: directions, merge: merge, layer)
+        }
+        var results = [Value(name: output, lengths: returnSequences ? x.lengths : nil,
+                             paddingDiffers: returnSequences && x.lengths != nil && !forward.zeroOutputForMask)]
+        if merge == nil, directions == 2 {
+            // Keras' merge_mode = NULL: the forward and backward outputs.
+            results = try [0, 1].map { d in
+                let axis = returnSequences ? 2 : 1
+                let source = returnSequences ? graph.op("Transpose", [outs[0]], [("perm", .ints([2, 0, 1, 3]))]) : graph.op("Transpose", [outs[1]], [("perm", .ints([1, 0, 2]))])
+                return Value(name: graph.op("Gather", [source, graph.int64s([d], shape: [], "direction")], [("axis", .int(axis))]),
+                             lengths: results[0].lengths, paddingDiffers: results[0].paddingDiffers)
+            }
+        }
+        if forward.returnState {
+            for d in 0..<directions {
+                for k in 0..<(op == "LSTM" ? 2 : 1) {
+                    let state = graph.op("Gather", [outs[1 + k], graph.int64s([d], shape: [], "direction")], [("axis", .int(0))])
+                    results.append(Value(name: state))
+                }
+            }
+        }
+        return results
+    }
+
+    /// The directions of `(…, directions, hidden)` merged as Keras merges them.
+    mutating func merged(_ value: String, axis: Int, directions: Int, merge: Bidirectional<Float>.MergeMode?, _ layer: any Layer<Float>) throws -> String {
+        switch directions == 2 ? merge : .concat {
+        case .concat?, nil:
+            // One direction, or the directions concatenated: the last two axes flattened.
+            return graph.op("Reshape", [value, graph.int64s(Array(repeating: 0, count: axis) + [-1], "shape")])
+        case .sum?: return graph.op("ReduceSum", [value, graph.int64s([axis])], [("keepdims", .int(0))])
+        case .ave?: return graph.op("ReduceMean", [value], [("axes", .ints([axis])), ("keepdims", .int(0))])
+        case .mul?: return graph.op("ReduceProd", [value], [("axes", .ints([axis])), ("keepdims", .int(0))])
+        }
+    }
+}

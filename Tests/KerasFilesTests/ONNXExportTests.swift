@@ -1,0 +1,74 @@
+import Foundation
+@testable import KerasFiles
+import SwiftGRU
+import Testing
+
+/// ONNX export (Scripts/make-onnx-fixtures.py checked each committed export in ONNX Runtime
+/// against Keras within 1e-5): exporting the same `.keras` gives the same bytes, and the graph
+/// holds the recurrent nodes, their variant and direction, and the weights in ONNX's layout.
+@Suite("ONNX export")
+struct ONNXExportTests {
+    /// The nodes of an ONNX model: op type and string/int attributes; the initializers' raw floats.
+    static func read(_ bytes: [UInt8]) throws -> (nodes: [(op: String, attributes: [String: ProtobufReader.Value])], initializers: [String: [Float]]) {
+        let model = try ProtobufReader.fields(bytes)
+        guard let graph = model.first(where: { $0.0 == 7 })?.1.data else { throw FileFormatError("no graph") }
+        var nodes = [(op: String, attributes: [String: ProtobufReader.Value])](), initializers = [String: [Float]]()
+        for (field, value) in try ProtobufReader.fields(graph) {
+            guard field == 1 || field == 5, let data = value.data else { continue }
+            let inner = try ProtobufReader.fields(data)
+            if field == 1 {
+                var attributes = [String: ProtobufReader.Value]()
+                for (f, v) in inner where f == 5 {
+                    let attribute = try ProtobufReader.fields(v.data ?? [])
+                    guard let name = attribute.first(where: { $0.0 == 1 })?.1.string else { continue }
+                    attributes[name] = attribute.first { [3, 4].contains($0.0) }?.1
+                }
+                nodes.append((inner.first { $0.0 == 4 }?.1.string ?? "", attributes))
+            } else if field == 5, let name = inner.first(where: { $0.0 == 8 })?.1.string, let raw = inner.first(where: { $0.0 == 9 })?.1.data {
+                let values = stride(from: 0, to: raw.count - 3, by: 4).map { i in Float(bitPattern: UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24) }
+                initializers[name] = values
+            }
+        }
+        return (nodes, initializers)
+    }
+
+    @Test(arguments: ["text_bidirectional", "series_variants", "masked_lstm_simple_rnn"])
+    func exportIsStableAndHoldsTheLayers(name: String) throws {
+        let file = try KerasModelFile(contentsOf: ModelFixtures.path("onnx/\(name).keras"))
+        let exported = try ONNXExport.bytes(for: file.model)
+        #expect(exported == (try ModelFixtures.bytes("onnx/\(name).onnx")))
+        let (nodes, initializers) = try Self.read(exported)
+        let x: Tensor<Float> = try ModelFixtures.array("onnx/\(name).x.npy").tensor()
+        let keras: Tensor<Float> = try ModelFixtures.array("onnx/\(name).y.npy").tensor()
+        #expect(try file.model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: keras) <= 1e-5)
+        let recurrent = nodes.filter { ["GRU", "LSTM", "RNN"].contains($0.op) }
+        switch name {
+        case "text_bidirectional":
+            #expect(recurrent.map(\.op) == ["GRU", "GRU"])
+            #expect(recurrent.map { $0.attributes["direction"]?.string } == ["bidirectional", "forward"])
+            #expect(recurrent.allSatisfy { $0.attributes["linear_before_reset"]?.int == 1 })
+            #expect(nodes.contains { $0.op == "Gather" })  // the Embedding
+        case "series_variants":
+            #expect(recurrent.map { $0.attributes["direction"]?.string } == ["reverse", "forward"])
+            #expect(recurrent.map { $0.attributes["linear_before_reset"]?.int } == [0, 1])
+            // The first GRU's W is its kernel transposed: gates z, r, h as Keras keeps them.
+            let gru = try #require(file.model.layers.first as? GRU<Float>)
+            let expected = try gru.weights[0].transposed([1, 0]).scalars
+            #expect(initializers.contains { $0.key.hasPrefix("W_") && $0.value == expected })
+        default:
+            #expect(recurrent.map(\.op) == ["LSTM", "RNN"])
+            #expect(recurrent.last?.attributes["direction"]?.string == "bidirectional")
+        }
+    }
+
+    /// What ONNX cannot say exactly is refused by name.
+    @Test func inexactSettingsAreRefused() throws {
+        let carried = try Sequential<Float>(inputShape: [5], layers: [
+            Embedding<Float>(inputDim: 5, outputDim: 2, maskZero: true), GRU<Float>(units: 2, returnSequences: true)])
+        _ = try carried.predict([Tensor(repeating: 1, shape: [1, 5])], batchSize: nil)
+        #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: carried) }
+        let convolution = try Sequential<Float>(inputShape: [5, 3], layers: [Conv1D<Float>(filters: 2, kernelSize: 2)])
+        _ = try convolution.predict([Tensor(repeating: 1, shape: [1, 5, 3])], batchSize: nil)
+        #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: convolution) }
+    }
+}
