@@ -41,6 +41,30 @@ def cases(rng):
             ("masked_lstm_simple_rnn", masked, values, None)]
 
 
+def streaming_case(rng):
+    """`gru convert --streaming`: ONNX Runtime run one step at a time, the states fed back,
+    gives Keras' whole-sequence output."""
+    name = "streaming_gru_lstm"
+    model = keras.Sequential([keras.Input((9, 3)), layers.GRU(6, return_sequences=True), layers.LSTM(4), layers.Dense(2)])
+    model.set_weights([(rng.standard_normal(w.shape) * 0.5).astype("float32") for w in model.get_weights()])
+    keras_path, onnx_path = os.path.join(OUT, name + ".keras"), os.path.join(OUT, name + ".onnx")
+    model.save(keras_path)
+    subprocess.run([GRU_TOOL, "convert", keras_path, onnx_path, "--streaming"], check=True, stdout=subprocess.DEVNULL)
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    x = rng.standard_normal((2, 9, 3)).astype("float32")
+    names = [i.name for i in session.get_inputs()]
+    states = {n: np.zeros((2, i.shape[1]), dtype="float32") for n, i in zip(names, session.get_inputs()) if n != names[0]}
+    outputs = [o.name for o in session.get_outputs()]
+    for t in range(9):
+        result = session.run(None, {names[0]: x[:, t:t + 1], **states})
+        states = {n: result[outputs.index(n + "_out")] for n in states}
+    error = float(np.abs(result[0] - model.predict(x, verbose=0)).max())
+    if not error <= 1e-5:
+        sys.exit(f"{name}: ONNX Runtime stepping differs from Keras by {error}")
+    print(f"{name}: ONNX Runtime one step at a time vs Keras whole sequence {error:.1e}")
+    return {"name": name, "ort_steps_vs_keras": error, "state_inputs": names[1:]}
+
+
 def main():
     if not os.path.exists(GRU_TOOL):
         sys.exit(f"build the gru tool first ({GRU_TOOL})")
@@ -72,6 +96,7 @@ def main():
         np.save(os.path.join(OUT, name + ".y.npy"), theirs.astype("float32"))
         manifest.append(entry)
         print(f"{name}: ONNX Runtime vs Keras {error:.1e}")
+    manifest.append(streaming_case(rng))
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
         json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)
 

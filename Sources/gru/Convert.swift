@@ -28,12 +28,16 @@ struct Convert: ParsableCommand {
     @Flag(help: "With an .onnx output: run the model here and in ONNX Runtime (Python's onnxruntime) on random inputs and print the largest difference.")
     var verify = false
 
+    @Flag(help: "With an .onnx output: give every recurrent layer its initial states as inputs and its final states as outputs, to run a chunk at a time.")
+    var streaming = false
+
     func run() throws {
         if output.hasSuffix(".onnx") {
             let file = try KerasModelFile.opening(model)
-            try AtomicFile.write(try ONNXExport.bytes(for: file.model), to: output)
+            try AtomicFile.write(try streaming ? ONNXExport.streamingBytes(for: file.model) : ONNXExport.bytes(for: file.model), to: output)
             print("wrote \(output)")
-            if verify { try ONNXVerification.run(file.model, onnx: output) }
+            if verify, !streaming { try ONNXVerification.run(file.model, onnx: output) }
+            if verify, streaming { print("--verify checks whole-sequence exports; run the streaming one from Python") }
             return
         }
         if output.hasSuffix(".safetensors") {

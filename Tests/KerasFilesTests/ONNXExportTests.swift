@@ -72,3 +72,19 @@ struct ONNXExportTests {
         #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: convolution) }
     }
 }
+
+/// `gru convert --streaming`: the recurrent layers' states as graph inputs and outputs (the
+/// fixture script stepped it in ONNX Runtime to Keras' whole-sequence output); the same bytes
+/// again, and the state inputs named per layer.
+@Test func streamingExport() throws {
+    let file = try KerasModelFile(contentsOf: ModelFixtures.path("onnx/streaming_gru_lstm.keras"))
+    let bytes = try ONNXExport.streamingBytes(for: file.model)
+    #expect(bytes == (try ModelFixtures.bytes("onnx/streaming_gru_lstm.onnx")))
+    let graph = try #require(try ProtobufReader.fields(bytes).first { $0.0 == 7 }?.1.data)
+    let inputs = try ProtobufReader.fields(graph).filter { $0.0 == 11 }.compactMap { try ProtobufReader.fields($0.1.data ?? []).first { $0.0 == 1 }?.1.string }
+    let names = file.model.layers.map(\.name)
+    #expect(inputs.dropFirst() == ["\(names[0])_state0", "\(names[1])_state0", "\(names[1])_state1"])
+    // A layer reading backwards cannot run a chunk at a time.
+    let backwards = try KerasModelFile(contentsOf: ModelFixtures.path("onnx/series_variants.keras"))
+    #expect(throws: FileFormatError.self) { try ONNXExport.streamingBytes(for: backwards.model) }
+}

@@ -17,7 +17,19 @@ public enum ONNXExport {
     ///
     /// - Throws: ``FileFormatError`` naming a layer or setting that has no exact ONNX form.
     public static func bytes(for model: any Model<Float>) throws -> [UInt8] {
-        var exporter = Exporter(model: model)
+        var exporter = Exporter(model: model, stateInputs: false)
+        return try exporter.run()
+    }
+
+    /// The model for stepping in ONNX Runtime, which keeps no state between runs: every
+    /// recurrent layer that starts from zeros in Keras takes its initial states as graph inputs
+    /// (`<layer>_state<k>`, `(batch, units)`: zeros to start a sequence) and gives its final
+    /// states as outputs (`<layer>_state<k>_out`), after the model's outputs. Run a chunk, feed
+    /// the states back, run the next: the numbers of the whole sequence.
+    ///
+    /// - Throws: As ``bytes(for:)``.
+    public static func streamingBytes(for model: any Model<Float>) throws -> [UInt8] {
+        var exporter = Exporter(model: model, stateInputs: true)
         return try exporter.run()
     }
 }
@@ -34,11 +46,19 @@ private struct Value {
 
 private struct Exporter {
     let model: any Model<Float>
+    /// Whether recurrent layers take their initial states as graph inputs and give their final
+    /// states as graph outputs (``ONNXExport/streamingBytes(for:)``).
+    let stateInputs: Bool
     var graph = ONNXGraph()
+    /// The final states to add to the graph outputs, with their names.
+    var stateOutputs = [(value: String, name: String, size: Int)]()
     /// Per mask source: `(batch)` bools, true where a sample's mask is not right-padding.
     var guards = [String]()
 
-    init(model: any Model<Float>) { self.model = model }
+    init(model: any Model<Float>, stateInputs: Bool) {
+        self.model = model
+        self.stateInputs = stateInputs
+    }
 
     func fail(_ layer: any Layer<Float>, _ why: String) -> FileFormatError {
         FileFormatError("layer '\(layer.name)' (\(layer.typeName)): \(why)")
@@ -47,22 +67,27 @@ private struct Exporter {
     mutating func run() throws -> [UInt8] {
         let modelGraph = try model.graph
         var values = [Functional<Float>.Source: Value]()
+        // A chunk has any number of steps.
+        func chunked(_ shape: [Int?]) -> [Int?] { stateInputs && shape.count >= 2 ? [shape[0], nil] + shape.dropFirst(2) : shape }
         for (index, input) in modelGraph.inputs.enumerated() {
-            graph.inputs.append((input.name, input.shape, .float))
+            graph.inputs.append((input.name, chunked(input.shape), .float))
             values[.input(index)] = Value(name: input.name)
         }
         for (index, node) in modelGraph.nodes.enumerated() {
-            guard node.initialState.isEmpty else { throw fail(node.layer, "initial states from other layers are not exported yet") }
             let inputs = try node.inputs.map { source -> Value in
                 guard let value = values[source] else { throw fail(node.layer, "an input is not available") }
                 return value
+            }
+            let initialStates = try node.initialState.map { source -> String in
+                guard let value = values[source] else { throw fail(node.layer, "an initial state is not available") }
+                return value.name
             }
             let rank: Int = {
                 if case .output(let source, let k) = node.input { return modelGraph.nodeShapes[source][k].count }
                 if case .input(let k) = node.input { return modelGraph.inputs[k].shape.count }
                 return 3
             }()
-            let outputs = try layer(node.layer, inputs, inputRank: rank)
+            let outputs = try layer(node.layer, inputs, inputRank: rank, initialStates: initialStates)
             for (k, output) in outputs.enumerated() { values[.output(node: index, index: k)] = output }
         }
         for (k, source) in modelGraph.outputs.enumerated() {
@@ -76,8 +101,9 @@ private struct Exporter {
                 return modelGraph.inputs[0].shape
             }()
             value.name = applyGuards(value.name, rank: shape.count)
-            graph.output(value.name, as: name, shape: shape)
+            graph.output(value.name, as: name, shape: shape.count >= 3 ? chunked(shape) : shape)
         }
+        for state in stateOutputs { graph.output(state.value, as: state.name, shape: [nil, state.size]) }
         return graph.modelBytes(graphName: model.name)
     }
 
@@ -102,14 +128,15 @@ private struct Exporter {
         return graph.op("Cast", [count], [("to", .int(6))])
     }
 
-    mutating func layer(_ layer: any Layer<Float>, _ inputs: [Value], inputRank: Int = 3) throws -> [Value] {
+    mutating func layer(_ layer: any Layer<Float>, _ inputs: [Value], inputRank: Int = 3, initialStates: [String] = []) throws -> [Value] {
         let x = inputs[0]
         func same(_ name: String) -> [Value] { [Value(name: name, lengths: x.lengths, paddingDiffers: x.paddingDiffers)] }
         switch layer {
         case let rnn as RNN<Float>:
-            return try recurrent(rnn, backward: nil, merge: nil, x)
+            return try recurrent(rnn, backward: nil, merge: nil, x, initialStates: initialStates)
         case let wrapper as Bidirectional<Float>:
-            return try recurrent(wrapper.forwardLayer, backward: wrapper.backwardLayer, merge: wrapper.mergeMode, x, wrapper: wrapper)
+            return try recurrent(
+                wrapper.forwardLayer, backward: wrapper.backwardLayer, merge: wrapper.mergeMode, x, wrapper: wrapper, initialStates: initialStates)
         case let dense as Dense<Float>:
             return same(try self.dense(dense, x.name))
         case let wrapper as TimeDistributed<Float>:
@@ -234,7 +261,8 @@ private struct Exporter {
 
     /// A GRU, LSTM or SimpleRNN layer, alone or as the two halves of a Bidirectional one.
     mutating func recurrent(
-        _ forward: RNN<Float>, backward: RNN<Float>?, merge: Bidirectional<Float>.MergeMode?, _ x: Value, wrapper: (any Layer<Float>)? = nil
+        _ forward: RNN<Float>, backward: RNN<Float>?, merge: Bidirectional<Float>.MergeMode?, _ x: Value, wrapper: (any Layer<Float>)? = nil,
+        initialStates: [String] = []
     ) throws -> [Value] {
         let layer: any Layer<Float> = wrapper ?? forward
         guard !forward.timeMajor else { throw fail(layer, "time-major inputs are not exported") }
@@ -307,8 +335,38 @@ private struct Exporter {
         let timeMajor = graph.op("Transpose", [x.name], [("perm", .ints([1, 0, 2]))])
         var nodeInputs = [timeMajor, graph.constant(try stacked(ws), "W"), graph.constant(try stacked(rs), "R")]
         nodeInputs.append(bs.isEmpty ? "" : graph.constant(try stacked(bs), "B"))
-        if let lengths = x.lengths { nodeInputs.append(lengths) }
+        let kinds = op == "LSTM" ? 2 : 1
+        var states = initialStates
+        if states.isEmpty, stateInputs {
+            guard direction == "forward" else { throw fail(layer, "reads the sequence backwards, so it cannot run a chunk at a time") }
+            // Keras' initial_state order: each direction's states (h, then c for an LSTM).
+            for d in 0..<directions {
+                for k in 0..<kinds {
+                    let name = "\(layer.name)_state\(d * kinds + k)"
+                    graph.inputs.append((name, [nil, hidden], .float))
+                    states.append(name)
+                }
+            }
+        }
+        guard states.isEmpty || states.count == directions * kinds else {
+            throw fail(layer, "\(states.count) initial states given; it has \(directions * kinds)")
+        }
+        nodeInputs.append(x.lengths ?? "")
+        for k in 0..<(states.isEmpty ? 0 : kinds) {
+            // (directions, batch, hidden) from each direction's (batch, hidden).
+            let perDirection = (0..<directions).map { graph.op("Unsqueeze", [states[$0 * kinds + k], graph.int64s([0])]) }
+            nodeInputs.append(directions == 1 ? perDirection[0] : graph.op("Concat", perDirection, [("axis", .int(0))]))
+        }
+        while nodeInputs.last == "" { nodeInputs.removeLast() }
         let outs = graph.node(op, nodeInputs, outputs: op == "LSTM" ? 3 : 2, attributes)
+        if stateInputs, initialStates.isEmpty {
+            for d in 0..<directions {
+                for k in 0..<kinds {
+                    let state = graph.op("Gather", [outs[1 + k], graph.int64s([d], shape: [], "direction")], [("axis", .int(0))])
+                    stateOutputs.append((state, "\(layer.name)_state\(d * kinds + k)_out", hidden))
+                }
+            }
+        }
         let returnSequences = forward.returnSequences
         var output: String
         if returnSequences {
