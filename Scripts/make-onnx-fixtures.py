@@ -65,6 +65,53 @@ def streaming_case(rng):
     return {"name": name, "ort_steps_vs_keras": error, "state_inputs": names[1:]}
 
 
+def existing_models():
+    """Every fixture model and published model, exported and run in ONNX Runtime on its
+    stored input against the Keras output stored beside it (not committed again: a summary)."""
+    fixtures = os.path.join(ROOT, "Tests", "KerasFilesTests", "Fixtures")
+    runs = []
+    with open(os.path.join(fixtures, "models", "manifest.json")) as fh:
+        for entry in json.load(fh)["models"]:
+            runs.append((entry["name"], os.path.join(fixtures, "models", entry["keras"]),
+                         [os.path.join(fixtures, "models", i) for i in entry["inputs"]], [os.path.join(fixtures, "models", entry["expected"])]))
+    with open(os.path.join(fixtures, "real", "manifest.json")) as fh:
+        for entry in json.load(fh)["models"]:
+            folder = os.path.join(fixtures, "real", entry["name"])
+            runs.append((entry["name"], os.path.join(folder, entry["file"]), [os.path.join(folder, "input.npy")], [os.path.join(folder, "expected.npy")]))
+    results, refused = {}, {}
+    for name, path, inputs, expected in runs:
+        onnx_path = os.path.join(OUT, "scratch.onnx")
+        done = subprocess.run([GRU_TOOL, "convert", path, onnx_path], capture_output=True, text=True)
+        if done.returncode != 0:
+            refused[name] = done.stderr.strip().splitlines()[-1]
+            continue
+        session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+        feeds = {i.name: np.load(p) for i, p in zip(session.get_inputs(), inputs)}
+        outputs = session.run(None, feeds)
+        stored = np.load(expected[0], allow_pickle=False)
+        keras_outputs = [stored[k] for k in stored.files] if hasattr(stored, "files") else [stored]
+        error, flagged_count = 0.0, 0
+        for ours, theirs in zip(outputs, keras_outputs):
+            if ours.shape != theirs.shape:
+                sys.exit(f"{name}: ONNX Runtime gives shape {ours.shape}, Keras {theirs.shape}")
+            # Samples whose mask is not right-padding come out NaN by design; the others must agree.
+            flat = ours.reshape(len(ours), -1)
+            flagged = np.isnan(flat).all(axis=1)
+            if np.isnan(flat[~flagged]).any():
+                sys.exit(f"{name}: NaN in a sample that is not flagged")
+            if (~flagged).any():
+                error = max(error, float(np.abs(flat[~flagged] - theirs.reshape(len(flat), -1)[~flagged]).max()))
+            flagged_count = max(flagged_count, int(flagged.sum()))
+        if not error <= 1e-5:
+            sys.exit(f"{name}: ONNX Runtime differs from Keras by {error}")
+        results[name] = {"error": error, "samples": int(len(outputs[0])), "flagged_masks": flagged_count}
+    os.remove(os.path.join(OUT, "scratch.onnx"))
+    worst = max(r["error"] for r in results.values())
+    flagged = {n: r["flagged_masks"] for n, r in results.items() if r["flagged_masks"]}
+    print(f"{len(results)} fixture and published models: ONNX Runtime vs Keras at most {worst:.1e}; NaN-flagged samples {flagged}; refused: {refused}")
+    return {"name": "fixture_and_published_models", "ort_vs_keras": results, "refused": refused}
+
+
 def main():
     if not os.path.exists(GRU_TOOL):
         sys.exit(f"build the gru tool first ({GRU_TOOL})")
@@ -97,6 +144,7 @@ def main():
         manifest.append(entry)
         print(f"{name}: ONNX Runtime vs Keras {error:.1e}")
     manifest.append(streaming_case(rng))
+    manifest.append(existing_models())
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
         json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)
 
