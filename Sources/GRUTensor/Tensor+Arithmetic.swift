@@ -9,6 +9,23 @@ extension Tensor where Scalar: TensorScalar {
         return Tensor(uncheckedShape: shape, scalars: zip(scalars, other.scalars).map(operation))
     }
 
+    /// The Hadamard sum with a tensor of the same shape: `combined(with: other, +)` without a
+    /// closure call per value (specialized for Float and Double, which generic callers reach).
+    ///
+    /// - Throws: ``TensorError`` when the shapes differ.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func adding(_ other: Tensor) throws -> Tensor where Scalar: TensorScalar {
+        guard shape == other.shape else { throw TensorError("shapes \(shape) and \(other.shape) differ") }
+        var result = scalars
+        result.withUnsafeMutableBufferPointer { r in
+            other.scalars.withUnsafeBufferPointer { o in
+                for i in 0..<r.count { r[i] += o[i] }
+            }
+        }
+        return Tensor(uncheckedShape: shape, scalars: result)
+    }
+
     /// The product of two matrices, or of a batch of row vectors `(..., k)` and a matrix `(k, n)`.
     ///
     /// - Throws: ``TensorError`` when `other` is not a matrix or the inner extents differ.

@@ -18,5 +18,5 @@ func activityPenalty<Scalar: TensorScalar>(
 func sum<Scalar: TensorScalar>(_ a: Tensor<Scalar>?, _ b: Tensor<Scalar>?) throws -> Tensor<Scalar>? {
     guard let a else { return b }
     guard let b else { return a }
-    return try a.combined(with: b, +)
+    return try a.adding(b)
 }

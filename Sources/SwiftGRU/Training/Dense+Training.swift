@@ -18,7 +18,7 @@ extension Dense: LogitsProducing {
             throw LayerError(.unsupported, "layer '\(name)': backward without a recorded forward pass")
         }
         var g = try gradient(outputGradients, 0, shape: record.output.shape)
-        if let extra = activityPenalty(activityRegularizer, outputs: [record.output]).gradients[0] { g = try g.combined(with: extra, +) }
+        if let extra = activityPenalty(activityRegularizer, outputs: [record.output]).gradients[0] { g = try g.adding(extra) }
         return try backward(logitsGradient: activation.gradient(input: record.logits, output: record.output, outputGradient: g))
     }
 

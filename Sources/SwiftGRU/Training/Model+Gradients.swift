@@ -45,10 +45,10 @@ extension Model {
                 weightGradients[id] = gradients
                 return
             }
-            existing.weights = try zip(existing.weights, gradients.weights).map { try $0.combined(with: $1, +) }
+            existing.weights = try zip(existing.weights, gradients.weights).map { try $0.adding($1) }
             existing.sliceSquares = try zip(existing.sliceSquares, gradients.sliceSquares).map { a, b in
                 guard let a, let b else { return nil }
-                return try a.combined(with: b, +)
+                return try a.adding(b)
             }
             weightGradients[id] = existing
         }

@@ -141,6 +141,9 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
     /// - Throws: ``LayerError`` when the weight and gradient lists do not match.
     /// - Parameter sliceSquares: Per weight, the squares Keras uses when TensorFlow holds the
     ///   gradient as slices (see ``LayerGradients/sliceSquares``); `nil` for dense gradients.
+    // Specialized: called from other modules for Float, it would otherwise run generic code.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     mutating func apply(
         _ optimizer: Optimizer, gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?] = [], to weights: inout [Tensor<Scalar>]
     ) throws {
@@ -202,18 +205,38 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
                     for i in w.indices { w[i] -= g[i] * lr }
                 }
             case .adam(let beta1, let beta2, let epsilon, let amsgrad):
-                let b1 = Scalar(beta1), b2 = Scalar(beta2)
+                let b1 = Scalar(beta1), b2 = Scalar(beta2), eps = Scalar(epsilon)
                 let alpha = lr * (1 - Scalar.pow(b2, step)).squareRoot() / (1 - Scalar.pow(b1, step))
-                for i in w.indices {
-                    slots[k][0][i] += (g[i] - slots[k][0][i]) * (1 - b1)
-                    slots[k][1][i] += (squares[k][i] - slots[k][1][i]) * (1 - b2)
-                    var v = slots[k][1][i]
-                    if amsgrad {
-                        slots[k][2][i] = Swift.max(slots[k][2][i], v)
-                        v = slots[k][2][i]
+                // The slots moved out while they are updated, so that the loop runs on plain buffers.
+                var m = [Scalar](), v = [Scalar](), vMax = [Scalar]()
+                swap(&m, &slots[k][0])
+                swap(&v, &slots[k][1])
+                if amsgrad { swap(&vMax, &slots[k][2]) }
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        vMax.withUnsafeMutableBufferPointer { vMax in
+                            w.withUnsafeMutableBufferPointer { w in
+                                g.withUnsafeBufferPointer { g in
+                                    squares[k].withUnsafeBufferPointer { sq in
+                                        for i in 0..<w.count {
+                                            m[i] += (g[i] - m[i]) * (1 - b1)
+                                            v[i] += (sq[i] - v[i]) * (1 - b2)
+                                            var denominator = v[i]
+                                            if amsgrad {
+                                                vMax[i] = Swift.max(vMax[i], v[i])
+                                                denominator = vMax[i]
+                                            }
+                                            w[i] -= m[i] * alpha / (denominator.squareRoot() + eps)
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
-                    w[i] -= slots[k][0][i] * alpha / (v.squareRoot() + Scalar(epsilon))
                 }
+                swap(&m, &slots[k][0])
+                swap(&v, &slots[k][1])
+                if amsgrad { swap(&vMax, &slots[k][2]) }
             case .rmsprop(let rho, let momentum, let epsilon, let centered):
                 let r = Scalar(rho)
                 for i in w.indices {

@@ -178,7 +178,7 @@ extension RNN {
         var dWeights: [Tensor<Scalar>]?
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let step = record.steps[s]
-            if let sequenceGradient { dPrevious = try dPrevious.combined(with: sequenceGradient.slice(s..<(s + 1)).reshaped(to: [batch, width]), +) }
+            if let sequenceGradient { dPrevious = try dPrevious.adding(sequenceGradient.slice(s..<(s + 1)).reshaped(to: [batch, width])) }
             var dOutput = dPrevious, dNewStates = dStates
             var carriedOutput = Tensor<Scalar>(zeros: [batch, width]), carriedStates = dStates.map { Tensor<Scalar>(zeros: $0.shape) }
             if let keep = step.keep {
@@ -189,9 +189,9 @@ extension RNN {
                 carriedStates = try dStates.map { try masked($0, keep: keep.map { !$0 }) }
             }
             let result = try stepper.stepBackward(input: step.input, states: step.states, outputGradient: dOutput, stateGradients: dNewStates)
-            dStates = try zip(result.states, carriedStates).map { try $0.combined(with: $1, +) }
+            dStates = try zip(result.states, carriedStates).map { try $0.adding($1) }
             dPrevious = carriedOutput
-            dWeights = try dWeights.map { try zip($0, result.weights).map { try $0.combined(with: $1, +) } } ?? result.weights
+            dWeights = try dWeights.map { try zip($0, result.weights).map { try $0.adding($1) } } ?? result.weights
             for (i, v) in result.input.scalars.enumerated() { dInputs[step.time * batch * features + i] = v }
         }
         let stepMajorInput = try Tensor(shape: [steps, batch, features], scalars: dInputs)

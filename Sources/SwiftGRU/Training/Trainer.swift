@@ -176,6 +176,9 @@ public final class Trainer<Scalar: TensorScalar> {
 
     /// The loss, each output's own loss, each layer's gradients (with the slice norms Keras
     /// clips by), the input gradients, and the outputs with their masks (for the metrics).
+    // Specialized: called from other modules for Float, it would otherwise run generic code.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func computeGradients(
         x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool, inputGradients: Bool, sampleWeight: Tensor<Scalar>? = nil
     ) throws -> (loss: Scalar, perOutput: [Scalar?], weights: [LayerGradients<Scalar>], inputs: [Tensor<Scalar>?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
@@ -197,7 +200,7 @@ public final class Trainer<Scalar: TensorScalar> {
             }
             for (k, (weight, regularizer)) in zip(layer.weights, layer.weightRegularizers).enumerated() where k < gradients.weights.count {
                 if let regularizer {
-                    gradients.weights[k] = try gradients.weights[k].combined(with: regularizer.gradient(weight), +)
+                    gradients.weights[k] = try gradients.weights[k].adding(regularizer.gradient(weight))
                     gradients.sliceSquares[k] = nil
                 }
             }
@@ -230,6 +233,9 @@ public final class Trainer<Scalar: TensorScalar> {
     }
 
     /// One optimizer step, returning the loss, each output's own loss and the outputs it was computed from.
+    // Specialized: called from other modules for Float, it would otherwise run generic code.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func trainStep(
         x: [Tensor<Scalar>], y: [Tensor<Scalar>], sampleWeight: Tensor<Scalar>? = nil
     ) throws -> (loss: Scalar, perOutput: [Scalar?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {

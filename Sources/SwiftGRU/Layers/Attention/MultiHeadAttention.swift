@@ -314,7 +314,7 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
         dWeights.append(dOutputKernel)
         if useBias { dWeights.append(try biasGradient(g2, width: out)) }
         if pass.inputs.count == 2 {
-            dValue = try dValue.combined(with: dKey, +)
+            dValue = try dValue.adding(dKey)
             dKey = dValue
         }
         var gradients = LayerGradients(input: dQuery, weights: dWeights)

@@ -29,7 +29,7 @@ public final class Add<Scalar: TensorScalar>: Layer {
     public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
         _ = try sameShape(inputs.map { $0.shape.map(Optional.some) }, layer: name)
         var sum = inputs[0]
-        for other in inputs.dropFirst() { sum = try sum.combined(with: other, +) }
+        for other in inputs.dropFirst() { sum = try sum.adding(other) }
         return LayerOutput(sum, mask: try mergedMask(masks, layer: name))
     }
 

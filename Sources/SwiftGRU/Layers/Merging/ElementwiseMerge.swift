@@ -49,7 +49,7 @@ public class ElementwiseMerge<Scalar: TensorScalar>: Layer {
             switch operation {
             case .subtract: result = try result.combined(with: other, -)
             case .multiply: result = try result.combined(with: other, *)
-            case .average: result = try result.combined(with: other, +)
+            case .average: result = try result.adding(other)
             case .maximum: result = try result.combined(with: other) { Swift.max($0, $1) }
             case .minimum: result = try result.combined(with: other) { Swift.min($0, $1) }
             }

@@ -147,7 +147,7 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
         let merged: Tensor<Scalar>
         switch mergeMode {
         case .concat: merged = try Tensor.concatenate([forward, reversed], alongAxis: forward.rank - 1)
-        case .sum: merged = try forward.combined(with: reversed, +)
+        case .sum: merged = try forward.adding(reversed)
         case .mul: merged = try forward.combined(with: reversed, *)
         case .ave: merged = try forward.combined(with: reversed) { ($0 + $1) / 2 }
         }

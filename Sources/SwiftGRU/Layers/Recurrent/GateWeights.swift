@@ -76,7 +76,7 @@ struct GateWeights<Scalar: TensorScalar> {
             throw LayerError(.invalidInputShape, "\(layer): expects inputs (batch, \(kernel.shape[0])) and states (batch, \(units)), got \(input.shape) and \(state.shape)")
         }
         do {
-            var z = try dropped(input, 0).matmul(kernel).combined(with: dropped(state, 1).matmul(recurrentKernel), +)
+            var z = try dropped(input, 0).matmul(kernel).adding(dropped(state, 1).matmul(recurrentKernel))
             if let bias {
                 let b = bias.scalars, width = gates * units
                 z.withUnsafeMutableBufferPointer { values in

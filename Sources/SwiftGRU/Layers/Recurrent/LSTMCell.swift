@@ -124,7 +124,7 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
             let f = try recurrentActivation.apply(to: Tensor(shape: [batch, u], scalars: gate(1)))
             let candidate = try activation.apply(to: Tensor(shape: [batch, u], scalars: gate(2)))
             let o = try recurrentActivation.apply(to: Tensor(shape: [batch, u], scalars: gate(3)))
-            let c = try f.combined(with: states[1], *).combined(with: i.combined(with: candidate, *), +)
+            let c = try f.combined(with: states[1], *).adding(i.combined(with: candidate, *))
             let h = try o.combined(with: activation.apply(to: c), *)
             return (h, [h, c])
         } catch let error as TensorError {
