@@ -8,17 +8,30 @@ extension Embedding {
         return result
     }
 
+    // Specialized: the layer is called through its protocol, which would run generic code.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
         let indices = try popRecord(&records, layer: name)
         let g = try gradient(outputGradients, 0, shape: indices.shape + [outputDim])
         var table = [Scalar](repeating: 0, count: inputDim * outputDim)
         var squares = [Scalar](repeating: 0, count: inputDim * outputDim)
-        for (position, index) in indices.scalars.enumerated() {
-            let row = Int(index) * outputDim
-            for j in 0..<outputDim {
-                let value = g.scalars[position * outputDim + j]
-                table[row + j] += value
-                squares[row + j] += value * value
+        let width = outputDim, rows = inputDim
+        guard indices.scalars.allSatisfy({ $0 >= 0 && $0 < Scalar(rows) }) else {
+            throw LayerError(.invalidArgument, "\(name): an index is outside the table of \(rows) rows")
+        }
+        table.withUnsafeMutableBufferPointer { table in
+            squares.withUnsafeMutableBufferPointer { squares in
+                g.withUnsafeBufferPointer { g in
+                    for (position, index) in indices.scalars.enumerated() {
+                        let row = Int(index) * width, from = position * width
+                        for j in 0..<width {
+                            let value = g[from + j]
+                            table[row + j] += value
+                            squares[row + j] += value * value
+                        }
+                    }
+                }
             }
         }
         // A regularizer's dense gradient makes TensorFlow's gradient dense again.
