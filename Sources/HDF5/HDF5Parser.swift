@@ -188,7 +188,8 @@ struct HDF5Parser {
         var whole = ByteReader(bytes)
         let raw = try c.uint(sizes.offsets, "continuation address")
         let length = try c.int(sizes.lengths, "continuation length")
-        let start = Int(clamping: raw) + sizes.base
+        let (start, overflow) = Int(clamping: raw).addingReportingOverflow(sizes.base)
+        guard !overflow else { throw HDF5Error("damaged file: an object header continuation address is out of range") }
         try whole.seek(to: start, "object header continuation")
         try whole.check(length, "object header continuation")
         return (start, length)
@@ -464,7 +465,8 @@ struct HDF5Parser {
             var heaps = [Int: [Int: ArraySlice<UInt8>]]()
             return .strings(try (0..<count).map { _ in
                 let length = try r.u32("string length")
-                let collection = try r.int(sizes.offsets, "global heap address") + sizes.base
+                let (collection, overflow) = try r.int(sizes.offsets, "global heap address").addingReportingOverflow(sizes.base)
+                guard !overflow else { throw HDF5Error("damaged file: a global heap address is out of range") }
                 let index = try r.u32("global heap index")
                 if length == 0 { return "" }
                 if heaps[collection] == nil { heaps[collection] = try globalHeap(at: collection, file: file, sizes: sizes) }
@@ -483,8 +485,9 @@ struct HDF5Parser {
         try r.expect("GCOL", "global heap")
         try r.skip(4, "global heap")
         let size = try r.int(sizes.lengths, "global heap size")
+        // The size comes from the file: compared without adding, which could overflow.
+        guard size >= 16, size <= file.count - address else { throw HDF5Error("damaged file: global heap at offset \(address) has a bad size") }
         let end = address + size
-        guard size >= 16, end <= file.count else { throw HDF5Error("damaged file: global heap at offset \(address) has a bad size") }
         var objects = [Int: ArraySlice<UInt8>]()
         while r.offset + 8 + sizes.lengths <= end {
             let index = try r.u16("global heap object")
