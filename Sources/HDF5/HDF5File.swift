@@ -37,7 +37,7 @@ public final class HDF5File: Sendable {
     ///
     /// - Throws: ``HDF5Error`` when the stored data is shorter than the shape needs.
     public func read(_ dataset: HDF5Dataset) throws -> HDF5Array {
-        let size = dataset.count * dataset.datatype.size
+        let size = try HDF5Parser.byteCount(dataset.count, dataset.datatype.size)
         let raw: ArraySlice<UInt8>
         switch dataset.storage {
         case .unallocated:

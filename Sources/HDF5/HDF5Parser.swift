@@ -414,12 +414,19 @@ struct HDF5Parser {
         var spaceReader = ByteReader(Array(try r.bytes(pad(spaceSize), "attribute space")))
         let shape = try dataspace(&spaceReader)
         let count = shape.reduce(1, *)
-        let data = try r.bytes(count * type.size, "attribute '\(name)' data")
+        let data = try r.bytes(try Self.byteCount(count, type.size), "attribute '\(name)' data")
         let value = try Self.decode(data, type: type, count: count, file: bytes, sizes: sizes)
         return (name, HDF5Attribute(shape: shape, value: value))
     }
 
     // MARK: Values
+
+    /// The bytes of `count` values of `size` bytes, refused where the product overflows.
+    static func byteCount(_ count: Int, _ size: Int) throws -> Int {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow, bytes >= 0 else { throw HDF5Error("damaged file: \(count) values of \(size) bytes are more than any file holds") }
+        return bytes
+    }
 
     /// An IEEE half-precision value (Keras' float16 weights).
     static func halfPrecision(_ bits: UInt16) -> Double {
@@ -435,7 +442,7 @@ struct HDF5Parser {
 
     static func decode(_ raw: ArraySlice<UInt8>, type: HDF5Datatype, count: Int, file: [UInt8], sizes: Sizes) throws -> HDF5Array {
         var r = ByteReader(Array(raw))
-        try r.check(count * type.size, "values")
+        try r.check(try byteCount(count, type.size), "values")
         switch type {
         case .float(let size):
             return .floats(try (0..<count).map { _ in
