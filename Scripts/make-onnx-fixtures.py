@@ -37,7 +37,12 @@ def cases(rng):
     masked = keras.Sequential([
         keras.Input((6, 3)), layers.Masking(0.0), layers.LSTM(4, return_sequences=True),
         layers.Bidirectional(layers.SimpleRNN(3), merge_mode="ave"), layers.BatchNormalization(), layers.Dense(2)])
-    return [("text_bidirectional", text, tokens, holes), ("series_variants", series, rng.standard_normal((4, 7, 4)).astype("float32"), None),
+    convolutional = keras.Sequential([
+        keras.Input((12, 4)), layers.Conv1D(6, 3, padding="causal", dilation_rate=2, activation="relu"),
+        layers.Conv1D(5, 3, strides=2, padding="same"), layers.GRU(4, return_sequences=True), layers.Permute((2, 1)),
+        layers.Permute((2, 1)), layers.GlobalAveragePooling1D(), layers.RepeatVector(3), layers.GRU(3), layers.Dense(2)])
+    return [("convolutional_pooling", convolutional, rng.standard_normal((4, 12, 4)).astype("float32"), None),
+            ("text_bidirectional", text, tokens, holes), ("series_variants", series, rng.standard_normal((4, 7, 4)).astype("float32"), None),
             ("masked_lstm_simple_rnn", masked, values, None)]
 
 

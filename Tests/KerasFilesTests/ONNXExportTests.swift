@@ -32,7 +32,7 @@ struct ONNXExportTests {
         return (nodes, initializers)
     }
 
-    @Test(arguments: ["text_bidirectional", "series_variants", "masked_lstm_simple_rnn"])
+    @Test(arguments: ["text_bidirectional", "series_variants", "masked_lstm_simple_rnn", "convolutional_pooling"])
     func exportIsStableAndHoldsTheLayers(name: String) throws {
         let file = try KerasModelFile(contentsOf: ModelFixtures.path("onnx/\(name).keras"))
         let exported = try ONNXExport.bytes(for: file.model)
@@ -55,6 +55,9 @@ struct ONNXExportTests {
             let gru = try #require(file.model.layers.first as? GRU<Float>)
             let expected = try gru.weights[0].transposed([1, 0]).scalars
             #expect(initializers.contains { $0.key.hasPrefix("W_") && $0.value == expected })
+        case "convolutional_pooling":
+            #expect(nodes.filter { $0.op == "Conv" }.count == 2 && recurrent.map(\.op) == ["GRU", "GRU"])
+            #expect(nodes.contains { $0.op == "ReduceMean" } && nodes.contains { $0.op == "Tile" })
         default:
             #expect(recurrent.map(\.op) == ["LSTM", "RNN"])
             #expect(recurrent.last?.attributes["direction"]?.string == "bidirectional")
@@ -67,9 +70,9 @@ struct ONNXExportTests {
             Embedding<Float>(inputDim: 5, outputDim: 2, maskZero: true), GRU<Float>(units: 2, returnSequences: true)])
         _ = try carried.predict([Tensor(repeating: 1, shape: [1, 5])], batchSize: nil)
         #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: carried) }
-        let convolution = try Sequential<Float>(inputShape: [5, 3], layers: [Conv1D<Float>(filters: 2, kernelSize: 2)])
-        _ = try convolution.predict([Tensor(repeating: 1, shape: [1, 5, 3])], batchSize: nil)
-        #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: convolution) }
+        let pooling = try Sequential<Float>(inputShape: [6, 3], layers: [MaxPooling1D<Float>(poolSize: 2)])
+        _ = try pooling.predict([Tensor(repeating: 1, shape: [1, 6, 3])], batchSize: nil)
+        #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: pooling) }
     }
 }
 

@@ -183,6 +183,36 @@ private struct Exporter {
         case let concatenate as Concatenate<Float>:
             return [Value(name: graph.op("Concat", inputs.map(\.name), [("axis", .int(concatenate.axis))]),
                           lengths: inputs.first { $0.lengths != nil }?.lengths, paddingDiffers: inputs.contains { $0.paddingDiffers })]
+        case let convolution as Conv1D<Float>:
+            guard convolution.dataFormat == .channelsLast, let kernel = convolution.kernel else {
+                throw fail(layer, "only built channels_last convolutions are exported")
+            }
+            guard !x.paddingDiffers else { throw fail(layer, "its input's padded steps differ between Keras and ONNX") }
+            let (size, dilation) = (convolution.kernelSize[0], convolution.dilationRate[0])
+            var attributes: [(String, ONNXGraph.Attribute)] = [
+                ("kernel_shape", .ints([size])), ("strides", .ints(convolution.strides)), ("dilations", .ints([dilation])),
+                ("group", .int(convolution.groups)),
+            ]
+            switch convolution.padding {
+            case .valid: attributes.append(("pads", .ints([0, 0])))
+            case .causal: attributes.append(("pads", .ints([(size - 1) * dilation, 0])))
+            case .same: attributes.append(("auto_pad", .string("SAME_UPPER")))  // TensorFlow's: the extra step at the end
+            }
+            var inputs = [graph.op("Transpose", [x.name], [("perm", .ints([0, 2, 1]))]), graph.constant(try kernel.transposed([2, 1, 0]), "conv_kernel")]
+            if let bias = convolution.bias { inputs.append(graph.constant(bias, "conv_bias")) }
+            let output = graph.op("Transpose", [graph.op("Conv", inputs, attributes)], [("perm", .ints([0, 2, 1]))])
+            return [Value(name: try apply(convolution.activation, output, layer))]
+        case let pooling as GlobalPooling<Float>:
+            guard pooling.dataFormat == .channelsLast, inputRank == 3 else { throw fail(layer, "only channels_last pooling over steps is exported") }
+            guard x.lengths == nil else { throw fail(layer, "pooling over masked steps is not exported") }
+            let op = pooling.mode == .max ? "ReduceMax" : "ReduceMean"
+            return [Value(name: graph.op(op, [x.name], [("axes", .ints([1])), ("keepdims", .int(pooling.keepdims ? 1 : 0))]))]
+        case let repeated as RepeatVector<Float>:
+            let expanded = graph.op("Unsqueeze", [x.name, graph.int64s([1])])
+            return [Value(name: graph.op("Tile", [expanded, graph.int64s([1, repeated.n, 1])]))]
+        case let permute as Permute<Float>:
+            guard x.lengths == nil || permute.dims.first == 1 else { throw fail(layer, "it moves masked steps") }
+            return [Value(name: graph.op("Transpose", [x.name], [("perm", .ints([0] + permute.dims))]), lengths: x.lengths, paddingDiffers: x.paddingDiffers)]
         case let reshape as Reshape<Float>:
             return [Value(name: graph.op("Reshape", [x.name, graph.int64s([0] + reshape.targetShape, "shape")]))]
         case is Flatten<Float>:
@@ -212,7 +242,7 @@ private struct Exporter {
             if let beta { inputs.append(graph.constant(beta, "ln_bias")) }
             return same(graph.op("LayerNormalization", inputs, [("axis", .int(-1)), ("epsilon", .float(Float(normalization.epsilon)))]))
         default:
-            throw fail(layer, "has no ONNX export here; exported: GRU, LSTM, SimpleRNN, Bidirectional, Dense, TimeDistributed, Embedding, Masking, activations, merges, Flatten, normalization, dropout")
+            throw fail(layer, "has no ONNX export here; exported: GRU, LSTM, SimpleRNN, Bidirectional, Dense, TimeDistributed, Embedding, Masking, Conv1D, global pooling, RepeatVector, Permute, Reshape, Flatten, activations, merges, normalization, dropout")
         }
     }
 
