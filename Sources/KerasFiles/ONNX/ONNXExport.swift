@@ -133,6 +133,7 @@ private struct Exporter {
         func same(_ name: String) -> [Value] { [Value(name: name, lengths: x.lengths, paddingDiffers: x.paddingDiffers)] }
         switch layer {
         case let rnn as RNN<Float>:
+            if let stack = rnn.cell as? StackedRNNCells<Float> { return try stacked(rnn, stack, x, initialStates: initialStates) }
             return try recurrent(rnn, backward: nil, merge: nil, x, initialStates: initialStates)
         case let wrapper as Bidirectional<Float>:
             return try recurrent(
@@ -296,7 +297,9 @@ private struct Exporter {
     ) throws -> [Value] {
         let layer: any Layer<Float> = wrapper ?? forward
         guard !forward.timeMajor else { throw fail(layer, "time-major inputs are not exported") }
-        guard !forward.stateful else { throw fail(layer, "a stateful layer keeps state across calls, which an ONNX graph does not") }
+        guard !forward.stateful || stateInputs else {
+            throw fail(layer, "a stateful layer keeps state across calls, which an ONNX graph does not (export it with --streaming)")
+        }
         let halves = [forward] + (backward.map { [$0] } ?? [])
         // One alpha and beta per activation (ONNX Runtime takes them in order); ignored by those without.
         var op = "", hidden = 0, activations = [String](), alphas = [Float](), betas = [Float](), parameters = false
@@ -429,6 +432,28 @@ private struct Exporter {
             }
         }
         return results
+    }
+
+    /// An RNN over stacked cells as one recurrent node per cell, each reading the whole
+    /// sequence of the one before (what the stack computes step by step); the states of
+    /// every cell in order, as Keras returns them.
+    mutating func stacked(_ rnn: RNN<Float>, _ stack: StackedRNNCells<Float>, _ x: Value, initialStates: [String]) throws -> [Value] {
+        guard !rnn.goBackwards else { throw fail(rnn, "stacked cells reading backwards are not exported") }
+        var input = x, states = [Value](), given = initialStates[...]
+        var output = x
+        for (k, cell) in stack.cells.enumerated() {
+            let last = k == stack.cells.count - 1
+            let layer = RNN<Float>(
+                cell: cell, returnSequences: last ? rnn.returnSequences : true, returnState: rnn.returnState,
+                zeroOutputForMask: last ? rnn.zeroOutputForMask : true, name: "\(rnn.name)_cell\(k)")
+            let count = cell.stateSize.count
+            let results = try recurrent(layer, backward: nil, merge: nil, input, initialStates: given.isEmpty ? [] : Array(given.prefix(count)))
+            given = given.dropFirst(given.isEmpty ? 0 : count)
+            states += results.dropFirst()
+            output = results[0]
+            input = Value(name: results[0].name, lengths: x.lengths)
+        }
+        return [output] + states
     }
 
     /// The directions of `(…, directions, hidden)` merged as Keras merges them.
