@@ -41,7 +41,12 @@ def cases(rng):
         keras.Input((12, 4)), layers.Conv1D(6, 3, padding="causal", dilation_rate=2, activation="relu"),
         layers.Conv1D(5, 3, strides=2, padding="same"), layers.GRU(4, return_sequences=True), layers.Permute((2, 1)),
         layers.Permute((2, 1)), layers.GlobalAveragePooling1D(), layers.RepeatVector(3), layers.GRU(3), layers.Dense(2)])
+    shaped = keras.Sequential([
+        keras.Input((10, 3)), layers.ZeroPadding1D((1, 2)), layers.MaxPooling1D(2), layers.UpSampling1D(2),
+        layers.Cropping1D((1, 2)), layers.AveragePooling1D(3, strides=2, padding="same"), layers.Dense(4),
+        layers.ELU(alpha=0.7), layers.PReLU(), layers.GRU(3, return_sequences=True), layers.Softmax()])
     return [("convolutional_pooling", convolutional, rng.standard_normal((4, 12, 4)).astype("float32"), None),
+            ("shapes_and_activations", shaped, rng.standard_normal((4, 10, 3)).astype("float32"), None),
             ("text_bidirectional", text, tokens, holes), ("series_variants", series, rng.standard_normal((4, 7, 4)).astype("float32"), None),
             ("masked_lstm_simple_rnn", masked, values, None)]
 

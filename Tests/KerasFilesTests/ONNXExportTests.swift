@@ -32,7 +32,7 @@ struct ONNXExportTests {
         return (nodes, initializers)
     }
 
-    @Test(arguments: ["text_bidirectional", "series_variants", "masked_lstm_simple_rnn", "convolutional_pooling"])
+    @Test(arguments: ["text_bidirectional", "series_variants", "masked_lstm_simple_rnn", "convolutional_pooling", "shapes_and_activations"])
     func exportIsStableAndHoldsTheLayers(name: String) throws {
         let file = try KerasModelFile(contentsOf: ModelFixtures.path("onnx/\(name).keras"))
         let exported = try ONNXExport.bytes(for: file.model)
@@ -55,6 +55,8 @@ struct ONNXExportTests {
             let gru = try #require(file.model.layers.first as? GRU<Float>)
             let expected = try gru.weights[0].transposed([1, 0]).scalars
             #expect(initializers.contains { $0.key.hasPrefix("W_") && $0.value == expected })
+        case "shapes_and_activations":
+            for op in ["Pad", "MaxPool", "AveragePool", "Tile", "Slice", "Elu", "PRelu", "Softmax", "GRU"] { #expect(nodes.contains { $0.op == op }, "\(op)") }
         case "convolutional_pooling":
             #expect(nodes.filter { $0.op == "Conv" }.count == 2 && recurrent.map(\.op) == ["GRU", "GRU"])
             #expect(nodes.contains { $0.op == "ReduceMean" } && nodes.contains { $0.op == "Tile" })
@@ -70,8 +72,8 @@ struct ONNXExportTests {
             Embedding<Float>(inputDim: 5, outputDim: 2, maskZero: true), GRU<Float>(units: 2, returnSequences: true)])
         _ = try carried.predict([Tensor(repeating: 1, shape: [1, 5])], batchSize: nil)
         #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: carried) }
-        let pooling = try Sequential<Float>(inputShape: [6, 3], layers: [MaxPooling1D<Float>(poolSize: 2)])
-        _ = try pooling.predict([Tensor(repeating: 1, shape: [1, 6, 3])], batchSize: nil)
+        let pooling = try Sequential<Float>(inputShape: [6, 6, 3], layers: [MaxPooling2D<Float>(poolSize: [2, 2])])
+        _ = try pooling.predict([Tensor(repeating: 1, shape: [1, 6, 6, 3])], batchSize: nil)
         #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: pooling) }
     }
 }

@@ -208,6 +208,41 @@ private struct Exporter {
             guard x.lengths == nil else { throw fail(layer, "pooling over masked steps is not exported") }
             let op = pooling.mode == .max ? "ReduceMax" : "ReduceMean"
             return [Value(name: graph.op(op, [x.name], [("axes", .ints([1])), ("keepdims", .int(pooling.keepdims ? 1 : 0))]))]
+        case let pooling as Pooling<Float>:
+            guard pooling.dataFormat == .channelsLast, pooling.poolSize.count == 1, x.lengths == nil else {
+                throw fail(layer, "only channels_last 1D pooling over unmasked steps is exported")
+            }
+            var attributes: [(String, ONNXGraph.Attribute)] = [("kernel_shape", .ints(pooling.poolSize)), ("strides", .ints(pooling.strides))]
+            // Keras' same padding leaves the padded positions out of an average, as count_include_pad = 0 does.
+            attributes.append(pooling.padding == .same ? ("auto_pad", .string("SAME_UPPER")) : ("pads", .ints([0, 0])))
+            if pooling.mode == .average { attributes.append(("count_include_pad", .int(0))) }
+            let channelsFirst = graph.op("Transpose", [x.name], [("perm", .ints([0, 2, 1]))])
+            let pooled = graph.op(pooling.mode == .max ? "MaxPool" : "AveragePool", [channelsFirst], attributes)
+            return [Value(name: graph.op("Transpose", [pooled], [("perm", .ints([0, 2, 1]))]))]
+        case let padding as ZeroPadding1D<Float>:
+            guard padding.dataFormat == .channelsLast, x.lengths == nil else { throw fail(layer, "only channels_last padding of unmasked steps is exported") }
+            let pads = graph.int64s([0, padding.padding.before, 0, 0, padding.padding.after, 0])
+            return [Value(name: graph.op("Pad", [x.name, pads]))]
+        case let cropping as Cropping1D<Float>:
+            guard x.lengths == nil else { throw fail(layer, "cropping masked steps is not exported") }
+            let end = cropping.cropping.end == 0 ? Int(Int64.max) : -cropping.cropping.end
+            return [Value(name: graph.op("Slice", [x.name, graph.int64s([cropping.cropping.start]), graph.int64s([end]), graph.int64s([1])]))]
+        case let upsampling as UpSampling1D<Float>:
+            guard x.lengths == nil else { throw fail(layer, "upsampling masked steps is not exported") }
+            // Each step repeated `size` times: (batch, steps, 1, features) tiled, then the two axes joined.
+            let tiled = graph.op("Tile", [graph.op("Unsqueeze", [x.name, graph.int64s([2])]), graph.int64s([1, 1, upsampling.size, 1])])
+            let features = graph.op("Slice", [graph.op("Shape", [x.name]), graph.int64s([2]), graph.int64s([3])])
+            let shape = graph.op("Concat", [graph.int64s([0, -1], "shape"), features], [("axis", .int(0))])
+            return [Value(name: graph.op("Reshape", [tiled, shape]))]
+        case let elu as ELU<Float>:
+            return same(graph.op("Elu", [x.name], [("alpha", .float(elu.alpha))]))
+        case let softmax as Softmax<Float>:
+            guard softmax.axis.count == 1, let axis = softmax.axis.first else { throw fail(layer, "a softmax over several axes is not exported") }
+            guard x.lengths == nil || axis != 1 else { throw fail(layer, "a softmax over masked steps is not exported") }
+            return same(graph.op("Softmax", [x.name], [("axis", .int(axis))]))
+        case let prelu as PReLU<Float>:
+            guard let alpha = prelu.alpha else { throw fail(layer, "it is not built") }
+            return same(graph.op("PRelu", [x.name, graph.constant(alpha, "alpha")]))
         case let repeated as RepeatVector<Float>:
             let expanded = graph.op("Unsqueeze", [x.name, graph.int64s([1])])
             return [Value(name: graph.op("Tile", [expanded, graph.int64s([1, repeated.n, 1])]))]
