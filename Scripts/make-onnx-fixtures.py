@@ -45,7 +45,14 @@ def cases(rng):
         keras.Input((10, 3)), layers.ZeroPadding1D((1, 2)), layers.MaxPooling1D(2), layers.UpSampling1D(2),
         layers.Cropping1D((1, 2)), layers.AveragePooling1D(3, strides=2, padding="same"), layers.Dense(4),
         layers.ELU(alpha=0.7), layers.PReLU(), layers.GRU(3, return_sequences=True), layers.Softmax()])
-    return [("convolutional_pooling", convolutional, rng.standard_normal((4, 12, 4)).astype("float32"), None),
+    attended_tokens = keras.Input((7,))
+    hidden = layers.GRU(6, return_sequences=True, zero_output_for_mask=True)(layers.Embedding(20, 6, mask_zero=True)(attended_tokens))
+    dotted = layers.Attention(use_scale=True)([hidden, hidden], use_causal_mask=True)
+    added = layers.AdditiveAttention()([dotted, hidden])
+    concatenated = layers.Attention(score_mode="concat")([hidden, added, hidden])
+    attention = keras.Model(attended_tokens, layers.Dense(2)(layers.GRU(4)(layers.Concatenate()([added, concatenated]))))
+    return [("attention_layers", attention, tokens, None),
+            ("convolutional_pooling", convolutional, rng.standard_normal((4, 12, 4)).astype("float32"), None),
             ("shapes_and_activations", shaped, rng.standard_normal((4, 10, 3)).astype("float32"), None),
             ("text_bidirectional", text, tokens, holes), ("series_variants", series, rng.standard_normal((4, 7, 4)).astype("float32"), None),
             ("masked_lstm_simple_rnn", masked, values, None)]

@@ -32,7 +32,7 @@ struct ONNXExportTests {
         return (nodes, initializers)
     }
 
-    @Test(arguments: ["text_bidirectional", "series_variants", "masked_lstm_simple_rnn", "convolutional_pooling", "shapes_and_activations"])
+    @Test(arguments: ["text_bidirectional", "series_variants", "masked_lstm_simple_rnn", "convolutional_pooling", "shapes_and_activations", "attention_layers"])
     func exportIsStableAndHoldsTheLayers(name: String) throws {
         let file = try KerasModelFile(contentsOf: ModelFixtures.path("onnx/\(name).keras"))
         let exported = try ONNXExport.bytes(for: file.model)
@@ -55,6 +55,8 @@ struct ONNXExportTests {
             let gru = try #require(file.model.layers.first as? GRU<Float>)
             let expected = try gru.weights[0].transposed([1, 0]).scalars
             #expect(initializers.contains { $0.key.hasPrefix("W_") && $0.value == expected })
+        case "attention_layers":
+            #expect(nodes.filter { $0.op == "Softmax" }.count == 3 && nodes.contains { $0.op == "Tanh" } && recurrent.count == 2)
         case "shapes_and_activations":
             for op in ["Pad", "MaxPool", "AveragePool", "Tile", "Slice", "Elu", "PRelu", "Softmax", "GRU"] { #expect(nodes.contains { $0.op == op }, "\(op)") }
         case "convolutional_pooling":

@@ -243,6 +243,8 @@ private struct Exporter {
         case let prelu as PReLU<Float>:
             guard let alpha = prelu.alpha else { throw fail(layer, "it is not built") }
             return same(graph.op("PRelu", [x.name, graph.constant(alpha, "alpha")]))
+        case let attention as Attention<Float>:
+            return try self.attention(attention, inputs)
         case let repeated as RepeatVector<Float>:
             let expanded = graph.op("Unsqueeze", [x.name, graph.int64s([1])])
             return [Value(name: graph.op("Tile", [expanded, graph.int64s([1, repeated.n, 1])]))]
@@ -467,6 +469,59 @@ private struct Exporter {
             }
         }
         return results
+    }
+
+    /// `(batch, steps)` booleans, true for the steps within each sample's length.
+    mutating func stepMask(_ lengths: String, like value: String) -> String {
+        let steps = graph.op("Gather", [graph.op("Shape", [value]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))])
+        let positions = graph.op("Range", [graph.int64s([0], shape: [], "start"), steps, graph.int64s([1], shape: [], "delta")])
+        let limits = graph.op("Unsqueeze", [graph.op("Cast", [lengths], [("to", .int(7))]), graph.int64s([1])])
+        return graph.op("Less", [graph.op("Unsqueeze", [positions, graph.int64s([0])]), limits])
+    }
+
+    /// Attention and AdditiveAttention: scores, masks (the value's, causal) as Keras' -1e9,
+    /// the softmax over the value steps, and the query's mask on the output.
+    mutating func attention(_ attention: Attention<Float>, _ inputs: [Value]) throws -> [Value] {
+        guard inputs.count == 2 || inputs.count == 3 else { throw fail(attention, "it takes [query, value] or [query, value, key]") }
+        let (query, value) = (inputs[0], inputs[1])
+        let key = inputs.count == 3 ? inputs[2] : value
+        var scores: String
+        if attention is AdditiveAttention<Float> || attention.scoreMode == .concat {
+            // sum over features of tanh(q + k) (times the scale, per feature or one), per query and key step.
+            let q = graph.op("Unsqueeze", [query.name, graph.int64s([2])]), k = graph.op("Unsqueeze", [key.name, graph.int64s([1])])
+            var sum = graph.op("Add", [q, k])
+            if !(attention is AdditiveAttention<Float>), let scale = attention.scale { sum = graph.op("Mul", [sum, graph.constant(scale, "scale")]) }
+            var tanh = graph.op("Tanh", [sum])
+            if attention is AdditiveAttention<Float>, let scale = attention.scale { tanh = graph.op("Mul", [tanh, graph.constant(scale, "scale")]) }
+            scores = graph.op("ReduceSum", [tanh, graph.int64s([-1])], [("keepdims", .int(0))])
+            if let weight = attention.concatScoreWeight { scores = graph.op("Mul", [scores, graph.constant(weight, "score_weight")]) }
+        } else {
+            scores = graph.op("MatMul", [query.name, graph.op("Transpose", [key.name], [("perm", .ints([0, 2, 1]))])])
+            if let scale = attention.scale { scores = graph.op("Mul", [scores, graph.constant(scale, "scale")]) }
+        }
+        let penalty = graph.constant(Tensor(repeating: -1e9, shape: []), "masked")
+        if let lengths = value.lengths {
+            let hidden = graph.op("Cast", [graph.op("Not", [stepMask(lengths, like: value.name)])], [("to", .int(1))])
+            scores = graph.op("Add", [scores, graph.op("Mul", [graph.op("Unsqueeze", [hidden, graph.int64s([1])]), penalty])])
+        }
+        if attention.useCausalMask {
+            let rows = graph.op("Range", [graph.int64s([0], shape: [], "start"),
+                                          graph.op("Gather", [graph.op("Shape", [query.name]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))]),
+                                          graph.int64s([1], shape: [], "delta")])
+            let columns = graph.op("Range", [graph.int64s([0], shape: [], "start"),
+                                             graph.op("Gather", [graph.op("Shape", [key.name]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))]),
+                                             graph.int64s([1], shape: [], "delta")])
+            let later = graph.op("Greater", [graph.op("Unsqueeze", [columns, graph.int64s([0])]), graph.op("Unsqueeze", [rows, graph.int64s([1])])])
+            scores = graph.op("Add", [scores, graph.op("Mul", [graph.op("Cast", [later], [("to", .int(1))]), penalty])])
+        }
+        let weights = graph.op("Softmax", [scores], [("axis", .int(-1))])
+        var output = graph.op("MatMul", [weights, value.name])
+        if let lengths = query.lengths {
+            let kept = graph.op("Cast", [stepMask(lengths, like: query.name)], [("to", .int(1))])
+            output = graph.op("Mul", [output, graph.op("Unsqueeze", [kept, graph.int64s([-1])])])
+        }
+        let result = Value(name: output, lengths: query.lengths, paddingDiffers: query.paddingDiffers)
+        return attention.returnAttentionScores ? [result, Value(name: weights)] : [result]
     }
 
     /// An RNN over stacked cells as one recurrent node per cell, each reading the whole
