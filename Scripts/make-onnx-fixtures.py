@@ -50,7 +50,11 @@ def cases(rng):
     dotted = layers.Attention(use_scale=True)([hidden, hidden], use_causal_mask=True)
     added = layers.AdditiveAttention()([dotted, hidden])
     concatenated = layers.Attention(score_mode="concat")([hidden, added, hidden])
-    attention = keras.Model(attended_tokens, layers.Dense(2)(layers.GRU(4)(layers.Concatenate()([added, concatenated]))))
+    # Keras' MultiHeadAttention takes the masks off its input tensors: its inputs feed nothing else.
+    own = layers.GRU(5, return_sequences=True, zero_output_for_mask=True)(layers.Embedding(20, 4, mask_zero=True)(attended_tokens))
+    heads = layers.MultiHeadAttention(num_heads=2, key_dim=3)(own, own, use_causal_mask=True)
+    crossed = layers.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=4, output_shape=5, use_bias=False)(heads, heads, heads)
+    attention = keras.Model(attended_tokens, layers.Dense(2)(layers.GRU(4)(layers.Concatenate()([added, concatenated, crossed]))))
     return [("attention_layers", attention, tokens, None),
             ("convolutional_pooling", convolutional, rng.standard_normal((4, 12, 4)).astype("float32"), None),
             ("shapes_and_activations", shaped, rng.standard_normal((4, 10, 3)).astype("float32"), None),

@@ -56,7 +56,7 @@ struct ONNXExportTests {
             let expected = try gru.weights[0].transposed([1, 0]).scalars
             #expect(initializers.contains { $0.key.hasPrefix("W_") && $0.value == expected })
         case "attention_layers":
-            #expect(nodes.filter { $0.op == "Softmax" }.count == 3 && nodes.contains { $0.op == "Tanh" } && recurrent.count == 2)
+            #expect(nodes.filter { $0.op == "Softmax" }.count == 5 && nodes.contains { $0.op == "Tanh" } && recurrent.count == 3)
         case "shapes_and_activations":
             for op in ["Pad", "MaxPool", "AveragePool", "Tile", "Slice", "Elu", "PRelu", "Softmax", "GRU"] { #expect(nodes.contains { $0.op == op }, "\(op)") }
         case "convolutional_pooling":

@@ -245,6 +245,8 @@ private struct Exporter {
             return same(graph.op("PRelu", [x.name, graph.constant(alpha, "alpha")]))
         case let attention as Attention<Float>:
             return try self.attention(attention, inputs)
+        case let attention as MultiHeadAttention<Float>:
+            return try multiHead(attention, inputs)
         case let repeated as RepeatVector<Float>:
             let expanded = graph.op("Unsqueeze", [x.name, graph.int64s([1])])
             return [Value(name: graph.op("Tile", [expanded, graph.int64s([1, repeated.n, 1])]))]
@@ -522,6 +524,58 @@ private struct Exporter {
         }
         let result = Value(name: output, lengths: query.lengths, paddingDiffers: query.paddingDiffers)
         return attention.returnAttentionScores ? [result, Value(name: weights)] : [result]
+    }
+
+    /// MultiHeadAttention: the projections as matrix products, the heads as an axis, the
+    /// masks (query, value, key, causal) as Keras' large negative scores.
+    mutating func multiHead(_ attention: MultiHeadAttention<Float>, _ inputs: [Value]) throws -> [Value] {
+        guard inputs.count == 2 || inputs.count == 3 else { throw fail(attention, "it takes [query, value] or [query, value, key]") }
+        let (query, value) = (inputs[0], inputs[1])
+        let key = inputs.count == 3 ? inputs[2] : value
+        let weights = attention.weights, step = attention.useBias ? 2 : 1
+        guard weights.count == 4 * step else { throw fail(attention, "it is not built") }
+        let heads = attention.numHeads
+        /// `x · kernel + bias` as `(batch, heads, steps, dim)`.
+        func project(_ x: String, _ k: Int, dim: Int) throws -> String {
+            let kernel = weights[k * step]
+            var y = graph.op("MatMul", [x, graph.constant(try kernel.reshaped(to: [kernel.shape[0], heads * dim]), "mha_kernel")])
+            if attention.useBias { y = graph.op("Add", [y, graph.constant(try weights[k * step + 1].reshaped(to: [heads * dim]), "mha_bias")]) }
+            let split = graph.op("Reshape", [y, graph.int64s([0, 0, heads, dim], "shape")])
+            return graph.op("Transpose", [split], [("perm", .ints([0, 2, 1, 3]))])
+        }
+        let q = try project(query.name, 0, dim: attention.keyDim), k = try project(key.name, 1, dim: attention.keyDim)
+        let v = try project(value.name, 2, dim: attention.valueDim)
+        let scaled = graph.op("Mul", [q, graph.constant(Tensor(repeating: 1 / Float(attention.keyDim).squareRoot(), shape: []), "scale")])
+        var scores = graph.op("MatMul", [scaled, graph.op("Transpose", [k], [("perm", .ints([0, 1, 3, 2]))])])  // (batch, heads, Tq, Tv)
+        // Keras' masked softmax: -0.7 * the largest float where a query step may not see a value step.
+        var hidden: String?
+        func hide(_ mask: String) { hidden = hidden.map { graph.op("Or", [$0, mask]) } ?? mask }
+        if let lengths = query.lengths { hide(graph.op("Unsqueeze", [graph.op("Not", [stepMask(lengths, like: query.name)]), graph.int64s([2])])) }
+        for source in [value] + (inputs.count == 3 ? [key] : []) {
+            if let lengths = source.lengths { hide(graph.op("Unsqueeze", [graph.op("Not", [stepMask(lengths, like: source.name)]), graph.int64s([1])])) }
+        }
+        if attention.useCausalMask {
+            let rows = graph.op("Range", [graph.int64s([0], shape: [], "start"),
+                                          graph.op("Gather", [graph.op("Shape", [query.name]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))]),
+                                          graph.int64s([1], shape: [], "delta")])
+            let columns = graph.op("Range", [graph.int64s([0], shape: [], "start"),
+                                             graph.op("Gather", [graph.op("Shape", [value.name]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))]),
+                                             graph.int64s([1], shape: [], "delta")])
+            hide(graph.op("Greater", [graph.op("Unsqueeze", [columns, graph.int64s([0])]), graph.op("Unsqueeze", [rows, graph.int64s([1])])]))
+        }
+        if let hidden {
+            let penalty = graph.constant(Tensor(repeating: -0.7 * Float.greatestFiniteMagnitude, shape: []), "masked")
+            let mask = graph.op("Unsqueeze", [hidden, graph.int64s([1])])  // over the heads
+            scores = graph.op("Where", [mask, penalty, scores])
+        }
+        let probabilities = graph.op("Softmax", [scores], [("axis", .int(-1))])
+        let attended = graph.op("Transpose", [graph.op("MatMul", [probabilities, v])], [("perm", .ints([0, 2, 1, 3]))])
+        let joined = graph.op("Reshape", [attended, graph.int64s([0, 0, -1], "shape")])
+        let outputKernel = weights[3 * step]
+        var output = graph.op("MatMul", [joined, graph.constant(try outputKernel.reshaped(to: [heads * attention.valueDim, outputKernel.shape[2]]), "mha_output")])
+        if attention.useBias { output = graph.op("Add", [output, graph.constant(weights[3 * step + 1], "mha_output_bias")]) }
+        let result = Value(name: output, lengths: query.lengths, paddingDiffers: query.paddingDiffers)
+        return attention.returnAttentionScores ? [result, Value(name: probabilities)] : [result]
     }
 
     /// An RNN over stacked cells as one recurrent node per cell, each reading the whole
