@@ -473,10 +473,21 @@ private struct Exporter {
         return results
     }
 
+    /// The steps of `value`: a scalar.
+    mutating func steps(_ value: String) -> String {
+        graph.op("Gather", [graph.op("Shape", [value]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))])
+    }
+
+    /// `(Tq, Tv)` booleans, true where a key step comes after the query step (a causal mask's hidden part).
+    mutating func future(_ query: String, _ key: String) -> String {
+        let start = graph.int64s([0], shape: [], "start"), delta = graph.int64s([1], shape: [], "delta")
+        let rows = graph.op("Range", [start, steps(query), delta]), columns = graph.op("Range", [start, steps(key), delta])
+        return graph.op("Greater", [graph.op("Unsqueeze", [columns, graph.int64s([0])]), graph.op("Unsqueeze", [rows, graph.int64s([1])])])
+    }
+
     /// `(batch, steps)` booleans, true for the steps within each sample's length.
     mutating func stepMask(_ lengths: String, like value: String) -> String {
-        let steps = graph.op("Gather", [graph.op("Shape", [value]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))])
-        let positions = graph.op("Range", [graph.int64s([0], shape: [], "start"), steps, graph.int64s([1], shape: [], "delta")])
+        let positions = graph.op("Range", [graph.int64s([0], shape: [], "start"), steps(value), graph.int64s([1], shape: [], "delta")])
         let limits = graph.op("Unsqueeze", [graph.op("Cast", [lengths], [("to", .int(7))]), graph.int64s([1])])
         return graph.op("Less", [graph.op("Unsqueeze", [positions, graph.int64s([0])]), limits])
     }
@@ -507,13 +518,7 @@ private struct Exporter {
             scores = graph.op("Add", [scores, graph.op("Mul", [graph.op("Unsqueeze", [hidden, graph.int64s([1])]), penalty])])
         }
         if attention.useCausalMask {
-            let rows = graph.op("Range", [graph.int64s([0], shape: [], "start"),
-                                          graph.op("Gather", [graph.op("Shape", [query.name]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))]),
-                                          graph.int64s([1], shape: [], "delta")])
-            let columns = graph.op("Range", [graph.int64s([0], shape: [], "start"),
-                                             graph.op("Gather", [graph.op("Shape", [key.name]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))]),
-                                             graph.int64s([1], shape: [], "delta")])
-            let later = graph.op("Greater", [graph.op("Unsqueeze", [columns, graph.int64s([0])]), graph.op("Unsqueeze", [rows, graph.int64s([1])])])
+            let later = future(query.name, key.name)
             scores = graph.op("Add", [scores, graph.op("Mul", [graph.op("Cast", [later], [("to", .int(1))]), penalty])])
         }
         let weights = graph.op("Softmax", [scores], [("axis", .int(-1))])
@@ -555,13 +560,7 @@ private struct Exporter {
             if let lengths = source.lengths { hide(graph.op("Unsqueeze", [graph.op("Not", [stepMask(lengths, like: source.name)]), graph.int64s([1])])) }
         }
         if attention.useCausalMask {
-            let rows = graph.op("Range", [graph.int64s([0], shape: [], "start"),
-                                          graph.op("Gather", [graph.op("Shape", [query.name]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))]),
-                                          graph.int64s([1], shape: [], "delta")])
-            let columns = graph.op("Range", [graph.int64s([0], shape: [], "start"),
-                                             graph.op("Gather", [graph.op("Shape", [value.name]), graph.int64s([1], shape: [], "axis")], [("axis", .int(0))]),
-                                             graph.int64s([1], shape: [], "delta")])
-            hide(graph.op("Greater", [graph.op("Unsqueeze", [columns, graph.int64s([0])]), graph.op("Unsqueeze", [rows, graph.int64s([1])])]))
+            hide(future(query.name, value.name))
         }
         if let hidden {
             let penalty = graph.constant(Tensor(repeating: -0.7 * Float.greatestFiniteMagnitude, shape: []), "masked")
