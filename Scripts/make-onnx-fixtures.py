@@ -55,7 +55,20 @@ def cases(rng):
     heads = layers.MultiHeadAttention(num_heads=2, key_dim=3)(own, own, use_causal_mask=True)
     crossed = layers.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=4, output_shape=5, use_bias=False)(heads, heads, heads)
     attention = keras.Model(attended_tokens, layers.Dense(2)(layers.GRU(4)(layers.Concatenate()([added, concatenated, crossed]))))
+    images = keras.Input((8, 8, 3))
+    features = layers.MaxPooling2D(2)(layers.Conv2D(4, 3, padding="same", activation="relu")(images))
+    features = layers.AveragePooling2D(2, strides=1, padding="same")(layers.Conv2D(6, 2, dilation_rate=2)(features))
+    rows = layers.Reshape((2, 12))(features)
+    sequence = layers.GRU(5, return_sequences=True)(rows)
+    similarities = layers.Dot(axes=2, normalize=True)([sequence, sequence])
+    pooled = layers.GlobalAveragePooling2D()(features)
+    image_model = keras.Model(images, layers.Dense(2)(layers.Concatenate()([pooled, layers.Flatten()(similarities), layers.GlobalMaxPooling1D()(sequence)])))
+    masked_tokens = keras.Input((7,))
+    masked_pool = keras.Model(masked_tokens, layers.Dense(2)(layers.GlobalAveragePooling1D()(
+        layers.GRU(4, return_sequences=True, zero_output_for_mask=True)(layers.Embedding(20, 3, mask_zero=True)(masked_tokens)))))
     return [("attention_layers", attention, tokens, None),
+            ("images_dot_pooling", image_model, rng.standard_normal((3, 8, 8, 3)).astype("float32"), None),
+            ("masked_average_pooling", masked_pool, tokens, None),
             ("convolutional_pooling", convolutional, rng.standard_normal((4, 12, 4)).astype("float32"), None),
             ("shapes_and_activations", shaped, rng.standard_normal((4, 10, 3)).astype("float32"), None),
             ("text_bidirectional", text, tokens, holes), ("series_variants", series, rng.standard_normal((4, 7, 4)).astype("float32"), None),

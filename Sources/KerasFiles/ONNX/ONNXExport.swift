@@ -184,41 +184,54 @@ private struct Exporter {
         case let concatenate as Concatenate<Float>:
             return [Value(name: graph.op("Concat", inputs.map(\.name), [("axis", .int(concatenate.axis))]),
                           lengths: inputs.first { $0.lengths != nil }?.lengths, paddingDiffers: inputs.contains { $0.paddingDiffers })]
-        case let convolution as Conv1D<Float>:
+        case let convolution as Convolution<Float>:
             guard convolution.dataFormat == .channelsLast, let kernel = convolution.kernel else {
                 throw fail(layer, "only built channels_last convolutions are exported")
             }
             guard !x.paddingDiffers else { throw fail(layer, "its input's padded steps differ between Keras and ONNX") }
-            let (size, dilation) = (convolution.kernelSize[0], convolution.dilationRate[0])
+            let spatial = convolution.kernelSize.count, rank = spatial + 2
             var attributes: [(String, ONNXGraph.Attribute)] = [
-                ("kernel_shape", .ints([size])), ("strides", .ints(convolution.strides)), ("dilations", .ints([dilation])),
-                ("group", .int(convolution.groups)),
+                ("kernel_shape", .ints(convolution.kernelSize)), ("strides", .ints(convolution.strides)),
+                ("dilations", .ints(convolution.dilationRate)), ("group", .int(convolution.groups)),
             ]
             switch convolution.padding {
-            case .valid: attributes.append(("pads", .ints([0, 0])))
-            case .causal: attributes.append(("pads", .ints([(size - 1) * dilation, 0])))
+            case .valid: attributes.append(("pads", .ints(Array(repeating: 0, count: 2 * spatial))))
+            case .causal: attributes.append(("pads", .ints([(convolution.kernelSize[0] - 1) * convolution.dilationRate[0], 0])))
             case .same: attributes.append(("auto_pad", .string("SAME_UPPER")))  // TensorFlow's: the extra step at the end
             }
-            var inputs = [graph.op("Transpose", [x.name], [("perm", .ints([0, 2, 1]))]), graph.constant(try kernel.transposed([2, 1, 0]), "conv_kernel")]
+            // Keras keeps (window..., inputs / groups, filters); ONNX (filters, inputs / groups, window...).
+            let onnxKernel = try kernel.transposed([rank - 1, rank - 2] + Array(0..<spatial))
+            var inputs = [graph.op("Transpose", [x.name], [("perm", .ints(channelsFirst(rank)))]), graph.constant(onnxKernel, "conv_kernel")]
             if let bias = convolution.bias { inputs.append(graph.constant(bias, "conv_bias")) }
-            let output = graph.op("Transpose", [graph.op("Conv", inputs, attributes)], [("perm", .ints([0, 2, 1]))])
+            let output = graph.op("Transpose", [graph.op("Conv", inputs, attributes)], [("perm", .ints(channelsLast(rank)))])
             return [Value(name: try apply(convolution.activation, output, layer))]
         case let pooling as GlobalPooling<Float>:
-            guard pooling.dataFormat == .channelsLast, inputRank == 3 else { throw fail(layer, "only channels_last pooling over steps is exported") }
-            guard x.lengths == nil else { throw fail(layer, "pooling over masked steps is not exported") }
-            let op = pooling.mode == .max ? "ReduceMax" : "ReduceMean"
-            return [Value(name: graph.op(op, [x.name], [("axes", .ints([1])), ("keepdims", .int(pooling.keepdims ? 1 : 0))]))]
-        case let pooling as Pooling<Float>:
-            guard pooling.dataFormat == .channelsLast, pooling.poolSize.count == 1, x.lengths == nil else {
-                throw fail(layer, "only channels_last 1D pooling over unmasked steps is exported")
+            guard pooling.dataFormat == .channelsLast else { throw fail(layer, "only channels_last pooling is exported") }
+            let axes = Array(1..<(inputRank - 1)), keep = pooling.keepdims ? 1 : 0
+            if pooling.mode == .average, let lengths = x.lengths, inputRank == 3 {
+                // Keras averages the kept steps only.
+                let kept = graph.op("Unsqueeze", [graph.op("Cast", [stepMask(lengths, like: x.name)], [("to", .int(1))]), graph.int64s([-1])])
+                let total = graph.op("ReduceSum", [graph.op("Mul", [x.name, kept]), graph.int64s([1])], [("keepdims", .int(keep))])
+                let count = graph.op("ReduceSum", [kept, graph.int64s([1])], [("keepdims", .int(keep))])
+                return [Value(name: graph.op("Div", [total, count]))]
             }
+            guard !x.paddingDiffers else { throw fail(layer, "its input's padded steps differ between Keras and ONNX") }
+            let op = pooling.mode == .max ? "ReduceMax" : "ReduceMean"
+            return [Value(name: graph.op(op, [x.name], [("axes", .ints(axes)), ("keepdims", .int(keep))]))]
+        case let pooling as Pooling<Float>:
+            guard pooling.dataFormat == .channelsLast, x.lengths == nil else {
+                throw fail(layer, "only channels_last pooling over unmasked steps is exported")
+            }
+            let rank = pooling.poolSize.count + 2
             var attributes: [(String, ONNXGraph.Attribute)] = [("kernel_shape", .ints(pooling.poolSize)), ("strides", .ints(pooling.strides))]
             // Keras' same padding leaves the padded positions out of an average, as count_include_pad = 0 does.
-            attributes.append(pooling.padding == .same ? ("auto_pad", .string("SAME_UPPER")) : ("pads", .ints([0, 0])))
+            attributes.append(pooling.padding == .same ? ("auto_pad", .string("SAME_UPPER")) : ("pads", .ints(Array(repeating: 0, count: 2 * (rank - 2)))))
             if pooling.mode == .average { attributes.append(("count_include_pad", .int(0))) }
-            let channelsFirst = graph.op("Transpose", [x.name], [("perm", .ints([0, 2, 1]))])
-            let pooled = graph.op(pooling.mode == .max ? "MaxPool" : "AveragePool", [channelsFirst], attributes)
-            return [Value(name: graph.op("Transpose", [pooled], [("perm", .ints([0, 2, 1]))]))]
+            let moved = graph.op("Transpose", [x.name], [("perm", .ints(channelsFirst(rank)))])
+            let pooled = graph.op(pooling.mode == .max ? "MaxPool" : "AveragePool", [moved], attributes)
+            return [Value(name: graph.op("Transpose", [pooled], [("perm", .ints(channelsLast(rank)))]))]
+        case let dot as Dot<Float>:
+            return [Value(name: try self.dot(dot, inputs.map(\.name), rank: inputRank))]
         case let padding as ZeroPadding1D<Float>:
             guard padding.dataFormat == .channelsLast, x.lengths == nil else { throw fail(layer, "only channels_last padding of unmasked steps is exported") }
             let pads = graph.int64s([0, padding.padding.before, 0, 0, padding.padding.after, 0])
@@ -471,6 +484,33 @@ private struct Exporter {
             }
         }
         return results
+    }
+
+    /// The permutation from channels last to channels first, and back, for a tensor of `rank` axes.
+    func channelsFirst(_ rank: Int) -> [Int] { [0, rank - 1] + Array(1..<(rank - 1)) }
+    func channelsLast(_ rank: Int) -> [Int] { [0] + Array(2..<rank) + [1] }
+
+    /// Dot of two `(batch, ...)` tensors along one axis each (rank 2 or 3), L2-normalized first
+    /// with `normalize` as Keras' `l2_normalize` (its 1e-12 floor included).
+    mutating func dot(_ dot: Dot<Float>, _ names: [String], rank: Int) throws -> String {
+        guard names.count == 2, rank == 2 || rank == 3 else { throw fail(dot, "only two inputs of rank 2 or 3 are exported") }
+        let axes = dot.axes.map { $0 < 0 ? $0 + rank : $0 }
+        let (a, b) = (axes[0], axes.count > 1 ? axes[1] : axes[0])
+        var (x, y) = (names[0], names[1])
+        if dot.normalize {
+            func normalized(_ value: String, _ axis: Int) -> String {
+                let squares = graph.op("ReduceSum", [graph.op("Mul", [value, value]), graph.int64s([axis])], [("keepdims", .int(1))])
+                let floor = graph.constant(Tensor(repeating: 1e-12, shape: []), "floor")
+                return graph.op("Div", [value, graph.op("Sqrt", [graph.op("Max", [squares, floor])])])
+            }
+            x = normalized(x, a)
+            y = normalized(y, b)
+        }
+        if rank == 2 { return graph.op("ReduceSum", [graph.op("Mul", [x, y]), graph.int64s([1])], [("keepdims", .int(1))]) }
+        // Contract x's axis a with y's axis b: x with it last, y with it second.
+        let left = a == 2 ? x : graph.op("Transpose", [x], [("perm", .ints([0, 2, 1]))])
+        let right = b == 1 ? y : graph.op("Transpose", [y], [("perm", .ints([0, 2, 1]))])
+        return graph.op("MatMul", [left, right])
     }
 
     /// The steps of `value`: a scalar.
