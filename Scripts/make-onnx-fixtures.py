@@ -39,7 +39,9 @@ def cases(rng):
         layers.Bidirectional(layers.SimpleRNN(3), merge_mode="ave"), layers.BatchNormalization(), layers.Dense(2)])
     convolutional = keras.Sequential([
         keras.Input((12, 4)), layers.Conv1D(6, 3, padding="causal", dilation_rate=2, activation="relu"),
-        layers.Conv1D(5, 3, strides=2, padding="same"), layers.GRU(4, return_sequences=True), layers.Permute((2, 1)),
+        layers.Conv1D(5, 3, strides=2, padding="same"), layers.DepthwiseConv1D(2, depth_multiplier=2, padding="same"),
+        layers.SeparableConv1D(4, 3, depth_multiplier=2, padding="same", dilation_rate=2, activation="tanh"),
+        layers.GRU(4, return_sequences=True), layers.Permute((2, 1)),
         layers.Permute((2, 1)), layers.GlobalAveragePooling1D(), layers.RepeatVector(3), layers.GRU(3), layers.Dense(2)])
     shaped = keras.Sequential([
         keras.Input((10, 3)), layers.ZeroPadding1D((1, 2)), layers.MaxPooling1D(2), layers.UpSampling1D(2),

@@ -65,7 +65,8 @@ struct ONNXExportTests {
         case "shapes_and_activations":
             for op in ["Pad", "MaxPool", "AveragePool", "Tile", "Slice", "Elu", "PRelu", "Softmax", "GRU"] { #expect(nodes.contains { $0.op == op }, "\(op)") }
         case "convolutional_pooling":
-            #expect(nodes.filter { $0.op == "Conv" }.count == 2 && recurrent.map(\.op) == ["GRU", "GRU"])
+            #expect(nodes.filter { $0.op == "Conv" }.count == 5 && recurrent.map(\.op) == ["GRU", "GRU"])
+            #expect(nodes.filter { $0.op == "Conv" }.map { $0.attributes["group"]?.int } == [1, 1, 5, 10, 1])
             #expect(nodes.contains { $0.op == "ReduceMean" } && nodes.contains { $0.op == "Tile" })
         default:
             #expect(recurrent.map(\.op) == ["LSTM", "RNN"])
@@ -79,9 +80,9 @@ struct ONNXExportTests {
             Embedding<Float>(inputDim: 5, outputDim: 2, maskZero: true), GRU<Float>(units: 2, returnSequences: true)])
         _ = try carried.predict([Tensor(repeating: 1, shape: [1, 5])], batchSize: nil)
         #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: carried) }
-        let depthwise = try Sequential<Float>(inputShape: [6, 3], layers: [DepthwiseConv1D<Float>(kernelSize: 2)])
-        _ = try depthwise.predict([Tensor(repeating: 1, shape: [1, 6, 3])], batchSize: nil)
-        #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: depthwise) }
+        let channelsFirst = try Sequential<Float>(inputShape: [3, 6], layers: [Conv1D<Float>(filters: 2, kernelSize: 2, dataFormat: .channelsFirst)])
+        _ = try channelsFirst.predict([Tensor(repeating: 1, shape: [1, 3, 6])], batchSize: nil)
+        #expect(throws: FileFormatError.self) { try ONNXExport.bytes(for: channelsFirst) }
     }
 }
 

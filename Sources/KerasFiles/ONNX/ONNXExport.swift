@@ -189,22 +189,37 @@ private struct Exporter {
                 throw fail(layer, "only built channels_last convolutions are exported")
             }
             guard !x.paddingDiffers else { throw fail(layer, "its input's padded steps differ between Keras and ONNX") }
-            let spatial = convolution.kernelSize.count, rank = spatial + 2
-            var attributes: [(String, ONNXGraph.Attribute)] = [
-                ("kernel_shape", .ints(convolution.kernelSize)), ("strides", .ints(convolution.strides)),
-                ("dilations", .ints(convolution.dilationRate)), ("group", .int(convolution.groups)),
-            ]
-            switch convolution.padding {
-            case .valid: attributes.append(("pads", .ints(Array(repeating: 0, count: 2 * spatial))))
-            case .causal: attributes.append(("pads", .ints([(convolution.kernelSize[0] - 1) * convolution.dilationRate[0], 0])))
-            case .same: attributes.append(("auto_pad", .string("SAME_UPPER")))  // TensorFlow's: the extra step at the end
-            }
+            let rank = convolution.kernelSize.count + 2
             // Keras keeps (window..., inputs / groups, filters); ONNX (filters, inputs / groups, window...).
-            let onnxKernel = try kernel.transposed([rank - 1, rank - 2] + Array(0..<spatial))
-            var inputs = [graph.op("Transpose", [x.name], [("perm", .ints(channelsFirst(rank)))]), graph.constant(onnxKernel, "conv_kernel")]
-            if let bias = convolution.bias { inputs.append(graph.constant(bias, "conv_bias")) }
-            let output = graph.op("Transpose", [graph.op("Conv", inputs, attributes)], [("perm", .ints(channelsLast(rank)))])
+            let output = try conv(
+                x.name, kernel: graph.constant(try kernel.transposed([rank - 1, rank - 2] + Array(0..<(rank - 2))), "conv_kernel"),
+                bias: convolution.bias, size: convolution.kernelSize, strides: convolution.strides, dilations: convolution.dilationRate,
+                groups: convolution.groups, padding: convolution.padding)
             return [Value(name: try apply(convolution.activation, output, layer))]
+        case let depthwise as DepthwiseConvolution<Float>:
+            guard depthwise.dataFormat == .channelsLast, depthwise.kernelSize.count == 1, depthwise.weights.count >= 1 else {
+                throw fail(layer, "only built channels_last 1D depthwise convolutions are exported")
+            }
+            guard !x.paddingDiffers else { throw fail(layer, "its input's padded steps differ between Keras and ONNX") }
+            let weights = depthwise.weights
+            let output = try conv(
+                x.name, kernel: graph.constant(try depthwiseKernel(weights[0]), "depthwise_kernel"), bias: weights.count > 1 ? weights[1] : nil,
+                size: depthwise.kernelSize, strides: depthwise.strides, dilations: depthwise.dilationRate, groups: weights[0].shape[1],
+                padding: depthwise.padding)
+            return [Value(name: try apply(depthwise.activation, output, layer))]
+        case let separable as SeparableConv1D<Float>:
+            guard separable.dataFormat == .channelsLast, let depthwiseKernel = separable.depthwiseKernel, let pointwise = separable.pointwiseKernel else {
+                throw fail(layer, "only built channels_last separable convolutions are exported")
+            }
+            guard !x.paddingDiffers else { throw fail(layer, "its input's padded steps differ between Keras and ONNX") }
+            let spread = try conv(
+                x.name, kernel: graph.constant(try self.depthwiseKernel(depthwiseKernel), "depthwise_kernel"), bias: nil,
+                size: [separable.kernelSize], strides: [separable.strides], dilations: [separable.dilationRate],
+                groups: depthwiseKernel.shape[1], padding: separable.padding)
+            let output = try conv(
+                spread, kernel: graph.constant(try pointwise.transposed([2, 1, 0]), "pointwise_kernel"), bias: separable.weights.count > 2 ? separable.weights[2] : nil,
+                size: [1], strides: [1], dilations: [1], groups: 1, padding: .valid)
+            return [Value(name: try apply(separable.activation, output, layer))]
         case let pooling as GlobalPooling<Float>:
             guard pooling.dataFormat == .channelsLast else { throw fail(layer, "only channels_last pooling is exported") }
             let axes = Array(1..<(inputRank - 1)), keep = pooling.keepdims ? 1 : 0
@@ -484,6 +499,38 @@ private struct Exporter {
             }
         }
         return results
+    }
+
+    /// A channels-last convolution: `Conv` between transposes to and from channels first.
+    mutating func conv(
+        _ x: String, kernel: String, bias: Tensor<Float>?, size: [Int], strides: [Int], dilations: [Int], groups: Int, padding: Padding
+    ) throws -> String {
+        let rank = size.count + 2
+        var attributes: [(String, ONNXGraph.Attribute)] = [
+            ("kernel_shape", .ints(size)), ("strides", .ints(strides)), ("dilations", .ints(dilations)), ("group", .int(groups)),
+        ]
+        switch padding {
+        case .valid: attributes.append(("pads", .ints(Array(repeating: 0, count: 2 * size.count))))
+        case .causal: attributes.append(("pads", .ints([(size[0] - 1) * dilations[0], 0])))
+        case .same where strides.allSatisfy({ $0 == 1 }):
+            // TensorFlow's: (window - 1) * dilation in all, the odd one at the end.
+            let totals = zip(size, dilations).map { ($0 - 1) * $1 }
+            attributes.append(("pads", .ints(totals.map { $0 / 2 } + totals.map { $0 - $0 / 2 })))
+        case .same:
+            guard dilations.allSatisfy({ $0 == 1 }) else {
+                throw FileFormatError("a strided and dilated convolution with same padding has no ONNX Runtime form")
+            }
+            attributes.append(("auto_pad", .string("SAME_UPPER")))  // TensorFlow's: the extra step at the end
+        }
+        var inputs = [graph.op("Transpose", [x], [("perm", .ints(channelsFirst(rank)))]), kernel]
+        if let bias { inputs.append(graph.constant(bias, "conv_bias")) }
+        return graph.op("Transpose", [graph.op("Conv", inputs, attributes)], [("perm", .ints(channelsLast(rank)))])
+    }
+
+    /// Keras' depthwise kernel `(window, channels, multiplier)` as ONNX's grouped `(channels * multiplier, 1, window)`.
+    func depthwiseKernel(_ kernel: Tensor<Float>) throws -> Tensor<Float> {
+        let (window, channels, multiplier) = (kernel.shape[0], kernel.shape[1], kernel.shape[2])
+        return try kernel.transposed([1, 2, 0]).reshaped(to: [channels * multiplier, 1, window])
     }
 
     /// The permutation from channels last to channels first, and back, for a tensor of `rank` axes.
