@@ -107,6 +107,8 @@ public final class StreamingSession<Scalar: TensorScalar> {
     ///   - state: The samples' state, from ``initialState(batchSize:)`` or earlier calls.
     /// - Returns: The model's outputs for these steps.
     /// - Throws: ``LayerError`` for inputs or a state that do not fit the model.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func predict(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?] = [], state: inout StreamState<Scalar>) throws -> [Tensor<Scalar>] {
         guard inputs.count == graph.inputs.count else {
             throw LayerError(.invalidInputShape, "model '\(model.name)' takes \(graph.inputs.count) input(s), got \(inputs.count)")
@@ -144,6 +146,8 @@ public final class StreamingSession<Scalar: TensorScalar> {
 
     /// One recurrent layer over a chunk from its kept state; steps masked at the start of the
     /// chunk give the output carried from before it, as they would in the whole sequence.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private static func run(
         _ rnn: RNN<Scalar>, _ input: Tensor<Scalar>, mask: Tensor<Bool>?, state: StreamState<Scalar>.LayerState, batch: Int
     ) throws -> (LayerOutput<Scalar>, StreamState<Scalar>.LayerState) {
