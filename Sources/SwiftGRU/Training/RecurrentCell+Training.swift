@@ -12,12 +12,15 @@ protocol DifferentiableRecurrentCell<Scalar>: RecurrentCell {
     ) throws -> (input: Tensor<Scalar>, states: [Tensor<Scalar>], weights: [Tensor<Scalar>])
 }
 
-extension SimpleRNNCell: DifferentiableRecurrentCell {
+/// The cells over ``GateWeights`` keep their dropout masks there.
+extension DifferentiableRecurrentCell where Self: GateWeightsCell {
     var dropoutMasks: [Tensor<Scalar>?] {
         get { storage.dropoutMasks }
         set { storage.dropoutMasks = newValue }
     }
+}
 
+extension SimpleRNNCell: DifferentiableRecurrentCell {
     /// `h' = act(z)`: dz = act'(z) * (dL/d(output) + dL/dh').
     func stepBackward(
         input: Tensor<Scalar>, states: [Tensor<Scalar>], outputGradient: Tensor<Scalar>, stateGradients: [Tensor<Scalar>]
@@ -32,11 +35,6 @@ extension SimpleRNNCell: DifferentiableRecurrentCell {
 }
 
 extension LSTMCell: DifferentiableRecurrentCell {
-    var dropoutMasks: [Tensor<Scalar>?] {
-        get { storage.dropoutMasks }
-        set { storage.dropoutMasks = newValue }
-    }
-
     /// The four gates' gradients from dL/dh' (output and state) and dL/dc', then `z`'s.
     func stepBackward(
         input: Tensor<Scalar>, states: [Tensor<Scalar>], outputGradient: Tensor<Scalar>, stateGradients: [Tensor<Scalar>]

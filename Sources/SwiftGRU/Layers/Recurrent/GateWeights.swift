@@ -1,6 +1,11 @@
 /// The kernel `(inputSize, gates * units)`, recurrent kernel `(units, gates * units)` and
 /// optional bias `(gates * units)` of a dense recurrent cell (``LSTMCell``: 4 gates,
 /// ``SimpleRNNCell``: 1), and the sum every step starts from.
+/// A cell whose weights are ``GateWeights`` (LSTM, SimpleRNN).
+protocol GateWeightsCell: RecurrentCell {
+    var storage: GateWeights<Scalar> { get set }
+}
+
 struct GateWeights<Scalar: TensorScalar> {
     let units: Int
     let gates: Int
@@ -104,3 +109,6 @@ extension GateWeights {
         return (dx, dh, weights)
     }
 }
+
+extension LSTMCell: GateWeightsCell {}
+extension SimpleRNNCell: GateWeightsCell {}
