@@ -31,6 +31,14 @@ final class GRUInputProjection<S: TensorScalar>: Sendable {
         }
     }
 
+    /// Writes the projections of `rows` rows of `x`, `lda` apart, to consecutive rows at `out` (no dropout).
+    /// Needs the projection prepared without `perGate`.
+    func project(_ x: UnsafePointer<S>, rows: Int, lda: Int, into out: UnsafeMutablePointer<S>) {
+        bias.withBaseAddress { bias in
+            kernel.multiply(x, rows: rows, lda: lda, group: 0, bias: bias, into: out, ldc: 3 * spec.units)
+        }
+    }
+
     /// The projections of all `rows` rows of `x`, `(x * mask) @ kernel + inputBias`, split
     /// over the cores when the product is large.
     ///
@@ -53,8 +61,12 @@ final class GRUInputProjection<S: TensorScalar>: Sendable {
                     let workers = parallelWorkers(total: rows * columns * f, minimumPerWorker: 1 << 22)
                     let chunks = workers == 1 ? 1 : Swift.max(workers, Swift.min(4 * workers, rows / 128))
                     let chunk = (rows + chunks - 1) / chunks
-                    parallelFor((rows + chunk - 1) / chunk) { worker in
-                        let r0 = worker * chunk, n = Swift.min(chunk, rows - r0)
+                    // A last chunk of a few rows joins the one before: products of one to four
+                    // rows run on other kernels, and each row's values must not depend on the split.
+                    var pieces = (rows + chunk - 1) / chunk
+                    if pieces > 1, rows - (pieces - 1) * chunk < 5 { pieces -= 1 }
+                    parallelFor(pieces) { worker in
+                        let r0 = worker * chunk, n = worker == pieces - 1 ? rows - r0 : chunk
                         kernel.multiply(source + r0 * f, rows: n, lda: f, group: group, bias: bias, into: target + r0 * width, ldc: width)
                     }
                 }

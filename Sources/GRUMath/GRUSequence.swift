@@ -32,6 +32,10 @@ public struct GRUSequenceOutput<Scalar: TensorScalar>: Sendable {
 /// The forward pass of a GRU over a whole sequence: one matrix product for the
 /// input projections of all steps, then the recurrence step by step.
 public enum GRUSequence {
+    /// Whether right-padded batches skip the steps of sequences that have ended
+    /// (``CompactedSequence``); tests turn it off to compare with the loop that computes them.
+    @TaskLocal package static var compactsPaddedBatches = true
+
     /// Runs the GRU over `inputs`.
     ///
     /// Masked steps (`mask[b, t] == false`) carry the state unchanged; their output is the
@@ -98,6 +102,11 @@ public enum GRUSequence {
         let timeMajor = options.timeMajor
         func row(_ b: Int, _ t: Int) -> Int { timeMajor ? t * batch + b : b * steps + t }
         let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
+        if compactsPaddedBatches, CompactedSequence<S>.applies(batch: batch, steps: steps, dropout: dropout, recording: recording),
+           let mask, let lengths = CompactedSequence<S>.rightPaddedLengths(mask.scalars, batch: batch, steps: steps) {
+            let sequence = CompactedSequence(spec: spec, weights: weights, lengths: lengths, steps: steps, options: options, workers: workers)
+            return (sequence.run(inputs: inputs, initialState: initialState), nil)
+        }
         // One sequence: two cores share each step by units, or else the second core computes
         // the input projections a chunk of steps ahead of the recurrence instead of all of
         // them up front.
@@ -106,9 +115,9 @@ public enum GRUSequence {
                 h0.baseAddress.map { UnitSplitSequence(halves: weights.prepared.unitHalves(spec, weights), steps: steps, initialState: $0) }
             }
             : nil
-        let chunkSteps = 16
-        let pipeline = split == nil && workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * chunkSteps
-            ? TaskClaims(count: (steps + chunkSteps - 1) / chunkSteps) : nil
+        let chunks = StepChunks(steps: steps)
+        let pipeline = split == nil && workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * StepChunks.size
+            ? TaskClaims(count: chunks.count) : nil
         var projected: [S]
         let chunkProjection = pipeline.map { _ in weights.prepared.inputProjection(spec, weights) }
         if split != nil {
@@ -160,9 +169,9 @@ public enum GRUSequence {
         inputs.withUnsafeBufferPointer { xBuffer in
         projected.withUnsafeMutableBufferPointer { projectedBuffer in
             let p = UnsafeBufferPointer(projectedBuffer)
-            // The projections of processing steps [c * chunkSteps, (c + 1) * chunkSteps), all rows.
+            // The projections of the processing steps of chunk c, all rows.
             func computeChunk(_ c: Int) {
-                let s0 = c * chunkSteps, s1 = Swift.min(steps, s0 + chunkSteps)
+                let range = chunks.steps(of: c), s0 = range.lowerBound, s1 = range.upperBound
                 let t0 = options.goBackwards ? steps - s1 : s0, t1 = options.goBackwards ? steps - s0 : s1
                 guard let x = xBuffer.baseAddress, let out = projectedBuffer.baseAddress, let chunkProjection else { return }
                 if timeMajor {
@@ -199,19 +208,19 @@ public enum GRUSequence {
                                         return
                                     }
                                     let b0 = worker * chunk, count = Swift.min(chunk, batch - b0)
-                                    let masks = (0..<maskCount).map { UnsafePointer(maskStorage + $0 * block + b0 * u) }
                                     let workspace = UnsafeMutablePointer<S>.allocate(capacity: 4 * count * u + 2 * count * u)
                                     defer { workspace.deallocate() }
                                     var h = workspace + 4 * count * u, next = h + count * u
                                     h.update(from: stateBuffer.baseAddress! + b0 * u, count: count * u)
                                     let out = outputBuffer.baseAddress! + b0 * u
                                     for s in 0..<steps {
-                                        if let pipeline, s % chunkSteps == 0 { pipeline.ensure(s / chunkSteps, compute: computeChunk) }
+                                        if let pipeline, let c = chunks.chunk(startingAt: s) { pipeline.ensure(c, compute: computeChunk) }
                                         let t = options.goBackwards ? steps - 1 - s : s
                                         if recording { (previousBuffer.baseAddress! + s * block + b0 * u).update(from: h, count: count * u) }
                                         GRUStep.forward(
                                             spec: spec, batch: count, projected: p.baseAddress! + row(b0, t) * width,
-                                            projectedStride: projectedStride, state: h, recurrent: kernel, recurrentMasks: masks,
+                                            projectedStride: projectedStride, state: h, recurrent: kernel,
+                                            recurrentMasks: maskCount == 0 ? nil : UnsafePointer(maskStorage + b0 * u), recurrentMaskStride: block,
                                             newState: next,
                                             record: recording ? recordBuffer.baseAddress! + s * GRUStepRecord.count * block + b0 * u : nil,
                                             recordStride: block, workspace: workspace)

@@ -32,7 +32,8 @@ package enum GRUStep {
     ///     `3 * units` input projections (input bias included).
     ///   - state: `(batch, units)`, the state before the step.
     ///   - recurrent: The recurrent kernel, prepared once per sequence.
-    ///   - recurrentMasks: Empty or three pointers to the rows' `(batch, units)` recurrent masks.
+    ///   - recurrentMasks: `nil`, or the rows' `(batch, units)` recurrent masks of the three
+    ///     gates, gate `g`'s at `recurrentMasks + g * recurrentMaskStride`.
     ///   - newState: `(batch, units)`, receives the state after the step; may not alias `state`.
     ///   - record: When given, receives what the backward pass needs: the ``GRUStepRecord``
     ///     blocks, `recordStride` scalars apart, each holding these rows' `(batch, units)` values.
@@ -41,7 +42,7 @@ package enum GRUStep {
     @_specialize(where S == Double)
     package static func forward<S: TensorScalar>(
         spec: GRUSpec, batch: Int, projected: UnsafePointer<S>, projectedStride: Int,
-        state: UnsafePointer<S>, recurrent: GRURecurrentKernel<S>, recurrentMasks: [UnsafePointer<S>],
+        state: UnsafePointer<S>, recurrent: GRURecurrentKernel<S>, recurrentMasks: UnsafePointer<S>?, recurrentMaskStride: Int,
         newState: UnsafeMutablePointer<S>, record: UnsafeMutablePointer<S>?, recordStride: Int,
         workspace: UnsafeMutablePointer<S>
     ) {
@@ -51,12 +52,12 @@ package enum GRUStep {
         let hm = workspace, scratch = workspace + batch * width
         // The gate's view of the state: h itself, or h times that gate's recurrent mask.
         func gateInput(_ gate: Int) -> UnsafePointer<S> {
-            guard !recurrentMasks.isEmpty else { return state }
-            let mask = recurrentMasks[gate]
+            guard let recurrentMasks else { return state }
+            let mask = recurrentMasks + gate * recurrentMaskStride
             for i in 0..<(batch * u) { scratch[i] = state[i] * mask[i] }
             return UnsafePointer(scratch)
         }
-        if recurrentMasks.isEmpty {
+        if recurrentMasks == nil {
             recurrent.multiply(state, rows: batch, group: 0, into: hm)
             // Sigmoid gates and a tanh candidate: fused passes when the scalar type has them.
             let fusable = spec.recurrentActivation == .sigmoid && spec.activation == .tanh
@@ -108,7 +109,7 @@ package enum GRUStep {
                 for b in 0..<batch { (record + GRUStepRecord.auxiliary * recordStride + b * u).update(from: scratch + b * u, count: u) }
             }
             // The candidate block of hm is overwritten by the product, then the input part is added.
-            recurrent.multiply(UnsafePointer(scratch), rows: batch, group: recurrentMasks.isEmpty ? 1 : 2, into: hm)
+            recurrent.multiply(UnsafePointer(scratch), rows: batch, group: recurrentMasks == nil ? 1 : 2, into: hm)
             for b in 0..<batch {
                 let x = projected + b * projectedStride, row = hm + b * width
                 for j in 0..<u { row[2 * u + j] += x[2 * u + j] }

@@ -11,6 +11,7 @@ struct Bench: ParsableCommand {
     )
 
     enum Mode: String, ExpressibleByArgument { case inference, training }
+    enum Lengths: String, ExpressibleByArgument { case full, uniform }
 
     @Option(help: "Batch size.") var batch = 32
     @Option(help: "Timesteps.") var steps = 100
@@ -18,6 +19,8 @@ struct Bench: ParsableCommand {
     @Option(help: "GRU units.") var units = 128
     @Option(help: "inference or training.") var mode: Mode = .inference
     @Option(help: "Keras' reset_after (true: cuDNN-compatible variant).") var resetAfter = true
+    @Option(help: "full, or uniform: sequence lengths drawn uniformly from steps/10 to steps, right-padded and masked (variable-length batches).")
+    var lengths: Lengths = .full
     @Option(help: "Timed runs (after warm-up runs).") var repeats = 20
     @Flag(help: "Print one JSON line instead of a table.") var json = false
     @Flag(help: "In training mode, also print the forward and backward time of each timed run.") var breakdown = false
@@ -39,11 +42,12 @@ struct Bench: ParsableCommand {
         let onGPU = device == .gpu || (device == .auto && ComputeDevice.gpuUnavailableReason == nil)
         if onGPU {
             guard resetAfter else { throw ValidationError("--device gpu: cuDNN runs reset_after = true only") }
+            guard lengths == .full else { throw ValidationError("--device gpu: --lengths uniform runs on the CPU only") }
             if let reason = ComputeDevice.gpuUnavailableReason { throw ValidationError("--device gpu: \(reason)") }
             let times = try CuDNNGRUBenchmark.run(
                 batch: batch, steps: steps, features: features, units: units, training: mode == .training, repeats: repeats,
                 padded: cudnnPadded, algorithm: cudnnAlgorithm.flatMap(CuDNNAlgorithm.init(rawValue:)))
-            report(times, device: ComputeDevice.gpuDescription ?? "GPU")
+            report(times, device: ComputeDevice.gpuDescription ?? "GPU", meanLength: Double(steps))
             return
         }
         // The CPU path even where a GPU is there: this is the CPU's benchmark.
@@ -53,14 +57,20 @@ struct Bench: ParsableCommand {
         try gru.build(inputShape: [batch, steps, features])
         let x: Tensor<Float> = try Initializer.randomNormal(stddev: 1, seed: 4).makeTensor(shape: [batch, steps, features])
         let ones = Tensor<Float>(repeating: 1, shape: [batch, units])
+        // Lengths from a fixed seed, so that every run (and the peers' script) sees the same batch.
+        var random = RandomGenerator(seed: 5)
+        let shortest = lengths == .full ? steps : Swift.max(1, steps / 10)
+        let sequenceLengths = (0..<batch).map { _ in shortest + Int(random.next() % UInt64(steps - shortest + 1)) }
+        let mask = lengths == .full ? nil : try Tensor<Bool>(
+            shape: [batch, steps], scalars: (0..<(batch * steps)).map { $0 % steps < sequenceLengths[$0 / steps] })
         var timing = false
         func once() throws {
             switch mode {
             case .inference:
-                _ = try gru(x)
+                _ = try gru(x, mask: mask)
             case .training:
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = try gru.forwardRecording(x, mask: nil, initialState: [], training: true)
+                _ = try gru.forwardRecording(x, mask: mask, initialState: [], training: true)
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 // Gradients of the weights only, as the peers' benchmark asks for.
                 _ = try gru.backward([ones], needsInputGradient: false)
@@ -78,19 +88,20 @@ struct Bench: ParsableCommand {
             try once()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        report(times, device: "cpu")
+        report(times, device: "cpu", meanLength: Double(sequenceLengths.reduce(0, +)) / Double(batch))
     }
 
     /// Prints the median and minimum of `times` (seconds), with the GFLOP/s of the median.
-    private func report(_ times: [Double], device: String) {
+    private func report(_ times: [Double], device: String, meanLength: Double) {
         let times = times.sorted()
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
-        let flops = 6.0 * Double(units * (features + units) * batch * steps) * (mode == .training ? 3 : 1)
+        let flops = 6.0 * Double(units * (features + units) * batch) * meanLength * (mode == .training ? 3 : 1)
         let gflops = flops / median / 1e9
         if json {
-            print("{\"batch\": \(batch), \"steps\": \(steps), \"features\": \(features), \"units\": \(units), \"mode\": \"\(mode.rawValue)\", \"reset_after\": \(resetAfter), \"device\": \"\(device)\", \"median_seconds\": \(String(format: "%.6f", median)), \"min_seconds\": \(String(format: "%.6f", times[0])), \"gflops\": \(String(format: "%.2f", gflops))}")
+            print("{\"batch\": \(batch), \"steps\": \(steps), \"features\": \(features), \"units\": \(units), \"mode\": \"\(mode.rawValue)\", \"reset_after\": \(resetAfter), \"device\": \"\(device)\", \"lengths\": \"\(lengths.rawValue)\", \"median_seconds\": \(String(format: "%.6f", median)), \"min_seconds\": \(String(format: "%.6f", times[0])), \"gflops\": \(String(format: "%.2f", gflops))}")
         } else {
-            print("GRU B=\(batch) T=\(steps) F=\(features) U=\(units), \(mode.rawValue), reset_after=\(resetAfter), on \(device)")
+            let padded = lengths == .full ? "" : ", lengths uniform in [\(Swift.max(1, steps / 10)), \(steps)] (mean \(String(format: "%.1f", meanLength)))"
+            print("GRU B=\(batch) T=\(steps) F=\(features) U=\(units), \(mode.rawValue), reset_after=\(resetAfter)\(padded), on \(device)")
             print("median \(String(format: "%.3f", median * 1000)) ms   min \(String(format: "%.3f", times[0] * 1000)) ms   \(String(format: "%.1f", gflops)) GFLOP/s   (\(repeats) runs)")
         }
     }

@@ -191,13 +191,13 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
         for (g, mask) in masks.recurrent.enumerated() {
             mask.withUnsafeBufferPointer { if let base = $0.baseAddress { (maskBase + g * batch * units).update(from: base, count: batch * units) } }
         }
-        let maskPointers = (0..<masks.recurrent.count).map { UnsafePointer(maskBase + $0 * batch * units) }
         projected.withUnsafeBufferPointer { p in
             states[0].withUnsafeBufferPointer { h in
                 next.withUnsafeMutableBufferPointer { n in
                     GRUStep.forward(
                         spec: spec, batch: batch, projected: p.baseAddress!, projectedStride: 3 * units,
-                        state: h.baseAddress!, recurrent: kernel, recurrentMasks: maskPointers,
+                        state: h.baseAddress!, recurrent: kernel,
+                        recurrentMasks: masks.recurrent.isEmpty ? nil : UnsafePointer(maskBase), recurrentMaskStride: batch * units,
                         newState: n.baseAddress!, record: nil, recordStride: batch * units, workspace: workspace)
                 }
             }

@@ -1,0 +1,205 @@
+@_spi(GRUKernels) import GRUTensor
+
+/// Variable-length batches: with right-padded masks (each sequence unmasked up to its
+/// length and masked after it, as `pad_sequences(padding = "post")` with `mask_zero` makes
+/// them) a sequence that has ended only carries its state, so nothing of it is computed.
+/// The rows are ordered by length, longest first, and each step multiplies only the rows
+/// still running, as cuDNN's packed sequences do; the input projections skip the padded
+/// steps too. Inference only (no dropout, nothing recorded).
+///
+/// Results are identical to the uncompacted loop's, bit for bit: every product keeps at
+/// least ``minimumRows`` rows, so that it runs on the same kernel, with the same order of
+/// additions per value, as the whole batch does.
+final class CompactedSequence<S: TensorScalar> {
+    /// The fewest rows a product takes (see ``PackedMatrix/isWorthPacking(rows:)``).
+    static var minimumRows: Int { 5 }
+
+    private let spec: GRUSpec
+    private let options: GRUSequenceOptions
+    private let lengths: [Int]
+    private let batch: Int
+    private let steps: Int
+    /// The sequences of each worker, longest first: worker w takes every workers-th sequence
+    /// of the batch ordered by length, so each has a share of long and short ones and its
+    /// running sequences are a prefix of its own.
+    private let members: [[Int]]
+    /// Worker w's i-th sequence's projection of step t is at `(firsts[w] + i) * steps + t`.
+    private let firsts: [Int]
+    private let projection: GRUInputProjection<S>
+    private let kernel: GRURecurrentKernel<S>
+    private let projected: UnsafeMutablePointer<S>
+    /// One worker: the second core projects chunks of steps ahead of the recurrence.
+    private let pipeline: TaskClaims?
+    private let chunks: StepChunks
+
+    /// The unmasked length of each sequence when every mask row is right-padded and at least
+    /// one sequence ends before the last step; `nil` otherwise (the loop then reads the mask
+    /// at every step, for any pattern).
+    static func rightPaddedLengths(_ mask: [Bool], batch: Int, steps: Int) -> [Int]? {
+        var lengths = [Int](repeating: 0, count: batch)
+        var shorter = false
+        for b in 0..<batch {
+            let row = mask[(b * steps)..<((b + 1) * steps)]
+            let length = (row.firstIndex(of: false) ?? row.endIndex) - row.startIndex
+            guard !row[(row.startIndex + length)...].contains(true) else { return nil }
+            lengths[b] = length
+            shorter = shorter || length < steps
+        }
+        return shorter ? lengths : nil
+    }
+
+    /// Prepares a call over sequences of `lengths` (`steps` steps each, padding included).
+    ///
+    /// - Parameter workers: The threads the rows are dealt to; each gets at least
+    ///   ``minimumRows`` rows when the batch has them.
+    init(spec: GRUSpec, weights: GRUWeights<S>, lengths: [Int], steps: Int, options: GRUSequenceOptions, workers: Int) {
+        self.spec = spec
+        self.options = options
+        self.lengths = lengths
+        self.steps = steps
+        batch = lengths.count
+        let workers = Swift.max(1, Swift.min(workers, batch / Self.minimumRows))
+        let order = (0..<batch).sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
+        members = (0..<workers).map { w in stride(from: w, to: order.count, by: workers).map { order[$0] } }
+        var firsts = [0]
+        for rows in members { firsts.append(firsts[firsts.count - 1] + rows.count) }
+        self.firsts = firsts
+        projection = weights.prepared.inputProjection(spec, weights)
+        kernel = weights.prepared.recurrentKernel(spec, weights)
+        projected = .allocate(capacity: batch * steps * 3 * spec.units)
+        chunks = StepChunks(steps: steps)
+        pipeline = workers == 1 && activeCores > 1 && steps >= 2 * StepChunks.size ? TaskClaims(count: chunks.count) : nil
+    }
+
+    deinit { projected.deallocate() }
+
+    /// Whether a call of this shape may run compacted: inference without dropout, with at
+    /// least ``minimumRows`` sequences and steps.
+    static func applies(batch: Int, steps: Int, dropout: GRUDropoutMasks<S>, recording: Bool) -> Bool {
+        !recording && dropout.input.isEmpty && dropout.recurrent.isEmpty && batch >= minimumRows && steps >= minimumRows
+    }
+
+    /// Row of sequence `b`, step `t` in the inputs and the sequence output.
+    private func row(_ b: Int, _ t: Int) -> Int { options.timeMajor ? t * batch + b : b * steps + t }
+
+    /// Runs the call.
+    ///
+    /// - Parameter initialState: `(batch, units)`.
+    func run(inputs: Tensor<S>, initialState: Tensor<S>) -> GRUSequenceOutput<S> {
+        let u = spec.units
+        var state = initialState.scalars
+        var lastOutput = [S](repeating: 0, count: batch * u)
+        var sequence = [S](repeating: 0, count: options.returnSequences ? batch * steps * u : 0)
+        inputs.withUnsafeBufferPointer { x in
+            state.withUnsafeMutableBufferPointer { state in
+                lastOutput.withUnsafeMutableBufferPointer { lastOutput in
+                    sequence.withUnsafeMutableBufferPointer { sequence in
+                        guard let x = x.baseAddress, let state = state.baseAddress, let lastOutput = lastOutput.baseAddress else { return }
+                        // An empty array's base address may point at shared storage: never write through it.
+                        let buffers = Buffers(
+                            inputs: x, state: state, lastOutput: lastOutput, sequence: options.returnSequences ? sequence.baseAddress : nil)
+                        parallelFor(pipeline == nil ? members.count : 2) { worker in
+                            if let pipeline, worker == 1 {
+                                for c in 0..<pipeline.count where pipeline.claim(c) {
+                                    project(chunk: c, inputs: x)
+                                    pipeline.finish(c)
+                                }
+                            } else {
+                                recur(worker: worker, buffers: buffers)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let finalState = Tensor(uncheckedShape: [batch, u], scalars: state)
+        guard options.returnSequences else {
+            return GRUSequenceOutput(output: Tensor(uncheckedShape: [batch, u], scalars: lastOutput), finalState: finalState)
+        }
+        let shape = options.timeMajor ? [steps, batch, u] : [batch, steps, u]
+        return GRUSequenceOutput(output: Tensor(uncheckedShape: shape, scalars: sequence), finalState: finalState)
+    }
+
+    private struct Buffers {
+        var inputs: UnsafePointer<S>
+        /// The initial state, then the final one, `(batch, units)`.
+        var state: UnsafeMutablePointer<S>
+        var lastOutput: UnsafeMutablePointer<S>
+        /// Every step's output in processing order, or `nil`.
+        var sequence: UnsafeMutablePointer<S>?
+    }
+
+    /// Projects steps `t0..<t1` (input time) of every sequence of `worker`, as far as each is
+    /// read: up to its length, or every step for its first ``minimumRows`` sequences, which
+    /// every step computes to keep its product that large.
+    private func project(worker w: Int, steps t0: Int, _ t1: Int, inputs x: UnsafePointer<S>) {
+        let f = spec.inputSize, width = 3 * spec.units
+        for (i, b) in members[w].enumerated() {
+            let end = Swift.min(t1, i < Self.minimumRows ? steps : lengths[b])
+            guard end > t0 else { continue }
+            // A short piece is lengthened within the range (those rows are not read): no
+            // product has fewer than five rows, as none of the uncompacted loop has.
+            let count = Swift.max(end - t0, Swift.min(Self.minimumRows, t1 - t0))
+            projection.project(
+                x + row(b, t0) * f, rows: count, lda: options.timeMajor ? batch * f : f,
+                into: projected + ((firsts[w] + i) * steps + t0) * width)
+        }
+    }
+
+    /// Projects the chunk of processing steps `c` (one worker).
+    private func project(chunk c: Int, inputs: UnsafePointer<S>) {
+        let range = chunks.steps(of: c), s0 = range.lowerBound, s1 = range.upperBound
+        if options.goBackwards {
+            project(worker: 0, steps: steps - s1, steps - s0, inputs: inputs)
+        } else {
+            project(worker: 0, steps: s0, s1, inputs: inputs)
+        }
+    }
+
+    /// Runs the recurrence of `worker`'s sequences.
+    private func recur(worker w: Int, buffers: Buffers) {
+        let rows = members[w], count = rows.count, u = spec.units, width = 3 * u
+        guard count > 0 else { return }
+        if pipeline == nil { project(worker: w, steps: 0, steps, inputs: buffers.inputs) }
+        let scratch = UnsafeMutablePointer<S>.allocate(capacity: 7 * count * u)
+        defer { scratch.deallocate() }
+        let workspace = scratch, out = scratch + 4 * count * u
+        var h = out + count * u, next = h + count * u
+        for (i, b) in rows.enumerated() { (h + i * u).update(from: buffers.state + b * u, count: u) }
+        out.update(repeating: 0, count: count * u)
+        let projections = projected + firsts[w] * steps * width
+        var running = count
+        for s in 0..<steps {
+            if let pipeline, let c = chunks.chunk(startingAt: s) {
+                pipeline.ensure(c) { project(chunk: $0, inputs: buffers.inputs) }
+            }
+            let t = options.goBackwards ? steps - 1 - s : s
+            // The sequences running at input step t: a prefix, as they go longest first.
+            while running > 0, lengths[rows[running - 1]] <= t { running -= 1 }
+            while running < count, lengths[rows[running]] > t { running += 1 }
+            if running > 0 {
+                GRUStep.forward(
+                    spec: spec, batch: Swift.min(count, Swift.max(running, Self.minimumRows)),
+                    projected: projections + t * width, projectedStride: steps * width,
+                    state: h, recurrent: kernel, recurrentMasks: nil, recurrentMaskStride: 0, newState: next,
+                    record: nil, recordStride: 0, workspace: workspace)
+                if running == count {
+                    swap(&h, &next)
+                } else {
+                    h.update(from: next, count: running * u)
+                }
+                out.update(from: h, count: running * u)
+            }
+            if options.zeroOutputForMask, running < count {
+                (out + running * u).update(repeating: 0, count: (count - running) * u)
+            }
+            if let sequence = buffers.sequence {
+                for (i, b) in rows.enumerated() { (sequence + row(b, s) * u).update(from: out + i * u, count: u) }
+            }
+        }
+        for (i, b) in rows.enumerated() {
+            (buffers.state + b * u).update(from: h + i * u, count: u)
+            (buffers.lastOutput + b * u).update(from: out + i * u, count: u)
+        }
+    }
+}
