@@ -75,7 +75,8 @@ public struct KerasModelFile {
         let version = metadata?["keras_version"]?.string
         let config = try JSONValue(parsing: archive.contents(of: "config.json"), what: "\(name): config.json")
         let decoder = KerasConfigDecoder(legacy: version?.hasPrefix("2.") ?? false)
-        let built = try KerasModelBuilder(decoder: decoder).model(config)
+        // Every weight is read from the file below: nothing is drawn for it.
+        let built = try Initializer.$drawsValues.withValue(false) { try KerasModelBuilder(decoder: decoder).model(config) }
         let weights: HDF5File
         do { weights = try HDF5File(bytes: archive.contents(of: "model.weights.h5")) } catch let error as HDF5Error {
             throw FileFormatError("\(name): model.weights.h5: \(error.message)", underlying: error)
@@ -102,7 +103,8 @@ public struct KerasModelFile {
         let version = file.root.attributes["keras_version"]?.value.strings?.first
         let config = try JSONValue(parsing: Array(configText.utf8), what: "\(name): model_config")
         let decoder = KerasConfigDecoder(legacy: !(version?.hasPrefix("3.") ?? false))
-        let built = try KerasModelBuilder(decoder: decoder).model(config)
+        // Every weight is read from the file below: nothing is drawn for it.
+        let built = try Initializer.$drawsValues.withValue(false) { try KerasModelBuilder(decoder: decoder).model(config) }
         let weightsRoot = file.root.group(at: "model_weights") ?? file.root
         try Self.loadLegacyWeights(weightsRoot, file: file, into: built.model.layers, name: name)
         var layout = LegacyLayout(file: file, weights: weightsRoot, convertedLayers: decoder.notes.cuDNNLayers)

@@ -1,6 +1,10 @@
 import RealModule
 
 extension Initializer {
+    /// Whether initializers draw their values; off while a model is built from a file whose
+    /// weights replace every value drawn (an orthogonal draw costs more than reading the file).
+    @TaskLocal package static var drawsValues = true
+
     /// Creates a tensor of the given shape filled by this initializer.
     ///
     /// - Throws: ``LayerError`` when the initializer cannot fill this shape
@@ -8,6 +12,7 @@ extension Initializer {
     ///   negative or absurdly large (see ``WeightLimits``).
     public func makeTensor<Scalar: TensorScalar>(shape: [Int]) throws -> Tensor<Scalar> {
         let count = try WeightLimits.scalarCount(of: shape)
+        guard Self.drawsValues else { return Tensor(zeros: shape) }
         let values: [Double]
         switch self {
         case .zeros: values = Array(repeating: 0, count: count)
