@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs `gru bench` and the peers' peer_bench.py one after the other on the same
-# machine, every shape and mode of BENCHMARKS.md, and prints one JSON line per run.
+# machine, every shape and mode of BENCHMARKS.md, and prints one JSON line per run;
+# then OpenVINO (bf16 default and f32) and oneDNN from peers/peer_bench_extra.py beside
+# peer_bench.py, when it is there.
 # Usage: Scripts/bench-side-by-side.sh [path/to/peer_bench.py] [python]
-# The peers need: pip install numpy onnx onnxruntime tensorflow-cpu keras (torch optional).
+# The peers need: pip install numpy onnx onnxruntime tensorflow-cpu keras (torch optional);
+# the extra peers openvino==2026.4.1 and oneDNN's benchmark built by peers/build_onednn_bench.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEER=${1:-../shared/tools/peer_bench.py}
@@ -18,3 +21,7 @@ for entry in "${shapes[@]}"; do
     done
 done
 "$PYTHON" "$PEER" --frameworks ort,tf,torch --reps 7
+EXTRA="$(dirname "$PEER")/peers/peer_bench_extra.py"
+if [ -f "$EXTRA" ]; then
+    OMP_NUM_THREADS=$(nproc) "$PYTHON" "$EXTRA" --frameworks openvino,openvino_f32,onednn --modes infer,train --reps 7
+fi

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Turns the JSON lines of Scripts/bench-side-by-side.sh into the Markdown table of
-BENCHMARKS.md: medians in milliseconds and, per row, the best peer's time divided
+BENCHMARKS.md: medians in milliseconds and, per row, the best float32 peer's time divided
 by swift-gru's (above 1: swift-gru is faster). Given several runs, each cell is the
-median over the runs and the last column lists every run's ratio.
+median over the runs and the per-run column lists every run's ratio. OpenVINO's default
+(bfloat16 on this CPU) has a column of its own, outside the float32 comparison.
 
 Usage: Scripts/bench-side-by-side.sh > run1.jsonl; ...; python3 Scripts/benchmarks-table.py run1.jsonl [run2.jsonl ...]
 """
 import json, statistics, sys
 
 SHAPES = {"stream": "1,200,64,128", "small": "32,100,64,128", "medium": "64,50,256,256", "large": "64,50,512,512"}
-PEERS = {"ort": "ONNX Runtime", "tf": "TF Keras", "torch": "PyTorch"}
+PEERS = {"ort": "ONNX Runtime", "tf": "TF Keras", "torch": "PyTorch", "openvino_f32": "OpenVINO f32", "onednn": "oneDNN 3.2"}
+REDUCED = {"openvino": "OpenVINO bf16"}
 FLOPS = {name: 6 * int(u) * (int(f) + int(u)) * int(b) * int(t) for name, (b, t, f, u) in
          ((n, s.split(",")) for n, s in SHAPES.items())}
 PEAK = 230.0  # GFLOP/s, two cores of 115 measured with an FMA loop on this machine
@@ -33,11 +35,12 @@ def median(values):
 
 def ratio(run, key):
     ours, peers = run
-    theirs = peers.get(key, {})
+    theirs = {p: value for p, value in peers.get(key, {}).items() if p in PEERS}
     return min(theirs.values()) / ours[key] if theirs and key in ours else None
 
-print("| shape | B,T,F,U | mode | swift-gru | " + " | ".join(PEERS.values()) + " | best peer / swift-gru | per run | swift-gru GFLOP/s (% of peak) |")
-print("|---|---|---|---|" + "---|" * len(PEERS) + "---|---|---|")
+print("| shape | B,T,F,U | mode | swift-gru | " + " | ".join(PEERS.values()) + " | best fp32 peer / swift-gru | per run | swift-gru GFLOP/s (% of peak) | "
+      + " | ".join(REDUCED.values()) + " |")
+print("|---|---|---|---|" + "---|" * len(PEERS) + "---|---|---|" + "---|" * len(REDUCED))
 for shape, dims in SHAPES.items():
     for mode in ("infer", "train"):
         key = (shape, mode)
@@ -54,5 +57,7 @@ for shape, dims in SHAPES.items():
         each = ", ".join(f"{r:.2f}" for r in (ratio(run, key) for run in runs) if r)
         gflops = FLOPS[shape] * (3 if mode == "train" else 1) / mine / 1e9
         label = "inference" if mode == "infer" else "training"
+        reduced = [median([run[1][key][p] for run in runs if p in run[1].get(key, {})]) for p in REDUCED]
         print(f"| {shape} | {dims} | {label} | {mine * 1e3:.2f} ms | " + " | ".join(cells)
-              + f" | {overall} | {each or '-'} | {gflops:.0f} ({100 * gflops / PEAK:.0f}%) |")
+              + f" | {overall} | {each or '-'} | {gflops:.0f} ({100 * gflops / PEAK:.0f}%) | "
+              + " | ".join(f"{value * 1e3:.2f} ms ({value / mine:.2f}x)" if value else "-" for value in reduced) + " |")

@@ -16,7 +16,8 @@ final class GRUInputProjection<S: TensorScalar>: Sendable {
     ///   - rows: The most rows one product will have, when known.
     init(spec: GRUSpec, weights: GRUWeights<S>, perGate: Bool, rows: Int = .max) {
         self.spec = spec
-        kernel = PackedGateKernel(weights.kernel, units: spec.units, groups: perGate ? [0..<1, 1..<2, 2..<3] : [0..<3], rows: rows)
+        kernel = PackedGateKernel(
+            weights.kernel, units: spec.units, groups: perGate ? [0..<1, 1..<2, 2..<3] : [0..<3], rows: rows, precision: spec.precision)
         bias = weights.inputBias(spec).map(Array.init)
     }
 

@@ -16,11 +16,15 @@ public struct GRUSpec: Sendable, Hashable {
     /// Whether the reset gate is applied after the recurrent matrix product
     /// (Keras' default and cuDNN's convention) or before it.
     public var resetAfter: Bool
+    /// The precision of the input and recurrent products (gates and states stay float32).
+    /// bfloat16 where it does not run (not `Float`, no AVX512_BF16) computes in float32.
+    public var precision: ComputePrecision
 
     /// Creates a description of a GRU cell.
     public init(
         units: Int, inputSize: Int, activation: Activation = .tanh,
-        recurrentActivation: Activation = .sigmoid, useBias: Bool = true, resetAfter: Bool = true
+        recurrentActivation: Activation = .sigmoid, useBias: Bool = true, resetAfter: Bool = true,
+        precision: ComputePrecision = .float32
     ) {
         self.units = units
         self.inputSize = inputSize
@@ -28,6 +32,7 @@ public struct GRUSpec: Sendable, Hashable {
         self.recurrentActivation = recurrentActivation
         self.useBias = useBias
         self.resetAfter = resetAfter
+        self.precision = precision
     }
 
     /// Shape of the input kernel: `(inputSize, 3 * units)`, gates z, r, h.

@@ -167,7 +167,7 @@ package final class GRURecurrentKernel<S: TensorScalar>: Sendable {
         units = spec.units
         bias = weights.recurrentBias(spec).map(Array.init)
         let groups: [Range<Int>] = perGate ? [0..<1, 1..<2, 2..<3] : (spec.resetAfter ? [0..<3] : [0..<2, 2..<3])
-        kernel = PackedGateKernel(weights.recurrentKernel, units: spec.units, groups: groups, rows: rows)
+        kernel = PackedGateKernel(weights.recurrentKernel, units: spec.units, groups: groups, rows: rows, precision: spec.precision)
     }
 
     /// The recurrent kernel of `weights` without recurrent dropout, packed once and kept

@@ -26,6 +26,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "In training mode, also print the forward and backward time of each timed run.") var breakdown = false
     @Option(help: "cpu, gpu (cuDNN, data already on the GPU, as PyTorch's GPU benchmark) or auto (the GPU when there is one).")
     var device: ComputeDevice = .cpu
+    @Option(help: "Precision of the products: fp32 or bf16 (bfloat16 products, float32 sums and states; needs AVX512_BF16). Default: GRU_PRECISION, else fp32.")
+    var precision: ComputePrecision?
     @Flag(help: .hidden) var cudnnPadded = false
     @Option(help: .hidden) var cudnnAlgorithm: String?
 
@@ -39,6 +41,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if let precision { ComputePrecision.apply(precision) }
         let onGPU = device == .gpu || (device == .auto && ComputeDevice.gpuUnavailableReason == nil)
         if onGPU {
             guard resetAfter else { throw ValidationError("--device gpu: cuDNN runs reset_after = true only") }
@@ -98,10 +101,10 @@ struct Bench: ParsableCommand {
         let flops = 6.0 * Double(units * (features + units) * batch) * meanLength * (mode == .training ? 3 : 1)
         let gflops = flops / median / 1e9
         if json {
-            print("{\"batch\": \(batch), \"steps\": \(steps), \"features\": \(features), \"units\": \(units), \"mode\": \"\(mode.rawValue)\", \"reset_after\": \(resetAfter), \"device\": \"\(device)\", \"lengths\": \"\(lengths.rawValue)\", \"median_seconds\": \(String(format: "%.6f", median)), \"min_seconds\": \(String(format: "%.6f", times[0])), \"gflops\": \(String(format: "%.2f", gflops))}")
+            print("{\"batch\": \(batch), \"steps\": \(steps), \"features\": \(features), \"units\": \(units), \"mode\": \"\(mode.rawValue)\", \"reset_after\": \(resetAfter), \"device\": \"\(device)\", \"lengths\": \"\(lengths.rawValue)\", \"precision\": \"\(ComputePrecision.current.effective(for: Float.self).rawValue)\", \"median_seconds\": \(String(format: "%.6f", median)), \"min_seconds\": \(String(format: "%.6f", times[0])), \"gflops\": \(String(format: "%.2f", gflops))}")
         } else {
             let padded = lengths == .full ? "" : ", lengths uniform in [\(Swift.max(1, steps / 10)), \(steps)] (mean \(String(format: "%.1f", meanLength)))"
-            print("GRU B=\(batch) T=\(steps) F=\(features) U=\(units), \(mode.rawValue), reset_after=\(resetAfter)\(padded), on \(device)")
+            print("GRU B=\(batch) T=\(steps) F=\(features) U=\(units), \(mode.rawValue), reset_after=\(resetAfter)\(padded), \(ComputePrecision.current.effective(for: Float.self).rawValue), on \(device)")
             print("median \(String(format: "%.3f", median * 1000)) ms   min \(String(format: "%.3f", times[0] * 1000)) ms   \(String(format: "%.1f", gflops)) GFLOP/s   (\(repeats) runs)")
         }
     }

@@ -26,6 +26,20 @@ struct PublishedModelTests {
         #expect(ours <= max(2 * keras, 1e-6), "\(name): \(ours) from float64, Keras \(keras)")
     }
 
+    /// In bfloat16 (``ComputePrecision/bfloat16`` on every GRU layer) each GRU model stays
+    /// within bfloat16's rounding of Keras' float32 predictions.
+    @Test(.enabled(if: ComputePrecision.isBFloat16Available, "this CPU has no AVX512_BF16"), arguments: [
+        ("traffic-flow-gru", "gru.h5", Float(2e-3)), ("circuit-gru", "gru_model.h5", 3e-3), ("dot-res-gru", "gru.h5", 3e-4),
+    ])
+    func predictsInBFloat16(name: String, file: String, bound: Float) throws {
+        let model = try KerasModelFile(contentsOf: ModelFixtures.path("real/\(name)/\(file)")).model
+        for case let gru as GRU<Float> in model.layers { gru.precision = .bfloat16 }
+        let x: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("real/\(name)/input.npy")).tensor()
+        let expected: Tensor<Float> = try NumPyArray(npy: ModelFixtures.bytes("real/\(name)/expected.npy")).tensor()
+        let difference = try model.predict([x], batchSize: nil)[0].maxAbsoluteDifference(to: expected)
+        #expect(difference > 0 && difference <= bound, "\(name) in bfloat16: \(difference) from Keras")
+    }
+
     /// Compiled as the file says (a tf.keras 2 training_config with the optimizer state saved
     /// beside it, or a Keras 3 compile_config), each model trains 2 epochs to the history and
     /// weights of the Keras that reads it (`Scripts/make-real-model-fixtures.py`; the tf.keras

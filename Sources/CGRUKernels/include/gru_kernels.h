@@ -31,6 +31,21 @@ void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const fl
 void gru_sgemm_packed_bias(long m, long n, long k, const float *a, long lda, const float *packed,
                            const float *bias, float *c, long ldc);
 
+/// Whether this CPU runs the bfloat16 products (AVX512_BF16, and the kernel level not capped).
+int gru_bf16_available(void);
+
+/// Size in 16-bit values of the buffer gru_bf16_pack_b needs for a k x n matrix.
+long gru_bf16_packed_size(long k, long n);
+
+/// Packs B (k x n, row-major) once as bfloat16 pairs (round to nearest even).
+void gru_bf16_pack_b(long k, long n, const float *b, long ldb, unsigned short *packed);
+
+/// C = A * B + bias (NULL for none) with B packed by gru_bf16_pack_b: A rounded to bfloat16,
+/// products summed in float32; C is only written. Returns 0, writing nothing, when the CPU
+/// has no bfloat16 products or scratch memory cannot be had.
+int gru_bf16_gemm_packed_bias(long m, long n, long k, const float *a, long lda, const unsigned short *packed,
+                              const float *bias, float *c, long ldc);
+
 /// Tests only: when fail is not 0, the kernels' scratch allocations on the calling thread
 /// fail, so that the paths that compute without scratch memory run.
 void gru_kernels_fail_scratch_allocations(int fail);

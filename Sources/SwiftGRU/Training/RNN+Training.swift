@@ -153,7 +153,7 @@ extension RNN {
     private func backwardSteps(
         _ record: StepSequenceRecord<Scalar>, record call: RecurrentRecord<Scalar>, _ outputGradients: [Tensor<Scalar>?]
     ) throws -> LayerGradients<Scalar> {
-        guard var stepper = cell as? any DifferentiableRecurrentCell<Scalar> else { throw unsupportedTraining() }
+        guard let stepper = cell as? any DifferentiableRecurrentCell<Scalar> else { throw unsupportedTraining() }
         stepper.dropoutMasks = record.dropoutMasks
         defer { cell.endSequence() }
         let activity = activityPenalty(activityRegularizer, outputs: call.outputs).gradients
@@ -168,7 +168,7 @@ extension RNN {
         var sequenceGradient: Tensor<Scalar>?
         var dPrevious = Tensor<Scalar>(zeros: [batch, width])
         if returnSequences {
-            let stepMajor = try (outputGradient ?? Tensor(zeros: call.outputs[0].shape))
+            let stepMajor = (outputGradient ?? Tensor(zeros: call.outputs[0].shape))
             sequenceGradient = timeMajor ? stepMajor : try stepMajor.swappingLeadingAxes()
         } else if let outputGradient {
             dPrevious = outputGradient

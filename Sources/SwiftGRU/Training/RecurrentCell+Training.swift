@@ -78,7 +78,7 @@ extension StackedRNNCells: DifferentiableRecurrentCell {
         set {
             var rest = newValue[...]
             for cell in cells {
-                guard var differentiable = cell as? any DifferentiableRecurrentCell<Scalar> else { rest = rest.dropFirst(2); continue }
+                guard let differentiable = cell as? any DifferentiableRecurrentCell<Scalar> else { rest = rest.dropFirst(2); continue }
                 let count = differentiable.dropoutMasks.count
                 differentiable.dropoutMasks = Array(rest.prefix(count))
                 rest = rest.dropFirst(count)

@@ -96,6 +96,11 @@ public final class GRU<Scalar: TensorScalar>: RNN<Scalar> {
     public var recurrentActivation: Activation { gruCell.recurrentActivation }
     public var useBias: Bool { gruCell.useBias }
     public var resetAfter: Bool { gruCell.resetAfter }
+    /// See ``GRUCell/precision``.
+    public var precision: ComputePrecision? {
+        get { gruCell.precision }
+        set { gruCell.precision = newValue }
+    }
     public var dropout: Double { gruCell.dropout }
     public var recurrentDropout: Double { gruCell.recurrentDropout }
     /// See ``GRUCell/kernel``.

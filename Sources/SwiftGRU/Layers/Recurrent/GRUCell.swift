@@ -32,6 +32,10 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
     /// Seed of the dropout masks; `nil` draws one from ``GlobalRandom``.
     public var seed: UInt64? { configuration.seed }
 
+    /// The precision of this cell's products; `nil` (the default) follows
+    /// ``ComputePrecision/current``, as Keras layers follow the global dtype policy.
+    public var precision: ComputePrecision?
+
     private var storage: GRUWeights<Scalar>?
     private var generator: RandomGenerator
     /// The masks of the call in progress.
@@ -90,7 +94,8 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
     public func spec(inputSize: Int) -> GRUSpec {
         GRUSpec(
             units: units, inputSize: inputSize, activation: activation,
-            recurrentActivation: recurrentActivation, useBias: useBias, resetAfter: resetAfter)
+            recurrentActivation: recurrentActivation, useBias: useBias, resetAfter: resetAfter,
+            precision: (precision ?? .current).effective(for: Scalar.self))
     }
 
     /// The cell's weights with its spec, once built.
