@@ -38,9 +38,37 @@ long gru_bf16_packed_size(long k, long n) {
     return ((n + BF_NR - 1) / BF_NR) * pairs_of(k) * BF_NR * 2;
 }
 
-// Layout: [sliver][pair p][column j of 48][2]: element (2p + e, j) at ((s * P + p) * 48 + j) * 2 + e,
-// zeros past k and n.
-void gru_bf16_pack_b(long k, long n, const float *b, long ldb, unsigned short *packed) {
+#ifdef GRU_X86
+// B as stored (k x n): each pair of rows, 16 columns at a time, rounded by the vector unit
+// and interleaved into (row 2p, row 2p + 1) lanes.
+__attribute__((target("avx512f,avx512bf16,avx512vl,avx512bw")))
+static void pack_rows_bf16(long k, long n, const float *b, long ldb, uint16_t *packed) {
+    long slivers = (n + BF_NR - 1) / BF_NR, pairs = pairs_of(k);
+    uint16_t order[32];
+    for (int j = 0; j < 16; j++) { order[2 * j] = (uint16_t)j; order[2 * j + 1] = (uint16_t)(16 + j); }
+    __m512i interleave = _mm512_loadu_si512(order);
+    for (long s = 0; s < slivers; s++)
+        for (long p = 0; p < pairs; p++) {
+            uint16_t *out = packed + (s * pairs + p) * BF_NR * 2;
+            const float *r0 = b + 2 * p * ldb, *r1 = 2 * p + 1 < k ? r0 + ldb : NULL;
+            for (long v = 0; v < 3; v++) {
+                long c0 = s * BF_NR + 16 * v, w = n - c0;
+                __mmask16 mask = w >= 16 ? (__mmask16)0xFFFF : (w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1));
+                __m256bh lo = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, r0 + c0));
+                __m256bh hi = _mm512_cvtneps_pbh(r1 ? _mm512_maskz_loadu_ps(mask, r1 + c0) : _mm512_setzero_ps());
+                __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512((__m256i)lo), (__m256i)hi, 1);
+                _mm512_storeu_si512(out + 32 * v, _mm512_permutexvar_epi16(interleave, both));
+            }
+        }
+}
+#endif
+
+// Layout: [sliver][pair p][column j of 48][2]: element (2p + e, j) of op(B) at
+// ((s * P + p) * 48 + j) * 2 + e, zeros past k and n. op(B) is B, or B stored n x k.
+static void pack_b_bf16(int trans_b, long k, long n, const float *b, long ldb, uint16_t *packed) {
+#ifdef GRU_X86
+    if (!trans_b && gru_bf16_available()) { pack_rows_bf16(k, n, b, ldb, packed); return; }
+#endif
     long slivers = (n + BF_NR - 1) / BF_NR, pairs = pairs_of(k);
     for (long s = 0; s < slivers; s++)
         for (long p = 0; p < pairs; p++) {
@@ -49,16 +77,34 @@ void gru_bf16_pack_b(long k, long n, const float *b, long ldb, unsigned short *p
                 long col = s * BF_NR + j;
                 for (long e = 0; e < 2; e++) {
                     long row = 2 * p + e;
-                    out[j * 2 + e] = row < k && col < n ? to_bf16(b[row * ldb + col]) : 0;
+                    float value = row < k && col < n ? (trans_b ? b[col * ldb + row] : b[row * ldb + col]) : 0.0f;
+                    out[j * 2 + e] = to_bf16(value);
                 }
             }
         }
 }
 
+void gru_bf16_pack_b(long k, long n, const float *b, long ldb, unsigned short *packed) {
+    pack_b_bf16(0, k, n, b, ldb, packed);
+}
+
 #ifdef GRU_X86
-// Rows of A rounded to bfloat16 pairs, zero-padded to whole pairs.
+// Rows of op(A) rounded to bfloat16 pairs, zero-padded to whole pairs; op(A) is A, or A
+// stored k x m (rows then read down its columns).
 __attribute__((target("avx512f,avx512bf16,avx512vl")))
-static void convert_rows(const float *a, long lda, long rows, long k, uint16_t *out, long pairs) {
+static void convert_rows(int trans_a, const float *a, long lda, long rows, long k, uint16_t *out, long pairs) {
+    if (trans_a) {
+        // Down the columns in blocks of 16 rows of A, so that the rows being read stay in cache.
+        for (long p0 = 0; p0 < k; p0 += 16) {
+            long p1 = k - p0 < 16 ? k : p0 + 16;
+            for (long i = 0; i < rows; i++) {
+                uint16_t *dst = out + i * pairs * 2;
+                for (long p = p0; p < p1; p++) dst[p] = to_bf16(a[p * lda + i]);
+            }
+        }
+        if (k % 2) for (long i = 0; i < rows; i++) out[i * pairs * 2 + k] = 0;
+        return;
+    }
     for (long i = 0; i < rows; i++) {
         const float *row = a + i * lda;
         uint16_t *dst = out + i * pairs * 2;
@@ -72,10 +118,11 @@ static void convert_rows(const float *a, long lda, long rows, long k, uint16_t *
     }
 }
 
-// An 8 x 48 tile: c[i][0:w] = sum over pairs of a_i . b (+ bias) for the first h rows.
+// An 8 x 48 tile: c[i][0:w] = sum over pairs of a_i . b (+ bias, or + c when accumulating)
+// for the first h rows.
 __attribute__((target("avx512f,avx512bf16,avx512vl")))
 static void tile_bf16(long pairs, const uint32_t *const rows[BF_MR], const uint16_t *bp, float *c, long ldc,
-                      long h, long w, const float *bias) {
+                      long h, long w, const float *bias, int accumulate) {
     __m512 acc[BF_MR][3];
     for (int i = 0; i < BF_MR; i++) acc[i][0] = acc[i][1] = acc[i][2] = _mm512_setzero_ps();
     for (long p = 0; p < pairs; p++) {
@@ -96,15 +143,17 @@ static void tile_bf16(long pairs, const uint32_t *const rows[BF_MR], const uint1
             long left = w - 16 * v;
             if (left <= 0) break;
             __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-            __m512 sum = bias ? _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(mask, bias + 16 * v)) : acc[i][v];
+            __m512 sum = accumulate ? _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(mask, row + 16 * v))
+                : bias ? _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(mask, bias + 16 * v)) : acc[i][v];
             _mm512_mask_storeu_ps(row + 16 * v, mask, sum);
         }
     }
 }
 #endif
 
-int gru_bf16_gemm_packed_bias(long m, long n, long k, const float *a, long lda, const unsigned short *packed,
-                              const float *bias, float *c, long ldc) {
+// C = op(A) * B (+ bias, or + C when accumulating) with B packed by pack_b_bf16.
+static int gemm_packed(int trans_a, long m, long n, long k, const float *a, long lda, const uint16_t *packed,
+                       const float *bias, int accumulate, float *c, long ldc) {
     if (m <= 0 || n <= 0) return 1;
 #ifdef GRU_X86
     if (!gru_bf16_available()) return 0;
@@ -115,7 +164,7 @@ int gru_bf16_gemm_packed_bias(long m, long n, long k, const float *a, long lda, 
     if (!converted) return 0;
     for (long i0 = 0; i0 < m; i0 += block) {
         long mb = m - i0 < block ? m - i0 : block;
-        convert_rows(a + i0 * lda, lda, mb, k, converted, pairs);
+        convert_rows(trans_a, trans_a ? a + i0 : a + i0 * lda, lda, mb, k, converted, pairs);
         const uint32_t *rows32 = (const uint32_t *)converted;
         for (long s = 0; s < slivers; s++) {
             long w = n - s * BF_NR < BF_NR ? n - s * BF_NR : BF_NR;
@@ -124,14 +173,31 @@ int gru_bf16_gemm_packed_bias(long m, long n, long k, const float *a, long lda, 
                 long h = mb - is < BF_MR ? mb - is : BF_MR;
                 const uint32_t *rows[BF_MR];
                 for (long r = 0; r < BF_MR; r++) rows[r] = rows32 + (is + (r < h ? r : 0)) * pairs;
-                tile_bf16(pairs, rows, bp, c + (i0 + is) * ldc + s * BF_NR, ldc, h, w, bias ? bias + s * BF_NR : NULL);
+                tile_bf16(pairs, rows, bp, c + (i0 + is) * ldc + s * BF_NR, ldc, h, w, bias ? bias + s * BF_NR : NULL, accumulate);
             }
         }
     }
     free(converted);
     return 1;
 #else
-    (void)k; (void)a; (void)lda; (void)packed; (void)bias; (void)c; (void)ldc;
+    (void)trans_a; (void)k; (void)a; (void)lda; (void)packed; (void)bias; (void)accumulate; (void)c; (void)ldc;
     return 0;
 #endif
+}
+
+int gru_bf16_gemm_packed(long m, long n, long k, const float *a, long lda, const unsigned short *packed,
+                         const float *bias, int accumulate, float *c, long ldc) {
+    return gemm_packed(0, m, n, k, a, lda, packed, bias, accumulate, c, ldc);
+}
+
+int gru_bf16_gemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                  const float *b, long ldb, int accumulate, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return 1;
+    if (!gru_bf16_available()) return 0;
+    uint16_t *packed = malloc(sizeof(uint16_t) * (size_t)gru_bf16_packed_size(k, n));
+    if (!packed) return 0;
+    pack_b_bf16(trans_b, k, n, b, ldb, packed);
+    int done = gemm_packed(trans_a, m, n, k, a, lda, packed, NULL, accumulate, c, ldc);
+    free(packed);
+    return done;
 }

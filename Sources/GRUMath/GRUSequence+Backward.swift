@@ -67,8 +67,8 @@ extension GRUSequence {
         dh.withUnsafeMutableBufferPointer { dhBuffer in
             let rt = rtBuffer.baseAddress!, dYBase = dYBuffer.baseAddress!
             // Packed once, shared by the workers: R^T for all recurrent gates, and per gate.
-            let allGates = PackedMatrix(rt, k: recurrentGates * u, n: u, ldb: u)
-            let perGate = (0..<3).map { PackedMatrix(rt + $0 * u * u, k: u, n: u, ldb: u) }
+            let allGates = PackedMatrix(rt, k: recurrentGates * u, n: u, ldb: u, precision: spec.precision)
+            let perGate = (0..<3).map { PackedMatrix(rt + $0 * u * u, k: u, n: u, ldb: u, precision: spec.precision) }
             let records = recordBuffer.baseAddress!, previous = previousBuffer.baseAddress!
             parallelFor((batch + chunk - 1) / chunk) { worker in
                 let b0 = worker * chunk, n = Swift.min(chunk, batch - b0), nb = n * u
@@ -240,7 +240,7 @@ extension GRUSequence {
                         }
                         (mask == nil ? x : masked).withUnsafeBufferPointer { xs in
                             S.parallelGEMM(
-                                transposeA: true, transposeB: false, m: f, n: columns.count, k: rows, alpha: 1,
+                                precision: spec.precision, transposeA: true, transposeB: false, m: f, n: columns.count, k: rows, alpha: 1,
                                 a: xs.baseAddress!, lda: f, b: dxp.baseAddress! + columns.lowerBound, ldb: width,
                                 beta: 0, c: dk.baseAddress! + columns.lowerBound, ldc: width)
                         }
@@ -249,7 +249,7 @@ extension GRUSequence {
                             // No dropout: the product is the input gradient itself.
                             dInputs.withUnsafeMutableBufferPointer { d in
                                 S.parallelGEMM(
-                                    transposeA: false, transposeB: true, m: rows, n: f, k: columns.count, alpha: 1,
+                                    precision: spec.precision, transposeA: false, transposeB: true, m: rows, n: f, k: columns.count, alpha: 1,
                                     a: dxp.baseAddress! + columns.lowerBound, lda: width, b: w.baseAddress! + columns.lowerBound, ldb: width,
                                     beta: 0, c: d.baseAddress!, ldc: f)
                             }
@@ -258,7 +258,7 @@ extension GRUSequence {
                         var through: [S] = uninitializedArray(count: rows * f)
                         through.withUnsafeMutableBufferPointer { d in
                             S.parallelGEMM(
-                                transposeA: false, transposeB: true, m: rows, n: f, k: columns.count, alpha: 1,
+                                precision: spec.precision, transposeA: false, transposeB: true, m: rows, n: f, k: columns.count, alpha: 1,
                                 a: dxp.baseAddress! + columns.lowerBound, lda: width, b: w.baseAddress! + columns.lowerBound, ldb: width,
                                 beta: 0, c: d.baseAddress!, ldc: f)
                         }
@@ -296,7 +296,7 @@ extension GRUSequence {
                     }
                     (source.isEmpty ? tape.previousStates : source).withUnsafeBufferPointer { h in
                         S.parallelGEMM(
-                            transposeA: true, transposeB: false, m: u, n: gates.count * u, k: states, alpha: 1,
+                            precision: spec.precision, transposeA: true, transposeB: false, m: u, n: gates.count * u, k: states, alpha: 1,
                             a: h.baseAddress!, lda: u, b: dm.baseAddress! + g * u, ldb: width,
                             beta: 0, c: dr.baseAddress! + g * u, ldc: width)
                     }

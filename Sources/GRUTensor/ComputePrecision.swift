@@ -66,11 +66,12 @@ package final class BFloat16Matrix: @unchecked Sendable {
 
     deinit { deallocateMatrix(packed) }
 
-    /// `c = a * self + bias` for `m` rows of `a` (`lda` apart); `false`, with nothing written,
-    /// when scratch memory cannot be had.
+    /// `c = a * self + bias`, or `c += a * self` when `accumulate`, for `m` rows of `a` (`lda`
+    /// apart); `false`, with nothing written, when scratch memory cannot be had.
     package func multiply(
-        _ a: UnsafePointer<Float>, rows m: Int, lda: Int, bias: UnsafePointer<Float>?, into c: UnsafeMutablePointer<Float>, ldc: Int
+        _ a: UnsafePointer<Float>, rows m: Int, lda: Int, bias: UnsafePointer<Float>?, accumulate: Bool = false,
+        into c: UnsafeMutablePointer<Float>, ldc: Int
     ) -> Bool {
-        gru_bf16_gemm_packed_bias(m, n, k, a, lda, packed, bias, c, ldc) != 0
+        gru_bf16_gemm_packed(m, n, k, a, lda, packed, bias, accumulate ? 1 : 0, c, ldc) != 0
     }
 }

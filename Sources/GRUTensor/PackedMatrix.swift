@@ -1,20 +1,26 @@
 /// A right-hand matrix packed once for many products (when the scalar type has a
-/// packed kernel; otherwise products read the matrix as it is).
+/// packed kernel; otherwise products read the matrix as it is), in bfloat16 when asked.
 package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
     private let source: UnsafePointer<Scalar>
     private let ldb: Int
     private let k: Int
     private let n: Int
     private let packed: UnsafeMutablePointer<Scalar>?
+    private let reduced: BFloat16Matrix?
 
     /// Packs the `k x n` matrix at `source` (rows `ldb` apart). `source` must stay valid
     /// while the packed matrix is used.
-    package init(_ source: UnsafePointer<Scalar>, k: Int, n: Int, ldb: Int) {
+    ///
+    /// - Parameter precision: bfloat16 packs it as bfloat16 where that runs (see
+    ///   ``ComputePrecision/effective(for:)``); products with `beta` 0 or 1 then use it.
+    package init(_ source: UnsafePointer<Scalar>, k: Int, n: Int, ldb: Int, precision: ComputePrecision = .float32) {
         self.source = source
         self.k = k
         self.n = n
         self.ldb = ldb
-        let size = Scalar.packedSize(k: k, n: n)
+        reduced = precision.effective(for: Scalar.self) == .bfloat16
+            ? BFloat16Matrix(UnsafeRawPointer(source).assumingMemoryBound(to: Float.self), k: k, n: n, ldb: ldb) : nil
+        let size = reduced == nil ? Scalar.packedSize(k: k, n: n) : 0
         if size > 0, let buffer: UnsafeMutablePointer<Scalar> = allocateMatrix(capacity: size) {
             Scalar.pack(transposeB: false, k: k, n: n, b: source, ldb: ldb, into: buffer)
             packed = buffer
@@ -33,6 +39,12 @@ package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// `C = A * self + beta * C` for `m` rows of `A` (`lda` apart).
     package func multiply(_ a: UnsafePointer<Scalar>, rows m: Int, lda: Int, beta: Scalar, into c: UnsafeMutablePointer<Scalar>, ldc: Int) {
+        if let reduced, beta == 0 || beta == 1,
+           reduced.multiply(
+            UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), rows: m, lda: lda, bias: nil, accumulate: beta == 1,
+            into: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc) {
+            return
+        }
         if Self.isWorthPacking(rows: m), let packed {
             Scalar.gemmPacked(m: m, n: n, k: k, a: a, lda: lda, packed: packed, beta: beta, c: c, ldc: ldc)
         } else {

@@ -40,11 +40,17 @@ long gru_bf16_packed_size(long k, long n);
 /// Packs B (k x n, row-major) once as bfloat16 pairs (round to nearest even).
 void gru_bf16_pack_b(long k, long n, const float *b, long ldb, unsigned short *packed);
 
-/// C = A * B + bias (NULL for none) with B packed by gru_bf16_pack_b: A rounded to bfloat16,
-/// products summed in float32; C is only written. Returns 0, writing nothing, when the CPU
-/// has no bfloat16 products or scratch memory cannot be had.
-int gru_bf16_gemm_packed_bias(long m, long n, long k, const float *a, long lda, const unsigned short *packed,
-                              const float *bias, float *c, long ldc);
+/// C = A * B + bias (NULL for none), or C += A * B when accumulate is not 0, with B packed by
+/// gru_bf16_pack_b: A rounded to bfloat16, products summed in float32. Returns 0, writing
+/// nothing, when the CPU has no bfloat16 products or scratch memory cannot be had.
+int gru_bf16_gemm_packed(long m, long n, long k, const float *a, long lda, const unsigned short *packed,
+                         const float *bias, int accumulate, float *c, long ldc);
+
+/// C = op(A) * op(B), or C += op(A) * op(B) when accumulate is not 0, both operands rounded to
+/// bfloat16 (op as in gru_sgemm). Returns 0, writing nothing, when the CPU has no bfloat16
+/// products or scratch memory cannot be had.
+int gru_bf16_gemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                  const float *b, long ldb, int accumulate, float *c, long ldc);
 
 /// Tests only: when fail is not 0, the kernels' scratch allocations on the calling thread
 /// fail, so that the paths that compute without scratch memory run.
