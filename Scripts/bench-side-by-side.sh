@@ -17,7 +17,8 @@ shapes=("stream 1 200 64 128" "small 32 100 64 128" "medium 64 50 256 256" "larg
 for entry in "${shapes[@]}"; do
     set -- $entry
     for mode in inference training; do
-        echo "{\"fw\": \"swift-gru\", \"shape\": \"$1\", \"result\": $($GRU bench --batch $2 --steps $3 --features $4 --units $5 --mode $mode --repeats 21 --json)}"
+        echo "{\"fw\": \"swift-gru\", \"shape\": \"$1\", \"result\": $($GRU bench --batch $2 --steps $3 --features $4 --units $5 --mode $mode --repeats 21 --json --precision fp32)}"
+        echo "{\"fw\": \"swift-gru-bf16\", \"shape\": \"$1\", \"result\": $($GRU bench --batch $2 --steps $3 --features $4 --units $5 --mode $mode --repeats 21 --json --precision bf16)}"
     done
 done
 "$PYTHON" "$PEER" --frameworks ort,tf,torch --reps 7

@@ -3,7 +3,8 @@
 BENCHMARKS.md: medians in milliseconds and, per row, the best float32 peer's time divided
 by swift-gru's (above 1: swift-gru is faster). Given several runs, each cell is the
 median over the runs and the per-run column lists every run's ratio. OpenVINO's default
-(bfloat16 on this CPU) has a column of its own, outside the float32 comparison.
+(bfloat16 on this CPU) has a column of its own, outside the float32 comparison; a second
+table sets swift-gru's bfloat16 mode against it (and against swift-gru's float32 training).
 
 Usage: Scripts/bench-side-by-side.sh > run1.jsonl; ...; python3 Scripts/benchmarks-table.py run1.jsonl [run2.jsonl ...]
 """
@@ -16,17 +17,19 @@ FLOPS = {name: 6 * int(u) * (int(f) + int(u)) * int(b) * int(t) for name, (b, t,
          ((n, s.split(",")) for n, s in SHAPES.items())}
 PEAK = 230.0  # GFLOP/s, two cores of 115 measured with an FMA loop on this machine
 
-runs = []
+runs, reduced_runs = [], []
 for path in sys.argv[1:]:
-    ours, peers = {}, {}
+    ours, reduced_ours, peers = {}, {}, {}
     for line in open(path):
         record = json.loads(line)
-        if record["fw"] == "swift-gru":
+        if record["fw"] in ("swift-gru", "swift-gru-bf16"):
             result = record["result"]
-            ours[(record["shape"], "infer" if result["mode"] == "inference" else "train")] = result["median_seconds"]
+            key = (record["shape"], "infer" if result["mode"] == "inference" else "train")
+            (ours if record["fw"] == "swift-gru" else reduced_ours)[key] = result["median_seconds"]
         elif "sec" in record:
             peers.setdefault((record["shape"], record["mode"]), {})[record["fw"]] = record["sec"]
     runs.append((ours, peers))
+    reduced_runs.append(reduced_ours)
 
 
 def median(values):
@@ -61,3 +64,20 @@ for shape, dims in SHAPES.items():
         print(f"| {shape} | {dims} | {label} | {mine * 1e3:.2f} ms | " + " | ".join(cells)
               + f" | {overall} | {each or '-'} | {gflops:.0f} ({100 * gflops / PEAK:.0f}%) | "
               + " | ".join(f"{value * 1e3:.2f} ms ({value / mine:.2f}x)" if value else "-" for value in reduced) + " |")
+
+if any(reduced_runs):
+    print()
+    print("| shape | mode | swift-gru bf16 | OpenVINO bf16 | OpenVINO bf16 / swift-gru bf16 | swift-gru fp32 / bf16 | swift-gru bf16 GFLOP/s (% of bf16 peak) |")
+    print("|---|---|---|---|---|---|---|")
+    for shape in SHAPES:
+        for mode in ("infer", "train"):
+            key = (shape, mode)
+            mine = median([run[key] for run in reduced_runs if key in run])
+            if mine is None:
+                continue
+            fp32 = median([run[0][key] for run in runs if key in run[0]])
+            ov = median([run[1][key]["openvino"] for run in runs if "openvino" in run[1].get(key, {})])
+            gflops = FLOPS[shape] * (3 if mode == "train" else 1) / mine / 1e9
+            label = "inference" if mode == "infer" else "training"
+            print(f"| {shape} | {label} | {mine * 1e3:.2f} ms | " + (f"{ov * 1e3:.2f} ms | **{ov / mine:.2f}x**" if ov else "- | -")
+                  + f" | {fp32 / mine:.2f}x | {gflops:.0f} ({100 * gflops / (2 * PEAK):.0f}%) |")

@@ -78,14 +78,18 @@ public enum GRUSequence {
     }
 
     static func run<S: TensorScalar>(
-        spec: GRUSpec, weights: GRUWeights<S>, inputs: Tensor<S>, mask: Tensor<Bool>?,
+        spec requested: GRUSpec, weights: GRUWeights<S>, inputs: Tensor<S>, mask: Tensor<Bool>?,
         initialState: Tensor<S>, dropout: GRUDropoutMasks<S>, options: GRUSequenceOptions, recording: Bool
     ) throws -> (output: GRUSequenceOutput<S>, tape: GRUSequenceTape<S>?) {
-        guard inputs.rank == 3, inputs.shape[2] == spec.inputSize else {
-            throw TensorError("GRU inputs must have shape (batch, steps, \(spec.inputSize)), got \(inputs.shape)")
+        guard inputs.rank == 3, inputs.shape[2] == requested.inputSize else {
+            throw TensorError("GRU inputs must have shape (batch, steps, \(requested.inputSize)), got \(inputs.shape)")
         }
         let (batch, steps) = options.timeMajor
             ? (inputs.shape[1], inputs.shape[0]) : (inputs.shape[0], inputs.shape[1])
+        // One sequence is bound by the step's latency, not by its products: it keeps float32
+        // (and the tape says so, for the backward pass).
+        var spec = requested
+        if batch == 1 { spec.precision = .float32 }
         let u = spec.units, width = 3 * u
         guard initialState.shape == [batch, u] else {
             throw TensorError("initial state must have shape [\(batch), \(u)], got \(initialState.shape)")
