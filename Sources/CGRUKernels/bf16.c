@@ -137,8 +137,12 @@ static void tile_bf16(long pairs, const uint32_t *const rows[BF_MR], const uint1
             acc[i][2] = _mm512_dpbf16_ps(acc[i][2], a, b2);
         }
     }
-    for (long i = 0; i < h; i++) {
+    // Unrolled: constant indices keep acc in registers (see store_tile512 in gemm.c).
+#pragma clang loop unroll(full)
+    for (int i = 0; i < BF_MR; i++) {
+        if (i >= h) break;
         float *row = c + i * ldc;
+#pragma clang loop unroll(full)
         for (int v = 0; v < 3; v++) {
             long left = w - 16 * v;
             if (left <= 0) break;

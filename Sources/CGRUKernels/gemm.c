@@ -56,7 +56,7 @@ static void micro_portable(long kc, const float *ap, const float *bp, float *c, 
 
 // Writes the 8 x 48 tile: C = alpha * acc + (bias or 0) when overwrite, else C += alpha * acc.
 __attribute__((target("avx512f"), always_inline))
-static inline void store_tile512(__m512 acc[8][3], float *c, long ldc, long h, long w, float alpha, int overwrite, const float *bias) {
+static inline __attribute__((always_inline)) void store_tile512(__m512 acc[8][3], float *c, long ldc, long h, long w, float alpha, int overwrite, const float *bias) {
     __mmask16 masks[3];
     for (int v = 0; v < 3; v++) {
         long left = w - 16 * v;
@@ -65,8 +65,13 @@ static inline void store_tile512(__m512 acc[8][3], float *c, long ldc, long h, l
     __m512 va = _mm512_set1_ps(alpha);
     __m512 base[3];
     for (int v = 0; v < 3; v++) base[v] = bias ? _mm512_maskz_loadu_ps(masks[v], bias + 16 * v) : _mm512_setzero_ps();
-    for (long i = 0; i < h; i++) {
+    // Unrolled, so that every index into acc is a constant and acc stays in registers (a
+    // loop to h would index it at run time, which puts it in memory, zeroed per tile).
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++) {
+        if (i >= h) break;
         float *row = c + i * ldc;
+#pragma clang loop unroll(full)
         for (int v = 0; v < 3; v++) {
             if (!masks[v]) continue;
             __m512 old = overwrite ? base[v] : _mm512_maskz_loadu_ps(masks[v], row + 16 * v);
