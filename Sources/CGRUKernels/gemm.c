@@ -86,29 +86,37 @@ static inline __attribute__((always_inline)) void store_tile512(__m512 acc[8][3]
 // the 48 columns of B is at bp + p * bstride, of which the first bw are read: 48 and 48
 // for a packed (zero-padded) sliver, B's leading dimension and its columns left for B as
 // it is stored.
-__attribute__((target("avx512f")))
-static void micro512(long kc, const float *const rows[8], long step, const float *bp, long bstride, long bw,
-                     float *c, long ldc, long h, long w, float alpha, int overwrite, const float *bias) {
+// The tile of `tile_rows` (8, or 4 when h <= 4: a half tile costs half) rows; each value is
+// the same chain of FMAs either way, so the results do not depend on the tile.
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline))
+void micro512_rows(const int tile_rows, long kc, const float *const rows[8], long step, const float *bp, long bstride, long bw,
+                   float *c, long ldc, long h, long w, float alpha, int overwrite, const float *bias) {
     __m512 acc[8][3];
+#pragma clang loop unroll(full)
     for (int i = 0; i < 8; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); acc[i][2] = _mm512_setzero_ps(); }
-    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
-    const float *r4 = rows[4], *r5 = rows[5], *r6 = rows[6], *r7 = rows[7];
     __mmask16 m0 = bw >= 16 ? 0xFFFF : (__mmask16)((1u << bw) - 1);
     __mmask16 m1 = bw >= 32 ? 0xFFFF : (bw <= 16 ? 0 : (__mmask16)((1u << (bw - 16)) - 1));
     __mmask16 m2 = bw >= 48 ? 0xFFFF : (bw <= 32 ? 0 : (__mmask16)((1u << (bw - 32)) - 1));
     for (long p = 0, at = 0; p < kc; p++, at += step) {
         const float *bq = bp + p * bstride;
         __m512 b0 = _mm512_maskz_loadu_ps(m0, bq), b1 = _mm512_maskz_loadu_ps(m1, bq + 16), b2 = _mm512_maskz_loadu_ps(m2, bq + 32);
-        const float x[8] = {r0[at], r1[at], r2[at], r3[at], r4[at], r5[at], r6[at], r7[at]};
 #pragma clang loop unroll(full)
         for (int i = 0; i < 8; i++) {
-            __m512 v = _mm512_set1_ps(x[i]);
+            if (i >= tile_rows) break;
+            __m512 v = _mm512_set1_ps(rows[i][at]);
             acc[i][0] = _mm512_fmadd_ps(v, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(v, b1, acc[i][1]);
             acc[i][2] = _mm512_fmadd_ps(v, b2, acc[i][2]);
         }
     }
     store_tile512(acc, c, ldc, h, w, alpha, overwrite, bias);
+}
+
+__attribute__((target("avx512f")))
+static void micro512(long kc, const float *const rows[8], long step, const float *bp, long bstride, long bw,
+                     float *c, long ldc, long h, long w, float alpha, int overwrite, const float *bias) {
+    if (h <= 4) micro512_rows(4, kc, rows, step, bp, bstride, bw, c, ldc, h, w, alpha, overwrite, bias);
+    else micro512_rows(8, kc, rows, step, bp, bstride, bw, c, ldc, h, w, alpha, overwrite, bias);
 }
 
 __attribute__((target("avx2,fma")))
