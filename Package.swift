@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "SwiftGRU", targets: ["SwiftGRU"]),
         .library(name: "KerasFiles", targets: ["KerasFiles"]),
+        .library(name: "GRUDistributed", targets: ["GRUDistributed"]),
         .executable(name: "gru", targets: ["gru"]),
     ],
     dependencies: [
@@ -29,12 +30,16 @@ let package = Package(
         .target(name: "GRUMath", dependencies: ["GRUTensor", "CGRUKernels"]),
         // The GRU on NVIDIA GPUs through cuDNN, when the libraries and a GPU are there.
         .target(name: "GRUCUDA", dependencies: ["GRUMath", "GRUTensor", "CGRUCUDA"]),
+        // MPI, bound with dlopen at run time: building and single-process use need no MPI.
+        .target(name: "CGRUMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // HDF5 files in pure Swift: the subset h5py reads and writes.
         .target(name: "HDF5"),
         // Keras-style layers and models.
         .target(name: "SwiftGRU", dependencies: ["GRUTensor", "GRUMath", "GRUCUDA"]),
         // Keras model files (.keras, .weights.h5, legacy .h5) and NumPy arrays (.npy, .npz).
         .target(name: "KerasFiles", dependencies: ["SwiftGRU", "HDF5"]),
+        // Data-parallel training over MPI: a GradientReducer for Trainer.
+        .target(name: "GRUDistributed", dependencies: ["SwiftGRU", "CGRUMPI"]),
         // The `gru` command-line tool.
         .executableTarget(
             name: "gru",
@@ -42,6 +47,7 @@ let package = Package(
                 "SwiftGRU",
                 "KerasFiles",
                 "GRUCUDA",
+                "GRUDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRUDistributed
 import KerasFiles
 import SwiftGRU
 
@@ -62,6 +63,15 @@ struct Fit: ParsableCommand {
     @Option(help: "Batches per epoch; epochs go on through the data where the last one stopped (Keras' steps_per_epoch).")
     var stepsPerEpoch: Int?
 
+    @Flag(help: ArgumentHelp(
+        "Data-parallel training: run under mpirun -np N (Open MPI or MPICH, loaded at run time).",
+        discussion: "Each process reads its share of every batch; the gradients are summed over the processes before each update; process 0 prints and writes the model, history and checkpoints."))
+    var distributed = false
+
+    /// Tests only: the process of this rank kills itself when this epoch begins.
+    @Option(help: .hidden) var testKillRank: Int?
+    @Option(help: .hidden) var testKillEpoch = 0
+
     func validate() throws {
         guard output.hasSuffix(".keras") || output.hasSuffix(".h5") else {
             throw ValidationError("--output must be a .keras (or, for a tf.keras 2 model, .h5) file, got '\(output)'")
@@ -97,7 +107,7 @@ struct Fit: ParsableCommand {
         let compileForFiles = (optimizer == nil && learningRate == nil && loss == nil ? file.compileConfig : nil)
             ?? KerasCompileConfig.make(
                 optimizer: chosen, loss: trainer.loss, outputLosses: trainer.outputLosses, lossWeights: trainer.lossWeights)
-        let callbacks = try callback.map { try CallbackOption($0).make(compileConfig: compileForFiles) }
+        let requested = try callback.map { try CallbackOption($0).make(compileConfig: compileForFiles) }
         // A model the output format cannot hold is an error now, not after training.
         if output.hasSuffix(".h5") {
             _ = try file.legacyHDF5Bytes(optimizerVariables: try trainer.tfKeras2OptimizerVariables())
@@ -108,6 +118,12 @@ struct Fit: ParsableCommand {
             }
         }
         try data.device.apply()
+        let reducer: MPIGradientReducer? = distributed ? try Fit.joinJob() : nil
+        trainer.gradientReducer = reducer
+        // Process 0 alone reports and writes.
+        let writes = (reducer?.rank ?? 0) == 0
+        var callbacks = writes ? requested : requested.filter { !($0 is ModelCheckpoint) && !($0 is CSVLogger<Float>) }
+        if let testKillRank, testKillRank == reducer?.rank ?? 0 { callbacks.append(KillAtEpoch(epoch: testKillEpoch)) }
         let (inputs, targets) = try data.sources()
         // Training goes on where the file's optimizer stopped, unless another one is asked for.
         if optimizer == nil {
@@ -116,10 +132,22 @@ struct Fit: ParsableCommand {
             }
         }
         let progress = TrainingProgress()
-        let result = try trainer.fit(
-            x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle,
-            validationSplit: validationSplit, seed: seed, sampleWeight: sampleWeights, classWeight: classWeights,
-            stepsPerEpoch: stepsPerEpoch, callbacks: callbacks, onEvent: progress.handle)
+        let result: History
+        do {
+            result = try trainer.fit(
+                x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle,
+                validationSplit: validationSplit, seed: seed, sampleWeight: sampleWeights, classWeight: classWeights,
+                stepsPerEpoch: stepsPerEpoch, callbacks: callbacks, onEvent: writes ? progress.handle : nil)
+        } catch {
+            // The other processes wait in the next sum: end them all, with the reason.
+            if let reducer, reducer.size > 1 {
+                FileHandle.standardError.write(Data("gru fit (process \(reducer.rank)): \(error)\n".utf8))
+                reducer.abort(code: 1)
+            }
+            throw error
+        }
+        defer { reducer?.finish() }
+        guard writes else { return }
         if output.hasSuffix(".h5") {
             try file.saveLegacyHDF5(optimizerVariables: try trainer.tfKeras2OptimizerVariables(), to: output)
         } else {
@@ -132,6 +160,13 @@ struct Fit: ParsableCommand {
         }
         if let plot { try AtomicFile.write(Array(LossPlot.svg(result.history).utf8), to: plot) }
         print("saved \(output)")
+    }
+
+    /// Joins the MPI job of `--distributed`.
+    static func joinJob() throws -> MPIGradientReducer {
+        do { return try MPIGradientReducer() } catch let error as MPIError {
+            throw ValidationError("--distributed: \(error.message)")
+        }
     }
 
     /// A trainer compiled as the file says, with the loss or the metrics named on the command
@@ -187,5 +222,15 @@ struct Fit: ParsableCommand {
         case "ftrl": return .ftrl()
         default: throw ValidationError("unknown optimizer '\(name)'; use sgd, adam, adamw, rmsprop, adagrad, nadam, adamax, adadelta, lion or ftrl")
         }
+    }
+}
+
+/// Tests only (`--test-kill-rank`): this process kills itself when an epoch begins, as a
+/// worker that dies would.
+private final class KillAtEpoch: TrainingCallback {
+    let epoch: Int
+    init(epoch: Int) { self.epoch = epoch }
+    func epochBegins(_ epoch: Int, _ trainer: Trainer<Float>) throws {
+        if epoch == self.epoch { kill(getpid(), SIGKILL) }
     }
 }

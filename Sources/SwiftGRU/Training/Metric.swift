@@ -102,6 +102,22 @@ struct MetricAccumulator: Sendable {
     private var truePositives: [Double] = [], falsePositives: [Double] = []
     private var trueNegatives: [Double] = [], falseNegatives: [Double] = []
 
+    /// The sums behind ``result``, to add up over the workers of data-parallel training
+    /// (the confusion counts once a batch has sized them).
+    var sums: [Double] {
+        get { [total, count] + truePositives + falsePositives + trueNegatives + falseNegatives }
+        set {
+            guard newValue.count == 2 + 4 * truePositives.count else { return }
+            total = newValue[0]
+            count = newValue[1]
+            let n = truePositives.count
+            truePositives = Array(newValue[2..<(2 + n)])
+            falsePositives = Array(newValue[(2 + n)..<(2 + 2 * n)])
+            trueNegatives = Array(newValue[(2 + 2 * n)..<(2 + 3 * n)])
+            falseNegatives = Array(newValue[(2 + 3 * n)..<(2 + 4 * n)])
+        }
+    }
+
     /// `accuracy` is resolved from the shapes of the first batch, as Keras does (not from the loss).
     init(_ metric: Metric) {
         self.metric = metric

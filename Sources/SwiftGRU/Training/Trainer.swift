@@ -28,6 +28,18 @@ public final class Trainer<Scalar: TensorScalar> {
     public private(set) var optimizerState = OptimizerState<Scalar>()
     /// Set by a callback to end training after the current batch (Keras' `model.stop_training`).
     public var stopTraining = false
+    /// Data-parallel training: the workers' reducer (see ``GradientReducer``); `nil` (the
+    /// default) trains in this process alone.
+    ///
+    /// With one, `fit` first makes every worker's weights worker 0's, each worker takes its
+    /// share of every batch (the batches themselves are the same on every worker: same seed,
+    /// drawn by worker 0), and one sum per step adds up the gradients (each weighted by its
+    /// share of the batch), the losses and the moving statistics of normalization layers
+    /// (averaged); metrics are summed at the end of each epoch. Every worker then applies the
+    /// same update, so all hold the same weights. Validation runs whole on every worker.
+    /// Dropout and noise layers draw their own masks on each worker, so models with them
+    /// train as well but not to the same numbers as one process.
+    public var gradientReducer: (any GradientReducer)?
 
     /// Creates a trainer (Keras' `model.compile(optimizer, loss, metrics, loss_weights)`).
     public init(model: any Model<Scalar>, optimizer: Optimizer, loss: Loss, lossWeights: [Double]? = nil, metrics: [Metric] = []) {
@@ -241,23 +253,107 @@ public final class Trainer<Scalar: TensorScalar> {
     ) throws -> (loss: Scalar, perOutput: [Scalar?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
         let (value, perOutput, gradients, _, outputs) = try computeGradients(
             x: x, y: y, training: true, inputGradients: false, sampleWeight: sampleWeight)
-        let layers = model.layers
+        try applyUpdate(gradients.flatMap(\.weights), sliceSquares: gradients.flatMap(\.sliceSquares))
+        return (value, perOutput, outputs)
+    }
+
+    /// The optimizer's update with `gradients` of the trainable weights, then the constraints.
+    ///
+    /// - Parameter kept: Per trainable layer, the weights it keeps up itself (moving
+    ///   statistics) to set; `nil` leaves them as the step left them.
+    private func applyUpdate(_ gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?], kept: [[Tensor<Scalar>]]? = nil) throws {
         var weights = trainableWeights
-        try optimizerState.apply(
-            optimizer, gradients: gradients.flatMap(\.weights), sliceSquares: gradients.flatMap(\.sliceSquares), to: &weights)
+        try optimizerState.apply(optimizer, gradients: gradients, sliceSquares: sliceSquares, to: &weights)
         var start = 0
-        for layer in layers where layer.trainable {
+        for (index, layer) in model.layers.filter(\.trainable).enumerated() {
             let count = layer.trainableWeightCount
             var updated = Array(weights[start..<(start + count)])
             for (k, constraint) in layer.weightConstraints.enumerated() where k < updated.count {
                 if let constraint { updated[k] = constraint.apply(to: updated[k]) }
             }
-            // The weights the layer keeps up itself (moving statistics) stay as the step left them.
-            updated += layer.weights.dropFirst(count)
+            updated += kept.map { $0[index] } ?? Array(layer.weights.dropFirst(count))
             if !updated.isEmpty { try layer.setWeights(updated) }
             start += count
         }
-        return (value, perOutput, outputs)
+    }
+
+    /// One step of data-parallel training on the global batch `rows`: this worker's share
+    /// forward and backward, one sum over the workers, the same update everywhere.
+    ///
+    /// - Returns: The batch's loss and outputs' losses, and this worker's outputs (`nil` when
+    ///   its share is empty: it then computes one row with no weight, to give zeros).
+    private func distributedStep(
+        rows: [Int], x: [any BatchSource<Scalar>], y: [any BatchSource<Scalar>], classWeight: [Int: Double]?,
+        sampleWeight: Tensor<Scalar>?, reducer: any GradientReducer
+    ) throws -> (loss: Scalar, perOutput: [Scalar?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]?, y: [Tensor<Scalar>], weights: Tensor<Scalar>?) {
+        let share = reducer.share(of: rows.count)
+        let mine = share.isEmpty ? Array(rows.prefix(1)) : Array(rows[share])
+        let fraction = share.isEmpty ? 0 : Double(share.count) / Double(rows.count)
+        let (inputs, batchY) = try batch(mine, x: x, y: y)
+        let batchWeights = try classWeight.map { try classWeights($0, target: batchY[0]) } ?? sampleWeight?.gathering(mine)
+        let (value, perOutput, gradients, _, outputs) = try computeGradients(
+            x: inputs, y: batchY, training: true, inputGradients: false, sampleWeight: batchWeights)
+        let weightGradients = gradients.flatMap(\.weights), squares = gradients.flatMap(\.sliceSquares)
+        let keptShapes = model.layers.filter(\.trainable).map { $0.weights.dropFirst($0.trainableWeightCount).map(\.shape) }
+        // One buffer: gradients and slice squares weighted by this worker's share, the kept
+        // weights to average, the losses.
+        var buffer = [Double]()
+        for gradient in weightGradients { buffer += gradient.scalars.map { Double($0) * fraction } }
+        for case let square? in squares { buffer += square.scalars.map { Double($0) * fraction * fraction } }
+        for layer in model.layers where layer.trainable {
+            for weight in layer.weights.dropFirst(layer.trainableWeightCount) {
+                buffer += weight.scalars.map { Double($0) / Double(reducer.size) }
+            }
+        }
+        buffer.append(Double(value) * fraction)
+        for output in perOutput { buffer.append(Double(output ?? 0) * fraction) }
+        try reducer.sum(&buffer)
+        var at = 0
+        func take(_ shape: [Int]) throws -> Tensor<Scalar> {
+            let count = shape.reduce(1, *)
+            defer { at += count }
+            return try Tensor(shape: shape, scalars: buffer[at..<(at + count)].map { Scalar($0) })
+        }
+        let summed = try weightGradients.map { try take($0.shape) }
+        let summedSquares = try squares.map { try $0.map { try take($0.shape) } }
+        let kept = try keptShapes.map { try $0.map { try take($0) } }
+        let loss = Scalar(buffer[at])
+        let losses = perOutput.indices.map { $0 + at + 1 < buffer.count && perOutput[$0] != nil ? Scalar(buffer[at + 1 + $0]) : nil }
+        try applyUpdate(summed, sliceSquares: summedSquares, kept: kept)
+        return (loss, losses, share.isEmpty ? nil : outputs, batchY, batchWeights)
+    }
+
+    /// Makes every worker's weights worker 0's.
+    private func synchronizeWeights(_ reducer: any GradientReducer) throws {
+        var values = model.layers.flatMap { $0.weights.flatMap { $0.scalars.map { Double($0) } } }
+        try reducer.broadcast(&values, from: 0)
+        var at = 0
+        for layer in model.layers where !layer.weights.isEmpty {
+            let weights = try layer.weights.map { weight -> Tensor<Scalar> in
+                defer { at += weight.scalarCount }
+                return try Tensor(shape: weight.shape, scalars: values[at..<(at + weight.scalarCount)].map { Scalar($0) })
+            }
+            try layer.setWeights(weights)
+        }
+    }
+
+    /// Adds up the metrics' sums over the workers.
+    private func reduceMetrics(_ accumulators: inout [[MetricAccumulator]], _ reducer: any GradientReducer) throws {
+        var sums = accumulators.joined().flatMap(\.sums)
+        var counts = [Double(sums.count)]
+        try reducer.sum(&counts)
+        guard counts[0] == Double(sums.count * reducer.size) else {
+            throw LayerError(.invalidArgument, "the workers' metrics do not match (a worker saw no batch of this epoch: use a batch size of at least the number of workers)")
+        }
+        try reducer.sum(&sums)
+        var at = 0
+        for output in accumulators.indices {
+            for k in accumulators[output].indices {
+                let count = accumulators[output][k].sums.count
+                accumulators[output][k].sums = Array(sums[at..<(at + count)])
+                at += count
+            }
+        }
     }
 
     /// One accumulator per output and metric, named as Keras names them.
@@ -550,7 +646,19 @@ public final class Trainer<Scalar: TensorScalar> {
             validation = (part(split..<count)(x), part(split..<count)(y), try weights?.slice(split..<count))
         }
         _ = try metricAccumulators()
-        var generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
+        var seed = seed ?? GlobalRandom.nextSeed()
+        let reducer = gradientReducer.flatMap { $0.size > 1 ? $0 : nil }
+        if let reducer {
+            guard batchSize >= reducer.size else {
+                throw LayerError(.invalidArgument, "batch_size \(batchSize) is smaller than the \(reducer.size) workers: each takes a share of every batch")
+            }
+            try synchronizeWeights(reducer)
+            // Worker 0's seed, so that every worker draws the same batches.
+            var halves = [Double(seed >> 32), Double(seed & 0xFFFF_FFFF)]
+            try reducer.broadcast(&halves, from: 0)
+            seed = UInt64(halves[0]) << 32 | UInt64(halves[1])
+        }
+        var generator = RandomGenerator(seed: seed)
         var history = History()
         var schedule = BatchSchedule(samples: trainX[0].sampleCount, batchSize: batchSize, steps: stepsPerEpoch, shuffle: shuffle)
         stopTraining = false
@@ -561,16 +669,26 @@ public final class Trainer<Scalar: TensorScalar> {
             var accumulators = try metricAccumulators()
             let batches = schedule.batchesPerEpoch
             for (batch, rows) in schedule.nextEpoch(using: &generator).enumerated() {
-                let (inputs, batchY) = try self.batch(rows, x: trainX, y: trainY)
-                let batchWeights = try classWeight.map { try classWeights($0, target: batchY[0]) } ?? trainWeights?.gathering(rows)
-                let (value, perOutput, outputs) = try trainStep(x: inputs, y: batchY, sampleWeight: batchWeights)
-                means.add(value, perOutput, samples: rows.count)
-                try update(&accumulators, outputs: outputs, targets: try targets(batchY, objectives), sampleWeight: batchWeights)
+                if let reducer {
+                    let step = try distributedStep(
+                        rows: rows, x: trainX, y: trainY, classWeight: classWeight, sampleWeight: trainWeights, reducer: reducer)
+                    means.add(step.loss, step.perOutput, samples: rows.count)
+                    if let outputs = step.outputs {
+                        try update(&accumulators, outputs: outputs, targets: try targets(step.y, objectives), sampleWeight: step.weights)
+                    }
+                } else {
+                    let (inputs, batchY) = try self.batch(rows, x: trainX, y: trainY)
+                    let batchWeights = try classWeight.map { try classWeights($0, target: batchY[0]) } ?? trainWeights?.gathering(rows)
+                    let (value, perOutput, outputs) = try trainStep(x: inputs, y: batchY, sampleWeight: batchWeights)
+                    means.add(value, perOutput, samples: rows.count)
+                    try update(&accumulators, outputs: outputs, targets: try targets(batchY, objectives), sampleWeight: batchWeights)
+                }
                 let running = means.logs(accumulators)
                 for callback in callbacks { try callback.batchEnds(batch, logs: running, self) }
                 onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, logs: running))
                 if stopTraining { break }
             }
+            if let reducer { try reduceMetrics(&accumulators, reducer) }
             var logs = means.logs(accumulators)
             if let validation {
                 // As Keras, each validation starts at the first batch.
