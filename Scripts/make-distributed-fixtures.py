@@ -6,6 +6,8 @@ and under `mpirun -np 2` and `-np 3` (`--distributed`) and compare; Keras only w
   adam.keras: Embedding(mask_zero) -> Bidirectional(GRU) -> Dense(sigmoid), Adam, binary
               crossentropy + mae; tokens right-padded (masks)
   sgd.keras:  GRU(return_sequences) -> GRU(reset_after = FALSE) -> Dense, SGD with momentum, mse
+  dropout.keras: GRU(dropout, recurrent_dropout) -> Dropout -> GaussianNoise -> Dense, RMSprop,
+              seeded layers (every process draws the masks one process would)
 
 Usage: python3 Scripts/make-distributed-fixtures.py   (packages: Scripts/requirements-fixtures.txt)
 """
@@ -43,6 +45,11 @@ def main():
     sgd.save(os.path.join(OUT, "sgd.keras"))
     np.save(os.path.join(OUT, "sgd.x.npy"), series)
     np.save(os.path.join(OUT, "sgd.y.npy"), targets)
+
+    dropout = keras.Sequential([keras.Input((10, 3)), layers.GRU(7, dropout=0.2, recurrent_dropout=0.1, seed=3),
+                                layers.Dropout(0.3, seed=4), layers.GaussianNoise(0.1, seed=5), layers.Dense(2)])
+    dropout.compile(optimizer=keras.optimizers.RMSprop(0.01), loss="mse")
+    dropout.save(os.path.join(OUT, "dropout.keras"))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ private let mpirunPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?
 
 /// `gru fit --distributed` under `mpirun`, against the same fit in one process: the same
 /// weights and history with 2 and 3 processes (Adam over masks and a Bidirectional GRU;
-/// SGD with momentum over a GRU stack; with and without shuffling), a clear error without
+/// SGD with momentum over a GRU stack; seeded GRU dropout, Dropout and GaussianNoise; with
+/// and without shuffling), a clear error without
 /// MPI, and a process that dies ending the job with the last checkpoint intact. Skipped where
 /// no `mpirun` is on the PATH (`.ci/run` installs Open MPI).
 @Suite("Data-parallel training over MPI", .serialized, .enabled(if: mpirunPath != nil, "no mpirun on the PATH"))
@@ -61,12 +62,15 @@ struct DistributedTests {
         try JSONDecoder().decode([String: [Double]].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    @Test(arguments: [("adam", 2, false), ("adam", 3, true), ("sgd", 2, true), ("sgd", 3, false)])
-    func reachesTheWeightsOfOneProcess(model: String, processes: Int, shuffle: Bool) throws {
+    @Test(arguments: [
+        ("adam", "adam", 2, false), ("adam", "adam", 3, true), ("sgd", "sgd", 2, true), ("sgd", "sgd", 3, false),
+        ("dropout", "sgd", 2, true), ("dropout", "sgd", 3, false),
+    ])
+    func reachesTheWeightsOfOneProcess(model: String, data: String, processes: Int, shuffle: Bool) throws {
         let directory = try CommandLineTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         func arguments(_ name: String) -> [String] {
-            ["fit", Self.fixture("\(model).keras"), Self.fixture("\(model).x.npy"), Self.fixture("\(model).y.npy"),
+            ["fit", Self.fixture("\(model).keras"), Self.fixture("\(data).x.npy"), Self.fixture("\(data).y.npy"),
              "-o", directory.appendingPathComponent("\(name).keras").path, "--history", directory.appendingPathComponent("\(name).json").path,
              "--epochs", "2", "--batch-size", "16", "--seed", "7", "--device", "cpu"] + (shuffle ? [] : ["--no-shuffle"])
         }

@@ -37,8 +37,9 @@ public final class Trainer<Scalar: TensorScalar> {
     /// share of the batch), the losses and the moving statistics of normalization layers
     /// (averaged); metrics are summed at the end of each epoch. Every worker then applies the
     /// same update, so all hold the same weights. Validation runs whole on every worker.
-    /// Dropout and noise layers draw their own masks on each worker, so models with them
-    /// train as well but not to the same numbers as one process.
+    /// Dropout and noise layers draw their masks for the whole batch on every worker and keep
+    /// their share's rows, so with the same seeds (their own, or ``GlobalRandom``'s set alike
+    /// on every worker before the model is made) every worker draws what one process would.
     public var gradientReducer: (any GradientReducer)?
 
     /// Creates a trainer (Keras' `model.compile(optimizer, loss, metrics, loss_weights)`).
@@ -291,8 +292,12 @@ public final class Trainer<Scalar: TensorScalar> {
         let fraction = share.isEmpty ? 0 : Double(share.count) / Double(rows.count)
         let (inputs, batchY) = try batch(mine, x: x, y: y)
         let batchWeights = try classWeight.map { try classWeights($0, target: batchY[0]) } ?? sampleWeight?.gathering(mine)
-        let (value, perOutput, gradients, _, outputs) = try computeGradients(
-            x: inputs, y: batchY, training: true, inputGradients: false, sampleWeight: batchWeights)
+        // Masks and noise are drawn for the whole batch, this share's rows kept (BatchShare).
+        let (value, perOutput, gradients, _, outputs) = try BatchShare.$current.withValue(
+            BatchShare(offset: share.isEmpty ? 0 : share.lowerBound, rows: mine.count, total: rows.count)
+        ) {
+            try computeGradients(x: inputs, y: batchY, training: true, inputGradients: false, sampleWeight: batchWeights)
+        }
         let weightGradients = gradients.flatMap(\.weights), squares = gradients.flatMap(\.sliceSquares)
         let keptShapes = model.layers.filter(\.trainable).map { $0.weights.dropFirst($0.trainableWeightCount).map(\.shape) }
         // One buffer: gradients and slice squares weighted by this worker's share, the kept

@@ -230,9 +230,37 @@ func checkRate(_ rate: Double, _ argument: String, layer: String) throws {
 /// else `1 / (1 - rate)`.
 func dropoutMask<Scalar: TensorScalar>(shape: [Int], rate: Double, generator: inout RandomGenerator) -> Tensor<Scalar> {
     let keep = Scalar(1 / (1 - rate))
-    var mask = Tensor<Scalar>(zeros: shape)
-    mask.withUnsafeMutableBufferPointer { buffer in
-        for i in buffer.indices { buffer[i] = generator.nextUniform() < rate ? 0 : keep }
+    return randomTensor(shape: shape, generator: &generator) { $0.nextUniform() < rate ? 0 : keep }
+}
+
+/// The rows of a global batch this process computes in data-parallel training
+/// (``Trainer/gradientReducer``): random masks and noise are drawn for the whole batch and
+/// the share's rows kept, so that every process draws what one process would, and the
+/// generators of all processes stay in step.
+struct BatchShare: Sendable {
+    /// The first row of the share, its rows, and the rows of the whole batch.
+    let offset: Int, rows: Int, total: Int
+    @TaskLocal static var current: BatchShare?
+}
+
+/// A tensor of `shape` (batch first, or the batch's values flattened first) filled by `draw`
+/// in order, for the rows of ``BatchShare/current`` when one is set.
+func randomTensor<Scalar: TensorScalar>(
+    shape: [Int], generator: inout RandomGenerator, draw: (inout RandomGenerator) -> Scalar
+) -> Tensor<Scalar> {
+    var tensor = Tensor<Scalar>(zeros: shape)
+    let count = tensor.scalarCount
+    let share = BatchShare.current.flatMap { $0.rows > 0 && count % $0.rows == 0 && $0.total > $0.rows ? $0 : nil }
+    tensor.withUnsafeMutableBufferPointer { buffer in
+        guard let share else {
+            for i in buffer.indices { buffer[i] = draw(&generator) }
+            return
+        }
+        let perRow = count / share.rows, first = share.offset * perRow
+        for i in 0..<(share.total * perRow) {
+            let value = draw(&generator)
+            if i >= first, i < first + count { buffer[i - first] = value }
+        }
     }
-    return mask
+    return tensor
 }

@@ -24,7 +24,7 @@ public final class GaussianDropout<Scalar: TensorScalar>: ShapePreservingLayer {
 
     private func noise(like input: Tensor<Scalar>) -> Tensor<Scalar> {
         let deviation = (rate / (1 - rate)).squareRoot()
-        return input.map { _ in Scalar(1 + deviation * generator.nextNormal()) }
+        return randomTensor(shape: input.shape, generator: &generator) { Scalar(1 + deviation * $0.nextNormal()) }
     }
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {

@@ -26,7 +26,8 @@ public final class GaussianNoise<Scalar: TensorScalar>: ShapePreservingLayer {
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         guard training, stddev > 0 else { return LayerOutput(input, mask: mask) }
-        return LayerOutput(input.map { $0 + Scalar(stddev * generator.nextNormal()) }, mask: mask)
+        let noise: Tensor<Scalar> = randomTensor(shape: input.shape, generator: &generator) { Scalar(stddev * $0.nextNormal()) }
+        return LayerOutput(try input.combined(with: noise, +), mask: mask)
     }
 
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
