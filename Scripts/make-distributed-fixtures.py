@@ -8,6 +8,7 @@ and under `mpirun -np 2` and `-np 3` (`--distributed`) and compare; Keras only w
   sgd.keras:  GRU(return_sequences) -> GRU(reset_after = FALSE) -> Dense, SGD with momentum, mse
   dropout.keras: GRU(dropout, recurrent_dropout) -> Dropout -> GaussianNoise -> Dense, RMSprop,
               seeded layers (every process draws the masks one process would)
+  stateful.keras: a stateful GRU on batches of 16 (each process keeps its rows' states), Adam
 
 Usage: python3 Scripts/make-distributed-fixtures.py   (packages: Scripts/requirements-fixtures.txt)
 """
@@ -50,6 +51,12 @@ def main():
                                 layers.Dropout(0.3, seed=4), layers.GaussianNoise(0.1, seed=5), layers.Dense(2)])
     dropout.compile(optimizer=keras.optimizers.RMSprop(0.01), loss="mse")
     dropout.save(os.path.join(OUT, "dropout.keras"))
+
+    stateful = keras.Sequential([keras.Input(batch_shape=(16, 10, 3)), layers.GRU(6, stateful=True), layers.Dense(2)])
+    stateful.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    stateful.save(os.path.join(OUT, "stateful.keras"))
+    np.save(os.path.join(OUT, "stateful.x.npy"), rng.standard_normal((64, 10, 3)).astype("float32"))
+    np.save(os.path.join(OUT, "stateful.y.npy"), rng.standard_normal((64, 2)).astype("float32"))
 
 
 if __name__ == "__main__":

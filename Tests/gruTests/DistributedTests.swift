@@ -8,8 +8,8 @@ private let mpirunPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?
 
 /// `gru fit --distributed` under `mpirun`, against the same fit in one process: the same
 /// weights and history with 2 and 3 processes (Adam over masks and a Bidirectional GRU;
-/// SGD with momentum over a GRU stack; seeded GRU dropout, Dropout and GaussianNoise; with
-/// and without shuffling), a clear error without
+/// SGD with momentum over a GRU stack; seeded GRU dropout, Dropout and GaussianNoise; a
+/// stateful GRU, with 4 processes too; with and without shuffling), a clear error without
 /// MPI, and a process that dies ending the job with the last checkpoint intact. Skipped where
 /// no `mpirun` is on the PATH (`.ci/run` installs Open MPI).
 @Suite("Data-parallel training over MPI", .serialized, .enabled(if: mpirunPath != nil, "no mpirun on the PATH"))
@@ -64,7 +64,7 @@ struct DistributedTests {
 
     @Test(arguments: [
         ("adam", "adam", 2, false), ("adam", "adam", 3, true), ("sgd", "sgd", 2, true), ("sgd", "sgd", 3, false),
-        ("dropout", "sgd", 2, true), ("dropout", "sgd", 3, false),
+        ("dropout", "sgd", 2, true), ("dropout", "sgd", 3, false), ("stateful", "stateful", 2, false), ("stateful", "stateful", 4, false),
     ])
     func reachesTheWeightsOfOneProcess(model: String, data: String, processes: Int, shuffle: Bool) throws {
         let directory = try CommandLineTests.temporaryDirectory()

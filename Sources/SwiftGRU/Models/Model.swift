@@ -94,7 +94,11 @@ extension Model {
             throw LayerError(.invalidInputShape, "model '\(name)' expects \(inputShapes.count) input(s), got \(inputs.count)")
         }
         for (index, (input, expected)) in zip(inputs, inputShapes).enumerated() {
-            let fits = input.rank == expected.count && zip(input.shape, expected).allSatisfy { $1 == nil || $0 == $1 }
+            // A declared batch size also takes this process's share of such a batch (data-parallel training).
+            let fits = input.rank == expected.count && zip(input.shape, expected).enumerated().allSatisfy { axis, pair in
+                guard let declared = pair.1 else { return true }
+                return axis == 0 ? BatchShare.fits(pair.0, declared: declared) : pair.0 == declared
+            }
             guard fits else {
                 throw LayerError(.invalidInputShape, "model '\(name)' input \(index) must have shape \(describe(expected)), got \(input.shape)")
             }

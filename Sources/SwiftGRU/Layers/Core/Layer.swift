@@ -241,6 +241,12 @@ struct BatchShare: Sendable {
     /// The first row of the share, its rows, and the rows of the whole batch.
     let offset: Int, rows: Int, total: Int
     @TaskLocal static var current: BatchShare?
+
+    /// Whether `rows` fits a model's or a stateful layer's declared batch size: equal to it,
+    /// or this process's share of a batch of that size.
+    static func fits(_ rows: Int, declared: Int) -> Bool {
+        rows == declared || current.map { $0.total == declared && $0.rows == rows } ?? false
+    }
 }
 
 /// A tensor of `shape` (batch first, or the batch's values flattened first) filled by `draw`

@@ -199,12 +199,16 @@ public class RNN<Scalar: TensorScalar>: Layer {
         if !constants.isEmpty, !cell.acceptsConstants {
             throw LayerError(.unsupported, "\(name): the cell does not accept constants")
         }
-        if stateful, let fixedBatchSize, fixedBatchSize != batch {
+        if stateful, let fixedBatchSize, !BatchShare.fits(batch, declared: fixedBatchSize) {
             throw LayerError(.statefulBatch, "\(name): a stateful layer keeps the batch size it was built with (\(fixedBatchSize)); got a batch of \(batch)")
         }
         if let initialState {
             try checkStates(initialState, batch: batch, what: "initial_state")
             return initialState
+        }
+        // In data-parallel training a stateful layer keeps its share's rows of the batch's states.
+        if stateful, let states, let share = BatchShare.current, states.first?.shape.first == share.total, batch == share.rows {
+            return try states.map { try $0.slice(share.offset..<(share.offset + share.rows)) }
         }
         return (stateful ? states : nil) ?? cell.initialState(batchSize: batch)
     }
