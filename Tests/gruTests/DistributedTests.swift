@@ -9,7 +9,7 @@ private let mpirunPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?
 /// `gru fit --distributed` under `mpirun`, against the same fit in one process: the same
 /// weights and history with 2 and 3 processes (Adam over masks and a Bidirectional GRU;
 /// SGD with momentum over a GRU stack; seeded GRU dropout, Dropout and GaussianNoise; a
-/// stateful GRU, with 4 processes too; with and without shuffling), a clear error without
+/// stateful GRU, with 4 processes too; with and without shuffling; validation shared out too), a clear error without
 /// MPI, and a process that dies ending the job with the last checkpoint intact. Skipped where
 /// no `mpirun` is on the PATH (`.ci/run` installs Open MPI).
 @Suite("Data-parallel training over MPI", .serialized, .enabled(if: mpirunPath != nil, "no mpirun on the PATH"))
@@ -72,7 +72,8 @@ struct DistributedTests {
         func arguments(_ name: String) -> [String] {
             ["fit", Self.fixture("\(model).keras"), Self.fixture("\(data).x.npy"), Self.fixture("\(data).y.npy"),
              "-o", directory.appendingPathComponent("\(name).keras").path, "--history", directory.appendingPathComponent("\(name).json").path,
-             "--epochs", "2", "--batch-size", "16", "--seed", "7", "--device", "cpu"] + (shuffle ? [] : ["--no-shuffle"])
+             "--epochs", "2", "--batch-size", "16", "--seed", "7", "--device", "cpu", "--validation-split", "0.25"]
+                + (shuffle ? [] : ["--no-shuffle"])
         }
         let single = try CommandLineTests.gru(arguments("single"))
         #expect(single.status == 0, "\(single.error)")
@@ -86,7 +87,9 @@ struct DistributedTests {
         let difference = zip(got, expected).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 1
         #expect(difference <= 1e-5, "\(processes) processes: weights \(difference) from one process")
         let history = try Self.history(directory.appendingPathComponent("distributed.json").path)
-        for (key, values) in try Self.history(directory.appendingPathComponent("single.json").path) {
+        let expectedHistory = try Self.history(directory.appendingPathComponent("single.json").path)
+        #expect(expectedHistory["val_loss"] != nil)
+        for (key, values) in expectedHistory {
             let other = try #require(history[key], "no \(key) in the distributed history")
             #expect(zip(values, other).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(key): \(values) against \(other)")
         }

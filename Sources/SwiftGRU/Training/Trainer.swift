@@ -36,7 +36,8 @@ public final class Trainer<Scalar: TensorScalar> {
     /// drawn by worker 0), and one sum per step adds up the gradients (each weighted by its
     /// share of the batch), the losses and the moving statistics of normalization layers
     /// (averaged); metrics are summed at the end of each epoch. Every worker then applies the
-    /// same update, so all hold the same weights. Validation runs whole on every worker.
+    /// same update, so all hold the same weights. Validation is shared out the same way, its
+    /// sums added up at its end.
     /// Dropout and noise layers draw their masks for the whole batch on every worker and keep
     /// their share's rows, so with the same seeds (their own, or ``GlobalRandom``'s set alike
     /// on every worker before the model is made) every worker draws what one process would.
@@ -398,6 +399,27 @@ public final class Trainer<Scalar: TensorScalar> {
             batches += 1
         }
 
+        /// Adds a data-parallel worker's share of a batch: its loss over `count` samples and
+        /// its outputs' losses weighted by its `fraction` of the batch (summed over the workers
+        /// by ``sums``); the batch itself counts on every worker.
+        mutating func addShare(_ loss: Scalar, _ outputs: [Scalar?], samples count: Int, fraction: Double) {
+            total += Double(loss) * Double(count)
+            for (k, value) in outputs.enumerated() where k < perOutput.count { perOutput[k] += Double(value ?? 0) * fraction }
+            samples += count
+            batches += 1
+        }
+
+        /// The sums that add up over workers (not the batch count, the same everywhere).
+        var sums: [Double] {
+            get { [total, Double(samples)] + perOutput }
+            set {
+                guard newValue.count == 2 + perOutput.count else { return }
+                total = newValue[0]
+                samples = Int(newValue[1])
+                perOutput = Array(newValue[2...])
+            }
+        }
+
         func logs(_ accumulators: [[MetricAccumulator]], prefix: String = "") -> [String: Double] {
             var logs = [prefix + "loss": total / Double(Swift.max(samples, 1))]
             for (name, value) in zip(names, perOutput) { if let name { logs[prefix + name] = value / Double(Swift.max(batches, 1)) } }
@@ -470,13 +492,32 @@ public final class Trainer<Scalar: TensorScalar> {
         let objectives = try objectives()
         var means = LossMeans(names: model.outputNames, objectives: objectives)
         var accumulators = try metricAccumulators()
+        // Data-parallel training: each worker evaluates its share of every batch, and the sums
+        // are added up once at the end.
+        let reducer = gradientReducer.flatMap { $0.size > 1 ? $0 : nil }
         for rows in batches {
-            let batchWeights = try sampleWeight?.gathering(rows)
-            let (inputs, batchY) = try batch(rows, x: x, y: y)
+            let share = reducer?.share(of: rows.count) ?? 0..<rows.count
+            guard !share.isEmpty else {
+                means.addShare(0, [], samples: 0, fraction: 0)
+                continue
+            }
+            let mine = Array(rows[share])
+            let batchWeights = try sampleWeight?.gathering(mine)
+            let (inputs, batchY) = try batch(mine, x: x, y: y)
             let targets = try self.targets(batchY, objectives)
-            let (value, perOutput, outputs) = try gradientsFreeLoss(x: inputs, targets: targets, sampleWeight: batchWeights)
-            means.add(value, perOutput, samples: rows.count)
+            let (value, perOutput, outputs) = try BatchShare.$current.withValue(
+                reducer == nil ? nil : BatchShare(offset: share.lowerBound, rows: mine.count, total: rows.count)
+            ) {
+                try gradientsFreeLoss(x: inputs, targets: targets, sampleWeight: batchWeights)
+            }
+            means.addShare(value, perOutput, samples: mine.count, fraction: Double(mine.count) / Double(rows.count))
             try update(&accumulators, outputs: outputs, targets: targets, sampleWeight: batchWeights)
+        }
+        if let reducer {
+            var sums = means.sums
+            try reducer.sum(&sums)
+            means.sums = sums
+            try reduceMetrics(&accumulators, reducer)
         }
         return means.logs(accumulators)
     }
