@@ -452,6 +452,17 @@ void gru_sgemm_packed_bias(long m, long n, long k, const float *a, long lda, con
     gemm_core(gru_kernels_level(), 0, m, n, k, 1.0f, a, lda, packed, 1, bias, c, ldc);
 }
 
+void gru_sgemm_packed_bias_rows(long m, long n, long k, const float *a, long lda, const float *packed, const float *bias,
+                                float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    int level = gru_kernels_level();
+#ifdef GRU_X86
+    // The tiles, never the one-row kernel: each row's sums are then the same for any m.
+    if (level == 2 && k > 0) { gemm512(0, m, n, k, 1.0f, a, lda, packed, NULL, 0, 1, bias, c, ldc); return; }
+#endif
+    gemm_core(level, 0, m, n, k, 1.0f, a, lda, packed, 1, bias, c, ldc);
+}
+
 void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
                const float *a, long lda, const float *b, long ldb,
                float beta, float *c, long ldc) {

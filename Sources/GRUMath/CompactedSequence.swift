@@ -7,11 +7,12 @@
 /// still running, as cuDNN's packed sequences do; the input projections skip the padded
 /// steps too. Inference only (no dropout, nothing recorded).
 ///
-/// Results are identical to the uncompacted loop's, bit for bit: every product keeps at
-/// least ``minimumRows`` rows, so that it runs on the same kernel, with the same order of
-/// additions per value, as the whole batch does.
+/// Results are identical to the uncompacted loop's, bit for bit: every product runs each row on
+/// the tiles the whole batch's products use (`everyRow`), one to four rows included, so each
+/// value is the same chain of additions.
 final class CompactedSequence<S: TensorScalar> {
-    /// The fewest rows a product takes (see ``PackedMatrix/isWorthPacking(rows:)``).
+    /// The fewest sequences per thread and steps a call needs: the uncompacted loop then
+    /// runs its rows on the tiles too (see ``PackedMatrix/isWorthPacking(rows:)``).
     static var minimumRows: Int { 5 }
 
     private let spec: GRUSpec
@@ -129,19 +130,14 @@ final class CompactedSequence<S: TensorScalar> {
         var sequence: UnsafeMutablePointer<S>?
     }
 
-    /// Projects steps `t0..<t1` (input time) of every sequence of `worker`, as far as each is
-    /// read: up to its length, or every step for its first ``minimumRows`` sequences, which
-    /// every step computes to keep its product that large.
+    /// Projects steps `t0..<t1` (input time) of every sequence of `worker`, up to its length.
     private func project(worker w: Int, steps t0: Int, _ t1: Int, inputs x: UnsafePointer<S>) {
         let f = spec.inputSize, width = 3 * spec.units
         for (i, b) in members[w].enumerated() {
-            let end = Swift.min(t1, i < Self.minimumRows ? steps : lengths[b])
+            let end = Swift.min(t1, lengths[b])
             guard end > t0 else { continue }
-            // A short piece is lengthened within the range (those rows are not read): no
-            // product has fewer than five rows, as none of the uncompacted loop has.
-            let count = Swift.max(end - t0, Swift.min(Self.minimumRows, t1 - t0))
             projection.project(
-                x + row(b, t0) * f, rows: count, lda: options.timeMajor ? batch * f : f,
+                x + row(b, t0) * f, rows: end - t0, lda: options.timeMajor ? batch * f : f,
                 into: projected + ((firsts[w] + i) * steps + t0) * width)
         }
     }
@@ -179,10 +175,10 @@ final class CompactedSequence<S: TensorScalar> {
             while running < count, lengths[rows[running]] > t { running += 1 }
             if running > 0 {
                 GRUStep.forward(
-                    spec: spec, batch: Swift.min(count, Swift.max(running, Self.minimumRows)),
+                    spec: spec, batch: running,
                     projected: projections + t * width, projectedStride: steps * width,
                     state: h, recurrent: kernel, recurrentMasks: nil, recurrentMaskStride: 0, newState: next,
-                    record: nil, recordStride: 0, workspace: workspace)
+                    record: nil, recordStride: 0, workspace: workspace, everyRow: true)
                 if running == count {
                     swap(&h, &next)
                 } else {

@@ -32,11 +32,12 @@ final class GRUInputProjection<S: TensorScalar>: Sendable {
         }
     }
 
-    /// Writes the projections of `rows` rows of `x`, `lda` apart, to consecutive rows at `out` (no dropout).
-    /// Needs the projection prepared without `perGate`.
+    /// Writes the projections of `rows` rows of `x`, `lda` apart, to consecutive rows at `out` (no
+    /// dropout), each row on the same kernel however many rows there are. Needs the projection
+    /// prepared without `perGate`.
     func project(_ x: UnsafePointer<S>, rows: Int, lda: Int, into out: UnsafeMutablePointer<S>) {
         bias.withBaseAddress { bias in
-            kernel.multiply(x, rows: rows, lda: lda, group: 0, bias: bias, into: out, ldc: 3 * spec.units)
+            kernel.multiply(x, rows: rows, lda: lda, group: 0, bias: bias, into: out, ldc: 3 * spec.units, everyRow: true)
         }
     }
 

@@ -38,13 +38,15 @@ package enum GRUStep {
     ///   - record: When given, receives what the backward pass needs: the ``GRUStepRecord``
     ///     blocks, `recordStride` scalars apart, each holding these rows' `(batch, units)` values.
     ///   - workspace: At least `4 * batch * units` scalars of scratch.
+    ///   - everyRow: Each row's products on the same kernel however many rows the step has
+    ///     (one to four included), as ``CompactedSequence`` needs.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     package static func forward<S: TensorScalar>(
         spec: GRUSpec, batch: Int, projected: UnsafePointer<S>, projectedStride: Int,
         state: UnsafePointer<S>, recurrent: GRURecurrentKernel<S>, recurrentMasks: UnsafePointer<S>?, recurrentMaskStride: Int,
         newState: UnsafeMutablePointer<S>, record: UnsafeMutablePointer<S>?, recordStride: Int,
-        workspace: UnsafeMutablePointer<S>
+        workspace: UnsafeMutablePointer<S>, everyRow: Bool = false
     ) {
         let u = spec.units, width = 3 * u
         guard batch > 0, u > 0 else { return }
@@ -58,7 +60,7 @@ package enum GRUStep {
             return UnsafePointer(scratch)
         }
         if recurrentMasks == nil {
-            recurrent.multiply(state, rows: batch, group: 0, into: hm)
+            recurrent.multiply(state, rows: batch, group: 0, into: hm, everyRow: everyRow)
             // Sigmoid gates and a tanh candidate: fused passes when the scalar type has them.
             let fusable = spec.recurrentActivation == .sigmoid && spec.activation == .tanh
             if fusable, spec.resetAfter,
@@ -71,7 +73,7 @@ package enum GRUStep {
                 rows: batch, units: u, hm: hm, x: projected, xStride: projectedStride, state: state, resetState: scratch,
                 record: record, recordStride: recordStride,
                 recordBlocks: (GRUStepRecord.z, GRUStepRecord.r, GRUStepRecord.auxiliary)) {
-                recurrent.multiply(UnsafePointer(scratch), rows: batch, group: 1, into: hm)
+                recurrent.multiply(UnsafePointer(scratch), rows: batch, group: 1, into: hm, everyRow: everyRow)
                 // Available whenever the first pass is.
                 _ = S.fusedResetBeforeCandidate(
                     rows: batch, units: u, hm: hm, x: projected, xStride: projectedStride, state: state, output: newState,
@@ -79,7 +81,7 @@ package enum GRUStep {
                 return
             }
         } else {
-            for gate in 0..<(spec.resetAfter ? 3 : 2) { recurrent.multiply(gateInput(gate), rows: batch, group: gate, into: hm) }
+            for gate in 0..<(spec.resetAfter ? 3 : 2) { recurrent.multiply(gateInput(gate), rows: batch, group: gate, into: hm, everyRow: everyRow) }
         }
         if let record, spec.resetAfter {
             for b in 0..<batch { (record + GRUStepRecord.auxiliary * recordStride + b * u).update(from: hm + b * width + 2 * u, count: u) }
@@ -109,7 +111,7 @@ package enum GRUStep {
                 for b in 0..<batch { (record + GRUStepRecord.auxiliary * recordStride + b * u).update(from: scratch + b * u, count: u) }
             }
             // The candidate block of hm is overwritten by the product, then the input part is added.
-            recurrent.multiply(UnsafePointer(scratch), rows: batch, group: recurrentMasks == nil ? 1 : 2, into: hm)
+            recurrent.multiply(UnsafePointer(scratch), rows: batch, group: recurrentMasks == nil ? 1 : 2, into: hm, everyRow: everyRow)
             for b in 0..<batch {
                 let x = projected + b * projectedStride, row = hm + b * width
                 for j in 0..<u { row[2 * u + j] += x[2 * u + j] }
@@ -190,8 +192,12 @@ package final class GRURecurrentKernel<S: TensorScalar>: Sendable {
 
     /// Writes `h @ R[:, group]` plus the group's recurrent bias (reset-after) for `rows` rows
     /// into the matching columns of `output` (rows of `3 * units`).
-    func multiply(_ h: UnsafePointer<S>, rows: Int, group: Int, into output: UnsafeMutablePointer<S>) {
-        bias.withBaseAddress { kernel.multiply(h, rows: rows, lda: units, group: group, bias: $0, into: output, ldc: 3 * units) }
+    ///
+    /// - Parameter everyRow: See ``PackedGateKernel/multiply(_:rows:lda:group:bias:into:ldc:everyRow:)``.
+    func multiply(_ h: UnsafePointer<S>, rows: Int, group: Int, into output: UnsafeMutablePointer<S>, everyRow: Bool = false) {
+        bias.withBaseAddress {
+            kernel.multiply(h, rows: rows, lda: units, group: group, bias: $0, into: output, ldc: 3 * units, everyRow: everyRow)
+        }
     }
 }
 

@@ -54,10 +54,13 @@ final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
     /// Writes `a @ kernel[:, group] + bias[group]` for `rows` rows of `a` (`lda` apart) into
     /// the group's columns of `output` (rows of `ldc`, starting at the z column).
     ///
-    /// - Parameter bias: `3 * units` values, of which the group's are added; `nil` for none.
+    /// - Parameters:
+    ///   - bias: `3 * units` values, of which the group's are added; `nil` for none.
+    ///   - everyRow: Every row on the same kernel whatever `rows` (one to four included), so
+    ///     that a row's values do not depend on the rows that come with it.
     func multiply(
         _ a: UnsafePointer<S>, rows: Int, lda: Int, group index: Int, bias: UnsafePointer<S>?,
-        into output: UnsafeMutablePointer<S>, ldc: Int
+        into output: UnsafeMutablePointer<S>, ldc: Int, everyRow: Bool = false
     ) {
         let group = groups[index], offset = group.lowerBound * units, n = group.count * units, k = kernel.shape[0]
         guard rows > 0, n > 0 else { return }
@@ -67,6 +70,10 @@ final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
             UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), rows: rows, lda: lda,
             bias: groupBias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) },
             into: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc) {
+            return
+        }
+        if everyRow, let packed = packed[index] {
+            S.gemmPackedEveryRow(m: rows, n: n, k: k, a: a, lda: lda, packed: packed, bias: groupBias, c: c, ldc: ldc)
             return
         }
         if PackedMatrix<S>.isWorthPacking(rows: rows), let packed = packed[index] {

@@ -47,6 +47,12 @@ where RawSignificand: FixedWidthInteger {
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+    /// As ``gemmPacked(m:n:k:a:lda:packed:bias:c:ldc:)`` with every row on the same kernel
+    /// whatever `m`, so that a row's values do not depend on how many rows come with it.
+    @_spi(GRUKernels) static func gemmPackedEveryRow(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
+        bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int)
+
     /// Whether ``fusedResetAfterGates(rows:units:hm:x:xStride:state:output:record:recordStride:recordBlocks:)``
     /// runs on this machine for this type.
     @_spi(GRUKernels) static var hasFusedResetAfterGates: Bool { get }
@@ -159,6 +165,11 @@ extension TensorScalar {
         bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int
     ) {}
 
+    @_spi(GRUKernels) public static func gemmPackedEveryRow(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
+        bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int
+    ) {}
+
     @_spi(GRUKernels) public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
         for i in buffer.indices { buffer[i] = Activation.sigmoid.value(buffer[i]) }
     }
@@ -253,6 +264,13 @@ extension Float: TensorScalar {
         bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         gru_sgemm_packed_bias(m, n, k, a, lda, packed, bias, c, ldc)
+    }
+
+    @_spi(GRUKernels) public static func gemmPackedEveryRow(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        gru_sgemm_packed_bias_rows(m, n, k, a, lda, packed, bias, c, ldc)
     }
 
     @_spi(GRUKernels) public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Float>) {
