@@ -23,10 +23,10 @@ struct FuzzRegressionTests {
     @Test(arguments: inputs)
     func endsInAValueOrAnError(input: String) throws {
         let bytes = try ModelFixtures.bytes("fuzz/" + input)
-        switch input.prefix { $0 != "/" } {
+        switch input.prefix(while: { $0 != "/" }) {
         case "npy":
-            if let array = try? NumPyArray(npy: bytes) { _ = try? array.tensor(of: Float.self) }
-            if let arrays = try? NumPyArray.arrays(npz: bytes) { for entry in arrays { _ = try? entry.array.tensor(of: Float.self) } }
+            if let array = try? NumPyArray(npy: bytes) { _ = array.tensor(of: Float.self) }
+            if let arrays = try? NumPyArray.arrays(npz: bytes) { for entry in arrays { _ = entry.array.tensor(of: Float.self) } }
         case "zip":
             if let archive = try? ZipArchive(bytes: bytes) { for entry in archive.entries { _ = try? archive.contents(of: entry) } }
         case "hdf5":
