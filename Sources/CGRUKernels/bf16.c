@@ -10,19 +10,6 @@
 // Rows of A per tile.
 #define BF_MR 8
 
-static int bf16_state = -1;
-
-int gru_bf16_available(void) {
-    if (bf16_state >= 0) return bf16_state;
-    int available = 0;
-#ifdef GRU_X86
-    __builtin_cpu_init();
-    available = gru_kernels_level() == 2 && __builtin_cpu_supports("avx512bf16");
-#endif
-    bf16_state = available;
-    return available;
-}
-
 // Round to nearest even, as vcvtneps2bf16 does; NaN stays NaN.
 static inline uint16_t to_bf16(float value) {
     uint32_t bits;

@@ -1,4 +1,4 @@
-// The instruction set the kernels use, detected once.
+// The instruction sets the kernels use, detected once.
 #include "kernels_internal.h"
 
 static int detected_level = -1;
@@ -16,4 +16,17 @@ int gru_kernels_level(void) {
     if (cap && cap[0] >= '0' && cap[0] < '0' + level) level = cap[0] - '0';
     detected_level = level;
     return level;
+}
+
+static int detected_bf16 = -1;
+
+int gru_bf16_available(void) {
+    if (detected_bf16 >= 0) return detected_bf16;
+    int available = 0;
+#ifdef GRU_X86
+    // The bfloat16 kernels are AVX-512 kernels: a capped level turns them off too.
+    available = gru_kernels_level() == 2 && __builtin_cpu_supports("avx512bf16");
+#endif
+    detected_bf16 = available;
+    return available;
 }
