@@ -106,7 +106,13 @@ public enum GRUSequence {
         let timeMajor = options.timeMajor
         func row(_ b: Int, _ t: Int) -> Int { timeMajor ? t * batch + b : b * steps + t }
         let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
-        if compactsPaddedBatches, CompactedSequence<S>.applies(batch: batch, steps: steps, dropout: dropout, recording: recording),
+        // Batch rows never interact: each worker runs the whole sequence for its rows.
+        let chunk = (batch + workers - 1) / workers
+        // Compacted only where the full loop's threads each take five rows or more: they then
+        // run every row on the tiles as the compacted products do, so the bits are the same.
+        let fullLoopRows = batch - ((batch + chunk - 1) / chunk - 1) * chunk
+        if compactsPaddedBatches, fullLoopRows >= CompactedSequence<S>.minimumRows,
+           CompactedSequence<S>.applies(batch: batch, steps: steps, dropout: dropout, recording: recording),
            let mask, let lengths = CompactedSequence<S>.rightPaddedLengths(mask.scalars, batch: batch, steps: steps) {
             let sequence = CompactedSequence(spec: spec, weights: weights, lengths: lengths, steps: steps, options: options, workers: workers)
             return (sequence.run(inputs: inputs, initialState: initialState), nil)
@@ -136,8 +142,6 @@ public enum GRUSequence {
             }
         }
         let projectedStride = timeMajor ? width : steps * width
-        // Batch rows never interact: each worker runs the whole sequence for its rows.
-        let chunk = (batch + workers - 1) / workers
         let kernel = split != nil ? nil : dropout.recurrent.isEmpty
             ? weights.prepared.recurrentKernel(spec, weights)
             : GRURecurrentKernel(spec: spec, weights: weights, perGate: true, rows: chunk)
