@@ -5,6 +5,10 @@ what a model is compiled and fitted with beyond one loss, on what Keras' fit doe
 - several outputs: a loss per output (a list, or by name with an output left out),
   loss_weights, metrics per output; the history logs `<output>_loss` and `<output>_<metric>`;
 - LSTM and SimpleRNN regularizers (activity too) and constraints; Dot with normalize; MultiHeadAttention (causal, a separate key, no bias);
+- the regularizers (activity too) and constraints (over several axes too) of Conv1D, SeparableConv1D,
+  DepthwiseConv1D, Conv2D in TimeDistributed, BatchNormalization, LayerNormalization, PReLU and Embedding;
+- every optimizer over an Embedding whose ids repeat in a batch (TensorFlow hands the table's gradient
+  to the optimizer as one slice per lookup);
 - frozen layers (trainable = FALSE): a GRU with a regularizer (its penalty leaves the loss)
   and a BatchNormalization (it normalizes with its moving statistics and keeps them);
 - steps_per_epoch (epochs go on through the data, an epoch that runs out ends early) and
@@ -72,6 +76,59 @@ def cases(rng):
         layers.SimpleRNN(3, bias_regularizer=regularizers.L1L2(0.01, 0.03), kernel_constraint=constraints.NonNeg()),
         layers.Dense(2),
     ])
+    conv_regularized = keras.Sequential([
+        keras.Input((5, 3)),
+        layers.Conv1D(4, 2, padding="same", kernel_regularizer=regularizers.L2(0.05), bias_regularizer=regularizers.L1(0.02),
+                      activity_regularizer=regularizers.L2(0.01), kernel_constraint=constraints.MaxNorm(0.5),
+                      bias_constraint=constraints.NonNeg()),
+        layers.GRU(3),
+        layers.Dense(2),
+    ])
+    separable_regularized = keras.Sequential([
+        keras.Input((5, 3)),
+        layers.SeparableConv1D(4, 2, padding="same", depth_multiplier=2, depthwise_regularizer=regularizers.L2(0.05),
+                               pointwise_regularizer=regularizers.L1(0.02), bias_regularizer=regularizers.L2(0.03),
+                               activity_regularizer=regularizers.L1(0.01), depthwise_constraint=constraints.MaxNorm(0.6, axis=[0, 1]),
+                               pointwise_constraint=constraints.UnitNorm(axis=[0, 1])),
+        layers.DepthwiseConv1D(2, padding="same", depthwise_regularizer=regularizers.L1L2(0.01, 0.02),
+                               bias_regularizer=regularizers.L1(0.05), activity_regularizer=regularizers.L2(0.02),
+                               depthwise_constraint=constraints.MinMaxNorm(0.2, 0.7, rate=0.5), bias_constraint=constraints.NonNeg()),
+        layers.GRU(3),
+        layers.Dense(2),
+    ])
+    normalization_regularized = keras.Sequential([
+        keras.Input((5, 3)),
+        layers.BatchNormalization(gamma_regularizer=regularizers.L2(0.05), beta_regularizer=regularizers.L1(0.02),
+                                  gamma_constraint=constraints.MaxNorm(1.1), beta_constraint=constraints.NonNeg()),
+        layers.GRU(4, return_sequences=True),
+        layers.LayerNormalization(gamma_regularizer=regularizers.L1(0.03), beta_regularizer=regularizers.L2(0.04),
+                                  gamma_constraint=constraints.UnitNorm(), beta_constraint=constraints.MaxNorm(0.3)),
+        layers.PReLU(alpha_regularizer=regularizers.L2(0.05), alpha_constraint=constraints.NonNeg()),
+        layers.Flatten(),
+        layers.Dense(2),
+    ])
+    images = rng.standard_normal((10, 3, 4, 4, 2)).astype("float32")
+    time_distributed_conv2d = keras.Sequential([
+        keras.Input((3, 4, 4, 2)),
+        layers.TimeDistributed(layers.Conv2D(3, 2, kernel_regularizer=regularizers.L2(0.05), bias_regularizer=regularizers.L1(0.02),
+                                             kernel_constraint=constraints.MaxNorm(0.5, axis=[0, 1, 2]))),
+        layers.TimeDistributed(layers.Flatten()),
+        layers.GRU(3),
+        layers.Dense(2),
+    ])
+    ids = rng.integers(1, 6, size=(10, 5)).astype("float32")
+    ids[:, 3] = ids[:, 1]
+    ids[:, 4] = 2
+    embedded = lambda **options: keras.Sequential([
+        keras.Input((5,)), layers.Embedding(7, 3, **options), layers.GRU(4), layers.Dense(2)])
+    embedding_optimizers = [
+        ("sgd", optimizers.SGD(0.1, momentum=0.5)), ("adam", optimizers.Adam(0.02)), ("adamw", optimizers.AdamW(0.02)),
+        ("rmsprop", optimizers.RMSprop(0.01, momentum=0.3)), ("adagrad", optimizers.Adagrad(0.05)),
+        ("nadam", optimizers.Nadam(0.02)), ("adamax", optimizers.Adamax(0.05)), ("adadelta", optimizers.Adadelta(1.0)),
+        ("lion", optimizers.Lion(0.005)), ("ftrl", optimizers.Ftrl(0.05)),
+        ("adam_clipnorm", optimizers.Adam(0.02, clipnorm=0.1)),         ("adadelta_global_clipnorm", optimizers.Adadelta(1.0, global_clipnorm=0.2)),
+        ("adamax_weight_decay", optimizers.Adamax(0.05, weight_decay=0.1)),
+    ]
     return [
         dict(name="outputs_list", model=two_outputs(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss=["mse", "binary_crossentropy"], loss_weights=[1.0, 0.5], metrics=[["mae"], ["accuracy"]]),
@@ -94,6 +151,22 @@ def cases(rng):
         dict(name="validation_sample_weight", model=plain(), optimizer=optimizers.RMSprop(0.01),
              compile=dict(loss="mse", metrics=["mae"], weighted_metrics=["mse"]),
              x=[x], y=[y], fit=dict(batch_size=4, epochs=2), validation=([xv], [yv], weights_v)),
+        dict(name="conv1d_regularized", model=conv_regularized, optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"),
+             x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="separable_depthwise_regularized", model=separable_regularized, optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="normalization_prelu_regularized", model=normalization_regularized, optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="time_distributed_conv2d_regularized", model=time_distributed_conv2d, optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[images], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="embedding_activity_regularized",
+             model=embedded(activity_regularizer=regularizers.L2(0.05), embeddings_constraint=constraints.MaxNorm(0.8, axis=1)),
+             optimizer=optimizers.Adam(0.02), compile=dict(loss="mse"), x=[ids], y=[y], fit=dict(batch_size=4, epochs=3),
+             validation=None),
+    ] + [
+        dict(name=f"embedding_{label}", model=embedded(), optimizer=optimizer, compile=dict(loss="mse"),
+             x=[ids], y=[y], fit=dict(batch_size=4, epochs=3), validation=None)
+        for label, optimizer in embedding_optimizers
     ]
 
 

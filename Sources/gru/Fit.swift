@@ -84,12 +84,15 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
+        let reducer: MPIGradientReducer? = distributed ? try Fit.joinJob() : nil
+        // Set before the model is read: layers without seeds of their own draw theirs when they
+        // are made, and every process of a job must draw what one process would.
+        if let seed = try Fit.sharedSeed(seed, reducer) { GlobalRandom.setSeed(seed) }
         let file = try KerasModelFile.opening(data.model)
         if let reason = file.trainingRefusals.first {
             // Training would not be Keras' (weights Keras keeps fixed, penalties left out).
             throw ValidationError("\(data.model): \(reason)")
         }
-        if let seed { GlobalRandom.setSeed(seed) }
         var chosen = try optimizer.map(Fit.optimizer(named:))
             ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate, tfKeras2: file.format == .legacyHDF5)
         if let learningRate {
@@ -118,7 +121,6 @@ struct Fit: ParsableCommand {
             }
         }
         try data.device.apply()
-        let reducer: MPIGradientReducer? = distributed ? try Fit.joinJob() : nil
         trainer.gradientReducer = reducer
         // Process 0 alone reports and writes.
         let writes = (reducer?.rank ?? 0) == 0
@@ -167,6 +169,15 @@ struct Fit: ParsableCommand {
         do { return try MPIGradientReducer() } catch let error as MPIError {
             throw ValidationError("--distributed: \(error.message)")
         }
+    }
+
+    /// The seed of the run: `--seed`, or in a data-parallel job one drawn by process 0 for all.
+    static func sharedSeed(_ seed: UInt64?, _ reducer: MPIGradientReducer?) throws -> UInt64? {
+        guard seed == nil, let reducer else { return seed }
+        let drawn = GlobalRandom.nextSeed()
+        var halves = [Double(drawn >> 32), Double(drawn & 0xFFFF_FFFF)]
+        try reducer.broadcast(&halves, from: 0)
+        return UInt64(halves[0]) << 32 | UInt64(halves[1])
     }
 
     /// A trainer compiled as the file says, with the loss or the metrics named on the command

@@ -39,6 +39,11 @@ extension KerasConfigDecoder {
         return format
     }
 
+    /// A weight's `<weight>_regularizer` and `<weight>_constraint`.
+    func weightRules(_ c: KerasLayerConfig, _ weight: String, layer: String) throws -> (regularizer: Regularizer?, constraint: Constraint?) {
+        (try regularizer(c["\(weight)_regularizer"], layer: layer), try constraint(c["\(weight)_constraint"], layer: layer))
+    }
+
     /// A list of axes from a number or a list.
     func axes(_ value: JSONValue?, fallback: [Int]) -> [Int] {
         if let single = value?.int { return [single] }
@@ -48,4 +53,9 @@ extension KerasConfigDecoder {
 
 extension KerasConfigEncoder {
     static func integers(_ values: [Int]) -> JSONValue { .array(values.map { .integer($0) }) }
+
+    /// A weight's `<weight>_regularizer` and `<weight>_constraint` entries.
+    static func weightRules(_ weight: String, _ regularizer: Regularizer?, _ constraint: Constraint?) -> [String: JSONValue] {
+        ["\(weight)_regularizer": self.regularizer(regularizer), "\(weight)_constraint": self.constraint(constraint)]
+    }
 }

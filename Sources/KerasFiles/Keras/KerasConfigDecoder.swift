@@ -41,6 +41,10 @@ struct KerasConfigDecoder {
         config?["seed"]?.int.map { UInt64(truncatingIfNeeded: $0) }
     }
 
+    func seed(_ config: KerasLayerConfig) -> UInt64? {
+        config["seed"]?.int.map { UInt64(truncatingIfNeeded: $0) }
+    }
+
     private func number(_ config: JSONValue?, _ key: String, _ fallback: Double) -> Double {
         config?[key]?.double ?? fallback
     }
@@ -90,12 +94,13 @@ struct KerasConfigDecoder {
         }
     }
 
+    /// A regularizer; one that cannot be read is left out of the model, and training it is
+    /// refused by name (prediction does not use it).
     func regularizer(_ value: JSONValue?, layer: String) throws -> Regularizer? {
         guard let value, !value.isNull else { return nil }
         if let name = value.string {
             if let known = try? Regularizer(named: name) { return known }
-            notes.droppedTrainingSettings.append("layer '\(layer)': unknown regularizer '\(name)'")
-            return nil
+            return dropTrainingSetting("layer '\(layer)': unknown regularizer '\(name)'")
         }
         let c = value["config"]
         switch value["class_name"]?.string {
@@ -103,20 +108,31 @@ struct KerasConfigDecoder {
         case "L2": return .l2(number(c, "l2", 0.01))
         case "L1L2": return .l1l2(l1: number(c, "l1", 0), l2: number(c, "l2", 0))
         case let other:
-            notes.droppedTrainingSettings.append("layer '\(layer)': unsupported regularizer '\(other ?? "?")'")
-            return nil
+            return dropTrainingSetting("layer '\(layer)': unsupported regularizer '\(other ?? "?")'")
         }
     }
 
+    /// A constraint; one that cannot be read is left out of the model, and training it is
+    /// refused by name (prediction does not use it).
     func constraint(_ value: JSONValue?, layer: String) throws -> Constraint? {
         guard let value, !value.isNull else { return nil }
         if let name = value.string {
             if let known = try? Constraint(named: name) { return known }
-            notes.droppedTrainingSettings.append("layer '\(layer)': unknown constraint '\(name)'")
-            return nil
+            return dropTrainingSetting("layer '\(layer)': unknown constraint '\(name)'")
         }
         let c = value["config"]
-        let axis = c?["axis"]?.int ?? 0
+        let axis: [Int]
+        switch c?["axis"] {
+        case nil, .null?: axis = [0]
+        case let value?:
+            if let single = value.int {
+                axis = [single]
+            } else if let list = value.array?.compactMap(\.int), list.count == value.array?.count, !list.isEmpty {
+                axis = list
+            } else {
+                throw fail("layer '\(layer)': a constraint's axis must be an integer or a list of them, got \(value)")
+            }
+        }
         switch value["class_name"]?.string {
         case "MaxNorm": return .maxNorm(maxValue: number(c, "max_value", 2), axis: axis)
         case "NonNeg": return .nonNeg
@@ -124,9 +140,14 @@ struct KerasConfigDecoder {
         case "MinMaxNorm":
             return .minMaxNorm(minValue: number(c, "min_value", 0), maxValue: number(c, "max_value", 1), rate: number(c, "rate", 1), axis: axis)
         case let other:
-            notes.droppedTrainingSettings.append("layer '\(layer)': unsupported constraint '\(other ?? "?")'")
-            return nil
+            return dropTrainingSetting("layer '\(layer)': unsupported constraint '\(other ?? "?")'")
         }
+    }
+
+    private func dropTrainingSetting<T>(_ message: String) -> T? {
+        notes.droppedTrainingSettings.append(message)
+        notes.trainingRefusals.append("\(message): training without it would not be Keras' training")
+        return nil
     }
 
     func checkDType(_ config: JSONValue, layer: String, className: String) throws {
@@ -152,7 +173,13 @@ struct KerasConfigDecoder {
         let name = config["name"]?.string ?? Self.snakeCase(className)
         try checkDType(config, layer: name, className: className)
         do {
-            let layer = try makeLayer(className, config, name: name, object: object)
+            let codec = try self.codec(className, name: name, object: object)
+            let read = KerasLayerConfig(config)
+            if let quantization = read["quantization_config"], !quantization.isNull {
+                throw fail("layer '\(name)' (\(className)) is quantized (quantization_config \(quantization)), which is not supported")
+            }
+            let layer = try codec.decode(read, name, self)
+            try checkEveryKeyRead(read, layer: name, className: className, inertKeys: codec.inertKeys)
             if config["trainable"]?.bool == false { layer.trainable = false }
             return layer
         } catch let error as LayerError {
@@ -160,7 +187,21 @@ struct KerasConfigDecoder {
         }
     }
 
-    private func makeLayer(_ className: String, _ c: JSONValue, name: String, object: JSONValue) throws -> any Layer<Float> {
+    /// The keys every layer configuration may hold that the decoder reads itself or that do not
+    /// change what the layer computes: the name, `trainable`, the dtype policy (checked by
+    /// ``checkDType(_:layer:className:)``), and the input declarations the model builder reads.
+    static let commonKeys: Set<String> = ["name", "trainable", "dtype", "batch_input_shape", "batch_shape", "input_shape", "batch_size"]
+
+    /// Refuses, by layer and key, a configuration key that the layer's codec did not read and
+    /// that is neither common to all layers nor declared inert by the codec: a setting the
+    /// layer would otherwise run without.
+    func checkEveryKeyRead(_ config: KerasLayerConfig, layer: String, className: String, inertKeys: Set<String>) throws {
+        for (key, value) in config.unread where !Self.commonKeys.contains(key) && !inertKeys.contains(key) {
+            throw fail("layer '\(layer)' (\(className)): the configuration key '\(key)' (\(value)) is not supported; the layer cannot run as Keras runs it")
+        }
+    }
+
+    private func codec(_ className: String, name: String, object: JSONValue) throws -> KerasLayerCodec {
         guard let codec = KerasLayerRegistry.byClassName[className] else {
             if className == "Lambda" || className == "TFOpLambda" || className == "SlicingOpLambda" {
                 throw fail("layer '\(name)' is a \(className) layer: it holds a Python function, which cannot be read from a model file; rebuild the model with built-in layers in its place")
@@ -172,7 +213,7 @@ struct KerasConfigDecoder {
             }
             throw fail("unsupported layer '\(name)' of class \(className); supported: \(KerasLayerRegistry.readable)")
         }
-        return try codec.decode(c, name, self)
+        return codec
     }
 
     /// Keras' `to_snake_case`: `TimeDistributed` becomes `time_distributed`, `GRU` becomes `gru`,

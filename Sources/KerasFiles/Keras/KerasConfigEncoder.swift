@@ -56,13 +56,16 @@ enum KerasConfigEncoder {
         switch constraint {
         case nil: return .null
         case .maxNorm(let maxValue, let axis)?:
-            return object("keras.constraints", "MaxNorm", ["max_value": .number(maxValue), "axis": .integer(axis)])
+            return object("keras.constraints", "MaxNorm", ["max_value": .number(maxValue), "axis": axes(axis)])
         case .nonNeg?: return object("keras.constraints", "NonNeg", [:])
-        case .unitNorm(let axis)?: return object("keras.constraints", "UnitNorm", ["axis": .integer(axis)])
+        case .unitNorm(let axis)?: return object("keras.constraints", "UnitNorm", ["axis": axes(axis)])
         case .minMaxNorm(let low, let high, let rate, let axis)?:
-            return object("keras.constraints", "MinMaxNorm", ["min_value": .number(low), "max_value": .number(high), "rate": .number(rate), "axis": .integer(axis)])
+            return object("keras.constraints", "MinMaxNorm", ["min_value": .number(low), "max_value": .number(high), "rate": .number(rate), "axis": axes(axis)])
         }
     }
+
+    /// A constraint's axes as Keras writes them: one axis as a number, several as a list.
+    static func axes(_ axes: [Int]) -> JSONValue { axes.count == 1 ? .integer(axes[0]) : integers(axes) }
 
     static func base(_ name: String) -> [String: JSONValue] {
         ["name": .string(name), "trainable": true, "dtype": dtype]

@@ -9,7 +9,7 @@ struct KerasLayerCodec: Sendable {
     /// The Keras class names read as this layer; the first is the one written.
     let classNames: [String]
     /// The layer of a `config` object (`name` already read from it).
-    let decode: @Sendable (_ config: JSONValue, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>
+    let decode: @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>
     /// Whether `layer` is this codec's kind of layer.
     let matches: @Sendable (_ layer: any Layer<Float>) -> Bool
     /// The layer's configuration entries beyond the common ones (name, trainable, dtype),
@@ -27,17 +27,22 @@ struct KerasLayerCodec: Sendable {
     let callArguments: @Sendable (_ layer: any Layer<Float>) -> [String: JSONValue]
     /// Whether the configuration carries `trainable` (Keras' `SpatialDropout1D` refuses it).
     let writesTrainable: Bool
+    /// Configuration keys the decoder does not read because they do not change what the layer
+    /// computes (`implementation`, a computation-order choice). Every other key the codec does
+    /// not read is refused by name.
+    let inertKeys: Set<String>
 
     init(
         classNames: [String],
-        decode: @escaping @Sendable (_ config: JSONValue, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>,
+        decode: @escaping @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>,
         matches: @escaping @Sendable (_ layer: any Layer<Float>) -> Bool,
         encode: @escaping @Sendable (_ layer: any Layer<Float>) throws -> [String: JSONValue]?,
         weightGroups: @escaping @Sendable (_ layer: any Layer<Float>) -> WeightGroups = KerasLayerCodec.ownWeights,
         passesInputsSeparately: Bool = false,
         readCallArguments: @escaping @Sendable (_ layer: any Layer<Float>, _ kwargs: JSONValue?) throws -> Void = { _, _ in },
         callArguments: @escaping @Sendable (_ layer: any Layer<Float>) -> [String: JSONValue] = { _ in [:] },
-        writesTrainable: Bool = true
+        writesTrainable: Bool = true,
+        inertKeys: Set<String> = []
     ) {
         self.classNames = classNames
         self.decode = decode
@@ -48,6 +53,7 @@ struct KerasLayerCodec: Sendable {
         self.readCallArguments = readCallArguments
         self.callArguments = callArguments
         self.writesTrainable = writesTrainable
+        self.inertKeys = inertKeys
     }
 
     /// A layer whose weights sit in its own `vars` group (Dense, Embedding), or none.

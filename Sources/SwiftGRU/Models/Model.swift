@@ -36,6 +36,11 @@ extension Model {
     /// Whether some layer keeps state between calls.
     public var isStateful: Bool { layers.contains { $0.isStateful } }
 
+    /// The batch size every call must have: the declared one (Keras' `batch_shape`) of a
+    /// stateful model. As in Keras, a stateless model takes batches of any size whatever
+    /// its input declares.
+    public var boundBatchSize: Int? { isStateful ? inputShapes.first?.first ?? nil : nil }
+
     /// Runs the model over all samples in batches, as Keras' `model.predict` does:
     /// a stateful model carries its state from one batch to the next.
     ///
@@ -59,7 +64,7 @@ extension Model {
     ///
     /// - Parameters:
     ///   - inputs: One source per input, all with the same number of samples.
-    ///   - batchSize: Samples per batch; defaults to 32, or to the model's fixed batch size.
+    ///   - batchSize: Samples per batch; defaults to 32, or to a stateful model's fixed batch size.
     ///   - body: Called with each batch's sample range and its outputs, in order.
     /// - Throws: ``LayerError`` for inputs that do not fit or a batch size that contradicts the
     ///   model's fixed one, and what reading a source or `body` throws.
@@ -72,7 +77,7 @@ extension Model {
         if let batchSize, batchSize <= 0 {
             throw LayerError(.invalidArgument, "model '\(name)': the batch size must be positive, got \(batchSize)")
         }
-        let fixed = inputShapes.first?.first ?? nil
+        let fixed = boundBatchSize
         if let fixed {
             if let batchSize, batchSize != fixed {
                 throw LayerError(.invalidArgument, "model '\(name)' has a fixed batch size of \(fixed); a batch size of \(batchSize) does not fit")
@@ -93,11 +98,14 @@ extension Model {
         guard inputs.count == inputShapes.count else {
             throw LayerError(.invalidInputShape, "model '\(name)' expects \(inputShapes.count) input(s), got \(inputs.count)")
         }
+        let bindsBatch = isStateful
         for (index, (input, expected)) in zip(inputs, inputShapes).enumerated() {
-            // A declared batch size also takes this process's share of such a batch (data-parallel training).
+            // A declared batch size binds a stateful model only (as in Keras), and also takes this
+            // process's share of such a batch (data-parallel training).
             let fits = input.rank == expected.count && zip(input.shape, expected).enumerated().allSatisfy { axis, pair in
                 guard let declared = pair.1 else { return true }
-                return axis == 0 ? BatchShare.fits(pair.0, declared: declared) : pair.0 == declared
+                guard axis == 0 else { return pair.0 == declared }
+                return !bindsBatch || BatchShare.fits(pair.0, declared: declared)
             }
             guard fits else {
                 throw LayerError(.invalidInputShape, "model '\(name)' input \(index) must have shape \(describe(expected)), got \(input.shape)")

@@ -75,7 +75,7 @@ public final class Sequential<Scalar: TensorScalar>: Model {
                 throw LayerError(.invalidInputShape, "\(name): expects input of shape \(describe([batchSize] + inputShape)), got \(input.shape)")
             }
         }
-        if let batchSize, input.shape.first != batchSize {
+        if let batchSize, isStateful, input.shape.first != batchSize {
             throw LayerError(.invalidInputShape, "\(name): the model has a fixed batch size of \(batchSize); got input of shape \(input.shape)")
         }
         var value = LayerOutput(input, mask: mask)

@@ -1,15 +1,15 @@
 /// A projection applied to a weight after each optimizer update, as in
-/// `keras.constraints`. Norms are taken along `axis` (0: per column of a
-/// matrix) with Keras' epsilon of 1e-7.
+/// `keras.constraints`. Norms are taken over `axis` (Keras' `axis`: one axis or several; 0 is
+/// per column of a matrix, `[0, 1]` per filter of a `Conv1D` kernel) with Keras' epsilon of 1e-7.
 public enum Constraint: Sendable, Hashable {
     /// Rescales slices whose norm exceeds `maxValue`.
-    case maxNorm(maxValue: Double = 2, axis: Int = 0)
+    case maxNorm(maxValue: Double = 2, axis: [Int] = [0])
     /// Sets negative weights to zero.
     case nonNeg
     /// Rescales every slice to norm 1.
-    case unitNorm(axis: Int = 0)
+    case unitNorm(axis: [Int] = [0])
     /// Moves slice norms into `[minValue, maxValue]` at the given `rate`.
-    case minMaxNorm(minValue: Double = 0, maxValue: Double = 1, rate: Double = 1, axis: Int = 0)
+    case minMaxNorm(minValue: Double = 0, maxValue: Double = 1, rate: Double = 1, axis: [Int] = [0])
 
     /// Looks a constraint up by its Keras name, with Keras' default arguments.
     ///
@@ -25,20 +25,22 @@ public enum Constraint: Sendable, Hashable {
     }
 
     /// Returns `weight` projected by the constraint.
-    public func apply<Scalar: TensorScalar>(to weight: Tensor<Scalar>) -> Tensor<Scalar> {
+    ///
+    /// - Throws: ``LayerError`` when an axis of the constraint is not an axis of `weight`.
+    public func apply<Scalar: TensorScalar>(to weight: Tensor<Scalar>) throws -> Tensor<Scalar> {
         let epsilon = Scalar(1e-7)
         switch self {
         case .nonNeg:
             return weight.map { $0 < 0 ? 0 : $0 }
         case .maxNorm(let maxValue, let axis):
-            return Self.rescale(weight, axis: axis) { norm in
+            return try Self.rescale(weight, axes: axis) { norm in
                 let desired = Swift.min(Swift.max(norm, 0), Scalar(maxValue))
                 return desired / (epsilon + norm)
             }
         case .unitNorm(let axis):
-            return Self.rescale(weight, axis: axis) { norm in 1 / (epsilon + norm) }
+            return try Self.rescale(weight, axes: axis) { norm in 1 / (epsilon + norm) }
         case .minMaxNorm(let minValue, let maxValue, let rate, let axis):
-            return Self.rescale(weight, axis: axis) { norm in
+            return try Self.rescale(weight, axes: axis) { norm in
                 let clipped = Swift.min(Swift.max(norm, Scalar(minValue)), Scalar(maxValue))
                 let desired = Scalar(rate) * clipped + (1 - Scalar(rate)) * norm
                 return desired / (epsilon + norm)
@@ -46,24 +48,43 @@ public enum Constraint: Sendable, Hashable {
         }
     }
 
-    /// Multiplies each slice along `axis` by `factor(norm of the slice)`.
+    /// Multiplies each slice over `axes` (the values that share every other index) by
+    /// `factor(norm of the slice)`.
     private static func rescale<Scalar: TensorScalar>(
-        _ weight: Tensor<Scalar>, axis: Int, factor: (Scalar) -> Scalar
-    ) -> Tensor<Scalar> {
+        _ weight: Tensor<Scalar>, axes: [Int], factor: (Scalar) -> Scalar
+    ) throws -> Tensor<Scalar> {
         let shape = weight.shape
         guard !shape.isEmpty else { return weight.map { $0 * factor(abs($0)) } }
-        let axis = axis < 0 ? axis + shape.count : axis
-        guard axis >= 0, axis < shape.count else { return weight }
-        let outer = shape[..<axis].reduce(1, *), extent = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
-        var values = weight.scalars
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var squared: Scalar = 0
-                for k in 0..<extent { let v = values[(o * extent + k) * inner + i]; squared += v * v }
-                let f = factor(squared.squareRoot())
-                for k in 0..<extent { values[(o * extent + k) * inner + i] *= f }
+        let reduced = Set(try axes.map { axis in
+            let resolved = axis < 0 ? axis + shape.count : axis
+            guard resolved >= 0, resolved < shape.count else {
+                throw LayerError(.invalidArgument, "constraint axis \(axis) does not fit a weight of shape \(shape)")
+            }
+            return resolved
+        })
+        // Each value's slice: its position over the axes that are not reduced.
+        var sliceStride = [Int](repeating: 0, count: shape.count)
+        var slices = 1
+        for axis in shape.indices.reversed() where !reduced.contains(axis) {
+            sliceStride[axis] = slices
+            slices *= shape[axis]
+        }
+        var slice = [Int](repeating: 0, count: weight.scalarCount)
+        var index = [Int](repeating: 0, count: shape.count)
+        for flat in slice.indices {
+            slice[flat] = zip(index, sliceStride).reduce(0) { $0 + $1.0 * $1.1 }
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
             }
         }
-        return (try? Tensor(shape: shape, scalars: values)) ?? weight
+        var squared = [Scalar](repeating: 0, count: slices)
+        let values = weight.scalars
+        for (flat, value) in values.enumerated() { squared[slice[flat]] += value * value }
+        let factors = squared.map { factor($0.squareRoot()) }
+        return try Tensor(shape: shape, scalars: values.enumerated().map { $0.element * factors[slice[$0.offset]] })
     }
 }

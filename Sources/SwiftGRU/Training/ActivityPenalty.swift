@@ -20,3 +20,12 @@ func sum<Scalar: TensorScalar>(_ a: Tensor<Scalar>?, _ b: Tensor<Scalar>?) throw
     guard let b else { return a }
     return try a.adding(b)
 }
+
+/// `gradient` plus the gradient of the activity penalty of `output` (`gradient` itself
+/// without a regularizer); `output` and `gradient` have the same shape.
+func addingActivityGradient<Scalar: TensorScalar>(
+    _ regularizer: Regularizer?, output: Tensor<Scalar>, to gradient: Tensor<Scalar>
+) throws -> Tensor<Scalar> {
+    guard let extra = activityPenalty(regularizer, outputs: [output]).gradients[0] else { return gradient }
+    return try gradient.adding(extra)
+}

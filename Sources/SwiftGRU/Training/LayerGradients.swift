@@ -15,12 +15,19 @@ public struct LayerGradients<Scalar: TensorScalar>: Sendable {
     /// `global_clipnorm` and the second moments of Adam, RMSprop and Adagrad.
     /// Aligned with ``weights``; `nil` for ordinary dense gradients.
     public var sliceSquares: [Tensor<Scalar>?]
+    /// For the same weights: the sum over lookups of each slice's absolute values, which
+    /// Adamax's infinity norm takes before the slices are added up. Aligned with ``weights``.
+    public var sliceAbsolutes: [Tensor<Scalar>?]
 
-    public init(input: Tensor<Scalar>?, initialStates: [Tensor<Scalar>] = [], weights: [Tensor<Scalar>] = [], sliceSquares: [Tensor<Scalar>?]? = nil) {
+    public init(
+        input: Tensor<Scalar>?, initialStates: [Tensor<Scalar>] = [], weights: [Tensor<Scalar>] = [],
+        sliceSquares: [Tensor<Scalar>?]? = nil, sliceAbsolutes: [Tensor<Scalar>?]? = nil
+    ) {
         self.input = input
         self.initialStates = initialStates
         self.weights = weights
         self.sliceSquares = sliceSquares ?? weights.map { _ in nil }
+        self.sliceAbsolutes = sliceAbsolutes ?? weights.map { _ in nil }
     }
 }
 

@@ -50,6 +50,10 @@ extension Model {
                 guard let a, let b else { return nil }
                 return try a.adding(b)
             }
+            existing.sliceAbsolutes = try zip(existing.sliceAbsolutes, gradients.sliceAbsolutes).map { a, b in
+                guard let a, let b else { return nil }
+                return try a.adding(b)
+            }
             weightGradients[id] = existing
         }
         func backward(

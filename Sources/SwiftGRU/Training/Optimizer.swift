@@ -139,13 +139,16 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
     /// Updates `weights` in place with their `gradients`.
     ///
     /// - Throws: ``LayerError`` when the weight and gradient lists do not match.
-    /// - Parameter sliceSquares: Per weight, the squares Keras uses when TensorFlow holds the
-    ///   gradient as slices (see ``LayerGradients/sliceSquares``); `nil` for dense gradients.
+    /// - Parameters:
+    ///   - sliceSquares: Per weight, the squares Keras uses when TensorFlow holds the gradient
+    ///     as slices (see ``LayerGradients/sliceSquares``); `nil` for dense gradients.
+    ///   - sliceAbsolutes: Likewise the slices' absolute values (``LayerGradients/sliceAbsolutes``).
     // Specialized: called from other modules for Float, it would otherwise run generic code.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     mutating func apply(
-        _ optimizer: Optimizer, gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?] = [], to weights: inout [Tensor<Scalar>]
+        _ optimizer: Optimizer, gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?] = [],
+        sliceAbsolutes: [Tensor<Scalar>?] = [], to weights: inout [Tensor<Scalar>]
     ) throws {
         guard gradients.count == weights.count, zip(gradients, weights).allSatisfy({ $0.shape == $1.shape }) else {
             throw LayerError(.invalidWeights, "the optimizer got \(gradients.count) gradients for \(weights.count) weights, or shapes that differ")
@@ -153,11 +156,18 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
         var grads = gradients.map(\.scalars)
         // Squares of each gradient: the slices' squares where TensorFlow keeps slices.
         var squares = grads.indices.map { k in (k < sliceSquares.count ? sliceSquares[k]?.scalars : nil) ?? grads[k].map { $0 * $0 } }
+        var absolutes = grads.indices.map { k in (k < sliceAbsolutes.count ? sliceAbsolutes[k]?.scalars : nil) ?? grads[k].map { abs($0) } }
         func scale(_ k: Int, by factor: Scalar) {
             grads[k] = grads[k].map { $0 * factor }
             squares[k] = squares[k].map { $0 * factor * factor }
+            absolutes[k] = absolutes[k].map { $0 * abs(factor) }
         }
-        // Clipping.
+        // Clipping. Keras takes the norms over the slices; its norm clip keeps the slices, its
+        // global scale (a plain product) hands the optimizer dense gradients.
+        func densify() {
+            squares = grads.map { $0.map { $0 * $0 } }
+            absolutes = grads.map { $0.map { abs($0) } }
+        }
         if let clipnorm = optimizer.clipnorm, clipnorm > 0 {
             let c = Scalar(clipnorm)
             for k in grads.indices {
@@ -168,11 +178,15 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
             let norm = squares.reduce(0) { $0 + $1.reduce(0, +) }.squareRoot()
             let factor = Scalar(global) / Swift.max(norm, Scalar(global))
             for k in grads.indices { scale(k, by: factor) }
+            densify()
         } else if let clipvalue = optimizer.clipvalue, clipvalue > 0 {
-            // Keras' clip densifies slices: squares are of the clipped dense values.
+            // TensorFlow clips each slice of a sliced gradient on its own, which the sums here cannot give.
+            guard sliceSquares.allSatisfy({ $0 == nil }) else {
+                throw LayerError(.unsupported, "clipvalue with an Embedding's gradient (TensorFlow clips each lookup's slice on its own) is not supported; use clipnorm or global_clipnorm")
+            }
             let v = Scalar(clipvalue)
             grads = grads.map { $0.map { Swift.min(Swift.max($0, -v), v) } }
-            squares = grads.map { $0.map { $0 * $0 } }
+            densify()
         }
         let lr = Scalar(optimizer.learningRate(atStep: iterations))
         if slots.isEmpty {
@@ -280,15 +294,18 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
                 let correction = 1 - Scalar.pow(b1, step)
                 for i in w.indices {
                     slots[k][0][i] += (g[i] - slots[k][0][i]) * (1 - b1)
-                    slots[k][1][i] = Swift.max(b2 * slots[k][1][i], abs(g[i]))
+                    // TensorFlow's slices: the largest of the summed absolute values of the slices.
+                    slots[k][1][i] = Swift.max(b2 * slots[k][1][i], absolutes[k][i])
                     w[i] -= lr * slots[k][0][i] / (correction * (slots[k][1][i] + Scalar(epsilon)))
                 }
             case .adadelta(let rho, let epsilon):
                 let r = Scalar(rho), e = Scalar(epsilon)
                 for i in w.indices {
                     slots[k][0][i] = r * slots[k][0][i] + (1 - r) * squares[k][i]
-                    let delta = -(slots[k][1][i] + e).squareRoot() * g[i] / (slots[k][0][i] + e).squareRoot()
-                    slots[k][1][i] = r * slots[k][1][i] + (1 - r) * delta * delta
+                    // TensorFlow's slices: each slice's step is squared before they are summed.
+                    let factor = (slots[k][1][i] + e).squareRoot() / (slots[k][0][i] + e).squareRoot()
+                    let delta = -factor * g[i]
+                    slots[k][1][i] = r * slots[k][1][i] + (1 - r) * factor * factor * squares[k][i]
                     w[i] += lr * delta
                 }
             case .lion(let beta1, let beta2):

@@ -5,6 +5,7 @@ extension Embedding {
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         let result = try forward(input, mask: mask, training: training)
         records.append(input)
+        activityLoss = activityPenalty(activityRegularizer, outputs: [result.output]).loss
         return result
     }
 
@@ -13,22 +14,29 @@ extension Embedding {
     @_specialize(where Scalar == Double)
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
         let indices = try popRecord(&records, layer: name)
-        let g = try gradient(outputGradients, 0, shape: indices.shape + [outputDim])
+        var g = try gradient(outputGradients, 0, shape: indices.shape + [outputDim])
+        if activityRegularizer != nil {
+            g = try addingActivityGradient(activityRegularizer, output: forward(indices, mask: nil, training: false).output, to: g)
+        }
         var table = [Scalar](repeating: 0, count: inputDim * outputDim)
         var squares = [Scalar](repeating: 0, count: inputDim * outputDim)
+        var absolutes = [Scalar](repeating: 0, count: inputDim * outputDim)
         let width = outputDim, rows = inputDim
         guard indices.scalars.allSatisfy({ $0 >= 0 && $0 < Scalar(rows) }) else {
             throw LayerError(.invalidArgument, "\(name): an index is outside the table of \(rows) rows")
         }
         table.withUnsafeMutableBufferPointer { table in
             squares.withUnsafeMutableBufferPointer { squares in
-                g.withUnsafeBufferPointer { g in
-                    for (position, index) in indices.scalars.enumerated() {
-                        let row = Int(index) * width, from = position * width
-                        for j in 0..<width {
-                            let value = g[from + j]
-                            table[row + j] += value
-                            squares[row + j] += value * value
+                absolutes.withUnsafeMutableBufferPointer { absolutes in
+                    g.withUnsafeBufferPointer { g in
+                        for (position, index) in indices.scalars.enumerated() {
+                            let row = Int(index) * width, from = position * width
+                            for j in 0..<width {
+                                let value = g[from + j]
+                                table[row + j] += value
+                                squares[row + j] += value * value
+                                absolutes[row + j] += abs(value)
+                            }
                         }
                     }
                 }
@@ -36,9 +44,11 @@ extension Embedding {
         }
         // A regularizer's dense gradient makes TensorFlow's gradient dense again.
         let shape = [inputDim, outputDim]
+        let sliced = embeddingsRegularizer == nil
         return LayerGradients(
             input: nil, weights: [try Tensor(shape: shape, scalars: table)],
-            sliceSquares: [embeddingsRegularizer == nil ? try Tensor(shape: shape, scalars: squares) : nil])
+            sliceSquares: [sliced ? try Tensor(shape: shape, scalars: squares) : nil],
+            sliceAbsolutes: [sliced ? try Tensor(shape: shape, scalars: absolutes) : nil])
     }
 
     public func clearRecords() { records.removeAll() }

@@ -211,11 +211,13 @@ public final class Trainer<Scalar: TensorScalar> {
             if gradients.weights.count > count {
                 gradients.weights.removeSubrange(count...)
                 gradients.sliceSquares.removeSubrange(min(count, gradients.sliceSquares.count)...)
+                gradients.sliceAbsolutes.removeSubrange(min(count, gradients.sliceAbsolutes.count)...)
             }
             for (k, (weight, regularizer)) in zip(layer.weights, layer.weightRegularizers).enumerated() where k < gradients.weights.count {
                 if let regularizer {
                     gradients.weights[k] = try gradients.weights[k].adding(regularizer.gradient(weight))
                     gradients.sliceSquares[k] = nil
+                    if k < gradients.sliceAbsolutes.count { gradients.sliceAbsolutes[k] = nil }
                 }
             }
             weights.append(gradients)
@@ -255,7 +257,9 @@ public final class Trainer<Scalar: TensorScalar> {
     ) throws -> (loss: Scalar, perOutput: [Scalar?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
         let (value, perOutput, gradients, _, outputs) = try computeGradients(
             x: x, y: y, training: true, inputGradients: false, sampleWeight: sampleWeight)
-        try applyUpdate(gradients.flatMap(\.weights), sliceSquares: gradients.flatMap(\.sliceSquares))
+        try applyUpdate(
+            gradients.flatMap(\.weights), sliceSquares: gradients.flatMap(\.sliceSquares),
+            sliceAbsolutes: gradients.flatMap(\.sliceAbsolutes))
         return (value, perOutput, outputs)
     }
 
@@ -263,15 +267,23 @@ public final class Trainer<Scalar: TensorScalar> {
     ///
     /// - Parameter kept: Per trainable layer, the weights it keeps up itself (moving
     ///   statistics) to set; `nil` leaves them as the step left them.
-    private func applyUpdate(_ gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?], kept: [[Tensor<Scalar>]]? = nil) throws {
+    private func applyUpdate(
+        _ gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?], sliceAbsolutes: [Tensor<Scalar>?],
+        kept: [[Tensor<Scalar>]]? = nil
+    ) throws {
         var weights = trainableWeights
-        try optimizerState.apply(optimizer, gradients: gradients, sliceSquares: sliceSquares, to: &weights)
+        try optimizerState.apply(
+            optimizer, gradients: gradients, sliceSquares: sliceSquares, sliceAbsolutes: sliceAbsolutes, to: &weights)
         var start = 0
         for (index, layer) in model.layers.filter(\.trainable).enumerated() {
             let count = layer.trainableWeightCount
             var updated = Array(weights[start..<(start + count)])
             for (k, constraint) in layer.weightConstraints.enumerated() where k < updated.count {
-                if let constraint { updated[k] = constraint.apply(to: updated[k]) }
+                if let constraint {
+                    do { updated[k] = try constraint.apply(to: updated[k]) } catch let error as LayerError {
+                        throw LayerError(error.kind, "layer '\(layer.name)': \(error.message)")
+                    }
+                }
             }
             updated += kept.map { $0[index] } ?? Array(layer.weights.dropFirst(count))
             if !updated.isEmpty { try layer.setWeights(updated) }
@@ -300,12 +312,14 @@ public final class Trainer<Scalar: TensorScalar> {
             try computeGradients(x: inputs, y: batchY, training: true, inputGradients: false, sampleWeight: batchWeights)
         }
         let weightGradients = gradients.flatMap(\.weights), squares = gradients.flatMap(\.sliceSquares)
+        let absolutes = gradients.flatMap(\.sliceAbsolutes)
         let keptShapes = model.layers.filter(\.trainable).map { $0.weights.dropFirst($0.trainableWeightCount).map(\.shape) }
         // One buffer: gradients and slice squares weighted by this worker's share, the kept
         // weights to average, the losses.
         var buffer = [Double]()
         for gradient in weightGradients { buffer += gradient.scalars.map { Double($0) * fraction } }
         for case let square? in squares { buffer += square.scalars.map { Double($0) * fraction * fraction } }
+        for case let absolute? in absolutes { buffer += absolute.scalars.map { Double($0) * fraction } }
         for layer in model.layers where layer.trainable {
             for weight in layer.weights.dropFirst(layer.trainableWeightCount) {
                 buffer += weight.scalars.map { Double($0) / Double(reducer.size) }
@@ -322,10 +336,11 @@ public final class Trainer<Scalar: TensorScalar> {
         }
         let summed = try weightGradients.map { try take($0.shape) }
         let summedSquares = try squares.map { try $0.map { try take($0.shape) } }
+        let summedAbsolutes = try absolutes.map { try $0.map { try take($0.shape) } }
         let kept = try keptShapes.map { try $0.map { try take($0) } }
         let loss = Scalar(buffer[at])
         let losses = perOutput.indices.map { $0 + at + 1 < buffer.count && perOutput[$0] != nil ? Scalar(buffer[at + 1 + $0]) : nil }
-        try applyUpdate(summed, sliceSquares: summedSquares, kept: kept)
+        try applyUpdate(summed, sliceSquares: summedSquares, sliceAbsolutes: summedAbsolutes, kept: kept)
         return (loss, losses, share.isEmpty ? nil : outputs, batchY, batchWeights)
     }
 

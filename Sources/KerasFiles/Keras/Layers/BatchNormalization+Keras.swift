@@ -9,21 +9,41 @@ extension KerasLayerCodec {
             if let axes = c["axis"]?.array, axes.count != 1 {
                 throw decoder.fail("layer '\(name)': BatchNormalization over \(axes.count) axes is not supported")
             }
-            return try BatchNormalization<Float>(
+            let layer = try BatchNormalization<Float>(
                 axis: axis, momentum: c["momentum"]?.double ?? 0.99, epsilon: c["epsilon"]?.double ?? 0.001,
                 center: c["center"]?.bool ?? true, scale: c["scale"]?.bool ?? true, name: name)
+            // tf.keras 2's batch renormalization and virtual batches change training only.
+            if c["renorm"]?.bool == true {
+                _ = (c["renorm_clipping"], c["renorm_momentum"])
+                decoder.notes.trainingRefusals.append("layer '\(name)' (BatchNormalization) uses batch renormalization (renorm), which training here does not apply")
+            }
+            if let virtual = c["virtual_batch_size"], !virtual.isNull {
+                decoder.notes.trainingRefusals.append("layer '\(name)' (BatchNormalization) has virtual_batch_size \(virtual), which training here does not apply")
+            }
+            layer.gammaInitializer = try decoder.initializer(c["gamma_initializer"], default: .ones, layer: name)
+            layer.betaInitializer = try decoder.initializer(c["beta_initializer"], default: .zeros, layer: name)
+            layer.movingMeanInitializer = try decoder.initializer(c["moving_mean_initializer"], default: .zeros, layer: name)
+            layer.movingVarianceInitializer = try decoder.initializer(c["moving_variance_initializer"], default: .ones, layer: name)
+            (layer.gammaRegularizer, layer.gammaConstraint) = try decoder.weightRules(c, "gamma", layer: name)
+            (layer.betaRegularizer, layer.betaConstraint) = try decoder.weightRules(c, "beta", layer: name)
+            return layer
         },
         matches: { $0 is BatchNormalization<Float> },
         encode: { layer in
             guard let norm = layer as? BatchNormalization<Float> else { return nil }
-            return [
+            let config: [String: JSONValue] = [
                 "axis": .integer(norm.axis), "momentum": .number(norm.momentum), "epsilon": .number(norm.epsilon),
                 "center": .bool(norm.center), "scale": .bool(norm.scale),
-                "beta_initializer": KerasConfigEncoder.initializer(.zeros), "gamma_initializer": KerasConfigEncoder.initializer(.ones),
-                "moving_mean_initializer": KerasConfigEncoder.initializer(.zeros),
-                "moving_variance_initializer": KerasConfigEncoder.initializer(.ones),
-                "beta_regularizer": .null, "gamma_regularizer": .null, "beta_constraint": .null, "gamma_constraint": .null,
+                "beta_initializer": KerasConfigEncoder.initializer(norm.betaInitializer),
+                "gamma_initializer": KerasConfigEncoder.initializer(norm.gammaInitializer),
+                "moving_mean_initializer": KerasConfigEncoder.initializer(norm.movingMeanInitializer),
+                "moving_variance_initializer": KerasConfigEncoder.initializer(norm.movingVarianceInitializer),
                 "synchronized": false,
             ]
-        })
+            return config.merging(KerasConfigEncoder.weightRules("gamma", norm.gammaRegularizer, norm.gammaConstraint)) { $1 }
+                .merging(KerasConfigEncoder.weightRules("beta", norm.betaRegularizer, norm.betaConstraint)) { $1 }
+        },
+        // `synchronized` shares the batch statistics across replicas, one process computes the same;
+        // `fused` picks tf.keras 2's kernel; `renorm_clipping` and `renorm_momentum` act only with renorm.
+        inertKeys: ["synchronized", "fused", "renorm_clipping", "renorm_momentum"])
 }

@@ -22,7 +22,7 @@ extension KerasLayerCodec {
 }
 
 extension KerasConfigDecoder {
-    func dense(_ c: JSONValue, name: String) throws -> Dense<Float> {
+    func dense(_ c: KerasLayerConfig, name: String) throws -> Dense<Float> {
         try Dense<Float>(
             units: c["units"]?.int ?? 0, activation: activation(c["activation"], layer: name),
             useBias: c["use_bias"]?.bool ?? true,

@@ -4,12 +4,14 @@ extension KerasLayerCodec {
     static let embedding = KerasLayerCodec(
         classNames: ["Embedding"],
         decode: { c, name, decoder in
-            try Embedding<Float>(
+            let layer = try Embedding<Float>(
                 inputDim: c["input_dim"]?.int ?? 0, outputDim: c["output_dim"]?.int ?? 0,
                 embeddingsInitializer: decoder.initializer(c["embeddings_initializer"], default: .randomUniform(), layer: name),
                 embeddingsRegularizer: decoder.regularizer(c["embeddings_regularizer"], layer: name),
                 embeddingsConstraint: decoder.constraint(c["embeddings_constraint"], layer: name),
                 maskZero: c["mask_zero"]?.bool ?? false, name: name)
+            layer.activityRegularizer = try decoder.regularizer(c["activity_regularizer"], layer: name)
+            return layer
         },
         matches: { $0 is Embedding<Float> },
         encode: { layer in
@@ -19,7 +21,9 @@ extension KerasLayerCodec {
                 "embeddings_initializer": KerasConfigEncoder.initializer(embedding.embeddingsInitializer),
                 "embeddings_regularizer": KerasConfigEncoder.regularizer(embedding.embeddingsRegularizer),
                 "embeddings_constraint": KerasConfigEncoder.constraint(embedding.embeddingsConstraint),
-                "activity_regularizer": .null, "mask_zero": .bool(embedding.maskZero),
+                "activity_regularizer": KerasConfigEncoder.regularizer(embedding.activityRegularizer), "mask_zero": .bool(embedding.maskZero),
             ]
-        })
+        },
+        // Keras 2's input_length declares the steps for shape inference only.
+        inertKeys: ["input_length"])
 }

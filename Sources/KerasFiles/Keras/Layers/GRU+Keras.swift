@@ -22,7 +22,7 @@ extension KerasLayerCodec {
             }
             return c
         },
-        weightGroups: recurrentWeights)
+        weightGroups: recurrentWeights, inertKeys: KerasLayerCodec.recurrentInertKeys)
 }
 
 extension KerasLayerCodec {
@@ -32,12 +32,10 @@ extension KerasLayerCodec {
     static let cuDNNGRU = KerasLayerCodec(
         classNames: ["CuDNNGRU"],
         decode: { c, name, decoder in
-            var config = c.object ?? [:]
-            config["activation"] = "tanh"
-            config["recurrent_activation"] = "sigmoid"
-            config["reset_after"] = true
             decoder.notes.cuDNNLayers.append(name)
-            return try decoder.gru(.object(config), name: name)
+            return try decoder.gru(
+                c.setting("activation", to: "tanh").setting("recurrent_activation", to: "sigmoid").setting("reset_after", to: true),
+                name: name)
         },
         matches: { _ in false },
         encode: { _ in nil })
@@ -52,7 +50,7 @@ extension KerasConfigDecoder {
         }
     }
 
-    func gru(_ c: JSONValue, name: String) throws -> GRU<Float> {
+    func gru(_ c: KerasLayerConfig, name: String) throws -> GRU<Float> {
         var configuration = GRU<Float>.Configuration(cell: try gruCellConfiguration(c, name: name))
         configuration.activityRegularizer = try regularizer(c["activity_regularizer"], layer: name)
         configuration.returnSequences = c["return_sequences"]?.bool ?? false
@@ -68,7 +66,7 @@ extension KerasConfigDecoder {
     }
 
     /// The cell arguments of a GRU or GRUCell configuration.
-    func gruCellConfiguration(_ c: JSONValue, name: String) throws -> GRUCell<Float>.Configuration {
+    func gruCellConfiguration(_ c: KerasLayerConfig, name: String) throws -> GRUCell<Float>.Configuration {
         let p = try cellPenalties(c, name: name)
         return GRUCell<Float>.Configuration(
             units: c["units"]?.int ?? 0,

@@ -18,11 +18,8 @@ extension KerasLayerCodec {
     static let cuDNNLSTM = KerasLayerCodec(
         classNames: ["CuDNNLSTM"],
         decode: { c, name, decoder in
-            var config = c.object ?? [:]
-            config["activation"] = "tanh"
-            config["recurrent_activation"] = "sigmoid"
             decoder.notes.cuDNNLayers.append(name)
-            return try KerasLayerCodec.lstm.decode(.object(config), name, decoder)
+            return try KerasLayerCodec.lstm.decode(c.setting("activation", to: "tanh").setting("recurrent_activation", to: "sigmoid"), name, decoder)
         },
         matches: { _ in false },
         encode: { _ in nil })
@@ -30,7 +27,7 @@ extension KerasLayerCodec {
 
 extension KerasConfigDecoder {
     /// An LSTM cell from the cell arguments of an LSTM or LSTMCell configuration.
-    func lstmCell(_ c: JSONValue, name: String) throws -> LSTMCell<Float> {
+    func lstmCell(_ c: KerasLayerConfig, name: String) throws -> LSTMCell<Float> {
         let p = try cellPenalties(c, name: name)
         return try LSTMCell<Float>(
             units: c["units"]?.int ?? 0,

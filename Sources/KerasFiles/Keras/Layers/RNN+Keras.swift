@@ -36,7 +36,7 @@ extension KerasLayerCodec {
     /// arguments and the RNN's in one configuration, weights under `cell/`.
     static func recurrent<L: RNN<Float>>(
         _ className: String, _: L.Type,
-        make: @escaping @Sendable (_ config: JSONValue, _ name: String, _ decoder: KerasConfigDecoder, _ options: RecurrentOptions) throws -> L,
+        make: @escaping @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder, _ options: RecurrentOptions) throws -> L,
         cellEntries: @escaping @Sendable (L) throws -> [String: JSONValue]
     ) -> KerasLayerCodec {
         KerasLayerCodec(
@@ -61,8 +61,12 @@ extension KerasLayerCodec {
                 c["activity_regularizer"] = KerasConfigEncoder.regularizer(rnn.activityRegularizer)
                 return c
             },
-            weightGroups: recurrentWeights)
+            weightGroups: recurrentWeights, inertKeys: recurrentInertKeys.union(["use_cudnn"]))
     }
+
+    /// Keys of recurrent layers and cells that do not change what they compute: Keras 2's
+    /// `implementation` (1 or 2, an order of the same products).
+    static let recurrentInertKeys: Set<String> = ["implementation"]
 
     /// A recurrent layer's weights: its cell's, under `cell/`.
     @Sendable static func recurrentWeights(_ layer: any Layer<Float>) -> WeightGroups {
@@ -72,7 +76,7 @@ extension KerasLayerCodec {
 
 extension KerasConfigDecoder {
     /// The regularizers and constraints of a recurrent cell's kernel, recurrent kernel and bias.
-    func cellPenalties(_ c: JSONValue, name: String) throws -> (
+    func cellPenalties(_ c: KerasLayerConfig, name: String) throws -> (
         kernelRegularizer: Regularizer?, recurrentRegularizer: Regularizer?, biasRegularizer: Regularizer?,
         kernelConstraint: Constraint?, recurrentConstraint: Constraint?, biasConstraint: Constraint?
     ) {
@@ -82,20 +86,20 @@ extension KerasConfigDecoder {
     }
 
     func cell(_ object: JSONValue, layer: String) throws -> any RecurrentCell<Float> {
-        let c = object["config"] ?? .null
-        switch object["class_name"]?.string {
-        case "GRUCell":
-            return try GRUCell(gruCellConfiguration(c, name: c["name"]?.string ?? layer))
-        case "LSTMCell":
-            return try lstmCell(c, name: c["name"]?.string ?? layer)
-        case "SimpleRNNCell":
-            return try simpleRNNCell(c, name: c["name"]?.string ?? layer)
-        case "StackedRNNCells":
-            let cells = try (c["cells"]?.array ?? []).map { try cell($0, layer: layer) }
-            return try StackedRNNCells(cells)
+        let c = KerasLayerConfig(object["config"] ?? .null)
+        let className = object["class_name"]?.string
+        let name = c["name"]?.string ?? layer
+        let cell: any RecurrentCell<Float>
+        switch className {
+        case "GRUCell": cell = try GRUCell(gruCellConfiguration(c, name: name))
+        case "LSTMCell": cell = try lstmCell(c, name: name)
+        case "SimpleRNNCell": cell = try simpleRNNCell(c, name: name)
+        case "StackedRNNCells": cell = try StackedRNNCells((c["cells"]?.array ?? []).map { try self.cell($0, layer: layer) })
         case let other:
             throw fail("layer '\(layer)': unsupported RNN cell '\(other ?? "?")'; supported: GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells")
         }
+        try checkEveryKeyRead(c, layer: name, className: className ?? "?", inertKeys: KerasLayerCodec.recurrentInertKeys)
+        return cell
     }
 }
 

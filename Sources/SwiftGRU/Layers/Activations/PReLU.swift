@@ -6,6 +6,10 @@ public final class PReLU<Scalar: TensorScalar>: Layer, RecordsInputs {
     /// Axes (counted from 1, after the batch) along which one `alpha` is shared.
     public let sharedAxes: [Int]
     public let alphaInitializer: Initializer
+    /// Alpha's penalty in the training loss (Keras' `alpha_regularizer`).
+    public var alphaRegularizer: Regularizer?
+    /// Applied to alpha after each update (Keras' `alpha_constraint`).
+    public var alphaConstraint: Constraint?
     public var name: String
     public var trainable = true
     /// The slopes: the input's shape after the batch, 1 along shared axes.
@@ -47,6 +51,10 @@ public final class PReLU<Scalar: TensorScalar>: Layer, RecordsInputs {
 
     public func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?] { inputShape }
     public var weights: [Tensor<Scalar>] { alpha.map { [$0] } ?? [] }
+
+    public var weightRegularizers: [Regularizer?] { weights.map { _ in alphaRegularizer } }
+
+    public var weightConstraints: [Constraint?] { weights.map { _ in alphaConstraint } }
 
     public func setWeights(_ weights: [Tensor<Scalar>]) throws {
         try checkWeights(weights, expected: [alpha?.shape ?? weights.first?.shape ?? []])

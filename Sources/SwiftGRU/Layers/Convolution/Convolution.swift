@@ -21,8 +21,20 @@ public class Convolution<Scalar: TensorScalar>: Layer {
     public let useBias: Bool
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
+    /// The kernel's penalty in the training loss (Keras' `kernel_regularizer`).
+    public var kernelRegularizer: Regularizer?
+    /// The bias's penalty in the training loss (Keras' `bias_regularizer`).
+    public var biasRegularizer: Regularizer?
+    /// The penalty of the outputs, per sample (Keras' `activity_regularizer`).
+    public var activityRegularizer: Regularizer?
+    /// Applied to the kernel after each update (Keras' `kernel_constraint`).
+    public var kernelConstraint: Constraint?
+    /// Applied to the bias after each update (Keras' `bias_constraint`).
+    public var biasConstraint: Constraint?
     public var name: String
     public var trainable = true
+    /// The activity penalty of the most recent recorded call.
+    public private(set) var activityLoss: Scalar = 0
     let geometry: WindowGeometry
     /// `(window..., inputChannels / groups, filters)`, once built.
     public private(set) var kernel: Tensor<Scalar>?
@@ -92,6 +104,10 @@ public class Convolution<Scalar: TensorScalar>: Layer {
     /// Keras' order: kernel, then bias.
     public var weights: [Tensor<Scalar>] { [kernel, bias].compactMap { $0 } }
 
+    public var weightRegularizers: [Regularizer?] { [kernelRegularizer] + (useBias ? [biasRegularizer] : []) }
+
+    public var weightConstraints: [Constraint?] { [kernelConstraint] + (useBias ? [biasConstraint] : []) }
+
     public func setWeights(_ weights: [Tensor<Scalar>]) throws {
         let channels = kernel?.shape[kernelSize.count] ?? weights.first.flatMap { $0.rank == kernelSize.count + 2 ? $0.shape[kernelSize.count] : nil } ?? 0
         try checkWeights(weights, expected: [kernelSize + [channels, filters]] + (useBias ? [[filters]] : []))
@@ -108,6 +124,7 @@ public class Convolution<Scalar: TensorScalar>: Layer {
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         let record = try run(input)
         records.append(record)
+        activityLoss = activityPenalty(activityRegularizer, outputs: [record.output]).loss
         return LayerOutput(try layout.restored(record.output))
     }
 
@@ -136,7 +153,9 @@ public class Convolution<Scalar: TensorScalar>: Layer {
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: name)
         guard let kernel else { throw LayerError(.unsupported, "\(name): not built") }
-        let g = try layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name)
+        let g = try addingActivityGradient(
+            activityRegularizer, output: record.output,
+            to: layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name))
         let dLogits = try activation.gradient(input: record.logits, output: record.output, outputGradient: g)
         let x = record.input
         let plan = try Plan(self, x)

@@ -14,8 +14,20 @@ public class DepthwiseConvolution<Scalar: TensorScalar>: Layer {
     public let useBias: Bool
     public let depthwiseInitializer: Initializer
     public let biasInitializer: Initializer
+    /// The depthwise kernel's penalty in the training loss (Keras' `depthwise_regularizer`).
+    public var depthwiseRegularizer: Regularizer?
+    /// The bias's penalty in the training loss (Keras' `bias_regularizer`).
+    public var biasRegularizer: Regularizer?
+    /// The penalty of the outputs, per sample (Keras' `activity_regularizer`).
+    public var activityRegularizer: Regularizer?
+    /// Applied to the depthwise kernel after each update (Keras' `depthwise_constraint`).
+    public var depthwiseConstraint: Constraint?
+    /// Applied to the bias after each update (Keras' `bias_constraint`).
+    public var biasConstraint: Constraint?
     public var name: String
     public var trainable = true
+    /// The activity penalty of the most recent recorded call.
+    public private(set) var activityLoss: Scalar = 0
     let geometry: WindowGeometry
     /// `(window..., channels, depthMultiplier)`, once built.
     public private(set) var depthwiseKernel: Tensor<Scalar>?
@@ -89,8 +101,13 @@ public class DepthwiseConvolution<Scalar: TensorScalar>: Layer {
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         let record = try run(input)
         records.append(record)
+        activityLoss = activityPenalty(activityRegularizer, outputs: [record.output]).loss
         return LayerOutput(try layout.restored(record.output))
     }
+
+    public var weightRegularizers: [Regularizer?] { [depthwiseRegularizer] + (useBias ? [biasRegularizer] : []) }
+
+    public var weightConstraints: [Constraint?] { [depthwiseConstraint] + (useBias ? [biasConstraint] : []) }
 
     private func run(_ input: Tensor<Scalar>) throws -> (input: Tensor<Scalar>, logits: Tensor<Scalar>, output: Tensor<Scalar>) {
         try build(inputShape: optionalShape(input.shape))
@@ -108,7 +125,9 @@ public class DepthwiseConvolution<Scalar: TensorScalar>: Layer {
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: name)
         guard let depthwiseKernel else { throw LayerError(.unsupported, "\(name): not built") }
-        let g = try layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name)
+        let g = try addingActivityGradient(
+            activityRegularizer, output: record.output,
+            to: layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name))
         let dLogits = try activation.gradient(input: record.logits, output: record.output, outputGradient: g)
         let (dInput, dKernel) = try depthwiseBackward(
             record.input, kernel: depthwiseKernel, outputGradient: dLogits, geometry: geometry, layout: layout, layer: name)

@@ -3,8 +3,7 @@
 /// `filters` outputs.
 ///
 /// Weights in Keras' order: the depthwise kernel `(kernelSize, channels, depthMultiplier)`, the
-/// pointwise kernel `(1, channels * depthMultiplier, filters)`, the bias `(filters)`. Prediction
-/// only: training is refused with a clear error.
+/// pointwise kernel `(1, channels * depthMultiplier, filters)`, the bias `(filters)`.
 public final class SeparableConv1D<Scalar: TensorScalar>: Layer {
     public let filters: Int
     public let depthMultiplier: Int
@@ -18,8 +17,24 @@ public final class SeparableConv1D<Scalar: TensorScalar>: Layer {
     public let depthwiseInitializer: Initializer
     public let pointwiseInitializer: Initializer
     public let biasInitializer: Initializer
+    /// The depthwise kernel's penalty in the training loss (Keras' `depthwise_regularizer`).
+    public var depthwiseRegularizer: Regularizer?
+    /// The pointwise kernel's penalty in the training loss (Keras' `pointwise_regularizer`).
+    public var pointwiseRegularizer: Regularizer?
+    /// The bias's penalty in the training loss (Keras' `bias_regularizer`).
+    public var biasRegularizer: Regularizer?
+    /// The penalty of the outputs, per sample (Keras' `activity_regularizer`).
+    public var activityRegularizer: Regularizer?
+    /// Applied to the depthwise kernel after each update (Keras' `depthwise_constraint`).
+    public var depthwiseConstraint: Constraint?
+    /// Applied to the pointwise kernel after each update (Keras' `pointwise_constraint`).
+    public var pointwiseConstraint: Constraint?
+    /// Applied to the bias after each update (Keras' `bias_constraint`).
+    public var biasConstraint: Constraint?
     public var name: String
     public var trainable = true
+    /// The activity penalty of the most recent recorded call.
+    public private(set) var activityLoss: Scalar = 0
     let geometry: WindowGeometry
     public private(set) var depthwiseKernel: Tensor<Scalar>?
     public private(set) var pointwiseKernel: Tensor<Scalar>?
@@ -97,8 +112,15 @@ public final class SeparableConv1D<Scalar: TensorScalar>: Layer {
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         let record = try run(input)
         records.append(record)
+        activityLoss = activityPenalty(activityRegularizer, outputs: [record.output]).loss
         return LayerOutput(try layout.restored(record.output))
     }
+
+    public var weightRegularizers: [Regularizer?] {
+        [depthwiseRegularizer, pointwiseRegularizer] + (useBias ? [biasRegularizer] : [])
+    }
+
+    public var weightConstraints: [Constraint?] { [depthwiseConstraint, pointwiseConstraint] + (useBias ? [biasConstraint] : []) }
 
     private func run(_ input: Tensor<Scalar>) throws -> (input: Tensor<Scalar>, depthwise: Tensor<Scalar>, logits: Tensor<Scalar>, output: Tensor<Scalar>) {
         try build(inputShape: optionalShape(input.shape))
@@ -116,7 +138,9 @@ public final class SeparableConv1D<Scalar: TensorScalar>: Layer {
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: name)
         guard let depthwiseKernel, let pointwiseKernel else { throw LayerError(.unsupported, "\(name): not built") }
-        let g = try layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name)
+        let g = try addingActivityGradient(
+            activityRegularizer, output: record.output,
+            to: layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name))
         let dLogits = try activation.gradient(input: record.logits, output: record.output, outputGradient: g)
         let mixing = try pointwiseKernel.reshaped(to: Array(pointwiseKernel.shape.dropFirst()))
         let width = mixing.shape[0]

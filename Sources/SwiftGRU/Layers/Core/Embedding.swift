@@ -12,6 +12,10 @@ public final class Embedding<Scalar: TensorScalar>: Layer {
     public let embeddingsInitializer: Initializer
     public let embeddingsRegularizer: Regularizer?
     public let embeddingsConstraint: Constraint?
+    /// The penalty of the looked-up vectors, per sample (Keras' `activity_regularizer`).
+    public var activityRegularizer: Regularizer?
+    /// The activity penalty of the most recent recorded call.
+    public internal(set) var activityLoss: Scalar = 0
     public var name: String
     public var trainable = true
     /// The table `(inputDim, outputDim)`, once built.

@@ -16,6 +16,22 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
     public let center: Bool
     /// Whether `gamma` multiplies.
     public let scale: Bool
+    /// Gamma's starting values (Keras' `gamma_initializer`).
+    public var gammaInitializer: Initializer = .ones
+    /// Beta's starting values (Keras' `beta_initializer`).
+    public var betaInitializer: Initializer = .zeros
+    /// The moving mean's starting values (Keras' `moving_mean_initializer`).
+    public var movingMeanInitializer: Initializer = .zeros
+    /// The moving variance's starting values (Keras' `moving_variance_initializer`).
+    public var movingVarianceInitializer: Initializer = .ones
+    /// Gamma's penalty in the training loss (Keras' `gamma_regularizer`).
+    public var gammaRegularizer: Regularizer?
+    /// Beta's penalty in the training loss (Keras' `beta_regularizer`).
+    public var betaRegularizer: Regularizer?
+    /// Applied to gamma after each update (Keras' `gamma_constraint`).
+    public var gammaConstraint: Constraint?
+    /// Applied to beta after each update (Keras' `beta_constraint`).
+    public var betaConstraint: Constraint?
     public var name: String
     public var trainable = true
     private var gamma: Tensor<Scalar>?
@@ -61,10 +77,10 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
             return
         }
         _ = try WeightLimits.scalarCount(of: [features])
-        gamma = scale ? Tensor(repeating: 1, shape: [features]) : nil
-        beta = center ? Tensor(zeros: [features]) : nil
-        movingMean = Tensor(zeros: [features])
-        movingVariance = Tensor(repeating: 1, shape: [features])
+        gamma = scale ? try gammaInitializer.makeTensor(shape: [features]) : nil
+        beta = center ? try betaInitializer.makeTensor(shape: [features]) : nil
+        movingMean = try movingMeanInitializer.makeTensor(shape: [features])
+        movingVariance = try movingVarianceInitializer.makeTensor(shape: [features])
     }
 
     public func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?] { inputShape }
@@ -109,6 +125,11 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
 
     /// Gamma and beta (those used); the moving statistics are updated by the layer.
     public var trainableWeightCount: Int { (scale ? 1 : 0) + (center ? 1 : 0) }
+
+    /// Aligned with ``weights``: gamma's and beta's, none for the moving statistics.
+    public var weightRegularizers: [Regularizer?] { (scale ? [gammaRegularizer] : []) + (center ? [betaRegularizer] : []) + [nil, nil] }
+
+    public var weightConstraints: [Constraint?] { (scale ? [gammaConstraint] : []) + (center ? [betaConstraint] : []) + [nil, nil] }
 
     /// In training, normalizes with the batch's statistics and moves the moving ones toward
     /// them; otherwise, and when frozen (as Keras 3), as prediction.

@@ -11,6 +11,18 @@ public final class LayerNormalization<Scalar: TensorScalar>: Layer, RecordsInput
     public let scale: Bool
     /// Scales by the root mean square instead of centering and scaling by the deviation.
     public let rmsScaling: Bool
+    /// Gamma's starting values (Keras' `gamma_initializer`).
+    public var gammaInitializer: Initializer = .ones
+    /// Beta's starting values (Keras' `beta_initializer`).
+    public var betaInitializer: Initializer = .zeros
+    /// Gamma's penalty in the training loss (Keras' `gamma_regularizer`).
+    public var gammaRegularizer: Regularizer?
+    /// Beta's penalty in the training loss (Keras' `beta_regularizer`).
+    public var betaRegularizer: Regularizer?
+    /// Applied to gamma after each update (Keras' `gamma_constraint`).
+    public var gammaConstraint: Constraint?
+    /// Applied to beta after each update (Keras' `beta_constraint`).
+    public var betaConstraint: Constraint?
     public var name: String
     public var trainable = true
     public private(set) var gamma: Tensor<Scalar>?
@@ -62,8 +74,8 @@ public final class LayerNormalization<Scalar: TensorScalar>: Layer, RecordsInput
             return
         }
         _ = try WeightLimits.scalarCount(of: extents)
-        gamma = scale ? Tensor(repeating: 1, shape: extents) : nil
-        beta = center && !rmsScaling ? Tensor(zeros: extents) : nil
+        gamma = scale ? try gammaInitializer.makeTensor(shape: extents) : nil
+        beta = center && !rmsScaling ? try betaInitializer.makeTensor(shape: extents) : nil
         builtShape = extents
     }
 
@@ -73,6 +85,10 @@ public final class LayerNormalization<Scalar: TensorScalar>: Layer, RecordsInput
     }
 
     public var weights: [Tensor<Scalar>] { [gamma, beta].compactMap { $0 } }
+
+    public var weightRegularizers: [Regularizer?] { (gamma != nil ? [gammaRegularizer] : []) + (beta != nil ? [betaRegularizer] : []) }
+
+    public var weightConstraints: [Constraint?] { (gamma != nil ? [gammaConstraint] : []) + (beta != nil ? [betaConstraint] : []) }
 
     public func setWeights(_ weights: [Tensor<Scalar>]) throws {
         guard let shape = builtShape ?? weights.first?.shape else {

@@ -1,0 +1,39 @@
+import SwiftGRU
+
+/// A layer's `config` object as a codec reads it: every key looked up is noted, so that a key
+/// the codec never read is refused by name instead of being skipped
+/// (``KerasConfigDecoder/layer(_:)``).
+struct KerasLayerConfig {
+    /// The configuration as the file holds it.
+    let json: JSONValue
+    private let reads: ReadKeys
+
+    init(_ json: JSONValue) { self.init(json, sharing: ReadKeys()) }
+
+    /// The value of `key`, noting that the codec read it.
+    subscript(key: String) -> JSONValue? {
+        reads.keys.insert(key)
+        return json[key]
+    }
+
+    /// The configuration with `key` set to `value`, sharing this one's notes.
+    func setting(_ key: String, to value: JSONValue) -> KerasLayerConfig {
+        var object = json.object ?? [:]
+        object[key] = value
+        return KerasLayerConfig(.object(object), sharing: reads)
+    }
+
+    private init(_ json: JSONValue, sharing reads: ReadKeys) {
+        self.json = json
+        self.reads = reads
+    }
+
+    /// The keys of the configuration that no one read, with their values, in key order.
+    var unread: [(key: String, value: JSONValue)] {
+        (json.object ?? [:]).filter { !reads.keys.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    private final class ReadKeys: @unchecked Sendable {
+        var keys = Set<String>()
+    }
+}
