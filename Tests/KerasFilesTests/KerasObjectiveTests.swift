@@ -72,7 +72,7 @@ struct KerasObjectiveTests {
         let file = try KerasModelFile(contentsOf: ModelFixtures.path("objectives/outputs_list.keras"))
         let arrays = try NumPyArray.arrays(npz: ModelFixtures.bytes("objectives/outputs_list.data.npz"))
         let x = arrays[0].array.tensor(of: Float.self)
-        let y = try arrays.dropFirst().map { $0.array.tensor(of: Float.self) }
+        let y = arrays.dropFirst().map { $0.array.tensor(of: Float.self) }
         let weightsBefore = file.model.layers.flatMap { $0.weights }
         let trainer = try file.compiledTrainer()
         trainer.lossWeights = [1]

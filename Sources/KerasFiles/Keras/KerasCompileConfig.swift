@@ -218,7 +218,7 @@ public enum KerasCompileConfig {
                 found.append(try metric(className, config))
                 return
             }
-            for item in value.array ?? value.object.map { $0.keys.sorted().compactMap { key in value[key] } } ?? [] { try read(item) }
+            for item in value.array ?? value.object.map({ $0.keys.sorted().compactMap { key in value[key] } }) ?? [] { try read(item) }
         }
         try read(compileConfig?["metrics"])
         let unweighted = found.count

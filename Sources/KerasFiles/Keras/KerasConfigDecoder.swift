@@ -173,13 +173,13 @@ struct KerasConfigDecoder {
         let name = config["name"]?.string ?? Self.snakeCase(className)
         try checkDType(config, layer: name, className: className)
         do {
-            let codec = try self.codec(className, name: name, object: object)
+            let declaration = try self.declaration(className, name: name, object: object)
             let read = KerasLayerConfig(config)
             if let quantization = read["quantization_config"], !quantization.isNull {
                 throw fail("layer '\(name)' (\(className)) is quantized (quantization_config \(quantization)), which is not supported")
             }
-            let layer = try codec.decode(read, name, self)
-            try checkEveryKeyRead(read, layer: name, className: className, inertKeys: codec.inertKeys)
+            let layer = try declaration.decode(read, name, self)
+            try checkEveryKeyRead(read, layer: name, className: className, inertKeys: declaration.inertKeys)
             if config["trainable"]?.bool == false { layer.trainable = false }
             return layer
         } catch let error as LayerError {
@@ -192,8 +192,8 @@ struct KerasConfigDecoder {
     /// ``checkDType(_:layer:className:)``), and the input declarations the model builder reads.
     static let commonKeys: Set<String> = ["name", "trainable", "dtype", "batch_input_shape", "batch_shape", "input_shape", "batch_size"]
 
-    /// Refuses, by layer and key, a configuration key that the layer's codec did not read and
-    /// that is neither common to all layers nor declared inert by the codec: a setting the
+    /// Refuses, by layer and key, a configuration key that the layer's declaration did not read and
+    /// that is neither common to all layers nor declared inert by the declaration: a setting the
     /// layer would otherwise run without.
     func checkEveryKeyRead(_ config: KerasLayerConfig, layer: String, className: String, inertKeys: Set<String>) throws {
         for (key, value) in config.unread where !Self.commonKeys.contains(key) && !inertKeys.contains(key) {
@@ -201,8 +201,8 @@ struct KerasConfigDecoder {
         }
     }
 
-    private func codec(_ className: String, name: String, object: JSONValue) throws -> KerasLayerCodec {
-        guard let codec = KerasLayerRegistry.byClassName[className] else {
+    private func declaration(_ className: String, name: String, object: JSONValue) throws -> LayerDeclaration {
+        guard let declaration = LayerDeclarations.byClassName[className] else {
             if className == "Lambda" || className == "TFOpLambda" || className == "SlicingOpLambda" {
                 throw fail("layer '\(name)' is a \(className) layer: it holds a Python function, which cannot be read from a model file; rebuild the model with built-in layers in its place")
             }
@@ -211,9 +211,9 @@ struct KerasConfigDecoder {
             if registered.contains(">") || !(module.hasPrefix("keras") || module.hasPrefix("tf_keras") || module.hasPrefix("tensorflow")) {
                 throw fail("layer '\(name)' is of the custom class \(registered.isEmpty ? className : registered) (module \(module)): its Python code is not in the model file, so it cannot be read")
             }
-            throw fail("unsupported layer '\(name)' of class \(className); supported: \(KerasLayerRegistry.readable)")
+            throw fail("unsupported layer '\(name)' of class \(className); supported: \(LayerDeclarations.readable)")
         }
-        return codec
+        return declaration
     }
 
     /// Keras' `to_snake_case`: `TimeDistributed` becomes `time_distributed`, `GRU` becomes `gru`,

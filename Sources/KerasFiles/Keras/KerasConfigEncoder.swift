@@ -74,12 +74,12 @@ enum KerasConfigEncoder {
     /// The `{"module", "class_name", "config", ...}` object of a layer.
     static func layer(_ layer: any Layer<Float>, inputShape: [Int?]?) throws -> JSONValue {
         var c = base(layer.name)
-        guard let codec = KerasLayerRegistry.codec(for: layer), let className = codec.classNames.first,
-              let entries = try codec.encode(layer) else {
+        guard let declaration = LayerDeclarations.declaration(for: layer), let className = declaration.classNames.first,
+              let entries = try declaration.encode(layer) else {
             throw FileFormatError("layer '\(layer.name)' of type \(layer.typeName) cannot be saved as a Keras layer")
         }
         c.merge(entries) { $1 }
-        c["trainable"] = codec.writesTrainable ? .bool(layer.trainable) : nil
+        c["trainable"] = declaration.writesTrainable ? .bool(layer.trainable) : nil
         var result: [String: JSONValue] = ["module": "keras.layers", "class_name": .string(className), "config": .object(c), "registered_name": nil]
         if let inputShape { result["build_config"] = ["input_shape": shape(inputShape)] }
         return .object(result)
@@ -175,11 +175,11 @@ enum KerasConfigEncoder {
             object["name"] = .string(layer.name)
             object["inbound_nodes"] = .array(nodeIndices.map { index in
                 let node = model.nodes[index]
-                let codec = KerasLayerRegistry.codec(for: layer)
-                var kwargs = codec?.callArguments(layer) ?? [:]
+                let declaration = LayerDeclarations.declaration(for: layer)
+                var kwargs = declaration?.callArguments(layer) ?? [:]
                 if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(tensor)) }
                 // A merge layer is called on a list of tensors, an attention layer on each separately.
-                if codec?.passesInputsSeparately == true { return ["args": .array(node.inputs.map(tensor)), "kwargs": .object(kwargs)] }
+                if declaration?.passesInputsSeparately == true { return ["args": .array(node.inputs.map(tensor)), "kwargs": .object(kwargs)] }
                 let arguments: JSONValue = node.otherInputs.isEmpty ? tensor(node.input) : .array(node.inputs.map(tensor))
                 return ["args": [arguments], "kwargs": .object(kwargs)]
             })

@@ -1,7 +1,7 @@
 import SwiftGRU
 
-/// A layer's `config` object as a codec reads it: every key looked up is noted, so that a key
-/// the codec never read is refused by name instead of being skipped
+/// A layer's `config` object as a declaration reads it: every key looked up is noted, so that a key
+/// the declaration never read is refused by name instead of being skipped
 /// (``KerasConfigDecoder/layer(_:)``).
 struct KerasLayerConfig {
     /// The configuration as the file holds it.
@@ -10,7 +10,7 @@ struct KerasLayerConfig {
 
     init(_ json: JSONValue) { self.init(json, sharing: ReadKeys()) }
 
-    /// The value of `key`, noting that the codec read it.
+    /// The value of `key`, noting that the declaration read it.
     subscript(key: String) -> JSONValue? {
         reads.keys.insert(key)
         return json[key]

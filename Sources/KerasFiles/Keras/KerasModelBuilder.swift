@@ -104,7 +104,7 @@ struct KerasModelBuilder {
             let layer = try decoder.layer(entry)
             let className = entry["class_name"]?.string ?? ""
             layerClasses.append((layer, className))
-            let codec = KerasLayerRegistry.byClassName[className]
+            let declaration = LayerDeclarations.byClassName[className]
             let recurrent = layer is RNN<Float> || layer is Bidirectional<Float>
             for (call, node) in (entry["inbound_nodes"]?.array ?? []).enumerated() {
                 var inputs: [(String, Int, Int)], states: [(String, Int, Int)] = []
@@ -118,7 +118,7 @@ struct KerasModelBuilder {
                     if let computed = masks.first(where: { operations[$0.0] == nil }) {
                         throw FileFormatError("model '\(name)': layer '\(layerName)' is given the mask '\(computed.0)', which is not a mask computation; explicit masks are not supported")
                     }
-                    try codec?.readCallArguments(layer, kwargs)
+                    try declaration?.readCallArguments(layer, kwargs)
                 } else {
                     // tf.keras 2: one entry per tensor, each `[name, node, tensor, kwargs]`; a
                     // recurrent layer's after the first are its initial states, an attention
@@ -129,7 +129,7 @@ struct KerasModelBuilder {
                     for entry in entries {
                         let kwargs = entry.array.flatMap { $0.count > 3 ? $0[3] : nil }
                         inputs += ["value", "key"].compactMap { Self.reference(kwargs?[$0]) }
-                        try codec?.readCallArguments(layer, kwargs)
+                        try declaration?.readCallArguments(layer, kwargs)
                     }
                 }
                 guard !inputs.isEmpty else {

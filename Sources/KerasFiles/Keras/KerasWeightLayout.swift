@@ -5,25 +5,20 @@ import SwiftGRU
 /// `layers/<snake_case class>[_N]/<path>/vars/<i>`.
 enum KerasWeightLayout {
     /// The `vars` groups that hold a layer's weights, with their weights, in
-    /// `get_weights()` order (the layer's codec knows where they are).
+    /// `get_weights()` order (the layer's declaration knows where they are).
     static func varsGroups(_ layer: any Layer<Float>) -> [(path: String, weights: [Tensor<Float>])] {
-        KerasLayerRegistry.codec(for: layer)?.weightGroups(layer) ?? []
+        LayerDeclarations.declaration(for: layer)?.weightGroups(layer) ?? []
     }
 
+    /// The `vars` groups of a cell under `prefix`: its own, or those of a stack's cells, each
+    /// under `cells/<its class, numbered>`.
     static func cellGroups(_ cell: any RecurrentCell<Float>, prefix: String) -> [(path: String, weights: [Tensor<Float>])] {
         guard let stacked = cell as? StackedRNNCells<Float> else { return [(prefix + "/vars", cell.weights)] }
-        let names = UniqueName.make(stacked.cells.map { className(of: $0) })
+        let names = UniqueName.make(stacked.cells.map { cell in
+            (try? CellDeclarations.declaration(for: cell).groupName)
+                ?? KerasConfigDecoder.snakeCase(String(String(describing: type(of: cell)).prefix { $0 != "<" }))
+        })
         return zip(stacked.cells, names).flatMap { cellGroups($0, prefix: "\(prefix)/cells/\($1)") }
-    }
-
-    private static func className(of cell: any RecurrentCell<Float>) -> String {
-        switch cell {
-        case is GRUCell<Float>: "gru_cell"
-        case is LSTMCell<Float>: "lstm_cell"
-        case is SimpleRNNCell<Float>: "simple_rnn_cell"
-        case is StackedRNNCells<Float>: "stacked_rnn_cells"
-        default: KerasConfigDecoder.snakeCase(String(String(describing: type(of: cell)).prefix { $0 != "<" }))
-        }
     }
 
     /// The tensors of a `vars` group in numeric order.

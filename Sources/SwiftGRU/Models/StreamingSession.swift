@@ -55,33 +55,16 @@ public final class StreamingSession<Scalar: TensorScalar> {
         func refuse(_ why: String) -> LayerError {
             LayerError(.unsupported, "layer '\(layer.name)' (\(layer.typeName)) \(why), so the model cannot run a chunk of steps at a time")
         }
-        if let rnn = layer as? RNN<Scalar> {
+        switch layer.stepScope {
+        case .recurrent:
             guard hasSteps else { throw refuse("has no steps to read after an earlier layer ended them") }
-            guard !rnn.goBackwards else { throw refuse("reads the sequence backwards") }
-            guard !rnn.timeMajor else { throw refuse("reads time-major inputs") }
+            guard let rnn = layer as? RNN<Scalar> else { throw refuse("keeps a state from step to step that a stream cannot carry") }
             return rnn.returnSequences
-        }
-        switch layer {
-        case is Bidirectional<Scalar>: throw refuse("reads the sequence backwards too")
-        case is Dense<Scalar>, is Embedding<Scalar>, is Masking<Scalar>, is Dropout<Scalar>, is SpatialDropout1D<Scalar>,
-             is GaussianNoise<Scalar>, is GaussianDropout<Scalar>, is ActivityRegularization<Scalar>, is ActivationLayer<Scalar>,
-             is ReLU<Scalar>, is ELU<Scalar>, is PReLU<Scalar>, is BatchNormalization<Scalar>, is ElementwiseMerge<Scalar>, is Add<Scalar>:
+        case .eachStep:
             return hasSteps
-        case is TimeDistributed<Scalar>:
-            guard hasSteps else { throw refuse("has no steps to apply its layer to") }
-            return true
-        case let concatenate as Concatenate<Scalar>:
-            guard !hasSteps || concatenate.axis != 1 else { throw refuse("joins along the steps axis") }
-            return hasSteps
-        case let softmax as Softmax<Scalar>:
-            guard !hasSteps || !softmax.axis.contains(1) else { throw refuse("normalizes along the steps axis") }
-            return hasSteps
-        case let normalization as LayerNormalization<Scalar>:
-            guard !hasSteps || !normalization.axis.contains(1) else { throw refuse("normalizes along the steps axis") }
-            return hasSteps
-        default:
+        case .acrossSteps(let why):
             guard hasSteps else { return false }
-            throw refuse("reads across steps or is not known to act on each step alone")
+            throw refuse(why)
         }
     }
 

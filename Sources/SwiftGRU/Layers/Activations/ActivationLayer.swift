@@ -32,3 +32,7 @@ public final class ActivationLayer<Scalar: TensorScalar>: Layer {
         }
     }
 }
+
+extension ActivationLayer {
+    public var stepScope: StepScope { .eachStep }
+}

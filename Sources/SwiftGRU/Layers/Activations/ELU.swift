@@ -25,3 +25,7 @@ public final class ELU<Scalar: TensorScalar>: ShapePreservingLayer, RecordsInput
     }
 
 }
+
+extension ELU {
+    public var stepScope: StepScope { .eachStep }
+}

@@ -123,3 +123,10 @@ func broadcast<Scalar: TensorScalar>(_ tensor: Tensor<Scalar>, to shape: [Int], 
     }
     return values
 }
+
+extension PReLU {
+    public var stepScope: StepScope {
+        guard let alpha, alpha.rank >= 2, !sharedAxes.contains(1) else { return .eachStep }
+        return .acrossSteps("has a slope per step position")
+    }
+}

@@ -78,3 +78,7 @@ public final class LeakyReLU<Scalar: TensorScalar>: ReLU<Scalar> {
         try super.init(negativeSlope: negativeSlope, name: name ?? "leaky_re_lu")
     }
 }
+
+extension ReLU {
+    public var stepScope: StepScope { .eachStep }
+}

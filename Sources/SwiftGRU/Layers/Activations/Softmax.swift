@@ -106,3 +106,7 @@ public final class Softmax<Scalar: TensorScalar>: Layer {
 
     public func clearRecords() { records.removeAll() }
 }
+
+extension Softmax {
+    public var stepScope: StepScope { axis.contains(1) ? .acrossSteps("normalizes along the steps axis") : .eachStep }
+}

@@ -308,3 +308,13 @@ func softmax<Scalar: TensorScalar>(_ row: inout [Scalar]) {
     }
     for j in row.indices { row[j] /= total }
 }
+
+/// The call options of Keras' attention layers (`use_causal_mask`, `return_attention_scores`),
+/// which the layers here keep: every call of one layer uses the same.
+package protocol AttentionCallFlags: AnyObject {
+    var useCausalMask: Bool { get set }
+    var returnAttentionScores: Bool { get set }
+}
+
+extension Attention: AttentionCallFlags {}
+extension MultiHeadAttention: AttentionCallFlags {}

@@ -96,3 +96,7 @@ public final class Dense<Scalar: TensorScalar>: Layer {
         return output
     }
 }
+
+extension Dense {
+    public var stepScope: StepScope { .eachStep }
+}

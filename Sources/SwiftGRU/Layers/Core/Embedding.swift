@@ -74,3 +74,7 @@ public final class Embedding<Scalar: TensorScalar>: Layer {
         return LayerOutput(output, mask: maskZero ? input.map { $0 != 0 } : mask)
     }
 }
+
+extension Embedding {
+    public var stepScope: StepScope { .eachStep }
+}

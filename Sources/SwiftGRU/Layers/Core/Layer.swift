@@ -139,6 +139,23 @@ public protocol Layer<Scalar>: AnyObject {
 
     /// Zeroes the kept state of a stateful layer (Keras' `reset_states()`); nothing otherwise.
     func resetStates()
+
+    /// How the layer treats the steps axis of `(batch, steps, ...)` inputs: whether a
+    /// ``StreamingSession`` can run it on a chunk of steps at a time. The default,
+    /// ``StepScope/acrossSteps(_:)``, is the safe one for a layer that says nothing.
+    var stepScope: StepScope { get }
+}
+
+/// How a layer treats the steps axis, for running a model a chunk of steps at a time.
+public enum StepScope: Sendable, Equatable {
+    /// Each step's output depends on that step alone (Dense, activations, dropout).
+    case eachStep
+    /// The layer carries state from one step to the next (recurrent layers): a stream keeps
+    /// it between chunks.
+    case recurrent
+    /// The layer reads across steps (a convolution, a backward reader): a stream refuses it
+    /// where its input has steps, saying why.
+    case acrossSteps(String)
 }
 
 extension Layer {
@@ -191,6 +208,8 @@ extension Layer {
     }
 
     public func resetStates() {}
+
+    public var stepScope: StepScope { .acrossSteps("reads across steps or is not known to act on each step alone") }
 
     public func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]] {
         [try outputShape(forInputShape: inputShape)]

@@ -51,3 +51,7 @@ public final class Masking<Scalar: TensorScalar>: Layer {
         return LayerOutput(output, mask: newMask)
     }
 }
+
+extension Masking {
+    public var stepScope: StepScope { .eachStep }
+}

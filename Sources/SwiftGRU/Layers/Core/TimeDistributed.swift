@@ -44,3 +44,7 @@ public final class TimeDistributed<Scalar: TensorScalar>: Layer {
         return LayerOutput(output, mask: mask)
     }
 }
+
+extension TimeDistributed {
+    public var stepScope: StepScope { .eachStep }
+}

@@ -91,3 +91,7 @@ func mergedMask(_ masks: [Tensor<Bool>?], layer: String) throws -> Tensor<Bool>?
     }
     return merged
 }
+
+extension Add {
+    public var stepScope: StepScope { .eachStep }
+}

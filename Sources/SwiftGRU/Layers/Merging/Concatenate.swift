@@ -141,3 +141,7 @@ public final class Concatenate<Scalar: TensorScalar>: Layer {
 
     public func clearRecords() { records.removeAll() }
 }
+
+extension Concatenate {
+    public var stepScope: StepScope { axis == 1 ? .acrossSteps("joins along the steps axis") : .eachStep }
+}

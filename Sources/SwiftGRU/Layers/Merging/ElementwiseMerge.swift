@@ -102,3 +102,7 @@ public class ElementwiseMerge<Scalar: TensorScalar>: Layer {
 
     public func clearRecords() { records.removeAll() }
 }
+
+extension ElementwiseMerge {
+    public var stepScope: StepScope { .eachStep }
+}

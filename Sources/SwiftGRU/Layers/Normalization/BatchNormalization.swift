@@ -235,3 +235,7 @@ public final class BatchNormalization<Scalar: TensorScalar>: Layer {
 
     public func clearRecords() { records.removeAll() }
 }
+
+extension BatchNormalization {
+    public var stepScope: StepScope { axis == 1 ? .acrossSteps("normalizes each step position with its own statistics") : .eachStep }
+}

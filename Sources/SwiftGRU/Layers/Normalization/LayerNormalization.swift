@@ -167,3 +167,7 @@ public final class LayerNormalization<Scalar: TensorScalar>: Layer, RecordsInput
         return (output, inputGradient, weights)
     }
 }
+
+extension LayerNormalization {
+    public var stepScope: StepScope { axis.contains(1) ? .acrossSteps("normalizes along the steps axis") : .eachStep }
+}

@@ -156,3 +156,7 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
 
     var timeAxis: Int { forwardLayer.timeMajor ? 0 : 1 }
 }
+
+extension Bidirectional {
+    public var stepScope: StepScope { .acrossSteps("reads the sequence backwards too") }
+}

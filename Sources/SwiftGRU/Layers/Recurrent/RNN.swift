@@ -297,3 +297,11 @@ public class RNN<Scalar: TensorScalar>: Layer {
 func describe(_ shape: [Int?]) -> String {
     "(" + shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")"
 }
+
+extension RNN {
+    public var stepScope: StepScope {
+        if goBackwards { return .acrossSteps("reads the sequence backwards") }
+        if timeMajor { return .acrossSteps("reads time-major inputs") }
+        return .recurrent
+    }
+}

@@ -41,3 +41,7 @@ public final class ActivityRegularization<Scalar: TensorScalar>: ShapePreserving
 
     public func clearRecords() { records.removeAll() }
 }
+
+extension ActivityRegularization {
+    public var stepScope: StepScope { .eachStep }
+}

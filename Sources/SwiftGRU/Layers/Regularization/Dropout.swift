@@ -73,3 +73,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
         return strides
     }
 }
+
+extension Dropout {
+    public var stepScope: StepScope { .eachStep }
+}

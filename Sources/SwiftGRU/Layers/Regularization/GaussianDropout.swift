@@ -45,3 +45,7 @@ public final class GaussianDropout<Scalar: TensorScalar>: ShapePreservingLayer {
 
     public func clearRecords() { records.removeAll() }
 }
+
+extension GaussianDropout {
+    public var stepScope: StepScope { .eachStep }
+}

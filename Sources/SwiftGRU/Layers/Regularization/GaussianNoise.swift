@@ -44,3 +44,7 @@ public final class GaussianNoise<Scalar: TensorScalar>: ShapePreservingLayer {
 
     public func clearRecords() { records = 0 }
 }
+
+extension GaussianNoise {
+    public var stepScope: StepScope { .eachStep }
+}

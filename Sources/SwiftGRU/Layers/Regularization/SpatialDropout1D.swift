@@ -34,3 +34,7 @@ public final class SpatialDropout1D<Scalar: TensorScalar>: Layer {
 
     public func clearRecords() { dropout.clearRecords() }
 }
+
+extension SpatialDropout1D {
+    public var stepScope: StepScope { .eachStep }
+}

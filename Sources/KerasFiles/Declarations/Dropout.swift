@@ -1,7 +1,7 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
-    static let dropout = KerasLayerCodec(
+extension LayerDeclaration {
+    static let dropout = LayerDeclaration(
         classNames: ["Dropout"],
         decode: { c, name, decoder in
             let noise = c["noise_shape"]?.array?.map { $0.int }
@@ -14,5 +14,6 @@ extension KerasLayerCodec {
                 "rate": .number(dropout.rate), "noise_shape": dropout.noiseShape.map(KerasConfigEncoder.shape) ?? .null,
                 "seed": KerasConfigEncoder.seed(dropout.seed),
             ]
-        })
+        },
+        onnx: .identity)
 }

@@ -1,7 +1,7 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
-    static let bidirectional = KerasLayerCodec(
+extension LayerDeclaration {
+    static let bidirectional = LayerDeclaration(
         classNames: ["Bidirectional"],
         decode: { c, name, decoder in
             guard let inner = c["layer"] else { throw decoder.fail("layer '\(name)': Bidirectional without a layer") }
@@ -40,5 +40,14 @@ extension KerasLayerCodec {
             guard let bidirectional = layer as? Bidirectional<Float> else { return [] }
             return prefixed("forward_layer/", KerasWeightLayout.varsGroups(bidirectional.forwardLayer))
                 + prefixed("backward_layer/", KerasWeightLayout.varsGroups(bidirectional.backwardLayer))
-        })
+        },
+        onnx: .bidirectional)
+}
+
+extension ONNXEmitter {
+    static let bidirectional = ONNXEmitter.of(Bidirectional<Float>.self) { e, wrapper, call in
+        try e.recurrent(
+            wrapper.forwardLayer, backward: wrapper.backwardLayer, merge: wrapper.mergeMode, call.x, wrapper: wrapper,
+            initialStates: call.initialStates)
+    }
 }

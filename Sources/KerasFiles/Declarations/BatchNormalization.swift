@@ -1,8 +1,8 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
+extension LayerDeclaration {
     /// `BatchNormalization` over the last axis; Keras 2 may write the axis as a list.
-    static let batchNormalization = KerasLayerCodec(
+    static let batchNormalization = LayerDeclaration(
         classNames: ["BatchNormalization"],
         decode: { c, name, decoder in
             let axis = c["axis"]?.int ?? c["axis"]?.array?.first?.int ?? -1
@@ -45,5 +45,21 @@ extension KerasLayerCodec {
         },
         // `synchronized` shares the batch statistics across replicas, one process computes the same;
         // `fused` picks tf.keras 2's kernel; `renorm_clipping` and `renorm_momentum` act only with renorm.
-        inertKeys: ["synchronized", "fused", "renorm_clipping", "renorm_momentum"])
+        inertKeys: ["synchronized", "fused", "renorm_clipping", "renorm_momentum"], onnx: .batchNormalization)
+}
+
+extension ONNXEmitter {
+    static let batchNormalization = ONNXEmitter.of(BatchNormalization<Float>.self) { e, normalization, call in
+        guard normalization.axis == -1 || normalization.axis == call.inputRank - 1 else {
+            throw e.fail(normalization, "only normalization over the last axis is exported")
+        }
+        let weights = normalization.weights
+        var rest = weights[...]
+        let gamma = normalization.scale ? rest.popFirst() : nil, beta = normalization.center ? rest.popFirst() : nil
+        guard let mean = rest.popFirst(), let variance = rest.popFirst() else { throw e.fail(normalization, "it is not built") }
+        let factor = (0..<mean.scalarCount).map { (gamma?.scalars[$0] ?? 1) / (variance.scalars[$0] + Float(normalization.epsilon)).squareRoot() }
+        let shift = (0..<mean.scalarCount).map { (beta?.scalars[$0] ?? 0) - mean.scalars[$0] * factor[$0] }
+        let scaled = e.graph.op("Mul", [call.x.name, e.graph.constant(try Tensor(shape: [factor.count], scalars: factor), "bn_scale")])
+        return call.same(e.graph.op("Add", [scaled, e.graph.constant(try Tensor(shape: [shift.count], scalars: shift), "bn_shift")]))
+    }
 }

@@ -1,19 +1,23 @@
 import SwiftGRU
 
-/// How one Keras layer class is read from a Keras configuration and written back: the
-/// layer's entry in ``KerasLayerRegistry``. Each layer's codec lives in its own file in
-/// `Layers/`; adding a layer to the files is that file plus one line in the registry.
-struct KerasLayerCodec: Sendable {
+/// Everything the file and export paths know of one layer kind: its Keras class names, how
+/// its configuration is read (every key read, declared inert, or refused by name) and written
+/// back, where its weights sit in `model.weights.h5`, and its ONNX form. Each kind's
+/// declaration lives in its own file in `Declarations/`; the decoder, the encoder, the weights
+/// file and the ONNX exporter read only these, so adding a layer is its layer file, its
+/// declaration (one line in ``LayerDeclarations/all``) and its tests. Whether a layer can run a
+/// chunk of steps at a time is the layer's own `stepScope`.
+struct LayerDeclaration: Sendable {
     typealias WeightGroups = [(path: String, weights: [Tensor<Float>])]
 
     /// The Keras class names read as this layer; the first is the one written.
     let classNames: [String]
     /// The layer of a `config` object (`name` already read from it).
     let decode: @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>
-    /// Whether `layer` is this codec's kind of layer.
+    /// Whether `layer` is this declaration's kind of layer.
     let matches: @Sendable (_ layer: any Layer<Float>) -> Bool
     /// The layer's configuration entries beyond the common ones (name, trainable, dtype),
-    /// or `nil` when `layer` is not this codec's kind of layer.
+    /// or `nil` when `layer` is not this declaration's kind of layer.
     let encode: @Sendable (_ layer: any Layer<Float>) throws -> [String: JSONValue]?
     /// Where Keras 3 keeps the layer's weights in `model.weights.h5`: the `vars` groups
     /// under the layer's group, each with its weights in `get_weights()` order.
@@ -28,21 +32,24 @@ struct KerasLayerCodec: Sendable {
     /// Whether the configuration carries `trainable` (Keras' `SpatialDropout1D` refuses it).
     let writesTrainable: Bool
     /// Configuration keys the decoder does not read because they do not change what the layer
-    /// computes (`implementation`, a computation-order choice). Every other key the codec does
+    /// computes (`implementation`, a computation-order choice). Every other key the declaration does
     /// not read is refused by name.
     let inertKeys: Set<String>
+    /// The layer's ONNX form, or `nil` where it has none (the exporter refuses it by name).
+    let onnx: ONNXEmitter?
 
     init(
         classNames: [String],
         decode: @escaping @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>,
         matches: @escaping @Sendable (_ layer: any Layer<Float>) -> Bool,
         encode: @escaping @Sendable (_ layer: any Layer<Float>) throws -> [String: JSONValue]?,
-        weightGroups: @escaping @Sendable (_ layer: any Layer<Float>) -> WeightGroups = KerasLayerCodec.ownWeights,
+        weightGroups: @escaping @Sendable (_ layer: any Layer<Float>) -> WeightGroups = LayerDeclaration.ownWeights,
         passesInputsSeparately: Bool = false,
         readCallArguments: @escaping @Sendable (_ layer: any Layer<Float>, _ kwargs: JSONValue?) throws -> Void = { _, _ in },
         callArguments: @escaping @Sendable (_ layer: any Layer<Float>) -> [String: JSONValue] = { _ in [:] },
         writesTrainable: Bool = true,
-        inertKeys: Set<String> = []
+        inertKeys: Set<String> = [],
+        onnx: ONNXEmitter? = nil
     ) {
         self.classNames = classNames
         self.decode = decode
@@ -54,6 +61,7 @@ struct KerasLayerCodec: Sendable {
         self.callArguments = callArguments
         self.writesTrainable = writesTrainable
         self.inertKeys = inertKeys
+        self.onnx = onnx
     }
 
     /// A layer whose weights sit in its own `vars` group (Dense, Embedding), or none.
@@ -67,11 +75,11 @@ struct KerasLayerCodec: Sendable {
     }
 }
 
-/// The layers the Keras files read and write, by Keras class name.
-enum KerasLayerRegistry {
+/// The declared layer kinds, by Keras class name.
+enum LayerDeclarations {
     /// In the order layers are tried when writing: subclasses (`GRU`) before their
     /// superclasses (`RNN`).
-    static let codecs: [KerasLayerCodec] = [
+    static let all: [LayerDeclaration] = [
         .gru, .lstm, .simpleRNN, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
         .concatenate, .leakyReLU, .reLU, .batchNormalization,
         .convolution(rank: 1), .convolution(rank: 2), .depthwiseConv1D, .separableConv1D,
@@ -84,20 +92,20 @@ enum KerasLayerRegistry {
         .additiveAttention, .attention, .multiHeadAttention,
     ]
 
-    static let byClassName: [String: KerasLayerCodec] = {
-        var table = [String: KerasLayerCodec]()
+    static let byClassName: [String: LayerDeclaration] = {
+        var table = [String: LayerDeclaration]()
         // Classes read but written as others (CuDNNGRU as GRU).
-        for codec in codecs + [.cuDNNGRU, .cuDNNLSTM] {
-            for name in codec.classNames { table[name] = codec }
+        for declaration in all + [.cuDNNGRU, .cuDNNLSTM] {
+            for name in declaration.classNames { table[name] = declaration }
         }
         return table
     }()
 
-    /// The codec that writes `layer`, if any.
-    static func codec(for layer: any Layer<Float>) -> KerasLayerCodec? {
-        codecs.first { $0.matches(layer) }
+    /// The declaration of `layer`'s kind, if any.
+    static func declaration(for layer: any Layer<Float>) -> LayerDeclaration? {
+        all.first { $0.matches(layer) }
     }
 
     /// The class names that can be read, for messages.
-    static var readable: String { (["InputLayer"] + codecs.flatMap(\.classNames)).joined(separator: ", ") }
+    static var readable: String { (["InputLayer"] + all.flatMap(\.classNames)).joined(separator: ", ") }
 }

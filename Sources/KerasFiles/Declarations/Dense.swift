@@ -1,7 +1,7 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
-    static let dense = KerasLayerCodec(
+extension LayerDeclaration {
+    static let dense = LayerDeclaration(
         classNames: ["Dense"],
         decode: { c, name, decoder in try decoder.dense(c, name: name) },
         matches: { $0 is Dense<Float> },
@@ -18,7 +18,8 @@ extension KerasLayerCodec {
                 "kernel_constraint": KerasConfigEncoder.constraint(dense.kernelConstraint),
                 "bias_constraint": KerasConfigEncoder.constraint(dense.biasConstraint),
             ]
-        })
+        },
+        onnx: .dense)
 }
 
 extension KerasConfigDecoder {
@@ -33,5 +34,20 @@ extension KerasConfigDecoder {
             activityRegularizer: regularizer(c["activity_regularizer"], layer: name),
             kernelConstraint: constraint(c["kernel_constraint"], layer: name),
             biasConstraint: constraint(c["bias_constraint"], layer: name), name: name)
+    }
+}
+
+extension ONNXEmitter {
+    static let dense = ONNXEmitter.of(Dense<Float>.self) { e, dense, call in
+        call.same(try e.dense(dense, call.x.name))
+    }
+}
+
+extension ONNXExporter {
+    mutating func dense(_ dense: Dense<Float>, _ x: String) throws -> String {
+        guard let kernel = dense.kernel else { throw fail(dense, "it is not built") }
+        var y = graph.op("MatMul", [x, graph.constant(kernel, "kernel")])
+        if let bias = dense.bias { y = graph.op("Add", [y, graph.constant(bias, "bias")]) }
+        return try apply(dense.activation, y, dense)
     }
 }

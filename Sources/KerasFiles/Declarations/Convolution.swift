@@ -1,9 +1,9 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
+extension LayerDeclaration {
     /// `Conv1D` and `Conv2D` (Keras 2 also wrote `Convolution1D`/`Convolution2D`).
-    static func convolution(rank: Int) -> KerasLayerCodec {
-        KerasLayerCodec(
+    static func convolution(rank: Int) -> LayerDeclaration {
+        LayerDeclaration(
             classNames: rank == 1 ? ["Conv1D", "Convolution1D"] : ["Conv2D", "Convolution2D"],
             decode: { c, name, decoder in
                 let kernel = try decoder.integers(c["kernel_size"], count: rank, fallback: [], "kernel_size", layer: name)
@@ -49,10 +49,11 @@ extension KerasLayerCodec {
                 ]
                 return config.merging(KerasConfigEncoder.weightRules("kernel", conv.kernelRegularizer, conv.kernelConstraint)) { $1 }
                     .merging(KerasConfigEncoder.weightRules("bias", conv.biasRegularizer, conv.biasConstraint)) { $1 }
-            })
+            },
+            onnx: .convolution)
     }
 
-    static let depthwiseConv1D = KerasLayerCodec(
+    static let depthwiseConv1D = LayerDeclaration(
         classNames: ["DepthwiseConv1D"],
         decode: { c, name, decoder in
             let layer = try DepthwiseConv1D<Float>(
@@ -83,9 +84,10 @@ extension KerasLayerCodec {
             ]
             return config.merging(KerasConfigEncoder.weightRules("depthwise", conv.depthwiseRegularizer, conv.depthwiseConstraint)) { $1 }
                 .merging(KerasConfigEncoder.weightRules("bias", conv.biasRegularizer, conv.biasConstraint)) { $1 }
-        })
+        },
+        onnx: .depthwiseConvolution)
 
-    static let separableConv1D = KerasLayerCodec(
+    static let separableConv1D = LayerDeclaration(
         classNames: ["SeparableConv1D", "SeparableConvolution1D"],
         decode: { c, name, decoder in
             let layer = try SeparableConv1D<Float>(
@@ -121,5 +123,54 @@ extension KerasLayerCodec {
             return config.merging(KerasConfigEncoder.weightRules("depthwise", conv.depthwiseRegularizer, conv.depthwiseConstraint)) { $1 }
                 .merging(KerasConfigEncoder.weightRules("pointwise", conv.pointwiseRegularizer, conv.pointwiseConstraint)) { $1 }
                 .merging(KerasConfigEncoder.weightRules("bias", conv.biasRegularizer, conv.biasConstraint)) { $1 }
-        })
+        },
+        onnx: .separableConv1D)
+}
+
+extension ONNXEmitter {
+    static let convolution = ONNXEmitter.of(Convolution<Float>.self) { e, convolution, call in
+        guard convolution.dataFormat == .channelsLast, let kernel = convolution.kernel else {
+            throw e.fail(convolution, "only built channels_last convolutions are exported")
+        }
+        guard !call.x.paddingDiffers else { throw e.fail(convolution, "its input's padded steps differ between Keras and ONNX") }
+        let rank = convolution.kernelSize.count + 2
+        // Keras keeps (window..., inputs / groups, filters); ONNX (filters, inputs / groups, window...).
+        let output = try e.conv(
+            call.x.name, kernel: e.graph.constant(try kernel.transposed([rank - 1, rank - 2] + Array(0..<(rank - 2))), "conv_kernel"),
+            bias: convolution.bias, size: convolution.kernelSize, strides: convolution.strides, dilations: convolution.dilationRate,
+            groups: convolution.groups, padding: convolution.padding)
+        return [ONNXValue(name: try e.apply(convolution.activation, output, convolution))]
+    }
+}
+
+extension ONNXEmitter {
+    static let depthwiseConvolution = ONNXEmitter.of(DepthwiseConvolution<Float>.self) { e, depthwise, call in
+        guard depthwise.dataFormat == .channelsLast, depthwise.kernelSize.count == 1, depthwise.weights.count >= 1 else {
+            throw e.fail(depthwise, "only built channels_last 1D depthwise convolutions are exported")
+        }
+        guard !call.x.paddingDiffers else { throw e.fail(depthwise, "its input's padded steps differ between Keras and ONNX") }
+        let weights = depthwise.weights
+        let output = try e.conv(
+            call.x.name, kernel: e.graph.constant(try e.depthwiseKernel(weights[0]), "depthwise_kernel"), bias: weights.count > 1 ? weights[1] : nil,
+            size: depthwise.kernelSize, strides: depthwise.strides, dilations: depthwise.dilationRate, groups: weights[0].shape[1],
+            padding: depthwise.padding)
+        return [ONNXValue(name: try e.apply(depthwise.activation, output, depthwise))]
+    }
+}
+
+extension ONNXEmitter {
+    static let separableConv1D = ONNXEmitter.of(SeparableConv1D<Float>.self) { e, separable, call in
+        guard separable.dataFormat == .channelsLast, let depthwiseKernel = separable.depthwiseKernel, let pointwise = separable.pointwiseKernel else {
+            throw e.fail(separable, "only built channels_last separable convolutions are exported")
+        }
+        guard !call.x.paddingDiffers else { throw e.fail(separable, "its input's padded steps differ between Keras and ONNX") }
+        let spread = try e.conv(
+            call.x.name, kernel: e.graph.constant(try e.depthwiseKernel(depthwiseKernel), "depthwise_kernel"), bias: nil,
+            size: [separable.kernelSize], strides: [separable.strides], dilations: [separable.dilationRate],
+            groups: depthwiseKernel.shape[1], padding: separable.padding)
+        let output = try e.conv(
+            spread, kernel: e.graph.constant(try pointwise.transposed([2, 1, 0]), "pointwise_kernel"), bias: separable.weights.count > 2 ? separable.weights[2] : nil,
+            size: [1], strides: [1], dilations: [1], groups: 1, padding: .valid)
+        return [ONNXValue(name: try e.apply(separable.activation, output, separable))]
+    }
 }

@@ -1,7 +1,7 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
-    static let reLU = KerasLayerCodec(
+extension LayerDeclaration {
+    static let reLU = LayerDeclaration(
         classNames: ["ReLU"],
         decode: { c, name, _ in
             try ReLU<Float>(
@@ -15,17 +15,15 @@ extension KerasLayerCodec {
                 "max_value": relu.maxValue.map { .number(Double($0)) } ?? .null,
                 "negative_slope": .number(Double(relu.negativeSlope)), "threshold": .number(Double(relu.threshold)),
             ]
-        })
-
-    /// `LeakyReLU`: Keras 3 names its slope `negative_slope`, Keras 2 `alpha`.
-    static let leakyReLU = KerasLayerCodec(
-        classNames: ["LeakyReLU"],
-        decode: { c, name, _ in
-            try LeakyReLU<Float>(negativeSlope: Float(c["negative_slope"]?.double ?? c["alpha"]?.double ?? 0.3), name: name)
         },
-        matches: { $0 is LeakyReLU<Float> },
-        encode: { layer in
-            guard let leaky = layer as? LeakyReLU<Float> else { return nil }
-            return ["negative_slope": .number(Double(leaky.negativeSlope))]
-        })
+        onnx: .reLU)
+}
+
+extension ONNXEmitter {
+    static let reLU = ONNXEmitter.of(ReLU<Float>.self) { e, relu, call in
+        guard relu.threshold == 0 else { throw e.fail(relu, "a threshold has no ONNX operator here") }
+        var y = relu.negativeSlope == 0 ? e.graph.op("Relu", [call.x.name]) : e.graph.op("LeakyRelu", [call.x.name], [("alpha", .float(relu.negativeSlope))])
+        if let maxValue = relu.maxValue { y = e.graph.op("Min", [y, e.graph.constant(Tensor(repeating: maxValue, shape: []), "max_value")]) }
+        return call.same(y)
+    }
 }

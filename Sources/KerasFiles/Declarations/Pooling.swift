@@ -1,11 +1,11 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
+extension LayerDeclaration {
     /// `MaxPooling1D/2D` and `AveragePooling1D/2D` (and Keras' `MaxPool`/`AvgPool` aliases).
-    static func pooling(_ mode: PoolingMode, rank: Int) -> KerasLayerCodec {
+    static func pooling(_ mode: PoolingMode, rank: Int) -> LayerDeclaration {
         let base = (mode == .max ? "MaxPooling" : "AveragePooling") + "\(rank)D"
         let alias = (mode == .max ? "MaxPool" : "AvgPool") + "\(rank)D"
-        return KerasLayerCodec(
+        return LayerDeclaration(
             classNames: [base, alias],
             decode: { c, name, decoder in
                 let fallback = Array(repeating: 2, count: rank)
@@ -26,14 +26,15 @@ extension KerasLayerCodec {
                     "pool_size": KerasConfigEncoder.integers(pool.poolSize), "strides": KerasConfigEncoder.integers(pool.strides),
                     "padding": .string(pool.padding.rawValue), "data_format": .string(pool.dataFormat.rawValue),
                 ]
-            })
+            },
+            onnx: .pooling)
     }
 
     /// `GlobalMaxPooling1D/2D` and `GlobalAveragePooling1D/2D` (and the `GlobalMaxPool`/`GlobalAvgPool` aliases).
-    static func globalPooling(_ mode: PoolingMode, rank: Int) -> KerasLayerCodec {
+    static func globalPooling(_ mode: PoolingMode, rank: Int) -> LayerDeclaration {
         let base = (mode == .max ? "GlobalMaxPooling" : "GlobalAveragePooling") + "\(rank)D"
         let alias = (mode == .max ? "GlobalMaxPool" : "GlobalAvgPool") + "\(rank)D"
-        return KerasLayerCodec(
+        return LayerDeclaration(
             classNames: [base, alias],
             decode: { c, name, decoder in
                 let format = try decoder.dataFormat(c["data_format"], layer: name), keep = c["keepdims"]?.bool ?? false
@@ -52,6 +53,40 @@ extension KerasLayerCodec {
             encode: { layer in
                 guard let pool = layer as? GlobalPooling<Float>, pool.mode == mode else { return nil }
                 return ["data_format": .string(pool.dataFormat.rawValue), "keepdims": .bool(pool.keepdims)]
-            })
+            },
+            onnx: .globalPooling)
+    }
+}
+
+extension ONNXEmitter {
+    static let globalPooling = ONNXEmitter.of(GlobalPooling<Float>.self) { e, pooling, call in
+        guard pooling.dataFormat == .channelsLast else { throw e.fail(pooling, "only channels_last pooling is exported") }
+        let axes = Array(1..<(call.inputRank - 1)), keep = pooling.keepdims ? 1 : 0
+        if pooling.mode == .average, let lengths = call.x.lengths, call.inputRank == 3 {
+            // Keras averages the kept steps only.
+            let kept = e.graph.op("Unsqueeze", [e.graph.op("Cast", [e.stepMask(lengths, like: call.x.name)], [("to", .int(1))]), e.graph.int64s([-1])])
+            let total = e.graph.op("ReduceSum", [e.graph.op("Mul", [call.x.name, kept]), e.graph.int64s([1])], [("keepdims", .int(keep))])
+            let count = e.graph.op("ReduceSum", [kept, e.graph.int64s([1])], [("keepdims", .int(keep))])
+            return [ONNXValue(name: e.graph.op("Div", [total, count]))]
+        }
+        guard !call.x.paddingDiffers else { throw e.fail(pooling, "its input's padded steps differ between Keras and ONNX") }
+        let op = pooling.mode == .max ? "ReduceMax" : "ReduceMean"
+        return [ONNXValue(name: e.graph.op(op, [call.x.name], [("axes", .ints(axes)), ("keepdims", .int(keep))]))]
+    }
+}
+
+extension ONNXEmitter {
+    static let pooling = ONNXEmitter.of(Pooling<Float>.self) { e, pooling, call in
+        guard pooling.dataFormat == .channelsLast, call.x.lengths == nil else {
+            throw e.fail(pooling, "only channels_last pooling over unmasked steps is exported")
+        }
+        let rank = pooling.poolSize.count + 2
+        var attributes: [(String, ONNXGraph.Attribute)] = [("kernel_shape", .ints(pooling.poolSize)), ("strides", .ints(pooling.strides))]
+        // Keras' same padding leaves the padded positions out of an average, as count_include_pad = 0 does.
+        attributes.append(pooling.padding == .same ? ("auto_pad", .string("SAME_UPPER")) : ("pads", .ints(Array(repeating: 0, count: 2 * (rank - 2)))))
+        if pooling.mode == .average { attributes.append(("count_include_pad", .int(0))) }
+        let moved = e.graph.op("Transpose", [call.x.name], [("perm", .ints(e.channelsFirst(rank)))])
+        let pooled = e.graph.op(pooling.mode == .max ? "MaxPool" : "AveragePool", [moved], attributes)
+        return [ONNXValue(name: e.graph.op("Transpose", [pooled], [("perm", .ints(e.channelsLast(rank)))]))]
     }
 }

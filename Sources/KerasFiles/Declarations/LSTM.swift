@@ -1,6 +1,6 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
+extension LayerDeclaration {
     /// `LSTM`.
     static let lstm = recurrent("LSTM", LSTM<Float>.self, make: { c, name, decoder, o in
         LSTM<Float>(
@@ -15,11 +15,11 @@ extension KerasLayerCodec {
 
     /// `CuDNNLSTM` (Keras 2 files trained on GPUs) is read as the LSTM it computes (tanh and
     /// sigmoid); its weights, in cuDNN's layout, are converted when loaded (``CuDNNWeights``).
-    static let cuDNNLSTM = KerasLayerCodec(
+    static let cuDNNLSTM = LayerDeclaration(
         classNames: ["CuDNNLSTM"],
         decode: { c, name, decoder in
             decoder.notes.cuDNNLayers.append(name)
-            return try KerasLayerCodec.lstm.decode(c.setting("activation", to: "tanh").setting("recurrent_activation", to: "sigmoid"), name, decoder)
+            return try LayerDeclaration.lstm.decode(c.setting("activation", to: "tanh").setting("recurrent_activation", to: "sigmoid"), name, decoder)
         },
         matches: { _ in false },
         encode: { _ in nil })
@@ -54,4 +54,17 @@ extension KerasConfigEncoder {
         c["unit_forget_bias"] = .bool(cell.unitForgetBias)
         return c
     }
+}
+
+extension CellDeclaration {
+    /// `LSTMCell`: an ONNX `LSTM` node, Keras' gates i, f, c, o as ONNX's i, o, f, c.
+    static let lstmCell = CellDeclaration.of(
+        "LSTMCell", LSTMCell<Float>.self,
+        decode: { c, name, decoder in try decoder.lstmCell(c, name: name) },
+        encode: { cell, name in try KerasConfigEncoder.lstmCellConfig(cell, name: name) },
+        onnx: { cell in
+            .node(try ONNXRecurrentNode(
+                op: "LSTM", hidden: cell.units, weights: cell.weights, order: [0, 3, 1, 2],
+                activations: [cell.recurrentActivation, cell.activation, cell.activation], bias: ONNXRecurrentNode.zeroRecurrentBias))
+        })
 }

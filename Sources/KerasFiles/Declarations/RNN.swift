@@ -1,8 +1,8 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
+extension LayerDeclaration {
     /// `RNN` over a `GRUCell` or `StackedRNNCells`.
-    static let rnn = KerasLayerCodec(
+    static let rnn = LayerDeclaration(
         classNames: ["RNN"],
         decode: { c, name, decoder in
             guard let cell = c["cell"] else { throw decoder.fail("layer '\(name)': RNN without a cell") }
@@ -23,7 +23,7 @@ extension KerasLayerCodec {
             c["cell"] = try KerasConfigEncoder.cell(rnn.cell, name: rnn.name + "_cell")
             return c
         },
-        weightGroups: recurrentWeights)
+        weightGroups: recurrentWeights, onnx: ONNXExporter.recurrentLayer)
 }
 
 /// The RNN arguments of a recurrent layer's configuration.
@@ -31,15 +31,15 @@ struct RecurrentOptions {
     var returnSequences: Bool, returnState: Bool, goBackwards: Bool, stateful: Bool, unroll: Bool, timeMajor: Bool
 }
 
-extension KerasLayerCodec {
-    /// The codec of a recurrent layer over one kind of cell (LSTM, SimpleRNN): the cell's
+extension LayerDeclaration {
+    /// The declaration of a recurrent layer over one kind of cell (LSTM, SimpleRNN): the cell's
     /// arguments and the RNN's in one configuration, weights under `cell/`.
     static func recurrent<L: RNN<Float>>(
         _ className: String, _: L.Type,
         make: @escaping @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder, _ options: RecurrentOptions) throws -> L,
         cellEntries: @escaping @Sendable (L) throws -> [String: JSONValue]
-    ) -> KerasLayerCodec {
-        KerasLayerCodec(
+    ) -> LayerDeclaration {
+        LayerDeclaration(
             classNames: [className],
             decode: { c, name, decoder in
                 let options = RecurrentOptions(
@@ -61,7 +61,7 @@ extension KerasLayerCodec {
                 c["activity_regularizer"] = KerasConfigEncoder.regularizer(rnn.activityRegularizer)
                 return c
             },
-            weightGroups: recurrentWeights, inertKeys: recurrentInertKeys.union(["use_cudnn"]))
+            weightGroups: recurrentWeights, inertKeys: recurrentInertKeys.union(["use_cudnn"]), onnx: ONNXExporter.recurrentLayer)
     }
 
     /// Keys of recurrent layers and cells that do not change what they compute: Keras 2's
@@ -87,39 +87,21 @@ extension KerasConfigDecoder {
 
     func cell(_ object: JSONValue, layer: String) throws -> any RecurrentCell<Float> {
         let c = KerasLayerConfig(object["config"] ?? .null)
-        let className = object["class_name"]?.string
+        let className = object["class_name"]?.string ?? "?"
         let name = c["name"]?.string ?? layer
-        let cell: any RecurrentCell<Float>
-        switch className {
-        case "GRUCell": cell = try GRUCell(gruCellConfiguration(c, name: name))
-        case "LSTMCell": cell = try lstmCell(c, name: name)
-        case "SimpleRNNCell": cell = try simpleRNNCell(c, name: name)
-        case "StackedRNNCells": cell = try StackedRNNCells((c["cells"]?.array ?? []).map { try self.cell($0, layer: layer) })
-        case let other:
-            throw fail("layer '\(layer)': unsupported RNN cell '\(other ?? "?")'; supported: GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells")
+        guard let declaration = CellDeclarations.byClassName[className] else {
+            throw fail("layer '\(layer)': unsupported RNN cell '\(className)'; supported: \(CellDeclarations.all.map(\.className).joined(separator: ", "))")
         }
-        try checkEveryKeyRead(c, layer: name, className: className ?? "?", inertKeys: KerasLayerCodec.recurrentInertKeys)
+        let cell = try declaration.decode(c, name, self)
+        try checkEveryKeyRead(c, layer: name, className: className, inertKeys: LayerDeclaration.recurrentInertKeys)
         return cell
     }
 }
 
 extension KerasConfigEncoder {
     static func cell(_ cell: any RecurrentCell<Float>, name: String) throws -> JSONValue {
-        switch cell {
-        case let gru as GRUCell<Float>:
-            return object("keras.layers", "GRUCell", .object(try cellConfig(gru, name: name)))
-        case let lstm as LSTMCell<Float>:
-            return object("keras.layers", "LSTMCell", .object(try lstmCellConfig(lstm, name: name)))
-        case let simple as SimpleRNNCell<Float>:
-            return object("keras.layers", "SimpleRNNCell", .object(try simpleRNNCellConfig(simple, name: name)))
-        case let stacked as StackedRNNCells<Float>:
-            let names = UniqueName.make(stacked.cells.map { _ in name + "_cell" })
-            var c = base(name)
-            c["cells"] = .array(try zip(stacked.cells, names).map { try self.cell($0, name: $1) })
-            return object("keras.layers", "StackedRNNCells", .object(c))
-        default:
-            throw FileFormatError("layer '\(name)': cells of type \(type(of: cell)) cannot be saved")
-        }
+        let declaration = try CellDeclarations.declaration(for: cell)
+        return object("keras.layers", declaration.className, .object(try declaration.encode(cell, name)))
     }
 
     /// The entries of a recurrent cell with a kernel, a recurrent kernel and a bias (LSTM, SimpleRNN).
@@ -157,4 +139,18 @@ extension KerasConfigEncoder {
             "zero_output_for_mask": .bool(rnn.zeroOutputForMask),
         ]
     }
+}
+
+extension CellDeclaration {
+    /// `StackedRNNCells`: its cells in order; in ONNX one node per cell.
+    static let stackedRNNCells = CellDeclaration.of(
+        "StackedRNNCells", StackedRNNCells<Float>.self,
+        decode: { c, name, decoder in try StackedRNNCells((c["cells"]?.array ?? []).map { try decoder.cell($0, layer: name) }) },
+        encode: { stacked, name in
+            let names = UniqueName.make(stacked.cells.map { _ in name + "_cell" })
+            var c = KerasConfigEncoder.base(name)
+            c["cells"] = .array(try zip(stacked.cells, names).map { try KerasConfigEncoder.cell($0, name: $1) })
+            return c
+        },
+        onnx: { stacked in .stack(stacked.cells) })
 }

@@ -1,6 +1,6 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
+extension LayerDeclaration {
     /// `SimpleRNN`.
     static let simpleRNN = recurrent("SimpleRNN", SimpleRNN<Float>.self, make: { c, name, decoder, o in
         SimpleRNN<Float>(
@@ -33,4 +33,16 @@ extension KerasConfigEncoder {
             initializers: (cell.kernelInitializer, cell.recurrentInitializer, cell.biasInitializer),
             dropout: cell.dropout, recurrentDropout: cell.recurrentDropout, seed: cell.seed)
     }
+}
+
+extension CellDeclaration {
+    /// `SimpleRNNCell`: an ONNX `RNN` node.
+    static let simpleRNNCell = CellDeclaration.of(
+        "SimpleRNNCell", SimpleRNNCell<Float>.self,
+        decode: { c, name, decoder in try decoder.simpleRNNCell(c, name: name) },
+        encode: { cell, name in try KerasConfigEncoder.simpleRNNCellConfig(cell, name: name) },
+        onnx: { cell in
+            .node(try ONNXRecurrentNode(
+                op: "RNN", hidden: cell.units, weights: cell.weights, activations: [cell.activation], bias: ONNXRecurrentNode.zeroRecurrentBias))
+        })
 }

@@ -1,7 +1,7 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
-    static let embedding = KerasLayerCodec(
+extension LayerDeclaration {
+    static let embedding = LayerDeclaration(
         classNames: ["Embedding"],
         decode: { c, name, decoder in
             let layer = try Embedding<Float>(
@@ -25,5 +25,16 @@ extension KerasLayerCodec {
             ]
         },
         // Keras 2's input_length declares the steps for shape inference only.
-        inertKeys: ["input_length"])
+        inertKeys: ["input_length"], onnx: .embedding)
+}
+
+extension ONNXEmitter {
+    static let embedding = ONNXEmitter.of(Embedding<Float>.self) { e, embedding, call in
+        guard let table = embedding.embeddings else { throw e.fail(embedding, "it is not built") }
+        let ids = e.graph.op("Cast", [call.x.name], [("to", .int(7))])
+        let output = e.graph.op("Gather", [e.graph.constant(table, "embeddings"), ids], [("axis", .int(0))])
+        guard embedding.maskZero else { return [ONNXValue(name: output)] }
+        let kept = e.graph.op("Cast", [e.graph.op("Not", [e.graph.op("Equal", [ids, e.graph.int64s([0], shape: [], "zero")])])], [("to", .int(1))])
+        return [ONNXValue(name: output, lengths: e.mask(from: kept))]
+    }
 }

@@ -1,8 +1,8 @@
 import SwiftGRU
 
-extension KerasLayerCodec {
+extension LayerDeclaration {
     /// `GRU`.
-    static let gru = KerasLayerCodec(
+    static let gru = LayerDeclaration(
         classNames: ["GRU"],
         decode: { c, name, decoder in try decoder.gru(c, name: name) },
         matches: { $0 is GRU<Float> },
@@ -22,14 +22,14 @@ extension KerasLayerCodec {
             }
             return c
         },
-        weightGroups: recurrentWeights, inertKeys: KerasLayerCodec.recurrentInertKeys)
+        weightGroups: recurrentWeights, inertKeys: LayerDeclaration.recurrentInertKeys, onnx: ONNXExporter.recurrentLayer)
 }
 
-extension KerasLayerCodec {
+extension LayerDeclaration {
     /// `CuDNNGRU` (Keras 2 and tf.keras 1 files trained on GPUs) is read as the GRU it
     /// computes (reset_after, tanh and sigmoid); its weights, in cuDNN's layout, are converted
     /// when loaded (``CuDNNWeights``). Files are written with the GRU class.
-    static let cuDNNGRU = KerasLayerCodec(
+    static let cuDNNGRU = LayerDeclaration(
         classNames: ["CuDNNGRU"],
         decode: { c, name, decoder in
             decoder.notes.cuDNNLayers.append(name)
@@ -102,4 +102,19 @@ extension KerasConfigEncoder {
         c["seed"] = seed(cell.seed)
         return c
     }
+}
+
+extension CellDeclaration {
+    /// `GRUCell`: an ONNX `GRU` node (`linear_before_reset` 1 for `reset_after`), gates z, r, h
+    /// as Keras keeps them.
+    static let gruCell = CellDeclaration.of(
+        "GRUCell", GRUCell<Float>.self,
+        decode: { c, name, decoder in try GRUCell(decoder.gruCellConfiguration(c, name: name)) },
+        encode: { cell, name in try KerasConfigEncoder.cellConfig(cell, name: name) },
+        onnx: { cell in
+            .node(try ONNXRecurrentNode(
+                op: "GRU", hidden: cell.units, weights: cell.weights, activations: [cell.recurrentActivation, cell.activation],
+                attributes: [("linear_before_reset", .int(cell.resetAfter ? 1 : 0))],
+                bias: { cell.resetAfter ? $0 : try ONNXRecurrentNode.zeroRecurrentBias($0) }))
+        })
 }
