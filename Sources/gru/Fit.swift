@@ -220,18 +220,8 @@ struct Fit: ParsableCommand {
     }
 
     static func optimizer(named name: String) throws -> Optimizer {
-        switch name.lowercased() {
-        case "sgd": return .sgd()
-        case "adam": return .adam()
-        case "adamw": return .adamW()
-        case "rmsprop": return .rmsprop()
-        case "adagrad": return .adagrad()
-        case "nadam": return .nadam()
-        case "adamax": return .adamax()
-        case "adadelta": return .adadelta()
-        case "lion": return .lion()
-        case "ftrl": return .ftrl()
-        default: throw ValidationError("unknown optimizer '\(name)'; use sgd, adam, adamw, rmsprop, adagrad, nadam, adamax, adadelta, lion or ftrl")
+        do { return try KerasCompileConfig.optimizer(named: name) } catch let error as FileFormatError {
+            throw ValidationError(error.message)
         }
     }
 }

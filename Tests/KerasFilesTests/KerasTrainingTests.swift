@@ -214,7 +214,7 @@ struct KerasTrainingTests {
         let optimizers: [Optimizer] = [
             .sgd(momentum: 0.9, nesterov: true), .adam(amsgrad: true), .adamW(), .rmsprop(centered: true), .adagrad(), .nadam(beta2: 0.99),
             .adamax(), .adadelta(rho: 0.9), .lion(beta1: 0.8), .ftrl(l1: 0.01, beta: 0.1),
-            Optimizer(.adam(), learningRate: 0.01, learningRateSchedule: .cosineDecay(initial: 0.01, decaySteps: 5, alpha: 0, warmupTarget: 0.1, warmupSteps: 2)),
+            Optimizer(Adam(), learningRate: 0.01, learningRateSchedule: .cosineDecay(initial: 0.01, decaySteps: 5, alpha: 0, warmupTarget: 0.1, warmupSteps: 2)),
         ]
         for optimizer in optimizers {
             let losses: [Loss] = [

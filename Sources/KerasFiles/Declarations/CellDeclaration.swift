@@ -8,7 +8,7 @@ struct CellDeclaration: Sendable {
     /// The Keras class name (`GRUCell`).
     let className: String
     /// The cell of a `config` object (its `name` already read).
-    let decode: @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any RecurrentCell<Float>
+    let decode: @Sendable (_ config: KerasConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any RecurrentCell<Float>
     /// Whether `cell` is this declaration's kind of cell.
     let matches: @Sendable (_ cell: any RecurrentCell<Float>) -> Bool
     /// The cell's configuration, `name` included.
@@ -22,7 +22,7 @@ struct CellDeclaration: Sendable {
     /// The declaration of cells of type `C`.
     static func of<C: RecurrentCell & SendableMetatype>(
         _ className: String, _: C.Type,
-        decode: @escaping @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> C,
+        decode: @escaping @Sendable (_ config: KerasConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> C,
         encode: @escaping @Sendable (_ cell: C, _ name: String) throws -> [String: JSONValue],
         onnx: (@Sendable (_ cell: C) throws -> ONNXCellForm)?
     ) -> CellDeclaration where C.Scalar == Float {

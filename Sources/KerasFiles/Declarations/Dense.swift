@@ -23,7 +23,7 @@ extension LayerDeclaration {
 }
 
 extension KerasConfigDecoder {
-    func dense(_ c: KerasLayerConfig, name: String) throws -> Dense<Float> {
+    func dense(_ c: KerasConfig, name: String) throws -> Dense<Float> {
         try Dense<Float>(
             units: c["units"]?.int ?? 0, activation: activation(c["activation"], layer: name),
             useBias: c["use_bias"]?.bool ?? true,

@@ -50,7 +50,7 @@ extension KerasConfigDecoder {
         }
     }
 
-    func gru(_ c: KerasLayerConfig, name: String) throws -> GRU<Float> {
+    func gru(_ c: KerasConfig, name: String) throws -> GRU<Float> {
         var configuration = GRU<Float>.Configuration(cell: try gruCellConfiguration(c, name: name))
         configuration.activityRegularizer = try regularizer(c["activity_regularizer"], layer: name)
         configuration.returnSequences = c["return_sequences"]?.bool ?? false
@@ -66,7 +66,7 @@ extension KerasConfigDecoder {
     }
 
     /// The cell arguments of a GRU or GRUCell configuration.
-    func gruCellConfiguration(_ c: KerasLayerConfig, name: String) throws -> GRUCell<Float>.Configuration {
+    func gruCellConfiguration(_ c: KerasConfig, name: String) throws -> GRUCell<Float>.Configuration {
         let p = try cellPenalties(c, name: name)
         return GRUCell<Float>.Configuration(
             units: c["units"]?.int ?? 0,

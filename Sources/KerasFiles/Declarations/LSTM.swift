@@ -27,7 +27,7 @@ extension LayerDeclaration {
 
 extension KerasConfigDecoder {
     /// An LSTM cell from the cell arguments of an LSTM or LSTMCell configuration.
-    func lstmCell(_ c: KerasLayerConfig, name: String) throws -> LSTMCell<Float> {
+    func lstmCell(_ c: KerasConfig, name: String) throws -> LSTMCell<Float> {
         let p = try cellPenalties(c, name: name)
         return try LSTMCell<Float>(
             units: c["units"]?.int ?? 0,

@@ -13,7 +13,7 @@ struct LayerDeclaration: Sendable {
     /// The Keras class names read as this layer; the first is the one written.
     let classNames: [String]
     /// The layer of a `config` object (`name` already read from it).
-    let decode: @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>
+    let decode: @Sendable (_ config: KerasConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>
     /// Whether `layer` is this declaration's kind of layer.
     let matches: @Sendable (_ layer: any Layer<Float>) -> Bool
     /// The layer's configuration entries beyond the common ones (name, trainable, dtype),
@@ -40,7 +40,7 @@ struct LayerDeclaration: Sendable {
 
     init(
         classNames: [String],
-        decode: @escaping @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>,
+        decode: @escaping @Sendable (_ config: KerasConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>,
         matches: @escaping @Sendable (_ layer: any Layer<Float>) -> Bool,
         encode: @escaping @Sendable (_ layer: any Layer<Float>) throws -> [String: JSONValue]?,
         weightGroups: @escaping @Sendable (_ layer: any Layer<Float>) -> WeightGroups = LayerDeclaration.ownWeights,

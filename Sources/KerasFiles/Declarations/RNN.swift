@@ -36,7 +36,7 @@ extension LayerDeclaration {
     /// arguments and the RNN's in one configuration, weights under `cell/`.
     static func recurrent<L: RNN<Float>>(
         _ className: String, _: L.Type,
-        make: @escaping @Sendable (_ config: KerasLayerConfig, _ name: String, _ decoder: KerasConfigDecoder, _ options: RecurrentOptions) throws -> L,
+        make: @escaping @Sendable (_ config: KerasConfig, _ name: String, _ decoder: KerasConfigDecoder, _ options: RecurrentOptions) throws -> L,
         cellEntries: @escaping @Sendable (L) throws -> [String: JSONValue]
     ) -> LayerDeclaration {
         LayerDeclaration(
@@ -76,7 +76,7 @@ extension LayerDeclaration {
 
 extension KerasConfigDecoder {
     /// The regularizers and constraints of a recurrent cell's kernel, recurrent kernel and bias.
-    func cellPenalties(_ c: KerasLayerConfig, name: String) throws -> (
+    func cellPenalties(_ c: KerasConfig, name: String) throws -> (
         kernelRegularizer: Regularizer?, recurrentRegularizer: Regularizer?, biasRegularizer: Regularizer?,
         kernelConstraint: Constraint?, recurrentConstraint: Constraint?, biasConstraint: Constraint?
     ) {
@@ -86,7 +86,7 @@ extension KerasConfigDecoder {
     }
 
     func cell(_ object: JSONValue, layer: String) throws -> any RecurrentCell<Float> {
-        let c = KerasLayerConfig(object["config"] ?? .null)
+        let c = KerasConfig(object["config"] ?? .null)
         let className = object["class_name"]?.string ?? "?"
         let name = c["name"]?.string ?? layer
         guard let declaration = CellDeclarations.byClassName[className] else {

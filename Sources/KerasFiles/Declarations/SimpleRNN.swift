@@ -12,7 +12,7 @@ extension LayerDeclaration {
 
 extension KerasConfigDecoder {
     /// A SimpleRNN cell from the cell arguments of a SimpleRNN or SimpleRNNCell configuration.
-    func simpleRNNCell(_ c: KerasLayerConfig, name: String) throws -> SimpleRNNCell<Float> {
+    func simpleRNNCell(_ c: KerasConfig, name: String) throws -> SimpleRNNCell<Float> {
         let p = try cellPenalties(c, name: name)
         return try SimpleRNNCell<Float>(
             units: c["units"]?.int ?? 0, activation: activation(c["activation"], layer: name),

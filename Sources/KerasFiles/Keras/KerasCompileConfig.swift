@@ -16,64 +16,63 @@ public enum KerasCompileConfig {
             throw FileFormatError("the model was not compiled: its file has no optimizer (give one explicitly)")
         }
         let className = object.string ?? object["class_name"]?.string ?? ""
-        let c = object["config"] ?? .null
-        func number(_ key: String, _ fallback: Double) -> Double { c[key]?.double ?? fallback }
-        func optional(_ key: String) -> Double? { c[key]?.double }
+        guard let declaration = OptimizerDeclarations.declaration(named: className) else {
+            throw FileFormatError("unsupported optimizer '\(className)'; supported: \(OptimizerDeclarations.names)")
+        }
+        let c = KerasConfig(object["config"] ?? .null)
+        func optional(_ key: String) throws -> Double? {
+            guard let value = c[key], !value.isNull else { return nil }
+            guard let number = value.double else { throw FileFormatError("optimizer \(className): \(key) \(value) is not a number") }
+            return number
+        }
         var schedule: LearningRateSchedule?
-        if learningRate == nil, let rate = c["learning_rate"], !rate.isNull, rate.double == nil {
+        let rate = c["learning_rate"]
+        if let rate, !rate.isNull, rate.double == nil, learningRate == nil {
             schedule = try Self.schedule(rate, optimizer: className)
         }
         if c["use_ema"]?.bool == true { throw FileFormatError("optimizer \(className): use_ema is not supported") }
         if let steps = c["gradient_accumulation_steps"]?.int, steps > 1 {
             throw FileFormatError("optimizer \(className): gradient_accumulation_steps is not supported")
         }
+        if let factor = c["loss_scale_factor"], !factor.isNull {
+            throw FileFormatError("optimizer \(className): loss_scale_factor \(factor) is not supported")
+        }
         var optimizer: Optimizer
-        switch className.lowercased() {
-        case "sgd":
-            optimizer = .sgd(learningRate: number("learning_rate", 0.01), momentum: number("momentum", 0), nesterov: c["nesterov"]?.bool ?? false)
-        case "adam":
-            optimizer = .adam(learningRate: number("learning_rate", 0.001), beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.999),
-                              epsilon: number("epsilon", 1e-7), amsgrad: c["amsgrad"]?.bool ?? false)
-        case "adamw":
-            optimizer = .adamW(learningRate: number("learning_rate", 0.001), weightDecay: number("weight_decay", 0.004),
-                               beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.999), epsilon: number("epsilon", 1e-7),
-                               amsgrad: c["amsgrad"]?.bool ?? false)
-        case "rmsprop":
-            optimizer = .rmsprop(learningRate: number("learning_rate", 0.001), rho: number("rho", 0.9), momentum: number("momentum", 0),
-                                 epsilon: number("epsilon", 1e-7), centered: c["centered"]?.bool ?? false)
-        case "adagrad":
-            optimizer = .adagrad(learningRate: number("learning_rate", 0.001),
-                                 initialAccumulatorValue: number("initial_accumulator_value", 0.1), epsilon: number("epsilon", 1e-7))
-        case "nadam":
-            optimizer = .nadam(learningRate: number("learning_rate", 0.001), beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.999),
-                               epsilon: number("epsilon", 1e-7))
-        case "adamax":
-            optimizer = .adamax(learningRate: number("learning_rate", 0.001), beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.999),
-                                epsilon: number("epsilon", 1e-7))
-        case "adadelta":
-            optimizer = .adadelta(learningRate: number("learning_rate", 0.001), rho: number("rho", 0.95), epsilon: number("epsilon", 1e-7))
-        case "lion":
-            optimizer = .lion(learningRate: number("learning_rate", 0.001), beta1: number("beta_1", 0.9), beta2: number("beta_2", 0.99))
-        case "ftrl":
-            optimizer = .ftrl(
-                learningRate: number("learning_rate", 0.001), learningRatePower: number("learning_rate_power", -0.5),
-                initialAccumulatorValue: number("initial_accumulator_value", 0.1), l1: number("l1_regularization_strength", 0),
-                l2: number("l2_regularization_strength", 0), l2Shrinkage: number("l2_shrinkage_regularization_strength", 0),
-                beta: number("beta", 0))
-        default:
-            throw FileFormatError("unsupported optimizer '\(className)'; supported: SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax, Adadelta, Lion, Ftrl")
+        do {
+            optimizer = Optimizer(
+                try declaration.decode(c), learningRate: rate?.double ?? declaration.defaultLearningRate,
+                weightDecay: try optional("weight_decay") ?? declaration.defaultWeightDecay, clipnorm: try optional("clipnorm"),
+                clipvalue: try optional("clipvalue"), globalClipnorm: try optional("global_clipnorm"), className: declaration.className)
+        } catch let error as FileFormatError {
+            throw FileFormatError("optimizer \(className): \(error.message)", underlying: error)
+        }
+        for (key, value) in c.unread where !optimizerInertKeys.contains(key) {
+            throw FileFormatError("optimizer \(className): the configuration key '\(key)' (\(value)) is not supported; the model cannot train as Keras trains it")
         }
         if let learningRate { optimizer.learningRate = learningRate }
         if let schedule {
             optimizer.learningRateSchedule = schedule
             optimizer.learningRate = schedule.learningRate(atStep: 0)
         }
-        if className.lowercased() != "adamw" { optimizer.weightDecay = optional("weight_decay") }
-        optimizer.clipnorm = optional("clipnorm")
-        optimizer.clipvalue = optional("clipvalue")
-        optimizer.globalClipnorm = optional("global_clipnorm")
         optimizer.epsilonOutsideSquareRoot = tfKeras2
         return optimizer
+    }
+
+    /// Keys every Keras optimizer's configuration may hold that change nothing it computes:
+    /// its name, the EMA settings read only with `use_ema` (refused above), tf.keras 2.11's
+    /// `jit_compile` and `is_legacy_optimizer`.
+    private static let optimizerInertKeys: Set<String> = [
+        "name", "ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer",
+    ]
+
+    /// The optimizer Keras makes of a class name alone (`"adam"`), with Keras' defaults.
+    ///
+    /// - Throws: ``FileFormatError`` for a name that is not a supported optimizer.
+    public static func optimizer(named name: String) throws -> Optimizer {
+        guard let declaration = OptimizerDeclarations.declaration(named: name) else {
+            throw FileFormatError("unknown optimizer '\(name)'; supported: \(OptimizerDeclarations.names)")
+        }
+        return try declaration.defaultOptimizer
     }
 
     /// The compile_config equivalent of a Keras 2 `training_config` (the attribute tf.keras 2
@@ -422,40 +421,8 @@ public enum KerasCompileConfig {
             "use_ema": false, "ema_momentum": 0.99, "ema_overwrite_frequency": nil, "loss_scale_factor": nil,
             "gradient_accumulation_steps": nil,
         ]
-        switch optimizer.kind {
-        case .sgd(let momentum, let nesterov):
-            c["momentum"] = .number(momentum)
-            c["nesterov"] = .bool(nesterov)
-        case .adam(let beta1, let beta2, let epsilon, let amsgrad):
-            c["beta_1"] = .number(beta1)
-            c["beta_2"] = .number(beta2)
-            c["epsilon"] = .number(epsilon)
-            c["amsgrad"] = .bool(amsgrad)
-        case .rmsprop(let rho, let momentum, let epsilon, let centered):
-            c["rho"] = .number(rho)
-            c["momentum"] = .number(momentum)
-            c["epsilon"] = .number(epsilon)
-            c["centered"] = .bool(centered)
-        case .adagrad(let initial, let epsilon):
-            c["initial_accumulator_value"] = .number(initial)
-            c["epsilon"] = .number(epsilon)
-        case .nadam(let beta1, let beta2, let epsilon), .adamax(let beta1, let beta2, let epsilon):
-            c["beta_1"] = .number(beta1)
-            c["beta_2"] = .number(beta2)
-            c["epsilon"] = .number(epsilon)
-        case .adadelta(let rho, let epsilon):
-            c["rho"] = .number(rho)
-            c["epsilon"] = .number(epsilon)
-        case .lion(let beta1, let beta2):
-            c["beta_1"] = .number(beta1)
-            c["beta_2"] = .number(beta2)
-        case .ftrl(let power, let initial, let l1, let l2, let shrinkage, let beta):
-            c["learning_rate_power"] = .number(power)
-            c["initial_accumulator_value"] = .number(initial)
-            c["l1_regularization_strength"] = .number(l1)
-            c["l2_regularization_strength"] = .number(l2)
-            c["l2_shrinkage_regularization_strength"] = .number(shrinkage)
-            c["beta"] = .number(beta)
+        if let declaration = OptimizerDeclarations.declaration(for: optimizer.rule) {
+            c.merge(declaration.encode(optimizer.rule)) { $1 }
         }
         return [
             "optimizer": ["module": "keras.optimizers", "class_name": .string(optimizer.className), "config": .object(c), "registered_name": nil],

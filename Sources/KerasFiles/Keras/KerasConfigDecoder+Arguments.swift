@@ -40,7 +40,7 @@ extension KerasConfigDecoder {
     }
 
     /// A weight's `<weight>_regularizer` and `<weight>_constraint`.
-    func weightRules(_ c: KerasLayerConfig, _ weight: String, layer: String) throws -> (regularizer: Regularizer?, constraint: Constraint?) {
+    func weightRules(_ c: KerasConfig, _ weight: String, layer: String) throws -> (regularizer: Regularizer?, constraint: Constraint?) {
         (try regularizer(c["\(weight)_regularizer"], layer: layer), try constraint(c["\(weight)_constraint"], layer: layer))
     }
 

@@ -41,7 +41,7 @@ struct KerasConfigDecoder {
         config?["seed"]?.int.map { UInt64(truncatingIfNeeded: $0) }
     }
 
-    func seed(_ config: KerasLayerConfig) -> UInt64? {
+    func seed(_ config: KerasConfig) -> UInt64? {
         config["seed"]?.int.map { UInt64(truncatingIfNeeded: $0) }
     }
 
@@ -174,7 +174,7 @@ struct KerasConfigDecoder {
         try checkDType(config, layer: name, className: className)
         do {
             let declaration = try self.declaration(className, name: name, object: object)
-            let read = KerasLayerConfig(config)
+            let read = KerasConfig(config)
             if let quantization = read["quantization_config"], !quantization.isNull {
                 throw fail("layer '\(name)' (\(className)) is quantized (quantization_config \(quantization)), which is not supported")
             }
@@ -195,7 +195,7 @@ struct KerasConfigDecoder {
     /// Refuses, by layer and key, a configuration key that the layer's declaration did not read and
     /// that is neither common to all layers nor declared inert by the declaration: a setting the
     /// layer would otherwise run without.
-    func checkEveryKeyRead(_ config: KerasLayerConfig, layer: String, className: String, inertKeys: Set<String>) throws {
+    func checkEveryKeyRead(_ config: KerasConfig, layer: String, className: String, inertKeys: Set<String>) throws {
         for (key, value) in config.unread where !Self.commonKeys.contains(key) && !inertKeys.contains(key) {
             throw fail("layer '\(layer)' (\(className)): the configuration key '\(key)' (\(value)) is not supported; the layer cannot run as Keras runs it")
         }

@@ -1,9 +1,9 @@
 import SwiftGRU
 
-/// A layer's `config` object as a declaration reads it: every key looked up is noted, so that a key
-/// the declaration never read is refused by name instead of being skipped
-/// (``KerasConfigDecoder/layer(_:)``).
-struct KerasLayerConfig {
+/// A `config` object (a layer's, a cell's, an optimizer's) as its declaration reads it: every
+/// key looked up is noted, so that a key the declaration never read is refused by name instead
+/// of being skipped (``KerasConfigDecoder/layer(_:)``, ``KerasCompileConfig/optimizer(from:learningRate:tfKeras2:)``).
+struct KerasConfig {
     /// The configuration as the file holds it.
     let json: JSONValue
     private let reads: ReadKeys
@@ -17,10 +17,10 @@ struct KerasLayerConfig {
     }
 
     /// The configuration with `key` set to `value`, sharing this one's notes.
-    func setting(_ key: String, to value: JSONValue) -> KerasLayerConfig {
+    func setting(_ key: String, to value: JSONValue) -> KerasConfig {
         var object = json.object ?? [:]
         object[key] = value
-        return KerasLayerConfig(.object(object), sharing: reads)
+        return KerasConfig(.object(object), sharing: reads)
     }
 
     private init(_ json: JSONValue, sharing reads: ReadKeys) {
