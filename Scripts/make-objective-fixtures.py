@@ -54,6 +54,19 @@ def multi_head():
     return keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling1D()(layers.Concatenate()([attended, crossed]))))
 
 
+def multi_head_regularized():
+    inputs = keras.Input((5, 3))
+    h = layers.GRU(4, return_sequences=True)(inputs)
+    attended = layers.MultiHeadAttention(
+        num_heads=2, key_dim=3, kernel_regularizer=regularizers.L2(0.05), bias_regularizer=regularizers.L1(0.02),
+        activity_regularizer=regularizers.L2(0.01), kernel_constraint=constraints.MaxNorm(0.6),
+        bias_constraint=constraints.NonNeg())(h, h)
+    crossed = layers.MultiHeadAttention(
+        num_heads=2, key_dim=2, activity_regularizer=regularizers.L1(0.01),
+        kernel_constraint=constraints.UnitNorm(axis=[0, 1]))(attended, inputs, h)
+    return keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling1D()(layers.Concatenate()([attended, crossed]))))
+
+
 def cases(rng):
     x = rng.standard_normal((10, 5, 3)).astype("float32")
     y = rng.standard_normal((10, 2)).astype("float32")
@@ -167,6 +180,9 @@ def cases(rng):
         dict(name=f"embedding_{label}", model=embedded(), optimizer=optimizer, compile=dict(loss="mse"),
              x=[ids], y=[y], fit=dict(batch_size=4, epochs=3), validation=None)
         for label, optimizer in embedding_optimizers
+    ] + [
+        dict(name="multi_head_attention_regularized", model=multi_head_regularized(), optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
     ]
 
 

@@ -15,6 +15,9 @@ struct CellDeclaration: Sendable {
     let encode: @Sendable (_ cell: any RecurrentCell<Float>, _ name: String) throws -> [String: JSONValue]
     /// The cell's ONNX form, or `nil` where it has none.
     let onnx: (@Sendable (_ cell: any RecurrentCell<Float>) throws -> ONNXCellForm)?
+    /// The cells whose weights sit in groups of their own under the cell's (a stack's), or
+    /// `nil` where the cell keeps its weights in its own `vars` group.
+    var innerCells: @Sendable (_ cell: any RecurrentCell<Float>) -> [any RecurrentCell<Float>]? = { _ in nil }
 
     /// The cell's group name in `model.weights.h5` (`gru_cell`).
     var groupName: String { KerasConfigDecoder.snakeCase(className) }
@@ -24,7 +27,8 @@ struct CellDeclaration: Sendable {
         _ className: String, _: C.Type,
         decode: @escaping @Sendable (_ config: KerasConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> C,
         encode: @escaping @Sendable (_ cell: C, _ name: String) throws -> [String: JSONValue],
-        onnx: (@Sendable (_ cell: C) throws -> ONNXCellForm)?
+        onnx: (@Sendable (_ cell: C) throws -> ONNXCellForm)?,
+        innerCells: (@Sendable (_ cell: C) -> [any RecurrentCell<Float>])? = nil
     ) -> CellDeclaration where C.Scalar == Float {
         @Sendable func cast(_ cell: any RecurrentCell<Float>) throws -> C {
             guard let cell = cell as? C else { throw FileFormatError("a cell of type \(type(of: cell)) is not a \(className)") }
@@ -32,9 +36,11 @@ struct CellDeclaration: Sendable {
         }
         var onnxForm: (@Sendable (any RecurrentCell<Float>) throws -> ONNXCellForm)?
         if let onnx { onnxForm = { cell in try onnx(try cast(cell)) } }
-        return CellDeclaration(
+        var declaration = CellDeclaration(
             className: className, decode: { c, name, decoder in try decode(c, name, decoder) }, matches: { $0 is C },
             encode: { cell, name in try encode(try cast(cell), name) }, onnx: onnxForm)
+        if let innerCells { declaration.innerCells = { cell in (cell as? C).map(innerCells) } }
+        return declaration
     }
 }
 

@@ -19,29 +19,31 @@ extension LayerDeclaration {
                 guard dims.count == 1 else { throw decoder.fail("layer '\(name)': output_shape \(shape) is not supported; one feature axis is") }
                 outputDim = dims[0]
             }
-            for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"]
-            where c[key].map({ !$0.isNull }) == true {
-                decoder.notes.trainingRefusals.append("layer '\(name)' (MultiHeadAttention) has a \(key), which its training does not apply yet")
-            }
-            return try MultiHeadAttention<Float>(
+            let layer = try MultiHeadAttention<Float>(
                 numHeads: c["num_heads"]?.int ?? 0, keyDim: c["key_dim"]?.int ?? 0, valueDim: c["value_dim"]?.int,
                 dropout: c["dropout"]?.double ?? 0, useBias: c["use_bias"]?.bool ?? true, outputDim: outputDim,
                 kernelInitializer: decoder.initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name),
                 biasInitializer: decoder.initializer(c["bias_initializer"], default: .zeros, layer: name),
                 seed: decoder.seed(c), name: name)
+            (layer.kernelRegularizer, layer.kernelConstraint) = try decoder.weightRules(c, "kernel", layer: name)
+            (layer.biasRegularizer, layer.biasConstraint) = try decoder.weightRules(c, "bias", layer: name)
+            layer.activityRegularizer = try decoder.regularizer(c["activity_regularizer"], layer: name)
+            return layer
         },
         matches: { $0 is MultiHeadAttention<Float> },
         encode: { layer in
             guard let attention = layer as? MultiHeadAttention<Float> else { return nil }
-            return [
+            let config: [String: JSONValue] = [
                 "num_heads": .integer(attention.numHeads), "key_dim": .integer(attention.keyDim),
                 "value_dim": .integer(attention.valueDim), "dropout": .number(attention.dropout),
                 "use_bias": .bool(attention.useBias), "output_shape": attention.outputDim.map { [.integer($0)] } ?? .null,
                 "attention_axes": [1], "kernel_initializer": KerasConfigEncoder.initializer(attention.kernelInitializer),
-                "bias_initializer": KerasConfigEncoder.initializer(attention.biasInitializer), "kernel_regularizer": .null,
-                "bias_regularizer": .null, "activity_regularizer": .null, "kernel_constraint": .null, "bias_constraint": .null,
+                "bias_initializer": KerasConfigEncoder.initializer(attention.biasInitializer),
+                "activity_regularizer": KerasConfigEncoder.regularizer(attention.activityRegularizer),
                 "seed": KerasConfigEncoder.seed(attention.seed),
             ]
+            return config.merging(KerasConfigEncoder.weightRules("kernel", attention.kernelRegularizer, attention.kernelConstraint)) { $1 }
+                .merging(KerasConfigEncoder.weightRules("bias", attention.biasRegularizer, attention.biasConstraint)) { $1 }
         },
         weightGroups: { layer in
             // Keras 3 keeps each projection in its own sublayer's group.

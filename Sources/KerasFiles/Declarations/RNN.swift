@@ -152,5 +152,6 @@ extension CellDeclaration {
             c["cells"] = .array(try zip(stacked.cells, names).map { try KerasConfigEncoder.cell($0, name: $1) })
             return c
         },
-        onnx: { stacked in .stack(stacked.cells) })
+        onnx: { stacked in .stack(stacked.cells) },
+        innerCells: { stacked in stacked.cells })
 }

@@ -13,12 +13,13 @@ enum KerasWeightLayout {
     /// The `vars` groups of a cell under `prefix`: its own, or those of a stack's cells, each
     /// under `cells/<its class, numbered>`.
     static func cellGroups(_ cell: any RecurrentCell<Float>, prefix: String) -> [(path: String, weights: [Tensor<Float>])] {
-        guard let stacked = cell as? StackedRNNCells<Float> else { return [(prefix + "/vars", cell.weights)] }
-        let names = UniqueName.make(stacked.cells.map { cell in
+        let declaration = try? CellDeclarations.declaration(for: cell)
+        guard let inner = declaration?.innerCells(cell) else { return [(prefix + "/vars", cell.weights)] }
+        let names = UniqueName.make(inner.map { cell in
             (try? CellDeclarations.declaration(for: cell).groupName)
                 ?? KerasConfigDecoder.snakeCase(String(String(describing: type(of: cell)).prefix { $0 != "<" }))
         })
-        return zip(stacked.cells, names).flatMap { cellGroups($0, prefix: "\(prefix)/cells/\($1)") }
+        return zip(inner, names).flatMap { cellGroups($0, prefix: "\(prefix)/cells/\($1)") }
     }
 
     /// The tensors of a `vars` group in numeric order.

@@ -153,18 +153,8 @@ public final class Functional<Scalar: TensorScalar>: Model {
                 continue
             }
             let (input, mask) = try value(node.input)
-            if node.initialState.isEmpty {
-                results.append(try node.layer.forward(input, mask: mask, training: training))
-                continue
-            }
             let states = try node.initialState.map { try value($0).0 }
-            if let rnn = node.layer as? RNN<Scalar> {
-                let result = try rnn(input, mask: mask, training: training, initialState: states)
-                results.append(LayerOutput(outputs: result.all, mask: rnn.returnSequences ? mask : nil))
-            } else if let bidirectional = node.layer as? Bidirectional<Scalar> {
-                let result = try bidirectional(input, mask: mask, training: training, initialState: states)
-                results.append(LayerOutput(outputs: result.all, mask: bidirectional.returnSequences ? mask : nil))
-            }
+            results.append(try node.layer.forward(input, mask: mask, initialState: states, training: training))
         }
         return try outputs.map { try value($0).0 }
     }

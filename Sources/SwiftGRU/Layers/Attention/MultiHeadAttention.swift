@@ -11,8 +11,9 @@
 /// runs layers of equal depth in; here every layer sees its inputs' masks.)
 /// `useCausalMask` and `returnAttentionScores` are Keras' call arguments, kept on the layer.
 /// It trains, dropout on the attention weights included (the returned scores are those before
-/// dropout, as Keras'); attention over other axes than the steps and gated attention are
-/// refused when read from a file.
+/// dropout, as Keras'), with Keras' penalties: the kernel and bias regularizers and constraints
+/// on all four projections, the activity regularizer on each projection's output; attention
+/// over other axes than the steps and gated attention are refused when read from a file.
 public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     public let numHeads: Int
     public let keyDim: Int
@@ -27,6 +28,17 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     var generator: RandomGenerator
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
+    /// The penalty on each projection's kernel, as Keras gives it to all four.
+    public var kernelRegularizer: Regularizer?
+    /// The penalty on each projection's bias.
+    public var biasRegularizer: Regularizer?
+    /// The penalty on each projection's output (query, key, value and output), each divided
+    /// by the batch size, as Keras' sublayers add it.
+    public var activityRegularizer: Regularizer?
+    public var kernelConstraint: Constraint?
+    public var biasConstraint: Constraint?
+    /// The activity penalty of the most recent recorded call.
+    public private(set) var activityLoss: Scalar = 0
     public var useCausalMask: Bool
     /// Whether the attention weights `(batch, heads, Tq, Tv)` come back as a second output.
     public var returnAttentionScores: Bool
@@ -47,6 +59,8 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
         var weights: [Scalar], dropped: [Scalar]
         var attended: Tensor<Scalar>
         var visible: [Bool]
+        /// The output, kept for the activity penalty's gradient.
+        var output: [Scalar] = []
     }
 
     /// Creates the layer with Keras' defaults.
@@ -135,6 +149,10 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
 
     public var weights: [Tensor<Scalar>] { projections }
 
+    public var weightRegularizers: [Regularizer?] { projections.map { $0.rank == 3 ? kernelRegularizer : biasRegularizer } }
+
+    public var weightConstraints: [Constraint?] { projections.map { $0.rank == 3 ? kernelConstraint : biasConstraint } }
+
     public func setWeights(_ weights: [Tensor<Scalar>]) throws {
         guard weights.count == (useBias ? 8 : 4), weights[0].rank == 3, weights[useBias ? 2 : 1].rank == 3, weights[useBias ? 4 : 2].rank == 3 else {
             throw LayerError(.invalidWeights, "layer '\(name)' expects \(useBias ? 8 : 4) weights (query, key, value and output projections), got \(weights.count)")
@@ -169,6 +187,13 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
         let (output, pass) = try run(inputs, masks: masks, training: training)
         records.append(pass)
+        activityLoss = 0
+        if let activityRegularizer {
+            let batch = Scalar(Swift.max(inputs[0].shape[0], 1))
+            for values in [pass.q, pass.k, pass.v, pass.output] {
+                activityLoss += activityRegularizer.penalty(Tensor(uncheckedShape: [values.count], scalars: values)) / batch
+            }
+        }
         return output
     }
 
@@ -242,7 +267,8 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
             scalars: try project(attended, kernel: projections[3 * step], bias: bias(3), inputAxes: 2))
         var outputs = [output]
         if returnAttentionScores { outputs.append(try Tensor(shape: [batch, h, tq, tv], scalars: weights)) }
-        let pass = Pass(inputs: inputs, masks: masks, q: q, k: k, v: v, weights: weights, dropped: dropped, attended: attended, visible: visible)
+        var pass = Pass(inputs: inputs, masks: masks, q: q, k: k, v: v, weights: weights, dropped: dropped, attended: attended, visible: visible)
+        if activityRegularizer != nil { pass.output = output.scalars }
         return (LayerOutput(outputs: outputs, mask: queryMask), pass)
     }
 
@@ -258,7 +284,19 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
         let step = useBias ? 2 : 1
         let outputKernel = projections[3 * step]
         let out = outputKernel.shape[2]
-        let g = try gradient(outputGradients, 0, shape: [batch, tq, out])
+        var g = try gradient(outputGradients, 0, shape: [batch, tq, out])
+        /// The activity penalty's gradient for a projection's output `values`, added to `d`.
+        func addActivityGradient(_ values: [Scalar], to d: inout [Scalar]) {
+            guard let activityRegularizer else { return }
+            let extra = activityRegularizer.gradient(Tensor(uncheckedShape: [values.count], scalars: values)).scalars
+            let scale = 1 / Scalar(Swift.max(batch, 1))
+            for i in d.indices { d[i] += extra[i] * scale }
+        }
+        if activityRegularizer != nil {
+            var scalars = g.scalars
+            addActivityGradient(pass.output, to: &scalars)
+            g = try Tensor(shape: g.shape, scalars: scalars)
+        }
         let gScores = returnAttentionScores ? try gradient(outputGradients, 1, shape: [batch, h, tq, tv]) : nil
         var dWeights = [Tensor<Scalar>]()
         // Output projection: attended (rows, h·vd) · Wo (h·vd, out) + bo.
@@ -298,6 +336,9 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
                 }
             }
         }
+        addActivityGradient(pass.q, to: &dq)
+        addActivityGradient(pass.k, to: &dk)
+        addActivityGradient(pass.v, to: &dv)
         /// Back through `x · kernel + bias` for a projection `(batch, steps, heads·dim)`.
         func projectionBackward(_ x: Tensor<Scalar>, _ d: [Scalar], kernel: Tensor<Scalar>) throws -> Tensor<Scalar> {
             let features = kernel.shape[0], width = kernel.scalarCount / max(features, 1)

@@ -79,6 +79,12 @@ public protocol Layer<Scalar>: AnyObject {
     /// - Throws: ``LayerError`` for inputs or masks the layer cannot take.
     func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar>
 
+    /// Runs the layer from initial states given by other layers (Keras' `initial_state`);
+    /// layers without states take none.
+    ///
+    /// - Throws: ``LayerError`` for inputs or states the layer cannot take.
+    func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar>
+
     /// Runs the layer and records what ``backward(_:)`` needs.
     ///
     /// Records stack up: each ``backward(_:)`` consumes the most recent one, so a layer
@@ -159,6 +165,11 @@ public enum StepScope: Sendable, Equatable {
 }
 
 extension Layer {
+    public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        guard initialState.isEmpty else { throw LayerError(.unsupported, "layer '\(name)' (\(typeName)) takes no initial state") }
+        return try forward(input, mask: mask, training: training)
+    }
+
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         throw unsupportedTraining()
     }

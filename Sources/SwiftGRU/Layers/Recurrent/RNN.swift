@@ -140,7 +140,11 @@ public class RNN<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
-        let result = try callAsFunction(input, mask: mask, training: training)
+        try forward(input, mask: mask, initialState: [], training: training)
+    }
+
+    public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let result = try callAsFunction(input, mask: mask, training: training, initialState: initialState.isEmpty ? nil : initialState)
         return LayerOutput(outputs: result.all, mask: returnSequences ? mask : nil)
     }
 
