@@ -68,6 +68,7 @@ struct RecurrentBehaviourTests {
     /// A cell that adds a per-call constant to a running sum: the attention-style
     /// conditioning the older R documentation describes.
     final class ConditionedSumCell: RecurrentCell {
+        var name = "conditioned_sum_cell"
         typealias Scalar = Float
         let stateSize = [2]
         let outputSize = 2

@@ -54,7 +54,7 @@ extension LayerDeclaration {
         matches: { $0 is AdditiveAttention<Float> },
         encode: { layer in
             guard let attention = layer as? AdditiveAttention<Float> else { return nil }
-            return ["use_scale": .bool(attention.useScale), "dropout": .number(attention.dropout)]
+            return ["use_scale": .bool(attention.useScale), "dropout": .number(attention.dropout), "seed": KerasConfigEncoder.seed(attention.seed)]
         },
         readCallArguments: readAttentionCall, callArguments: attentionCall, onnx: .attention)
 

@@ -15,11 +15,6 @@ extension LayerDeclaration {
             var c = try KerasConfigEncoder.cellConfig(gru.gruCell, name: name)
             c.merge(KerasConfigEncoder.recurrentFlags(gru)) { $1 }
             c["activity_regularizer"] = KerasConfigEncoder.regularizer(gru.activityRegularizer)
-            switch gru.useCuDNN {
-            case .auto: c["use_cudnn"] = "auto"
-            case .enabled: c["use_cudnn"] = true
-            case .disabled: c["use_cudnn"] = false
-            }
             return c
         },
         weightGroups: recurrentWeights, inertKeys: LayerDeclaration.recurrentInertKeys, onnx: ONNXExporter.recurrentLayer)

@@ -8,9 +8,7 @@ extension LayerDeclaration {
             returnSequences: o.returnSequences, returnState: o.returnState,
             goBackwards: o.goBackwards, stateful: o.stateful, unroll: o.unroll, timeMajor: o.timeMajor, name: name)
     }, cellEntries: { layer in
-        var c = try KerasConfigEncoder.lstmCellConfig(layer.lstmCell, name: layer.name)
-        c["use_cudnn"] = "auto"
-        return c
+        try KerasConfigEncoder.lstmCellConfig(layer.lstmCell, name: layer.name)
     })
 
     /// `CuDNNLSTM` (Keras 2 files trained on GPUs) is read as the LSTM it computes (tanh and

@@ -18,7 +18,7 @@ extension LayerDeclaration {
         encode: { layer in
             guard let norm = layer as? LayerNormalization<Float> else { return nil }
             var config: [String: JSONValue] = [
-                "axis": KerasConfigEncoder.integers(norm.axis), "epsilon": .number(norm.epsilon), "center": .bool(norm.center),
+                "axis": norm.axis.count == 1 ? .integer(norm.axis[0]) : KerasConfigEncoder.integers(norm.axis), "epsilon": .number(norm.epsilon), "center": .bool(norm.center),
                 "scale": .bool(norm.scale), "beta_initializer": KerasConfigEncoder.initializer(norm.betaInitializer),
                 "gamma_initializer": KerasConfigEncoder.initializer(norm.gammaInitializer),
             ]

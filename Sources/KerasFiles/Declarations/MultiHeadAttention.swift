@@ -37,7 +37,7 @@ extension LayerDeclaration {
                 "num_heads": .integer(attention.numHeads), "key_dim": .integer(attention.keyDim),
                 "value_dim": .integer(attention.valueDim), "dropout": .number(attention.dropout),
                 "use_bias": .bool(attention.useBias), "output_shape": attention.outputDim.map { [.integer($0)] } ?? .null,
-                "attention_axes": [1], "kernel_initializer": KerasConfigEncoder.initializer(attention.kernelInitializer),
+                "attention_axes": .null, "kernel_initializer": KerasConfigEncoder.initializer(attention.kernelInitializer),
                 "bias_initializer": KerasConfigEncoder.initializer(attention.biasInitializer),
                 "activity_regularizer": KerasConfigEncoder.regularizer(attention.activityRegularizer),
                 "seed": KerasConfigEncoder.seed(attention.seed),

@@ -20,7 +20,7 @@ extension LayerDeclaration {
                 throw FileFormatError("layer '\(rnn.name)': time_major is a tf.keras 2 argument that Keras 3 files cannot hold")
             }
             var c = KerasConfigEncoder.recurrentFlags(rnn)
-            c["cell"] = try KerasConfigEncoder.cell(rnn.cell, name: rnn.name + "_cell")
+            c["cell"] = try KerasConfigEncoder.cell(rnn.cell)
             return c
         },
         weightGroups: recurrentWeights, onnx: ONNXExporter.recurrentLayer)
@@ -93,15 +93,16 @@ extension KerasConfigDecoder {
             throw fail("layer '\(layer)': unsupported RNN cell '\(className)'; supported: \(CellDeclarations.all.map(\.className).joined(separator: ", "))")
         }
         let cell = try declaration.decode(c, name, self)
+        cell.name = name
         try checkEveryKeyRead(c, layer: name, className: className, inertKeys: LayerDeclaration.recurrentInertKeys)
         return cell
     }
 }
 
 extension KerasConfigEncoder {
-    static func cell(_ cell: any RecurrentCell<Float>, name: String) throws -> JSONValue {
+    static func cell(_ cell: any RecurrentCell<Float>, name: String? = nil) throws -> JSONValue {
         let declaration = try CellDeclarations.declaration(for: cell)
-        return object("keras.layers", declaration.className, .object(try declaration.encode(cell, name)))
+        return object("keras.layers", declaration.className, .object(try declaration.encode(cell, name ?? cell.name)))
     }
 
     /// The entries of a recurrent cell with a kernel, a recurrent kernel and a bias (LSTM, SimpleRNN).
@@ -147,8 +148,9 @@ extension CellDeclaration {
         "StackedRNNCells", StackedRNNCells<Float>.self,
         decode: { c, name, decoder in try StackedRNNCells((c["cells"]?.array ?? []).map { try decoder.cell($0, layer: name) }) },
         encode: { stacked, name in
-            let names = UniqueName.make(stacked.cells.map { _ in name + "_cell" })
             var c = KerasConfigEncoder.base(name)
+            // Cells made here share their kind's default name; Keras numbers them.
+            let names = UniqueName.make(stacked.cells.map(\.name))
             c["cells"] = .array(try zip(stacked.cells, names).map { try KerasConfigEncoder.cell($0, name: $1) })
             return c
         },

@@ -68,6 +68,10 @@ struct KerasConfigDecoder {
         }
         guard let className = value["class_name"]?.string else { throw fail("layer '\(layer)': cannot read an initializer") }
         let c = value["config"]
+        // Keras 3.15's fan axes for kernels of other layouts; the fans here are Keras' defaults.
+        for key in ["input_axes", "output_axes"] where c?[key].map({ !$0.isNull }) == true {
+            throw fail("layer '\(layer)': initializer \(className) with \(key) is not supported")
+        }
         switch className {
         case "Zeros": return .zeros
         case "Ones": return .ones

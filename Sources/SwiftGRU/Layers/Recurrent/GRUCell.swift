@@ -3,6 +3,7 @@
 /// Use it inside ``RNN`` or ``StackedRNNCells``; the ``GRU`` layer wraps one
 /// and runs whole sequences on a faster path with the same results.
 public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
+    public var name = "gru_cell"
     /// The cell's arguments.
     public let configuration: Configuration
 
@@ -211,6 +212,8 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
     }
 
     public func makeCopy() throws -> any RecurrentCell<Scalar> {
-        try GRUCell(configuration)
+        let copy = try GRUCell(configuration)
+        copy.name = name
+        return copy
     }
 }

@@ -8,6 +8,7 @@
 /// with `σ` the recurrent activation and `tanh` the activation. It runs inside ``RNN`` and
 /// ``LSTM``, and trains (dropout, recurrent dropout, regularizers and constraints included).
 public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
+    public var name = "lstm_cell"
     public let units: Int
     public let activation: Activation
     public let recurrentActivation: Activation
@@ -133,12 +134,14 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
     }
 
     public func makeCopy() throws -> any RecurrentCell<Scalar> {
-        try LSTMCell(
+        let copy = try LSTMCell(
             units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
             kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
             biasInitializer: biasInitializer, unitForgetBias: unitForgetBias,
             kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer,
             kernelConstraint: kernelConstraint, recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
             dropout: dropout, recurrentDropout: recurrentDropout, seed: seed)
+        copy.name = name
+        return copy
     }
 }

@@ -7,6 +7,8 @@
 public protocol RecurrentCell<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
 
+    /// The cell's name (Keras' cells are layers with names: `gru_cell`).
+    var name: String { get set }
     /// The size of each state tensor (one entry per state).
     var stateSize: [Int] { get }
     /// The size of each step's output.

@@ -2,6 +2,7 @@
 /// `h' = activation(x·W + h·U + b)`. It runs inside ``RNN`` and ``SimpleRNN``, and trains
 /// (dropout, recurrent dropout, regularizers and constraints included).
 public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
+    public var name = "simple_rnn_cell"
     public let units: Int
     public let activation: Activation
     public let useBias: Bool
@@ -97,11 +98,13 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
     }
 
     public func makeCopy() throws -> any RecurrentCell<Scalar> {
-        try SimpleRNNCell(
+        let copy = try SimpleRNNCell(
             units: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
             recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
             kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer,
             kernelConstraint: kernelConstraint, recurrentConstraint: recurrentConstraint, biasConstraint: biasConstraint,
             dropout: dropout, recurrentDropout: recurrentDropout, seed: seed)
+        copy.name = name
+        return copy
     }
 }

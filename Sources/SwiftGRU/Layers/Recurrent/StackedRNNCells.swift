@@ -3,6 +3,7 @@
 ///
 /// Its states are the states of all cells in order; its output is the last cell's.
 public final class StackedRNNCells<Scalar: TensorScalar>: RecurrentCell {
+    public var name = "stacked_rnn_cells"
     /// The cells, first to last.
     public let cells: [any RecurrentCell<Scalar>]
 
@@ -85,6 +86,8 @@ public final class StackedRNNCells<Scalar: TensorScalar>: RecurrentCell {
     }
 
     public func makeCopy() throws -> any RecurrentCell<Scalar> {
-        try StackedRNNCells(cells.map { try $0.makeCopy() })
+        let copy = try StackedRNNCells(cells.map { try $0.makeCopy() })
+        copy.name = name
+        return copy
     }
 }
