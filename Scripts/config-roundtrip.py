@@ -101,6 +101,9 @@ def main():
                 continue
             a, b = layers_of(original), layers_of(written)
             diffs = []
+            inputs = lambda model: [(str(t.dtype), tuple(t.shape)) for t in model.inputs]
+            if inputs(original) != inputs(written):
+                diffs.append(f"inputs: {inputs(original)} vs {inputs(written)}")
             if len(a) != len(b):
                 diffs.append(f"{len(a)} layers vs {len(b)}")
             for (name_a, la), (name_b, lb) in zip(a, b):

@@ -54,3 +54,33 @@ struct ConfigKeyTests {
         #expect(copy.kernelConstraint == conv.kernelConstraint)
     }
 }
+
+/// What a model declares beyond its layers' arguments is written back as Keras declared it.
+@Suite("Model declarations written back")
+struct ModelDeclarationTests {
+    @Test func inputDTypesAndPoliciesAreKept() throws {
+        let json = #"""
+            {"class_name": "Sequential", "config": {"name": "s", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_shape": [null, 4], "dtype": "int32", "name": "ids"}},
+              {"class_name": "Embedding", "config": {"name": "e", "input_dim": 9, "output_dim": 3}},
+              {"class_name": "GRU", "config": {"name": "g", "units": 2,
+                "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}}}]}}
+            """#
+        let model = try KerasModelFile.model(fromJSON: json)
+        #expect((model as? Sequential<Float>)?.inputDType == "int32")
+        #expect(model.dtypePolicies == ["g": "mixed_float16"])
+        let reread = try KerasModelFile(bytes: try KerasModelFile.kerasBytes(for: model)).model
+        #expect((reread as? Sequential<Float>)?.inputDType == "int32")
+        #expect(reread.dtypePolicies == ["g": "mixed_float16"])
+        #expect(try reread.graph.inputs.map(\.dtype) == ["int32"])
+    }
+
+    @Test func anInputOfStringsIsRefused() throws {
+        let json = #"""
+            {"class_name": "Sequential", "config": {"name": "s", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_shape": [null, 4], "dtype": "string", "name": "text"}},
+              {"class_name": "Dense", "config": {"name": "d", "units": 2}}]}}
+            """#
+        #expect(throws: FileFormatError.self) { try KerasModelFile.model(fromJSON: json) }
+    }
+}

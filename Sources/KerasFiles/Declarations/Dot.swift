@@ -7,8 +7,7 @@ extension LayerDeclaration {
         matches: { $0 is Dot<Float> },
         encode: { layer in
             guard let dot = layer as? Dot<Float> else { return nil }
-            // One axis for both inputs is written as Keras writes `axes = 1`.
-            let axes: JSONValue = dot.axes[0] == dot.axes[1] ? .integer(dot.axes[0]) : KerasConfigEncoder.integers(dot.axes)
+            let axes: JSONValue = dot.givenAxes.count == 1 ? .integer(dot.givenAxes[0]) : KerasConfigEncoder.integers(dot.givenAxes)
             return ["axes": axes, "normalize": .bool(dot.normalize)]
         },
         onnx: .dot)

@@ -71,8 +71,24 @@ enum KerasConfigEncoder {
         ["name": .string(name), "trainable": true, "dtype": dtype]
     }
 
-    /// The `{"module", "class_name", "config", ...}` object of a layer.
-    static func layer(_ layer: any Layer<Float>, inputShape: [Int?]?) throws -> JSONValue {
+    /// The dtype policy object of a policy name.
+    static func dtype(named name: String) -> JSONValue {
+        ["module": "keras", "class_name": "DTypePolicy", "config": ["name": .string(name)], "registered_name": nil]
+    }
+
+    /// `value` with every dtype policy object in it (a wrapper's inner layers', a cell's) set to `policy`.
+    static func setting(policy: JSONValue, in value: JSONValue) -> JSONValue {
+        if let array = value.array { return .array(array.map { setting(policy: policy, in: $0) }) }
+        guard var object = value.object else { return value }
+        for (key, entry) in object {
+            object[key] = key == "dtype" && entry["class_name"]?.string == "DTypePolicy" ? policy : setting(policy: policy, in: entry)
+        }
+        return .object(object)
+    }
+
+    /// The `{"module", "class_name", "config", ...}` object of a layer; `policy` names its dtype
+    /// policy when it is not float32.
+    static func layer(_ layer: any Layer<Float>, inputShape: [Int?]?, policy: String? = nil) throws -> JSONValue {
         var c = base(layer.name)
         guard let declaration = LayerDeclarations.declaration(for: layer), let className = declaration.classNames.first,
               let entries = try declaration.encode(layer) else {
@@ -80,14 +96,15 @@ enum KerasConfigEncoder {
         }
         c.merge(entries) { $1 }
         c["trainable"] = declaration.writesTrainable ? .bool(layer.trainable) : nil
+        if let policy { c = setting(policy: dtype(named: policy), in: .object(c)).object ?? c }
         var result: [String: JSONValue] = ["module": "keras.layers", "class_name": .string(className), "config": .object(c), "registered_name": nil]
         if let inputShape { result["build_config"] = ["input_shape": shape(inputShape)] }
         return .object(result)
     }
 
-    static func inputLayer(name: String, shape batchShape: [Int?]) -> JSONValue {
+    static func inputLayer(name: String, shape batchShape: [Int?], dtype: String) -> JSONValue {
         object("keras.layers", "InputLayer", [
-            "batch_shape": shape(batchShape), "dtype": "float32", "sparse": false, "ragged": false,
+            "batch_shape": shape(batchShape), "dtype": .string(dtype), "sparse": false, "ragged": false,
             "name": .string(name), "optional": false,
         ])
     }
@@ -96,7 +113,7 @@ enum KerasConfigEncoder {
     static func model(_ model: any Model<Float>, compileConfig: JSONValue?) throws -> (JSONValue, [(layer: any Layer<Float>, className: String)]) {
         var layerClasses = [(layer: any Layer<Float>, className: String)]()
         func entry(_ layer: any Layer<Float>, inputShape: [Int?]?) throws -> JSONValue {
-            let object = try self.layer(layer, inputShape: inputShape)
+            let object = try self.layer(layer, inputShape: inputShape, policy: model.dtypePolicies[layer.name])
             layerClasses.append((layer, object["class_name"]?.string ?? ""))
             return object
         }
@@ -104,7 +121,7 @@ enum KerasConfigEncoder {
         if let sequential = model as? Sequential<Float> {
             var layers = [JSONValue]()
             if let inputShape = sequential.inputShapes.first {
-                layers.append(inputLayer(name: "input_layer", shape: inputShape))
+                layers.append(inputLayer(name: "input_layer", shape: inputShape, dtype: sequential.inputDType))
             }
             for (layer, shape) in zip(sequential.layers, shapes) { layers.append(try entry(layer, inputShape: shape)) }
             var config = base(sequential.name)
@@ -149,15 +166,15 @@ enum KerasConfigEncoder {
             }
         }
         func tensor(_ source: Functional<Float>.Source) -> JSONValue {
-            let sourceShape: [Int?]
+            let sourceShape: [Int?], dtype: String
             switch source {
-            case .input(let i): sourceShape = model.inputs[i].shape
-            case .output(let node, let index): sourceShape = model.nodeShapes[node][index]
+            case .input(let i): (sourceShape, dtype) = (model.inputs[i].shape, model.inputs[i].dtype)
+            case .output(let node, let index): (sourceShape, dtype) = (model.nodeShapes[node][index], "float32")
             }
-            return ["class_name": "__keras_tensor__", "config": ["shape": shape(sourceShape), "dtype": "float32", "keras_history": history(source)]]
+            return ["class_name": "__keras_tensor__", "config": ["shape": shape(sourceShape), "dtype": .string(dtype), "keras_history": history(source)]]
         }
         var layers = model.inputs.map { input -> JSONValue in
-            var object = inputLayer(name: input.name, shape: input.shape).object ?? [:]
+            var object = inputLayer(name: input.name, shape: input.shape, dtype: input.dtype).object ?? [:]
             object["name"] = .string(input.name)
             object["inbound_nodes"] = []
             return .object(object)

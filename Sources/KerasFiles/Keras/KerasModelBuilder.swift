@@ -23,13 +23,24 @@ struct KerasModelBuilder {
         }
     }
 
+    /// The dtype policy of a layer entry other than float32 (`mixed_float16`), by layer name.
+    private static func policy(of entry: JSONValue) -> [String: String] {
+        let config = entry["config"]
+        guard let name = config?["name"]?.string,
+              let policy = config?["dtype"]?.string ?? config?["dtype"]?["config"]?["name"]?.string,
+              policy != "float32", policy.contains("float") else { return [:] }
+        return [name: policy]
+    }
+
     private static func shape(_ value: JSONValue?) -> [Int?]? {
         value?.array?.map { $0.int }
     }
 
     private func sequential(_ config: JSONValue) throws -> Built {
         var inputShape: [Int?]?
+        var inputDType = "float32"
         var layers = [(layer: any Layer<Float>, className: String)]()
+        var policies = [String: String]()
         // Keras 2.0 to 2.1 wrote a Sequential model's configuration as the list of its layers.
         guard let entries = config["layers"]?.array ?? config.array else {
             throw FileFormatError("the Sequential model configuration has no layers")
@@ -40,8 +51,12 @@ struct KerasModelBuilder {
             let declared = Self.shape(layerConfig?["batch_shape"]) ?? Self.shape(layerConfig?["batch_input_shape"])
                 ?? Self.shape(layerConfig?["input_shape"]).map { [nil] + $0 }
             if layers.isEmpty, inputShape == nil, let declared { inputShape = declared }
-            if entry["class_name"]?.string == "InputLayer" { continue }
+            if entry["class_name"]?.string == "InputLayer" {
+                inputDType = try Self.inputDType(layerConfig, input: layerConfig?["name"]?.string ?? "input_layer")
+                continue
+            }
             layers.append((try decoder.layer(entry), entry["class_name"]?.string ?? ""))
+            policies.merge(Self.policy(of: entry)) { $1 }
         }
         if inputShape == nil { inputShape = Self.shape(config["build_input_shape"]) }
         let name = config["name"]?.string ?? "sequential"
@@ -49,10 +64,24 @@ struct KerasModelBuilder {
             let model = try Sequential<Float>(
                 inputShape: inputShape.map { Array($0.dropFirst()) }, batchSize: inputShape?.first ?? nil,
                 layers: layers.map(\.layer), name: name)
+            model.inputDType = inputDType
+            model.dtypePolicies = policies
             return Built(model: model, layerClasses: layers)
         } catch let error as LayerError {
             throw FileFormatError("model '\(name)': \(error.message)", underlying: error)
         }
+    }
+
+    /// The dtype an InputLayer declares: a number type, whose values are read as floats here.
+    private static func inputDType(_ config: JSONValue?, input: String) throws -> String {
+        let dtype = config?["dtype"]?.string ?? config?["dtype"]?["config"]?["name"]?.string ?? "float32"
+        let numbers: Set<String> = [
+            "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool",
+        ]
+        guard numbers.contains(dtype) else {
+            throw FileFormatError("input '\(input)' has dtype '\(dtype)'; inputs of numbers are supported")
+        }
+        return dtype
     }
 
     /// `["name", node, tensor]` or a list of those.
@@ -78,6 +107,7 @@ struct KerasModelBuilder {
         let name = config["name"]?.string ?? "functional"
         var inputs = [Functional<Float>.Input]()
         var inputIndex = [String: Int]()
+        var policies = [String: String]()
         var pending = [(layer: any Layer<Float>, layerName: String, callIndex: Int, inputs: [(String, Int, Int)], states: [(String, Int, Int)])]()
         var layerClasses = [(layer: any Layer<Float>, className: String)]()
         // Keras 3 writes the mask computations between layers (NotEqual, Any, LogicalOr, ...)
@@ -98,12 +128,13 @@ struct KerasModelBuilder {
                     throw FileFormatError("model '\(name)': input '\(layerName)' has no shape")
                 }
                 inputIndex[layerName] = inputs.count
-                inputs.append(.init(name: layerName, shape: shape))
+                inputs.append(.init(name: layerName, shape: shape, dtype: try Self.inputDType(c, input: layerName)))
                 continue
             }
             let layer = try decoder.layer(entry)
             let className = entry["class_name"]?.string ?? ""
             layerClasses.append((layer, className))
+            policies.merge(Self.policy(of: entry)) { $1 }
             let declaration = LayerDeclarations.byClassName[className]
             let recurrent = layer is RNN<Float> || layer is Bidirectional<Float>
             for (call, node) in (entry["inbound_nodes"]?.array ?? []).enumerated() {
@@ -182,6 +213,7 @@ struct KerasModelBuilder {
             let model = try Functional<Float>(
                 name: name, inputs: orderedInputs, nodes: finalNodes, outputs: outputs.map(reorder),
                 outputNames: outputReferences.map(\.0))
+            model.dtypePolicies = policies
             return Built(model: model, layerClasses: layerClasses)
         } catch let error as LayerError {
             throw FileFormatError("model '\(name)': \(error.message)", underlying: error)

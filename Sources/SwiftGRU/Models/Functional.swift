@@ -16,10 +16,15 @@ public final class Functional<Scalar: TensorScalar>: Model {
     public struct Input: Sendable, Hashable {
         public var name: String
         public var shape: [Int?]
+        /// The Keras dtype the input is declared with (`float32`; `int32` for token ids). The
+        /// values arrive as `Scalar` either way; the dtype is kept so that a saved model
+        /// declares its input as Keras did.
+        public var dtype: String
 
-        public init(name: String, shape: [Int?]) {
+        public init(name: String, shape: [Int?], dtype: String = "float32") {
             self.name = name
             self.shape = shape
+            self.dtype = dtype
         }
     }
 
@@ -56,6 +61,8 @@ public final class Functional<Scalar: TensorScalar>: Model {
         public var inputs: [Source] { [input] + otherInputs }
     }
 
+    /// Layers Keras computes under another dtype policy, by name (see ``Model/dtypePolicies``).
+    public var dtypePolicies: [String: String] = [:]
     public var name: String
     public let inputs: [Input]
     public let nodes: [Node]

@@ -27,9 +27,16 @@ public protocol Model<Scalar>: AnyObject {
     ///
     /// - Throws: ``LayerError`` when the model cannot be described as one.
     var graph: ModelGraph<Scalar> { get throws }
+
+    /// Layers that Keras computes under another dtype policy than `float32`
+    /// (`mixed_float16`, `float64`), by layer name. They compute in `Scalar` here; the policy is
+    /// kept so that a saved model declares it as Keras did.
+    var dtypePolicies: [String: String] { get }
 }
 
 extension Model {
+    public var dtypePolicies: [String: String] { [:] }
+
     /// The number of scalars in all weights.
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 

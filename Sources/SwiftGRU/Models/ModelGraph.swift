@@ -47,7 +47,7 @@ extension Sequential {
                 shapes.append(outputs)
                 shape = outputs[0]
             }
-            let input = Functional<Scalar>.Input(name: "input_layer", shape: inputShapes.first ?? [nil])
+            let input = Functional<Scalar>.Input(name: "input_layer", shape: inputShapes.first ?? [nil], dtype: inputDType)
             return ModelGraph(
                 inputs: [input], nodes: nodes, outputs: nodes.isEmpty ? [.input(0)] : [.output(node: nodes.count - 1, index: 0)],
                 nodeShapes: shapes)

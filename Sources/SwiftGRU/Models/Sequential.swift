@@ -12,8 +12,12 @@ public final class Sequential<Scalar: TensorScalar>: Model {
     public private(set) var layers: [any Layer<Scalar>] = []
     /// The input shape without the batch axis, if declared.
     public let inputShape: [Int?]?
+    /// The Keras dtype the input is declared with (see ``Functional/Input/dtype``).
+    public var inputDType = "float32"
     /// The fixed batch size, if declared (needed by stateful layers).
     public let batchSize: Int?
+    /// Layers Keras computes under another dtype policy, by name (see ``Model/dtypePolicies``).
+    public var dtypePolicies: [String: String] = [:]
     public var name: String
 
     /// Creates a model.

@@ -6,6 +6,8 @@
 public final class Dot<Scalar: TensorScalar>: Layer {
     /// The contracted axis of each input (negative ones count from the end).
     public let axes: [Int]
+    /// The axes as given: one for both inputs, or one per input (as Keras keeps `axes`).
+    public let givenAxes: [Int]
     /// Whether the inputs are L2-normalized along their axes first.
     public let normalize: Bool
     public var name: String
@@ -22,6 +24,7 @@ public final class Dot<Scalar: TensorScalar>: Layer {
             throw LayerError(.invalidArgument, "Dot: axes must give one axis or one per input, got \(axes)")
         }
         self.axes = axes.count == 1 ? [axes[0], axes[0]] : axes
+        givenAxes = axes
         self.normalize = normalize
         self.name = name ?? "dot"
     }
