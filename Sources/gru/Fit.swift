@@ -136,10 +136,10 @@ struct Fit: ParsableCommand {
         let progress = TrainingProgress()
         let result: History
         do {
-            result = try trainer.fit(
-                x: inputs, y: targets, batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle,
-                validationSplit: validationSplit, seed: seed, sampleWeight: sampleWeights, classWeight: classWeights,
-                stepsPerEpoch: stepsPerEpoch, callbacks: callbacks, onEvent: writes ? progress.handle : nil)
+            let options = FitOptions<Float>(
+                batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle, validationSplit: validationSplit,
+                seed: seed, sampleWeight: sampleWeights, classWeight: classWeights, stepsPerEpoch: stepsPerEpoch)
+            result = try trainer.fit(x: inputs, y: targets, options: options, callbacks: callbacks, onEvent: writes ? progress.handle : nil)
         } catch {
             // The other processes wait in the next sum: end them all, with the reason.
             if let reducer, reducer.size > 1 {

@@ -84,7 +84,8 @@ struct NumPyFileTests {
         let a = Trainer(model: inMemory, optimizer: .adam(learningRate: 0.05), loss: .sparseCategoricalCrossentropy(), metrics: [try Metric(named: "accuracy")])
         let b = Trainer(model: fromFiles, optimizer: .adam(learningRate: 0.05), loss: .sparseCategoricalCrossentropy(), metrics: [try Metric(named: "accuracy")])
         let expected = try a.fit(x: [x], y: [y], batchSize: 3, epochs: 2, validationSplit: 0.25, seed: 9, classWeight: [0: 1, 1: 2])
-        let history = try b.fit(x: [xFile], y: [yFile], batchSize: 3, epochs: 2, validationSplit: 0.25, seed: 9, classWeight: [0: 1, 1: 2])
+        let history = try b.fit(
+            x: [xFile], y: [yFile], options: FitOptions(batchSize: 3, epochs: 2, validationSplit: 0.25, seed: 9, classWeight: [0: 1, 1: 2]))
         #expect(history == expected)
         #expect(fromFiles.layers.flatMap { $0.weights } == inMemory.layers.flatMap { $0.weights })
         #expect(try b.evaluateMetrics(x: [xFile], y: [yFile], batchSize: 5) == a.evaluateMetrics(x: [x], y: [y], batchSize: 5))
