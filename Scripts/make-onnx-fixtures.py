@@ -68,13 +68,38 @@ def cases(rng):
     masked_tokens = keras.Input((7,))
     masked_pool = keras.Model(masked_tokens, layers.Dense(2)(layers.GlobalAveragePooling1D()(
         layers.GRU(4, return_sequences=True, zero_output_for_mask=True)(layers.Embedding(20, 3, mask_zero=True)(masked_tokens)))))
+    # Keras 2's hard_sigmoid in both directions: ONNX Runtime reads each direction's parameters.
+    hard = keras.Sequential([
+        keras.Input((6, 3)),
+        layers.Bidirectional(layers.GRU(4, reset_after=False, recurrent_activation="hard_sigmoid", return_sequences=True)),
+        layers.GRU(3, activation="relu", recurrent_activation="hard_sigmoid"), layers.Dense(2)])
+    # A CRNN: convolutions on each frame, flattened per frame, then a GRU.
+    crnn = keras.Sequential([
+        keras.Input((4, 8, 8, 2)), layers.TimeDistributed(layers.Conv2D(3, 3, activation="relu")),
+        layers.TimeDistributed(layers.MaxPooling2D(2)), layers.TimeDistributed(layers.Flatten()),
+        layers.GRU(5), layers.Dense(2)])
+    # Layers of several outputs: every output its own ONNX name.
+    series_in = keras.Input((5, 3))
+    forward, backward = layers.Bidirectional(layers.GRU(3, return_sequences=True), merge_mode=None)(series_in)
+    stacked_out, state_a, state_b = layers.RNN(layers.StackedRNNCells([layers.GRUCell(3), layers.GRUCell(2)]), return_state=True)(series_in)
+    multiple = keras.Model(series_in, [forward, backward, stacked_out, state_a, state_b])
+    # Causal cross-attention: fewer query steps than value steps.
+    cross_in = keras.Input((6, 3))
+    cross_h = layers.GRU(4, return_sequences=True)(cross_in)
+    cross_q = layers.Cropping1D((0, 2))(cross_h)
+    crossed_causal = layers.MultiHeadAttention(num_heads=2, key_dim=3)(cross_q, cross_h, use_causal_mask=True)
+    cross = keras.Model(cross_in, layers.Dense(2)(layers.GlobalAveragePooling1D()(crossed_causal)))
     return [("attention_layers", attention, tokens, None),
             ("images_dot_pooling", image_model, rng.standard_normal((3, 8, 8, 3)).astype("float32"), None),
             ("masked_average_pooling", masked_pool, tokens, None),
             ("convolutional_pooling", convolutional, rng.standard_normal((4, 12, 4)).astype("float32"), None),
             ("shapes_and_activations", shaped, rng.standard_normal((4, 10, 3)).astype("float32"), None),
             ("text_bidirectional", text, tokens, holes), ("series_variants", series, rng.standard_normal((4, 7, 4)).astype("float32"), None),
-            ("masked_lstm_simple_rnn", masked, values, None)]
+            ("masked_lstm_simple_rnn", masked, values, None),
+            ("bidirectional_hard_sigmoid", hard, rng.standard_normal((3, 6, 3)).astype("float32"), None),
+            ("crnn_time_distributed", crnn, rng.standard_normal((2, 4, 8, 8, 2)).astype("float32"), None),
+            ("multiple_outputs", multiple, rng.standard_normal((3, 5, 3)).astype("float32"), None),
+            ("causal_cross_attention", cross, rng.standard_normal((3, 6, 3)).astype("float32"), None)]
 
 
 def streaming_case(rng):
@@ -99,6 +124,49 @@ def streaming_case(rng):
         sys.exit(f"{name}: ONNX Runtime stepping differs from Keras by {error}")
     print(f"{name}: ONNX Runtime one step at a time vs Keras whole sequence {error:.1e}")
     return {"name": name, "ort_steps_vs_keras": error, "state_inputs": names[1:]}
+
+
+def streaming_masked_case(rng):
+    """A masked model stepped in ONNX Runtime: one step at a time, every sample equals Keras'
+    whole sequence (a padded step keeps the states, a hole included); three steps at a time,
+    the samples whose padding ONNX cannot say in a chunk are NaN, their states too, and the
+    others equal Keras."""
+    name = "streaming_masked"
+    model = keras.Sequential([
+        keras.Input((9,)), layers.Embedding(12, 3, mask_zero=True), layers.GRU(5, return_sequences=True, zero_output_for_mask=True),
+        layers.LSTM(4), layers.Dense(2)])
+    model.set_weights([(rng.standard_normal(w.shape) * 0.5).astype("float32") for w in model.get_weights()])
+    keras_path, onnx_path = os.path.join(OUT, name + ".keras"), os.path.join(OUT, name + ".onnx")
+    model.save(keras_path)
+    subprocess.run([GRU_TOOL, "convert", keras_path, onnx_path, "--streaming"], check=True, stdout=subprocess.DEVNULL)
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    tokens = rng.integers(1, 12, size=(4, 9)).astype("float32")
+    tokens[0, 6:] = 0            # right padding
+    tokens[1, 4] = 0             # a hole
+    tokens[2, :2] = 0            # leading padding
+    tokens[3, 3:6] = 0           # a whole chunk of three padded
+    expected = model.predict(tokens, verbose=0)
+    names = [i.name for i in session.get_inputs()]
+    outputs = [o.name for o in session.get_outputs()]
+    result = {}
+    for chunk in (1, 3):
+        states = {n: np.zeros((4, i.shape[1]), dtype="float32") for n, i in zip(names, session.get_inputs()) if n != names[0]}
+        for t in range(0, 9, chunk):
+            got = session.run(None, {names[0]: tokens[:, t:t + chunk], **states})
+            states = {n: got[outputs.index(n + "_out")] for n in states}
+        flagged = np.isnan(got[0]).all(axis=1)
+        if np.isnan(got[0][~flagged]).any():
+            sys.exit(f"{name}: NaN in a sample that is not flagged")
+        # In chunks of three the hole (sample 1) and the leading padding (sample 2) are not right-padding.
+        want = [False, False, False, False] if chunk == 1 else [False, True, True, False]
+        if list(flagged) != want:
+            sys.exit(f"{name}: chunks of {chunk} flag samples {list(flagged)}, expected {want}")
+        error = float(np.abs(got[0][~flagged] - expected[~flagged]).max())
+        if not error <= 1e-5:
+            sys.exit(f"{name}: chunks of {chunk} differ from Keras by {error}")
+        result[f"chunks_of_{chunk}"] = {"error": error, "flagged": [bool(f) for f in flagged]}
+        print(f"{name}: chunks of {chunk} vs Keras {error:.1e}, flagged {list(flagged)}")
+    return {"name": name, **result}
 
 
 def existing_models():
@@ -163,9 +231,12 @@ def main():
         subprocess.run([GRU_TOOL, "convert", keras_path, onnx_path], check=True, stdout=subprocess.DEVNULL)
         session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
         feed = {session.get_inputs()[0].name: x}
-        ours = session.run(None, feed)[0]
+        ours = session.run(None, feed)
         theirs = model.predict(x, verbose=0)
-        error = float(np.abs(ours - theirs).max())
+        theirs = theirs if isinstance(theirs, list) else [theirs]
+        if len(set(o.name for o in session.get_outputs())) != len(theirs):
+            sys.exit(f"{name}: {len(session.get_outputs())} ONNX outputs for {len(theirs)} Keras outputs")
+        error = max(float(np.abs(a - b).max()) for a, b in zip(ours, theirs))
         if not error <= 1e-5:
             sys.exit(f"{name}: ONNX Runtime differs from Keras by {error}")
         entry = {"name": name, "ort_vs_keras": error, "onnxruntime": ort.__version__}
@@ -176,10 +247,11 @@ def main():
                 sys.exit(f"{name}: the sample with a hole should be NaN, got {rows}")
             entry["nan_rows_with_holes"] = rows
         np.save(os.path.join(OUT, name + ".x.npy"), x)
-        np.save(os.path.join(OUT, name + ".y.npy"), theirs.astype("float32"))
+        np.save(os.path.join(OUT, name + ".y.npy"), theirs[0].astype("float32"))
         manifest.append(entry)
         print(f"{name}: ONNX Runtime vs Keras {error:.1e}")
     manifest.append(streaming_case(rng))
+    manifest.append(streaming_masked_case(rng))
     manifest.append(existing_models())
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
         json.dump({"keras_version": keras.__version__, "cases": manifest}, fh, indent=1)

@@ -21,7 +21,7 @@ struct ONNXExportTests {
                 for (f, v) in inner where f == 5 {
                     let attribute = try ProtobufReader.fields(v.data ?? [])
                     guard let name = attribute.first(where: { $0.0 == 1 })?.1.string else { continue }
-                    attributes[name] = attribute.first { [3, 4].contains($0.0) }?.1
+                    attributes[name] = attribute.first { [3, 4, 7].contains($0.0) }?.1
                 }
                 nodes.append((inner.first { $0.0 == 4 }?.1.string ?? "", attributes))
             } else if field == 5, let name = inner.first(where: { $0.0 == 8 })?.1.string, let raw = inner.first(where: { $0.0 == 9 })?.1.data {
@@ -32,7 +32,10 @@ struct ONNXExportTests {
         return (nodes, initializers)
     }
 
-    @Test(arguments: ["text_bidirectional", "series_variants", "masked_lstm_simple_rnn", "convolutional_pooling", "shapes_and_activations", "attention_layers", "images_dot_pooling", "masked_average_pooling",
+    @Test(arguments: [
+        "text_bidirectional", "series_variants", "masked_lstm_simple_rnn", "convolutional_pooling", "shapes_and_activations", "attention_layers",
+        "images_dot_pooling", "masked_average_pooling", "bidirectional_hard_sigmoid", "crnn_time_distributed", "multiple_outputs",
+        "causal_cross_attention",
     ])
     func exportIsStableAndHoldsTheLayers(name: String) throws {
         let file = try KerasModelFile(contentsOf: ModelFixtures.path("onnx/\(name).keras"))
@@ -55,7 +58,7 @@ struct ONNXExportTests {
             // The first GRU's W is its kernel transposed: gates z, r, h as Keras keeps them.
             let gru = try #require(file.model.layers.first as? GRU<Float>)
             let expected = try gru.weights[0].transposed([1, 0]).scalars
-            #expect(initializers.contains { $0.key.hasPrefix("W_") && $0.value == expected })
+            #expect(initializers.contains { $0.key.hasPrefix("/W_") && $0.value == expected })
         case "images_dot_pooling":
             for op in ["Conv", "MaxPool", "AveragePool", "ReduceMean", "ReduceMax", "Sqrt", "MatMul", "GRU"] { #expect(nodes.contains { $0.op == op }, "\(op)") }
         case "masked_average_pooling":
@@ -64,6 +67,22 @@ struct ONNXExportTests {
             #expect(nodes.filter { $0.op == "Softmax" }.count == 5 && nodes.contains { $0.op == "Tanh" } && recurrent.count == 3)
         case "shapes_and_activations":
             for op in ["Pad", "MaxPool", "AveragePool", "Tile", "Slice", "Elu", "PRelu", "Softmax", "GRU"] { #expect(nodes.contains { $0.op == op }, "\(op)") }
+        case "bidirectional_hard_sigmoid":
+            // ONNX Runtime reads one alpha and beta per activation that takes them, in order.
+            func floats(_ value: ProtobufReader.Value?) -> [Float] {
+                let raw = value?.data ?? []
+                return stride(from: 0, to: raw.count - 3, by: 4).map { i in
+                    Float(bitPattern: UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24)
+                }
+            }
+            let bidirectional = try #require(recurrent.first)
+            #expect(floats(bidirectional.attributes["activation_alpha"]) == [1.0 / 6, 1.0 / 6])
+            #expect(floats(bidirectional.attributes["activation_beta"]) == [0.5, 0.5])
+            #expect(recurrent.map { $0.attributes["linear_before_reset"]?.int } == [0, 1])
+        case "crnn_time_distributed":
+            #expect(nodes.contains { $0.op == "Conv" } && nodes.filter { $0.op == "Reshape" }.count >= 6 && recurrent.count == 1)
+        case "multiple_outputs", "causal_cross_attention":
+            #expect(!recurrent.isEmpty)
         case "convolutional_pooling":
             #expect(nodes.filter { $0.op == "Conv" }.count == 5 && recurrent.map(\.op) == ["GRU", "GRU"])
             #expect(nodes.filter { $0.op == "Conv" }.map { $0.attributes["group"]?.int } == [1, 1, 5, 10, 1])
@@ -100,4 +119,41 @@ struct ONNXExportTests {
     // A layer reading backwards cannot run a chunk at a time.
     let backwards = try KerasModelFile(contentsOf: ModelFixtures.path("onnx/series_variants.keras"))
     #expect(throws: FileFormatError.self) { try ONNXExport.streamingBytes(for: backwards.model) }
+}
+
+/// Every model the tests hold exports to a graph that passes the ONNX checker's rules (the
+/// exporter validates it before writing), or is refused by name.
+@Test func everyFixtureModelExportsAValidGraphOrIsRefused() throws {
+    let root = ModelFixtures.path("")
+    let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }
+        .filter { ($0.hasSuffix(".keras") || $0.hasSuffix(".h5")) && !$0.hasPrefix("fuzz") } ?? []
+    #expect(files.count > 100)
+    var exported = 0
+    for file in files.sorted() {
+        guard let model = try? KerasModelFile(contentsOf: root + "/" + file).model else { continue }
+        for streaming in [false, true] {
+            do {
+                let bytes = try streaming ? ONNXExport.streamingBytes(for: model) : ONNXExport.bytes(for: model)
+                #expect(!bytes.isEmpty)
+                exported += 1
+            } catch let error as FileFormatError {
+                #expect(!error.message.isEmpty, "\(file)")
+            }
+        }
+    }
+    #expect(exported > 100)
+}
+
+/// What cannot run a chunk of steps at a time (``StreamingSession``) is not exported for
+/// streaming either, by layer name.
+@Test func streamingExportRefusesWhatStreamingRefuses() throws {
+    let convolution = try Sequential<Float>(inputShape: [6, 3], layers: [Conv1D<Float>(filters: 2, kernelSize: 2), GRU<Float>(units: 2)])
+    _ = try convolution.predict([Tensor(repeating: 1, shape: [1, 6, 3])], batchSize: nil)
+    _ = try ONNXExport.bytes(for: convolution)
+    do {
+        _ = try ONNXExport.streamingBytes(for: convolution)
+        Issue.record("a convolution over steps was exported for streaming")
+    } catch let error as FileFormatError {
+        #expect(error.message.contains("conv1d"), "\(error.message)")
+    }
 }

@@ -93,7 +93,8 @@ extension ONNXExporter {
             if let lengths = source.lengths { hide(graph.op("Unsqueeze", [graph.op("Not", [stepMask(lengths, like: source.name)]), graph.int64s([1])])) }
         }
         if attention.useCausalMask {
-            hide(future(query.name, value.name))
+            // (1, Tq, Tv), as the other masks are (batch, Tq, 1) and (batch, 1, Tv).
+            hide(graph.op("Unsqueeze", [future(query.name, value.name), graph.int64s([0])]))
         }
         if let hidden {
             let penalty = graph.constant(Tensor(repeating: -0.7 * Float.greatestFiniteMagnitude, shape: []), "masked")

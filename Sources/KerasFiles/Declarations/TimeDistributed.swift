@@ -19,10 +19,23 @@ extension LayerDeclaration {
 }
 
 extension ONNXEmitter {
+    /// Keras runs the inner layer on `(batch * steps, ...)`: the same here, the two leading axes
+    /// joined before it and split after it, whatever the inner layer does to the others.
     static let timeDistributed = ONNXEmitter.of(TimeDistributed<Float>.self) { e, wrapper, call in
-        guard let inner = try? e.layer(wrapper.layer, [ONNXValue(name: call.x.name)]), inner.count == 1, !(wrapper.layer is RNN<Float>) else {
-            throw e.fail(wrapper, "its inner layer has no per-step ONNX form here")
+        guard call.inputRank >= 3 else { throw e.fail(wrapper, "it needs (batch, steps, ...) inputs") }
+        let end = e.graph.int64s([Int(Int64.max)], "end")
+        let shape = e.graph.op("Shape", [call.x.name])
+        let leading = e.graph.op("Slice", [shape, e.graph.int64s([0], "start"), e.graph.int64s([2], "stop")])
+        let rest = e.graph.op("Slice", [shape, e.graph.int64s([2], "start"), end])
+        let joined = e.graph.op("Reshape", [call.x.name, e.graph.op("Concat", [e.graph.int64s([-1], "rows"), rest], [("axis", .int(0))])])
+        let inner: [ONNXValue]
+        do {
+            inner = try e.layer(wrapper.layer, [ONNXValue(name: joined)], inputRank: call.inputRank - 1)
+        } catch let error as FileFormatError {
+            throw e.fail(wrapper, "its inner layer: \(error.message)")
         }
-        return call.same(inner[0].name)
+        guard inner.count == 1 else { throw e.fail(wrapper, "its inner layer has \(inner.count) outputs; TimeDistributed takes one") }
+        let innerRest = e.graph.op("Slice", [e.graph.op("Shape", [inner[0].name]), e.graph.int64s([1], "start"), end])
+        return call.same(e.graph.op("Reshape", [inner[0].name, e.graph.op("Concat", [leading, innerRest], [("axis", .int(0))])]))
     }
 }

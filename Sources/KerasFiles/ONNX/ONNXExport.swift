@@ -29,6 +29,10 @@ public enum ONNXExport {
     ///
     /// - Throws: As ``bytes(for:)``.
     public static func streamingBytes(for model: any Model<Float>) throws -> [UInt8] {
+        // What runs a chunk at a time here (``StreamingSession``) is what is exported so.
+        do { _ = try StreamingSession(model: model) } catch let error as LayerError {
+            throw FileFormatError(error.message, underlying: error)
+        }
         var exporter = ONNXExporter(model: model, stateInputs: true)
         return try exporter.run()
     }
@@ -129,9 +133,13 @@ struct ONNXExporter {
             let outputs = try layer(node.layer, inputs, inputRank: rank, initialStates: initialStates)
             for (k, output) in outputs.enumerated() { values[.output(node: index, index: k)] = output }
         }
-        for (k, source) in modelGraph.outputs.enumerated() {
+        // Several outputs of one layer share its name in Keras; ONNX names each value once.
+        let inputNames = modelGraph.inputs.map(\.name)
+        let outputNames = UniqueName.make(inputNames + modelGraph.outputs.indices.map { k in
+            k < model.outputNames.count ? model.outputNames[k] : "output_\(k)"
+        }).dropFirst(inputNames.count)
+        for ((k, source), name) in zip(modelGraph.outputs.enumerated(), outputNames) {
             guard var value = values[source] else { throw FileFormatError("model output \(k) is not available") }
-            let name = k < model.outputNames.count ? model.outputNames[k] : "output_\(k)"
             if value.paddingDiffers {
                 throw FileFormatError("output '\(name)': its padded steps would be zeros in ONNX where Keras repeats the last output; give the recurrent layer zero_output_for_mask = TRUE")
             }
@@ -142,8 +150,9 @@ struct ONNXExporter {
             value.name = applyGuards(value.name, rank: shape.count)
             graph.output(value.name, as: name, shape: shape.count >= 3 ? chunked(shape) : shape)
         }
-        for state in stateOutputs { graph.output(state.value, as: state.name, shape: [nil, state.size]) }
-        return graph.modelBytes(graphName: model.name)
+        // A sample whose mask ONNX could not follow has NaN states too, so that later chunks show it.
+        for state in stateOutputs { graph.output(applyGuards(state.value, rank: 2), as: state.name, shape: [nil, state.size]) }
+        return try graph.modelBytes(graphName: model.name)
     }
 
     /// NaN for the samples whose mask ONNX could not follow, in an output of `rank` axes.

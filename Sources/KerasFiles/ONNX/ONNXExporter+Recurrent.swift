@@ -18,8 +18,7 @@ extension ONNXExporter {
             throw fail(layer, "a stateful layer keeps state across calls, which an ONNX graph does not (export it with --streaming)")
         }
         let halves = [forward] + (backward.map { [$0] } ?? [])
-        // One alpha and beta per activation (ONNX Runtime takes them in order); ignored by those without.
-        var op = "", hidden = 0, activations = [String](), alphas = [Float](), betas = [Float](), parameters = false
+        var op = "", hidden = 0, activations = [String](), alphas = [Float](), betas = [Float]()
         var ws = [Tensor<Float>](), rs = [Tensor<Float>](), bs = [Tensor<Float>]()
         var attributes = [(String, ONNXGraph.Attribute)]()
         for half in halves {
@@ -38,12 +37,12 @@ extension ONNXExporter {
             rs.append(node.recurrentKernel)
             if let bias = node.bias { bs.append(bias) }
             let functions = node.activations
+            // ONNX Runtime takes the parameters in order for the activations that have them.
             for function in functions {
                 let (name, alpha, beta) = try rnnActivation(function, layer)
                 activations.append(name)
-                alphas.append(alpha ?? 0)
-                betas.append(beta ?? 0)
-                parameters = parameters || alpha != nil
+                if let alpha { alphas.append(alpha) }
+                if let beta { betas.append(beta) }
             }
         }
         guard bs.isEmpty || bs.count == halves.count else { throw fail(layer, "one half has a bias and the other not") }
@@ -56,7 +55,8 @@ extension ONNXExporter {
             try Tensor(shape: [tensors.count] + tensors[0].shape, scalars: tensors.flatMap(\.scalars))
         }
         attributes += [("hidden_size", .int(hidden)), ("direction", .string(direction)), ("activations", .strings(activations))]
-        if parameters { attributes += [("activation_alpha", .floats(alphas)), ("activation_beta", .floats(betas))] }
+        if !alphas.isEmpty { attributes.append(("activation_alpha", .floats(alphas))) }
+        if !betas.isEmpty { attributes.append(("activation_beta", .floats(betas))) }
         let timeMajor = graph.op("Transpose", [x.name], [("perm", .ints([1, 0, 2]))])
         var nodeInputs = [timeMajor, graph.constant(try stacked(ws), "W"), graph.constant(try stacked(rs), "R")]
         nodeInputs.append(bs.isEmpty ? "" : graph.constant(try stacked(bs), "B"))
@@ -77,13 +77,23 @@ extension ONNXExporter {
             throw fail(layer, "\(states.count) initial states given; it has \(directions * kinds)")
         }
         nodeInputs.append(x.lengths ?? "")
+        var givenStates = [String]()
         for k in 0..<(states.isEmpty ? 0 : kinds) {
             // (directions, batch, hidden) from each direction's (batch, hidden).
             let perDirection = (0..<directions).map { graph.op("Unsqueeze", [states[$0 * kinds + k], graph.int64s([0])]) }
-            nodeInputs.append(directions == 1 ? perDirection[0] : graph.op("Concat", perDirection, [("axis", .int(0))]))
+            givenStates.append(directions == 1 ? perDirection[0] : graph.op("Concat", perDirection, [("axis", .int(0))]))
         }
+        nodeInputs += givenStates
         while nodeInputs.last == "" { nodeInputs.removeLast() }
-        let outs = graph.node(op, nodeInputs, outputs: op == "LSTM" ? 3 : 2, attributes)
+        var outs = graph.node(op, nodeInputs, outputs: op == "LSTM" ? 3 : 2, attributes)
+        if let lengths = x.lengths, !givenStates.isEmpty {
+            // A sample with no kept step keeps the states it was given, as Keras' masked steps do
+            // (ONNX Runtime gives zeros for a sequence of length 0).
+            let counted = graph.op("Cast", [lengths], [("to", .int(1))])
+            let kept = graph.op("Greater", [counted, graph.constant(Tensor(repeating: 0, shape: []), "zero")])
+            let mask = graph.op("Unsqueeze", [kept, graph.int64s([0, 2])])  // (1, batch, 1)
+            for k in 0..<kinds { outs[1 + k] = graph.op("Where", [mask, outs[1 + k], givenStates[k]]) }
+        }
         if stateInputs, initialStates.isEmpty {
             for d in 0..<directions {
                 for k in 0..<kinds {

@@ -20,10 +20,11 @@ struct ONNXGraph {
     var outputs = [(name: String, shape: [Int?])]()
     private var counter = 0
 
-    /// A fresh value name from `hint`.
+    /// A fresh value name from `hint`. It starts with `/`, which Keras does not allow in layer
+    /// names, so that no internal value takes the name of a model's input or output.
     mutating func name(_ hint: String) -> String {
         counter += 1
-        return "\(hint)_\(counter)"
+        return "/\(hint)_\(counter)"
     }
 
     /// A float constant.
@@ -64,8 +65,109 @@ struct ONNXGraph {
         outputs.append((final, shape))
     }
 
-    /// The `ModelProto` bytes.
-    func modelBytes(graphName: String) -> [UInt8] {
+    /// The `ModelProto` bytes, once ``validate()`` passes.
+    ///
+    /// - Throws: ``FileFormatError`` naming what the ONNX checker would reject.
+    func modelBytes(graphName: String) throws -> [UInt8] {
+        try validate()
+        return unvalidatedBytes(graphName: graphName)
+    }
+
+    /// The rules of the ONNX checker and of ONNX Runtime's shape inference that a graph built
+    /// here could break: every value defined once (SSA) and before it is read, every output
+    /// defined, and each operator's inputs of the rank it takes (a `Transpose`'s permutation, an
+    /// axis within range, a convolution's window, a recurrent node's `(steps, batch, features)`).
+    func validate() throws {
+        var ranks = [String: Int?]()
+        func define(_ name: String, rank: Int?) throws {
+            guard !name.isEmpty else { return }
+            guard ranks[name] == nil else { throw FileFormatError("the ONNX graph defines '\(name)' twice") }
+            ranks[name] = .some(rank)
+        }
+        for input in inputs { try define(input.name, rank: input.shape.count) }
+        for initializer in initializers { try define(initializer.name, rank: initializer.shape.count) }
+        let constants = Dictionary(initializers.map { ($0.name, $0) }) { a, _ in a }
+        func ints(_ name: String) -> [Int]? {
+            guard let c = constants[name], c.type == .int64 else { return nil }
+            return stride(from: 0, to: c.raw.count, by: 8).map { i in
+                Int(Int64(littleEndian: c.raw[i..<(i + 8)].enumerated().reduce(0) { $0 | Int64($1.element) << (8 * $1.offset) }))
+            }
+        }
+        for node in nodes {
+            let inRanks = try node.inputs.map { name -> Int? in
+                guard !name.isEmpty else { return nil }
+                guard let rank = ranks[name] else { throw FileFormatError("ONNX node \(node.op) reads '\(name)' before it is defined") }
+                return rank
+            }
+            func fail(_ why: String) -> FileFormatError { FileFormatError("ONNX node \(node.op) (\(node.outputs.first ?? "")): \(why)") }
+            func attribute(_ key: String) -> Attribute? { node.attributes.first { $0.0 == key }?.1 }
+            func checkAxis(_ axis: Int, rank: Int?) throws {
+                if let rank, axis < -rank || axis >= rank { throw fail("axis \(axis) outside a tensor of rank \(rank)") }
+            }
+            let x = inRanks.first ?? nil
+            var out: Int?
+            switch node.op {
+            case "Transpose":
+                if case .ints(let perm)? = attribute("perm"), let x, perm.count != x {
+                    throw fail("permutation \(perm) of a tensor of rank \(x)")
+                }
+                out = x
+            case "Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Where", "Or", "And", "Equal", "Greater", "Less", "PRelu":
+                out = inRanks.contains { $0 == nil } ? nil : inRanks.compactMap { $0 }.max()
+            case "Cast", "Relu", "Sigmoid", "Tanh", "Exp", "Sqrt", "Softplus", "Softsign", "Elu", "Selu", "LeakyRelu", "HardSigmoid",
+                 "Identity", "Not", "Tile", "Pad", "Slice", "LayerNormalization":
+                out = x
+            case "Softmax":
+                if case .int(let axis)? = attribute("axis") { try checkAxis(axis, rank: x) }
+                out = x
+            case "Concat":
+                if case .int(let axis)? = attribute("axis") { try checkAxis(axis, rank: x) }
+                out = x
+            case "MatMul":
+                out = inRanks.contains { $0 == nil } ? nil : inRanks.compactMap { $0 }.max()
+            case "Reshape":
+                out = node.inputs.count > 1 ? ints(node.inputs[1])?.count : nil
+            case "Unsqueeze":
+                let axes = node.inputs.count > 1 ? ints(node.inputs[1]) : nil
+                out = x.flatMap { x in axes.map { x + $0.count } }
+                if let axes, let out { for axis in axes { try checkAxis(axis, rank: out) } }
+            case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceProd":
+                var axes: [Int]?
+                if case .ints(let given)? = attribute("axes") { axes = given } else if node.inputs.count > 1 { axes = ints(node.inputs[1]) }
+                if let axes { for axis in axes { try checkAxis(axis, rank: x) } }
+                if case .int(0)? = attribute("keepdims") { out = x.flatMap { x in axes.map { x - $0.count } } } else { out = x }
+            case "Gather":
+                var axis = 0
+                if case .int(let given)? = attribute("axis") { axis = given }
+                try checkAxis(axis, rank: x)
+                out = x.flatMap { x in (inRanks.count > 1 ? inRanks[1] : nil).map { x - 1 + $0 } }
+            case "Flatten": out = 2
+            case "Shape", "Range": out = 1
+            case "Conv", "MaxPool", "AveragePool":
+                if case .ints(let window)? = attribute("kernel_shape"), let x, x != window.count + 2 {
+                    throw fail("a window of \(window.count) axes over a tensor of rank \(x)")
+                }
+                out = x
+            case "GRU", "LSTM", "RNN":
+                if let x, x != 3 { throw fail("input of rank \(x); (steps, batch, features) was expected") }
+                for (k, output) in node.outputs.enumerated() { try define(output, rank: k == 0 ? 4 : 3) }
+                continue
+            default:
+                out = nil
+            }
+            for output in node.outputs { try define(output, rank: out) }
+        }
+        var seen = Set<String>()
+        for output in outputs {
+            guard seen.insert(output.name).inserted else { throw FileFormatError("the ONNX graph has two outputs named '\(output.name)'") }
+            guard let rank = ranks[output.name] else { throw FileFormatError("ONNX graph output '\(output.name)' is not defined") }
+            if let rank, rank != output.shape.count {
+                throw FileFormatError("ONNX graph output '\(output.name)' has rank \(rank), declared \(output.shape.count)")
+            }
+        }
+    }
+
+    private func unvalidatedBytes(graphName: String) -> [UInt8] {
         var model = ProtobufWriter()
         model.int(1, 8)  // ir_version 8 (opset 17's)
         model.string(2, "swift-gru")
