@@ -50,12 +50,12 @@ int gru_mpi_load(char *message, long capacity) {
     const char *chosen = getenv("GRU_MPI_LIBRARY");
     const char *names[] = {chosen, "libmpi.so.40", "libmpi.so.12", "libmpi.so", "libmpich.so.12"};
     size_t tried = chosen && chosen[0] ? 1 : sizeof names / sizeof names[0];
-    const char *last = NULL;
+    const char *last = NULL, *opened = NULL;
     for (size_t i = 0; i < tried && !library; i++) {
         if (!names[i] || !names[i][0]) continue;
         // Global: Open MPI's components look up the library's symbols when they load.
         library = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
-        if (!library) last = dlerror();
+        if (!library) last = dlerror(); else opened = names[i];
     }
     if (!library) return fail(message, capacity, "no MPI library found (install Open MPI or MPICH, or name it in GRU_MPI_LIBRARY)", last);
     mpi_init = (init_fn)dlsym(library, "MPI_Init");
@@ -74,11 +74,16 @@ int gru_mpi_load(char *message, long capacity) {
         o_byte = dlsym(library, "ompi_mpi_byte");
         o_sum = dlsym(library, "ompi_mpi_op_sum");
     }
-    if (!mpi_init || !mpi_initialized || !mpi_finalized || !mpi_finalize || !comm_rank || !comm_size || !allreduce || !bcast
-        || !abort_job || (open_mpi && (!o_double || !o_byte || !o_sum))) {
+    const char *missing = !mpi_init ? "MPI_Init" : !mpi_initialized ? "MPI_Initialized" : !mpi_finalized ? "MPI_Finalized"
+        : !mpi_finalize ? "MPI_Finalize" : !comm_rank ? "MPI_Comm_rank" : !comm_size ? "MPI_Comm_size" : !allreduce ? "MPI_Allreduce"
+        : !bcast ? "MPI_Bcast" : !abort_job ? "MPI_Abort" : open_mpi && !o_double ? "ompi_mpi_double" : open_mpi && !o_byte ? "ompi_mpi_byte"
+        : open_mpi && !o_sum ? "ompi_mpi_op_sum" : NULL;
+    if (missing) {
         dlclose(library);
         library = NULL;
-        return fail(message, capacity, "the MPI library lacks a function data-parallel training needs", NULL);
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s has no %s", opened ? opened : "it", missing);
+        return fail(message, capacity, "the library is not an MPI library data-parallel training can use", detail);
     }
     return 1;
 }

@@ -49,7 +49,7 @@ struct Convert: ParsableCommand {
         }
         guard output.hasSuffix(".keras") else { throw ValidationError("the output must be a .keras, .onnx or .safetensors file, got '\(output)'") }
         if fromPytorch {
-            let model = try PyTorchGRU.model(from: SafeTensors.tensors(in: readFile(self.model)), prefix: prefix)
+            let model = try PyTorchGRU.model(safeTensors: readFile(self.model), prefix: prefix)
             try KerasModelFile.save(model, to: output)
         } else {
             let file = try KerasModelFile.opening(model)

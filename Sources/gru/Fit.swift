@@ -91,7 +91,7 @@ struct Fit: ParsableCommand {
         let file = try KerasModelFile.opening(data.model)
         if let reason = file.trainingRefusals.first {
             // Training would not be Keras' (weights Keras keeps fixed, penalties left out).
-            throw ValidationError("\(data.model): \(reason)")
+            throw RuntimeError("\(data.model): \(reason)")
         }
         var chosen = try optimizer.map(Fit.optimizer(named:))
             ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate, tfKeras2: file.format == .legacyHDF5)
@@ -101,7 +101,7 @@ struct Fit: ParsableCommand {
         }
         let sampleWeights = try sampleWeight.map { path in
             guard let weights = try TrainingData.arrays(path, what: "sample weights").first else {
-                throw ValidationError("\(path) holds no array")
+                throw RuntimeError("\(path) holds no array")
             }
             return weights
         }
@@ -117,7 +117,7 @@ struct Fit: ParsableCommand {
         } else {
             do { try KerasModelFile.checkSavable(file.model, compileConfig: compileForFiles) } catch let error as FileFormatError
                 where file.format == .legacyHDF5 {
-                throw ValidationError("\(error.message); give an --output ending in .h5 to keep the model in tf.keras 2's format")
+                throw RuntimeError("\(error.message); give an --output ending in .h5 to keep the model in tf.keras 2's format")
             }
         }
         try data.device.apply()
@@ -130,10 +130,10 @@ struct Fit: ParsableCommand {
         // Training goes on where the file's optimizer stopped, unless another one is asked for.
         if optimizer == nil {
             do { try file.restoreOptimizerState(of: trainer) } catch let error as LayerError {
-                throw ValidationError("\(data.model): \(error.message) (give --optimizer to start a fresh one)")
+                throw RuntimeError("\(data.model): \(error.message) (give --optimizer to start a fresh one)")
             }
         }
-        let progress = TrainingProgress()
+        let progress = TrainingProgress(distributed: (reducer?.size ?? 1) > 1)
         let result: History
         do {
             let options = FitOptions<Float>(
@@ -167,7 +167,7 @@ struct Fit: ParsableCommand {
     /// Joins the MPI job of `--distributed`.
     static func joinJob() throws -> MPIGradientReducer {
         do { return try MPIGradientReducer() } catch let error as MPIError {
-            throw ValidationError("--distributed: \(error.message)")
+            throw RuntimeError("--distributed: \(error.message)")
         }
     }
 

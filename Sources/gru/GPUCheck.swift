@@ -18,7 +18,7 @@ struct GPUCheck: ParsableCommand {
 
     func run() throws {
         guard let gpu = ComputeDevice.gpuDescription else {
-            throw ValidationError("no GPU can be used: \(ComputeDevice.gpuUnavailableReason ?? "unknown reason")")
+            throw RuntimeError("no GPU can be used: \(ComputeDevice.gpuUnavailableReason ?? "unknown reason")")
         }
         print("GPU: \(gpu)")
         var worst = 0.0

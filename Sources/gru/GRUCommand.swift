@@ -15,3 +15,10 @@ struct GRUCommand: ParsableCommand {
         main(nil)
     }
 }
+
+/// A failure while a command runs (a file that does not fit the model, a library that cannot
+/// be opened): reported as `Error: <message>`, without the usage text that argument errors get.
+struct RuntimeError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

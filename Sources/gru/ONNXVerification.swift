@@ -39,11 +39,11 @@ enum ONNXVerification {
         process.arguments = ["python3", "-c", script, path, folder.path]
         let errors = Pipe()
         process.standardError = errors
-        do { try process.run() } catch { throw ValidationError("--verify needs python3 with onnxruntime and numpy: \(error.localizedDescription)") }
+        do { try process.run() } catch { throw RuntimeError("--verify needs python3 with onnxruntime and numpy: \(error.localizedDescription)") }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw ValidationError("ONNX Runtime could not run the model (--verify needs python3 with onnxruntime and numpy):\n\(message.suffix(2000))")
+            throw RuntimeError("ONNX Runtime could not run the model (--verify needs python3 with onnxruntime and numpy):\n\(message.suffix(2000))")
         }
         var largest: Float = 0
         for (k, tensor) in expected.enumerated() {

@@ -43,12 +43,12 @@ struct Predict: ParsableCommand {
         let model = file.model
         let sources = try readInputs()
         guard sources.count == model.inputShapes.count || model.inputShapes.isEmpty else {
-            throw ValidationError("the model takes \(model.inputShapes.count) input(s); \(sources.count) given")
+            throw RuntimeError("the model takes \(model.inputShapes.count) input(s); \(sources.count) given")
         }
         for (index, ((name, source), expected)) in zip(sources, model.inputShapes).enumerated() {
             let fits = source.shape.count == expected.count && zip(source.shape, expected).dropFirst().allSatisfy { $1 == nil || $0 == $1 }
             guard fits else {
-                throw ValidationError("input \(index) ('\(name)') has shape \(source.shape); the model expects \(Predict.describe(expected))")
+                throw RuntimeError("input \(index) ('\(name)') has shape \(source.shape); the model expects \(Predict.describe(expected))")
             }
         }
         func names(_ count: Int) -> [String] {
@@ -71,7 +71,7 @@ struct Predict: ParsableCommand {
                 kept.append(outputs)
             case let path?:
                 guard outputs.count == 1 else {
-                    throw ValidationError("the model has \(outputs.count) outputs; write them to an .npz file")
+                    throw RuntimeError("the model has \(outputs.count) outputs; write them to an .npz file")
                 }
                 if writer == nil { writer = try NumPyFileWriter(path: path, shape: [count] + outputs[0].shape.dropFirst()) }
                 try writer?.append(outputs[0])
@@ -100,22 +100,40 @@ struct Predict: ParsableCommand {
     private func runStreaming(_ model: any Model<Float>, _ sources: [any BatchSource<Float>], chunk: Int, names: (Int) -> [String]) throws {
         let session = try StreamingSession(model: model)
         let inputs = try sources.map { try $0.samples(in: 0..<$0.sampleCount) }
-        guard let steps = inputs.first?.shape.dropFirst().first else { throw ValidationError("--stream needs inputs with a steps axis") }
-        var state = session.initialState(batchSize: inputs[0].shape[0])
-        var pieces = [[Tensor<Float>]](), times = [Double]()
-        for start in stride(from: 0, to: steps, by: chunk) {
-            let range = start..<min(start + chunk, steps)
-            let parts = try inputs.map { try $0.steps(range) }
-            let begin = DispatchTime.now().uptimeNanoseconds
-            pieces.append(try session.predict(parts, state: &state))
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1000)
+        guard let steps = inputs.first?.shape.dropFirst().first else { throw RuntimeError("--stream needs inputs with a steps axis") }
+        let total = inputs[0].shape[0]
+        // A stateful model streams its declared batch at a time, each batch going on from the
+        // states the one before left, as Keras' predict does; others all samples at once
+        // unless --batch-size says otherwise.
+        let batch = model.boundBatchSize ?? batchSize ?? total
+        if let bound = model.boundBatchSize, let batchSize, batchSize != bound {
+            throw ValidationError("--batch-size \(batchSize): the stateful model keeps its declared batch size of \(bound)")
         }
-        let outputs = try session.outputsHaveSteps.enumerated().map { k, hasSteps in
-            hasSteps ? try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 1) : pieces[pieces.count - 1][k]
+        guard batch > 0 else { throw ValidationError("--batch-size must be positive") }
+        if model.boundBatchSize != nil, total % batch != 0 {
+            throw RuntimeError("the stateful model takes batches of \(batch); \(total) samples are not a multiple of it")
         }
+        var state = session.initialState(batchSize: min(batch, total))
+        var batches = [[Tensor<Float>]](), times = [Double]()
+        for first in stride(from: 0, to: total, by: batch) {
+            let rows = first..<min(first + batch, total)
+            if model.boundBatchSize == nil { state = session.initialState(batchSize: rows.count) }
+            var pieces = [[Tensor<Float>]]()
+            for start in stride(from: 0, to: steps, by: chunk) {
+                let range = start..<min(start + chunk, steps)
+                let parts = try inputs.map { try $0.slice(rows).steps(range) }
+                let begin = DispatchTime.now().uptimeNanoseconds
+                pieces.append(try session.predict(parts, state: &state))
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1000)
+            }
+            batches.append(try session.outputsHaveSteps.enumerated().map { k, hasSteps in
+                hasSteps ? try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 1) : pieces[pieces.count - 1][k]
+            })
+        }
+        let outputs = try (0..<(batches.first?.count ?? 0)).map { k in try Tensor.concatenate(batches.map { $0[k] }, alongAxis: 0) }
         times.sort()
         let median = times[times.count / 2], p99 = times[min(times.count - 1, times.count * 99 / 100)]
-        print(String(format: "streamed %d calls of %d step(s), batch %d: median %.1f µs, p99 %.1f µs per call", times.count, chunk, inputs[0].shape[0], median, p99))
+        print(String(format: "streamed %d calls of %d step(s), batch %d: median %.1f µs, p99 %.1f µs per call", times.count, chunk, min(batch, total), median, p99))
         let labels = names(outputs.count)
         switch output {
         case let path? where path.hasSuffix(".npz"):

@@ -5,9 +5,15 @@ import SwiftGRU
 /// the end), time per step and the metrics, redrawn in place on a terminal; one plain line
 /// per epoch otherwise.
 final class TrainingProgress {
-    private let interactive = isatty(STDOUT_FILENO) != 0
+    private let interactive: Bool
     private var epochStart = Date()
     private var lastDraw = Date.distantPast
+
+    /// Progress drawn in place only on a terminal, and not under `mpirun`, whose forwarding
+    /// gives each process a terminal whatever the job's output is.
+    init(distributed: Bool) {
+        interactive = !distributed && isatty(STDOUT_FILENO) != 0
+    }
 
     func handle(_ event: TrainingEvent) {
         switch event {

@@ -63,6 +63,21 @@ struct CommandLineTests {
         #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 <= 1e-5)
     }
 
+    /// A stateful model streams its declared batch at a time, each batch going on from the
+    /// states the one before left: Keras' numbers; a runtime error prints no usage text.
+    @Test func streamingAStatefulModelTakesItsBatches() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("out.npy").path
+        let run = try Self.gru(["predict", Self.model("seq_stateful.keras"), Self.model("seq_stateful.input0.npy"), "-o", output, "--stream", "2"])
+        #expect(run.status == 0, "\(run.error)")
+        let got = try NumPyArray(npy: Array(try Data(contentsOf: URL(fileURLWithPath: output)))).tensor(of: Float.self)
+        let expected = try NumPyArray(npy: Array(try Data(contentsOf: URL(fileURLWithPath: Self.model("seq_stateful.expected.npy"))))).tensor(of: Float.self)
+        #expect(got.shape == expected.shape && zip(got.scalars, expected.scalars).allSatisfy { abs($0 - $1) <= 1e-5 })
+        let mismatched = try Self.gru(["predict", Self.model("seq_gru.keras"), Self.model("seq_stateful.input0.npy")])
+        #expect(mismatched.status != 0 && !mismatched.error.contains("Usage:"), "\(mismatched.error)")
+    }
+
     @Test func predictPrintsWithoutAnOutputFile() throws {
         let run = try Self.gru(["predict", Self.model("seq_gru.keras"), Self.model("seq_gru.input0.npy")])
         #expect(run.status == 0, "\(run.error)")

@@ -111,6 +111,41 @@ struct DistributedTests {
         #expect(try Self.weights(checkpoint).count == 8)
     }
 
+    /// Processes whose data differ (here 70 rows and 64) stop before the first step, each
+    /// naming the process and what differs, instead of summing buffers of other sizes.
+    @Test func processesWithOtherDataStopWithTheReason() throws {
+        let directory = try CommandLineTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func fit(_ data: String) -> [String] {
+            [CommandLineTests.productsDirectory.appendingPathComponent("gru").path, "fit", Self.fixture("sgd.keras"),
+             Self.fixture("\(data).x.npy"), Self.fixture("\(data).y.npy"), "-o", directory.appendingPathComponent("out.keras").path,
+             "--epochs", "1", "--batch-size", "16", "--distributed"]
+        }
+        // MPMD: process 0 and process 1 run with different files.
+        let run = try Self.mpi(arguments: ["-np", "1"] + fit("sgd") + [":", "-np", "1"] + fit("stateful"))
+        #expect(run.status != 0)
+        #expect(run.error.contains("process 1 has training samples 64 where process 0 has 70"), "\(run.error)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("out.keras").path))
+    }
+
+    /// Runs `mpirun` with `arguments` as they are (MPMD jobs).
+    static func mpi(arguments: [String]) throws -> CommandLineTests.Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun ?? "mpirun")
+        let openMPI = (try? version())?.contains("Open MPI") ?? false
+        process.arguments = (openMPI ? ["--oversubscribe"] : []) + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]) { $1 }
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandLineTests.Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+    }
+
     @Test func withoutMPIDistributedIsAClearError() throws {
         let run = try CommandLineTests.gru(
             ["fit", Self.fixture("sgd.keras"), Self.fixture("sgd.x.npy"), Self.fixture("sgd.y.npy"), "-o", "/nonexistent/x.keras", "--distributed"],

@@ -41,7 +41,13 @@ extension LayerDeclaration {
             return prefixed("forward_layer/", KerasWeightLayout.varsGroups(bidirectional.forwardLayer))
                 + prefixed("backward_layer/", KerasWeightLayout.varsGroups(bidirectional.backwardLayer))
         },
-        onnx: .bidirectional)
+        onnx: .bidirectional,
+        nnGRU: { layer in
+            guard let wrapper = layer as? Bidirectional<Float> else { return [] }
+            guard wrapper.mergeMode == .concat, let forward = wrapper.forwardLayer as? GRU<Float>, let backward = wrapper.backwardLayer as? GRU<Float>
+            else { throw FileFormatError("layer '\(layer.name)': nn.GRU's bidirectional output is the two halves concatenated, of GRUs") }
+            return [(forward, ""), (backward, "_reverse")]
+        })
 }
 
 extension ONNXEmitter {

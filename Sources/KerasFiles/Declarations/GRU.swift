@@ -17,7 +17,8 @@ extension LayerDeclaration {
             c["activity_regularizer"] = KerasConfigEncoder.regularizer(gru.activityRegularizer)
             return c
         },
-        weightGroups: recurrentWeights, inertKeys: LayerDeclaration.recurrentInertKeys, onnx: ONNXExporter.recurrentLayer)
+        weightGroups: recurrentWeights, inertKeys: LayerDeclaration.recurrentInertKeys, onnx: ONNXExporter.recurrentLayer,
+        nnGRU: { layer in (layer as? GRU<Float>).map { [($0, "")] } ?? [] })
 }
 
 extension LayerDeclaration {

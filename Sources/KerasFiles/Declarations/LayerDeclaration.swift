@@ -37,6 +37,9 @@ struct LayerDeclaration: Sendable {
     let inertKeys: Set<String>
     /// The layer's ONNX form, or `nil` where it has none (the exporter refuses it by name).
     let onnx: ONNXEmitter?
+    /// The GRUs of the layer as one layer of PyTorch's `nn.GRU` (the forward one, and the
+    /// backward one with the suffix `_reverse`); `nil` for the layers `nn.GRU` cannot hold.
+    let nnGRU: (@Sendable (_ layer: any Layer<Float>) throws -> [(gru: GRU<Float>, suffix: String)])?
 
     init(
         classNames: [String],
@@ -49,7 +52,8 @@ struct LayerDeclaration: Sendable {
         callArguments: @escaping @Sendable (_ layer: any Layer<Float>) -> [String: JSONValue] = { _ in [:] },
         writesTrainable: Bool = true,
         inertKeys: Set<String> = [],
-        onnx: ONNXEmitter? = nil
+        onnx: ONNXEmitter? = nil,
+        nnGRU: (@Sendable (_ layer: any Layer<Float>) throws -> [(gru: GRU<Float>, suffix: String)])? = nil
     ) {
         self.classNames = classNames
         self.decode = decode
@@ -62,6 +66,7 @@ struct LayerDeclaration: Sendable {
         self.writesTrainable = writesTrainable
         self.inertKeys = inertKeys
         self.onnx = onnx
+        self.nnGRU = nnGRU
     }
 
     /// A layer whose weights sit in its own `vars` group (Dense, Embedding), or none.

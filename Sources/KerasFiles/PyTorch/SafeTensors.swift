@@ -4,20 +4,33 @@ import SwiftGRU
 /// The `safetensors` format (PyTorch's and Hugging Face's weights files): an 8-byte header
 /// length, a JSON header naming each tensor's dtype, shape and byte range, then the data.
 public enum SafeTensors {
-    /// The tensors of a file, by name, as Float (F32, F64, F16 and BF16 are read).
+    /// The names of the tensors in a file, from its header alone.
     ///
-    /// - Throws: ``FileFormatError`` for a damaged header, a byte range outside the data or
-    ///   that does not fit its shape, or an unsupported dtype.
-    public static func tensors(in bytes: [UInt8]) throws -> [String: Tensor<Float>] {
+    /// - Throws: ``FileFormatError`` for a damaged header.
+    public static func names(in bytes: [UInt8]) throws -> [String] {
+        try header(of: bytes).entries.keys.filter { $0 != "__metadata__" }.sorted()
+    }
+
+    private static func header(of bytes: [UInt8]) throws -> (entries: [String: JSONValue], dataStart: Int) {
         guard bytes.count >= 8 else { throw FileFormatError("not a safetensors file: shorter than its 8-byte header length") }
         let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
         guard length <= UInt64(bytes.count - 8) else { throw FileFormatError("damaged safetensors file: the header runs past the end") }
         let dataStart = 8 + Int(length)
         let header = try JSONValue(parsing: Array(bytes[8..<dataStart]), what: "the safetensors header")
         guard let entries = header.object else { throw FileFormatError("damaged safetensors file: the header is not an object") }
+        return (entries, dataStart)
+    }
+
+    /// The tensors of a file whose names `wanted` accepts (all by default), by name, as Float
+    /// (F32, F64, F16 and BF16 are read); the others are not read, whatever their dtype.
+    ///
+    /// - Throws: ``FileFormatError`` for a damaged header, a byte range outside the data or
+    ///   that does not fit its shape, or an unsupported dtype of a wanted tensor.
+    public static func tensors(in bytes: [UInt8], where wanted: (String) -> Bool = { _ in true }) throws -> [String: Tensor<Float>] {
+        let (entries, dataStart) = try header(of: bytes)
         let dataCount = bytes.count - dataStart
         var tensors = [String: Tensor<Float>]()
-        for (name, entry) in entries where name != "__metadata__" {
+        for (name, entry) in entries where name != "__metadata__" && wanted(name) {
             guard let dtype = entry["dtype"]?.string, let shape = entry["shape"]?.array?.compactMap(\.int),
                   shape.count == entry["shape"]?.array?.count, let offsets = entry["data_offsets"]?.array?.compactMap(\.int),
                   offsets.count == 2 else {

@@ -85,4 +85,37 @@ extension Trainer {
             }
         }
     }
+
+    /// Before the first step: every worker's data, arguments and model against worker 0's,
+    /// since the sums that follow would mix buffers of different sizes. One sum gathers each
+    /// worker's row of `fields`, so that every worker names the workers that differ and stops.
+    ///
+    /// - Throws: ``LayerError`` naming each worker and field that differs from worker 0's.
+    func checkAgreement(_ reducer: any GradientReducer, _ fields: [(name: String, value: Double)]) throws {
+        let width = fields.count
+        var table = [Double](repeating: 0, count: width * reducer.size)
+        for (k, field) in fields.enumerated() { table[reducer.rank * width + k] = field.value }
+        try reducer.sum(&table)
+        func shown(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value) }
+        var differences = [String]()
+        for worker in 1..<reducer.size {
+            for (k, field) in fields.enumerated() where table[worker * width + k] != table[k] {
+                differences.append("process \(worker) has \(field.name) \(shown(table[worker * width + k])) where process 0 has \(shown(table[k]))")
+            }
+        }
+        guard differences.isEmpty else {
+            throw LayerError(.invalidArgument, "the processes do not train alike: " + differences.joined(separator: "; "))
+        }
+    }
+
+    /// A number that tells lists of shapes apart, the same in every process (FNV-1a, 52 bits,
+    /// exact as a Double).
+    static func fingerprint(_ shapes: [[Int]]) -> Double {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for value in shapes.flatMap({ [-1] + $0 }) {
+            hash ^= UInt64(bitPattern: Int64(value))
+            hash = hash &* 0x100_0000_01b3
+        }
+        return Double(hash & 0xF_FFFF_FFFF_FFFF)
+    }
 }

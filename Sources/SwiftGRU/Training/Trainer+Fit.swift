@@ -160,6 +160,16 @@ extension Trainer {
             guard batchSize >= reducer.size else {
                 throw LayerError(.invalidArgument, "batch_size \(batchSize) is smaller than the \(reducer.size) workers: each takes a share of every batch")
             }
+            try checkAgreement(reducer, [
+                ("training samples", Double(trainX[0].sampleCount)),
+                ("validation samples", Double(validation?.x.first?.sampleCount ?? 0)),
+                ("input shapes", Self.fingerprint(trainX.map(\.sampleShape))), ("target shapes", Self.fingerprint(trainY.map(\.sampleShape))),
+                ("sample weights", trainWeights == nil ? 0 : 1), ("class weights", classWeight == nil ? 0 : 1),
+                ("batch size", Double(batchSize)), ("epochs", Double(epochs)), ("initial epoch", Double(initialEpoch)),
+                ("steps per epoch", Double(stepsPerEpoch ?? -1)), ("validation steps", Double(validationSteps ?? -1)),
+                ("model weights", Self.fingerprint(trainableWeights.map(\.shape))),
+                ("model layers", Self.fingerprint(model.layers.map { [$0.weights.count, $0.trainable ? 1 : 0] })),
+            ])
             try synchronizeWeights(reducer)
             // Worker 0's seed, so that every worker draws the same batches.
             var halves = [Double(seed >> 32), Double(seed & 0xFFFF_FFFF)]
@@ -191,7 +201,9 @@ extension Trainer {
                     means.add(value, perOutput, samples: rows.count)
                     try update(&accumulators, outputs: outputs, targets: try targets(batchY, objectives), sampleWeight: batchWeights)
                 }
-                let running = means.logs(accumulators)
+                // Workers add up their metrics at the epoch's end: until then the batches' logs
+                // hold the loss alone, which is the whole batch's on every worker.
+                let running = means.logs(reducer == nil ? accumulators : [])
                 for callback in callbacks { try callback.batchEnds(batch, logs: running, self) }
                 onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, logs: running))
                 if stopTraining { break }
