@@ -20,24 +20,8 @@ struct DistributedTests {
 
     /// Runs `gru` under `mpirun -np processes`.
     static func mpi(_ processes: Int, _ arguments: [String]) throws -> (run: CommandLineTests.Run, seconds: Double) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun ?? "mpirun")
-        let openMPI = (try? version())?.contains("Open MPI") ?? false
-        process.arguments = ["-np", "\(processes)"] + (openMPI ? ["--oversubscribe"] : [])
-            + [CommandLineTests.productsDirectory.appendingPathComponent("gru").path] + arguments
-        // Open MPI refuses root (a CI container) unless told; MPICH ignores these.
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]) { $1 }
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
         let start = Date()
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let run = CommandLineTests.Run(
-            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+        let run = try mpi(arguments: ["-np", "\(processes)", CommandLineTests.productsDirectory.appendingPathComponent("gru").path] + arguments)
         return (run, Date().timeIntervalSince(start))
     }
 
