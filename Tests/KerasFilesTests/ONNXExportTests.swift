@@ -157,3 +157,15 @@ struct ONNXExportTests {
         #expect(error.message.contains("conv1d"), "\(error.message)")
     }
 }
+
+/// Keras' Concatenate keeps a step any input keeps: a masked GRU's padded steps, repeated in
+/// Keras and zeros in ONNX, would be read as kept steps, so the export is refused by name.
+@Test func concatenatingDifferentlyMaskedInputsNeedsKerasPadding() throws {
+    let file = try KerasModelFile(contentsOf: ModelFixtures.path("merge/masked_concatenate_model.keras"))
+    do {
+        _ = try ONNXExport.bytes(for: file.model)
+        Issue.record("an export whose padded steps are read as kept was written")
+    } catch let error as FileFormatError {
+        #expect(error.message.contains("'join'") && error.message.contains("zero_output_for_mask"), "\(error.message)")
+    }
+}

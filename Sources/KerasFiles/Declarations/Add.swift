@@ -10,6 +10,6 @@ extension LayerDeclaration {
 
 extension ONNXEmitter {
     static let add = ONNXEmitter.of(Add<Float>.self) { e, _, call in
-        call.merged(e.graph.op("Sum", call.inputs.map(\.name)))
+        [ONNXValue(name: e.graph.op("Sum", call.inputs.map(\.name)), lengths: e.mergedLengths(call.inputs, keptByAll: true), paddingDiffers: call.paddingDiffers)]
     }
 }

@@ -29,6 +29,8 @@ extension ONNXEmitter {
         case .maximum: "Max"
         case .minimum: "Min"
         }
-        return ONNXEmitter { e, _, call in call.merged(e.graph.op(op, call.inputs.map(\.name))) }
+        return ONNXEmitter { e, _, call in
+            [ONNXValue(name: e.graph.op(op, call.inputs.map(\.name)), lengths: e.mergedLengths(call.inputs, keptByAll: true), paddingDiffers: call.paddingDiffers)]
+        }
     }
 }

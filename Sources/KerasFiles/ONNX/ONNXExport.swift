@@ -63,10 +63,8 @@ struct ONNXCall {
     /// A result that keeps the main input's steps and mask (an activation, a per-step layer).
     func same(_ name: String) -> [ONNXValue] { [ONNXValue(name: name, lengths: x.lengths, paddingDiffers: x.paddingDiffers)] }
 
-    /// A result of several inputs merged step by step: the first mask among them.
-    func merged(_ name: String) -> [ONNXValue] {
-        [ONNXValue(name: name, lengths: inputs.first { $0.lengths != nil }?.lengths, paddingDiffers: inputs.contains { $0.paddingDiffers })]
-    }
+    /// Whether any input's padded steps differ between Keras and ONNX.
+    var paddingDiffers: Bool { inputs.contains { $0.paddingDiffers } }
 }
 
 /// A layer kind's ONNX form: the nodes it adds to the graph for one call.
@@ -153,6 +151,17 @@ struct ONNXExporter {
         // A sample whose mask ONNX could not follow has NaN states too, so that later chunks show it.
         for state in stateOutputs { graph.output(applyGuards(state.value, rank: 2), as: state.name, shape: [nil, state.size]) }
         return try graph.modelBytes(graphName: model.name)
+    }
+
+    /// The mask of inputs merged step by step, as lengths: Keras' element-wise merges keep the
+    /// steps every masked input keeps (unmasked inputs aside: the shortest length), its
+    /// concatenation of features the steps any input keeps (an unmasked input keeps them all).
+    mutating func mergedLengths(_ inputs: [ONNXValue], keptByAll: Bool) -> String? {
+        let given = inputs.compactMap(\.lengths)
+        if !keptByAll, given.count < inputs.count { return nil }
+        let distinct = given.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        guard distinct.count > 1 else { return distinct.first }
+        return graph.op(keptByAll ? "Min" : "Max", distinct)
     }
 
     /// NaN for the samples whose mask ONNX could not follow, in an output of `rank` axes.
