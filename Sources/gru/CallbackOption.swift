@@ -8,7 +8,7 @@ struct CallbackOption {
     let name: String
     let arguments: [String: String]
 
-    static let known = ["early_stopping", "reduce_lr_on_plateau", "model_checkpoint", "csv_logger", "terminate_on_nan"]
+    static let known = ["early_stopping", "reduce_lr_on_plateau", "model_checkpoint", "csv_logger", "terminate_on_nan", "learning_rate_scheduler"]
 
     init(_ text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
@@ -74,16 +74,39 @@ struct CallbackOption {
                 unused.remove("filepath")
                 guard let path = arguments["filepath"] else { throw ValidationError("callback model_checkpoint needs filepath=...") }
                 let threshold = try arguments["initial_value_threshold"].map { _ in try number("initial_value_threshold", 0) }
+                let frequency = string("save_freq", "epoch")
+                guard frequency == "epoch" || Int(frequency).map({ $0 > 0 }) == true else {
+                    throw ValidationError("callback model_checkpoint: save_freq must be 'epoch' or a positive number of batches, got '\(frequency)'")
+                }
                 callback = try ModelCheckpoint(
                     filepath: path, monitor: string("monitor", "val_loss"), saveBestOnly: flag("save_best_only", false),
                     saveWeightsOnly: flag("save_weights_only", false), mode: mode(), initialValueThreshold: threshold,
-                    compileConfig: compileConfig)
+                    saveFrequency: Int(frequency), compileConfig: compileConfig)
+            case "learning_rate_scheduler":
+                // `schedule=` an expression of epoch and lr, or `rates=` one rate per epoch
+                // separated by ';' (the last one goes on).
+                if let rates = arguments["rates"] {
+                    unused.remove("rates")
+                    let values = rates.split(separator: ";").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                    guard !values.isEmpty, values.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+                        throw ValidationError("callback learning_rate_scheduler: rates must be non-negative numbers separated by ';', got '\(rates)'")
+                    }
+                    let list = values.compactMap { $0 }
+                    callback = LearningRateScheduler<Float> { epoch, _ in list[min(epoch, list.count - 1)] }
+                } else {
+                    unused.remove("schedule")
+                    guard let text = arguments["schedule"] else {
+                        throw ValidationError("callback learning_rate_scheduler needs schedule=<expression of epoch and lr> or rates=<r0;r1;...>")
+                    }
+                    let expression = try ScheduleExpression(text)
+                    callback = LearningRateScheduler<Float> { epoch, rate in expression.rate(epoch: epoch, learningRate: rate) }
+                }
             case "csv_logger":
                 unused.remove("filename")
                 guard let path = arguments["filename"] else { throw ValidationError("callback csv_logger needs filename=...") }
                 callback = CSVLogger<Float>(path: path, separator: string("separator", ","), append: try flag("append", false))
             default:
-                callback = TerminateOnNaN<Float>()
+                callback = TerminateOnNaN<Float>(raiseError: try flag("raise_error", false))
             }
         } catch let error as LayerError {
             throw ValidationError("callback \(name): \(error.message)")

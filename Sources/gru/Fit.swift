@@ -22,6 +22,17 @@ struct Fit: ParsableCommand {
     @Option(help: "Fraction of the samples, from the end, held out for val_loss.")
     var validationSplit = 0.0
 
+    @Option(parsing: .upToNextOption, help: ArgumentHelp(
+        "Validation data: X and Y files (.npy, or .npz with one array per input or output), and optionally a .npy of sample weights (Keras' validation_data).",
+        valueName: "files"))
+    var validationData: [String] = []
+
+    @Option(help: "Validate on this many batches only (Keras' validation_steps).")
+    var validationSteps: Int?
+
+    @Option(help: "Validate every N epochs, or after the epochs listed (e.g. 1,5,10; counted from 1) (Keras' validation_freq).")
+    var validationFreq: String?
+
     @Option(name: .shortAndLong, help: "Where to save the trained model: .keras, or .h5 for a model read from a tf.keras 2 .h5 file (written back in that format).")
     var output: String
 
@@ -47,8 +58,8 @@ struct Fit: ParsableCommand {
     var seed: UInt64?
 
     @Option(help: ArgumentHelp(
-        "A Keras callback with its arguments, repeatable: early_stopping, reduce_lr_on_plateau, model_checkpoint, csv_logger, terminate_on_nan.",
-        discussion: "For example --callback early_stopping:monitor=val_loss,patience=3,restore_best_weights=true or --callback model_checkpoint:filepath=ckpt-{epoch:02d}.keras,save_best_only=true."))
+        "A Keras callback with its arguments, repeatable: early_stopping, reduce_lr_on_plateau, model_checkpoint, csv_logger, terminate_on_nan, learning_rate_scheduler.",
+        discussion: "For example --callback early_stopping:monitor=val_loss,patience=3,restore_best_weights=true, --callback model_checkpoint:filepath=ckpt-{epoch:02d}.keras,save_best_only=true,save_freq=50, --callback terminate_on_nan:raise_error=true or --callback learning_rate_scheduler:schedule='epoch < 10 ? lr : lr * exp(-0.1)' (rates=0.01;0.005;0.001 gives one rate per epoch)."))
     var callback: [String] = []
 
     @Option(help: "The epoch to start at, counted from 0, to go on with a run (Keras' initial_epoch).")
@@ -81,6 +92,22 @@ struct Fit: ParsableCommand {
         if let stepsPerEpoch, stepsPerEpoch < 1 { throw ValidationError("--steps-per-epoch must be positive") }
         for text in callback { _ = try CallbackOption(text) }
         guard validationSplit >= 0, validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1)") }
+        guard validationData.isEmpty || validationData.count == 2 || validationData.count == 3 else {
+            throw ValidationError("--validation-data takes X and Y files, and optionally a sample-weight .npy")
+        }
+        if let validationSteps, validationSteps < 1 { throw ValidationError("--validation-steps must be positive") }
+        _ = try Fit.validationFrequency(validationFreq)
+    }
+
+    /// `--validation-freq`: a number of epochs, or a comma-separated list of epochs.
+    static func validationFrequency(_ text: String?) throws -> ValidationFrequency {
+        guard let text else { return .every(1) }
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--validation-freq takes a positive number of epochs or a list of epochs, got '\(text)'")
+        }
+        let epochs = parts.compactMap { $0 }
+        return epochs.count == 1 && !text.contains(",") ? .every(epochs[0]) : .epochs(Set(epochs))
     }
 
     func run() throws {
@@ -127,6 +154,9 @@ struct Fit: ParsableCommand {
         var callbacks = writes ? requested : requested.filter { !($0 is ModelCheckpoint) && !($0 is CSVLogger<Float>) }
         if let testKillRank, testKillRank == reducer?.rank ?? 0 { callbacks.append(KillAtEpoch(epoch: testKillEpoch)) }
         let (inputs, targets) = try data.sources()
+        let validation = try validationData.isEmpty ? nil : (
+            x: TrainingData.sources(validationData[0], what: "validation X"), y: TrainingData.sources(validationData[1], what: "validation Y"),
+            weights: validationData.count == 3 ? TrainingData.arrays(validationData[2], what: "validation sample weights").first : nil)
         // Training goes on where the file's optimizer stopped, unless another one is asked for.
         if optimizer == nil {
             do { try file.restoreOptimizerState(of: trainer) } catch let error as LayerError {
@@ -136,10 +166,14 @@ struct Fit: ParsableCommand {
         let progress = TrainingProgress(distributed: (reducer?.size ?? 1) > 1)
         let result: History
         do {
-            let options = FitOptions<Float>(
+            var options = FitOptions<Float>(
                 batchSize: data.batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: !noShuffle, validationSplit: validationSplit,
-                seed: seed, sampleWeight: sampleWeights, classWeight: classWeights, stepsPerEpoch: stepsPerEpoch)
-            result = try trainer.fit(x: inputs, y: targets, options: options, callbacks: callbacks, onEvent: writes ? progress.handle : nil)
+                validationSampleWeight: validation?.weights, seed: seed, sampleWeight: sampleWeights, classWeight: classWeights,
+                stepsPerEpoch: stepsPerEpoch, validationSteps: validationSteps)
+            options.validationFrequency = try Fit.validationFrequency(validationFreq)
+            result = try trainer.fit(
+                x: inputs, y: targets, options: options, validationData: validation.map { ($0.x, $0.y) }, callbacks: callbacks,
+                onEvent: writes ? progress.handle : nil)
         } catch {
             // The other processes wait in the next sum: end them all, with the reason.
             if let reducer, reducer.size > 1 {
@@ -156,9 +190,9 @@ struct Fit: ParsableCommand {
             try KerasModelFile.save(file.model, compileConfig: compileForFiles, optimizerVariables: trainer.kerasOptimizerVariables, to: output)
         }
         if let history {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write([UInt8](try encoder.encode(result.history)), to: history)
+            // As Python's json writes Keras' history: NaN and Infinity as they are.
+            let object = JSONValue.object(result.history.mapValues { .array($0.map(JSONValue.number)) })
+            try AtomicFile.write(object.encoded(), to: history)
         }
         if let plot { try AtomicFile.write(Array(LossPlot.svg(result.history).utf8), to: plot) }
         print("saved \(output)")

@@ -78,6 +78,48 @@ struct CommandLineTests {
         #expect(mismatched.status != 0 && !mismatched.error.contains("Usage:"), "\(mismatched.error)")
     }
 
+    /// Keras' fit arguments and callbacks as the command line takes them: validation files,
+    /// steps and frequency, a learning-rate schedule, checkpoints every N batches into a folder
+    /// made for them; a loss that overflows stops training with Keras' message, and the
+    /// history holds it as Python writes it; a CSV log that cannot be written fails first.
+    @Test func fitTakesKerasArgumentsAndCallbacks() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = Self.fixtures.appendingPathComponent("distributed").path
+        let (model, x, y) = (data + "/sgd.keras", data + "/sgd.x.npy", data + "/sgd.y.npy")
+        let history = directory.appendingPathComponent("history.json").path
+        let run = try Self.gru([
+            "fit", model, x, y, "-o", directory.appendingPathComponent("out.keras").path, "--epochs", "3", "--no-shuffle",
+            "--validation-data", x, y, "--validation-freq", "2", "--validation-steps", "1", "--history", history,
+            "--callback", "learning_rate_scheduler:schedule=epoch < 1 ? lr : lr * 0.5",
+            "--callback", "model_checkpoint:filepath=\(directory.path)/made/ck-{epoch}.keras,save_freq=2",
+        ])
+        #expect(run.status == 0, "\(run.error)")
+        let logs = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: history))) as? [String: [Double]]
+        #expect(logs?["val_loss"]?.count == 1 && logs?["loss"]?.count == 3)
+        #expect(logs?["learning_rate"].map { zip($0, [0.05, 0.025, 0.0125]).allSatisfy { abs($0 - $1) < 1e-6 } } == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/made").sorted() == ["ck-1.keras", "ck-2.keras", "ck-3.keras"])
+
+        let overflow = directory.appendingPathComponent("overflow.json").path
+        let diverging = try Self.gru([
+            "fit", model, x, y, "-o", directory.appendingPathComponent("diverged.keras").path, "--epochs", "3", "--optimizer", "sgd",
+            "--learning-rate", "1e30", "--callback", "terminate_on_nan", "--history", overflow,
+        ])
+        #expect(diverging.status == 0 && diverging.output.contains("Invalid loss, terminating training"), "\(diverging.output)")
+        #expect(try String(contentsOfFile: overflow, encoding: .utf8).contains("Infinity") || String(contentsOfFile: overflow, encoding: .utf8).contains("NaN"))
+        let raising = try Self.gru([
+            "fit", model, x, y, "-o", directory.appendingPathComponent("never.keras").path, "--optimizer", "sgd", "--learning-rate", "1e30",
+            "--callback", "terminate_on_nan:raise_error=true",
+        ])
+        #expect(raising.status != 0 && raising.error.contains("Invalid loss"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("never.keras").path))
+
+        let unwritable = try Self.gru([
+            "fit", model, x, y, "-o", directory.appendingPathComponent("nolog.keras").path, "--callback", "csv_logger:filename=/nonexistent/log.csv",
+        ])
+        #expect(unwritable.status != 0 && unwritable.error.contains("/nonexistent/log.csv") && !unwritable.output.contains("Epoch"))
+    }
+
     @Test func predictPrintsWithoutAnOutputFile() throws {
         let run = try Self.gru(["predict", Self.model("seq_gru.keras"), Self.model("seq_gru.input0.npy")])
         #expect(run.status == 0, "\(run.error)")

@@ -19,6 +19,8 @@ public final class CSVLogger<Scalar: TensorScalar>: TrainingCallback {
         self.append = append
     }
 
+    /// Opens the log as Keras does before the first epoch: a path that cannot be written fails
+    /// here, not after an epoch of training.
     public func trainingBegins(_ trainer: Trainer<Scalar>) throws {
         keys = nil
         lines = []
@@ -26,6 +28,7 @@ public final class CSVLogger<Scalar: TensorScalar>: TrainingCallback {
             lines = String(decoding: existing, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: true).map(String.init)
             if let header = lines.first { keys = Array(header.components(separatedBy: separator).dropFirst()) }
         }
+        try AtomicFile.write(Array(lines.map { $0 + "\r\n" }.joined().utf8), to: path)
     }
 
     public func epochEnds(_ epoch: Int, logs: inout [String: Double], _ trainer: Trainer<Scalar>) throws {

@@ -1,10 +1,11 @@
+import Foundation
 import SwiftGRU
 
 /// Saves the model as a `.keras` file (compile settings and optimizer state included) at the
-/// end of epochs (Keras' `ModelCheckpoint`): every epoch, or only when a monitored quantity
-/// improves. The path may hold Keras' placeholders, `{epoch}` or `{epoch:02d}` (counted from 1)
-/// and a log value such as `{val_loss:.4f}`. Each file is written whole before it replaces
-/// an existing one.
+/// end of epochs, or every `saveFrequency` batches (Keras' `ModelCheckpoint`): every time, or
+/// only when a monitored quantity improves. The path may hold Keras' placeholders, `{epoch}` or
+/// `{epoch:02d}` (counted from 1) and a log value such as `{val_loss:.4f}`; its folder is
+/// created, as Keras creates it. Each file is written whole before it replaces an existing one.
 public final class ModelCheckpoint: TrainingCallback {
     public typealias Scalar = Float
     public let filepath: String
@@ -13,6 +14,10 @@ public final class ModelCheckpoint: TrainingCallback {
     /// Saves `.weights.h5` files (`model.save_weights`) instead of whole models.
     public let saveWeightsOnly: Bool
     public let mode: MonitorMode
+    /// Saves every this many batches, counted across epochs, with the batch's logs (Keras'
+    /// `save_freq` given a number); `nil` saves at the end of each epoch (`"epoch"`).
+    public let saveFrequency: Int?
+    private var batches = 0, epoch = 0
     /// The compile_config written into each file.
     public let compileConfig: JSONValue?
     /// The files written, in order.
@@ -27,8 +32,12 @@ public final class ModelCheckpoint: TrainingCallback {
     ///   `.weights.h5` when saving weights only), as Keras requires.
     public init(
         filepath: String, monitor: String = "val_loss", saveBestOnly: Bool = false, saveWeightsOnly: Bool = false,
-        mode: MonitorMode = .auto, initialValueThreshold: Double? = nil, compileConfig: JSONValue? = nil
+        mode: MonitorMode = .auto, initialValueThreshold: Double? = nil, saveFrequency: Int? = nil, compileConfig: JSONValue? = nil
     ) throws {
+        if let saveFrequency, saveFrequency < 1 {
+            throw FileFormatError("ModelCheckpoint: save_freq must be 'epoch' or a positive number of batches, got \(saveFrequency)")
+        }
+        self.saveFrequency = saveFrequency
         let suffix = saveWeightsOnly ? ".weights.h5" : ".keras"
         guard filepath.hasSuffix(suffix) else {
             throw FileFormatError("ModelCheckpoint: the file path must end in \(suffix), got '\(filepath)'")
@@ -42,7 +51,34 @@ public final class ModelCheckpoint: TrainingCallback {
         best = initialValueThreshold
     }
 
+    /// Creates the folder of the path before the first epoch, as Keras does before it saves.
+    public func trainingBegins(_ trainer: Trainer<Float>) throws {
+        batches = 0
+        let folder = (filepath as NSString).deletingLastPathComponent
+        guard !folder.isEmpty, !folder.contains("{") else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FileFormatError("ModelCheckpoint: cannot create the folder '\(folder)': \(error.localizedDescription)")
+        }
+    }
+
+    public func epochBegins(_ epoch: Int, _ trainer: Trainer<Float>) throws {
+        self.epoch = epoch
+    }
+
+    public func batchEnds(_ batch: Int, logs: [String: Double], _ trainer: Trainer<Float>) throws {
+        guard let saveFrequency else { return }
+        batches += 1
+        if batches % saveFrequency == 0 { try save(epoch: epoch, logs: logs, trainer) }
+    }
+
     public func epochEnds(_ epoch: Int, logs: inout [String: Double], _ trainer: Trainer<Float>) throws {
+        guard saveFrequency == nil else { return }
+        try save(epoch: epoch, logs: logs, trainer)
+    }
+
+    private func save(epoch: Int, logs: [String: Double], _ trainer: Trainer<Float>) throws {
         if saveBestOnly {
             guard let current = logs[monitor] else { return }
             guard try MonitoredQuantity(name: monitor, mode: mode).isImprovement(current, over: best, metrics: trainer.metrics) else { return }

@@ -124,6 +124,9 @@ extension Trainer {
         }
         if let stepsPerEpoch, stepsPerEpoch < 1 { throw LayerError(.invalidArgument, "steps_per_epoch must be positive, got \(stepsPerEpoch)") }
         if let validationSteps, validationSteps < 1 { throw LayerError(.invalidArgument, "validation_steps must be positive, got \(validationSteps)") }
+        if case .every(let n) = options.validationFrequency, n < 1 {
+            throw LayerError(.invalidArgument, "validation_freq must be a positive number of epochs, got \(n)")
+        }
         let objectives = try objectives()
         let count = try checkData(x: x, y: y)
         if sampleWeight != nil, classWeight != nil {
@@ -210,7 +213,7 @@ extension Trainer {
             }
             if let reducer { try reduceMetrics(&accumulators, reducer) }
             var logs = means.logs(accumulators)
-            if let validation {
+            if let validation, options.validationFrequency.validates(epoch: epoch) {
                 // As Keras, each validation starts at the first batch.
                 var schedule = BatchSchedule(samples: validation.x[0].sampleCount, batchSize: batchSize, steps: validationSteps, shuffle: false)
                 let values = try evaluate(
@@ -250,6 +253,8 @@ public struct FitOptions<Scalar: TensorScalar>: Sendable {
     public var stepsPerEpoch: Int?
     /// Validates on the first batches only (Keras' `validation_steps`).
     public var validationSteps: Int?
+    /// The epochs that validate (Keras' `validation_freq`): every epoch by default.
+    public var validationFrequency: ValidationFrequency = .every(1)
 
     /// Keras' defaults, or the arguments given.
     public init(
@@ -268,5 +273,21 @@ public struct FitOptions<Scalar: TensorScalar>: Sendable {
         self.classWeight = classWeight
         self.stepsPerEpoch = stepsPerEpoch
         self.validationSteps = validationSteps
+    }
+}
+
+/// The epochs after which `fit` validates (Keras' `validation_freq`).
+public enum ValidationFrequency: Sendable, Hashable {
+    /// Every `n` epochs: after epochs n, 2n, ... (counted from 1).
+    case every(Int)
+    /// After the epochs listed (counted from 1).
+    case epochs(Set<Int>)
+
+    /// Whether the epoch numbered `epoch` (counted from 0) validates.
+    public func validates(epoch: Int) -> Bool {
+        switch self {
+        case .every(let n): n > 0 && (epoch + 1) % n == 0
+        case .epochs(let listed): listed.contains(epoch + 1)
+        }
     }
 }
