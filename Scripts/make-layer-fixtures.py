@@ -156,6 +156,22 @@ def normalizations_and_noise():
     ], name="normalizations_and_noise")
 
 
+def preprocessing_layers():
+    """Normalization (adapted statistics as weights, and given ones inverted), Rescaling and
+    UnitNormalization around GRUs."""
+    return keras.Sequential([
+        keras.Input((7, 5)),
+        keras.layers.Normalization(),
+        keras.layers.Rescaling(0.5, offset=0.1),
+        keras.layers.GRU(6, return_sequences=True),
+        keras.layers.UnitNormalization(),
+        keras.layers.Normalization(mean=[0.1, -0.2, 0.3, 0.0, 0.5, -0.1], variance=[2.0, 0.5, 1.0, 3.0, 0.2, 1.5], invert=True),
+        keras.layers.Rescaling([1.0, 2.0, 0.5, -1.0, 1.5, 0.25]),
+        keras.layers.GRU(3),
+        keras.layers.Dense(2),
+    ], name="preprocessing_layers")
+
+
 def masked_merges():
     """Padded tokens through two GRUs merged by Subtract, Multiply, Average, Maximum and
     Minimum, a masked global average, and a Dot of the sequences."""
@@ -261,16 +277,17 @@ def main():
     manifest = []
     def normal(*shape):
         return lambda rng: rng.standard_normal((4,) + shape).astype("float32")
-    for build, inputs in ((activations_between_grus, None), (lstm_masked_bidirectional, tokens),
-                          (simple_rnn_stack, padded_sequences), (crnn, normal(5, 8, 6, 2)),
-                          (conv1d_forecaster, normal(20, 3)), (conv1d_variants, normal(16, 4)),
-                          (channels_first, normal(4, 16)), (image_to_sequence, normal(10, 12, 3)),
-                          (normalizations_and_noise, normal(7, 5)), (masked_merges, padded_tokens),
-                          (attention_layers, normal(9, 5)), (masked_attention, padded_tokens)):
+    def save(build, inputs):
         model = build()
         for w in model.weights:
+            if "int" in str(w.dtype):
+                continue
             low = 0.5 if "variance" in w.path else -0.5
             w.assign(rng.uniform(low, low + 1.0, w.shape).astype("float32"))
+        # An adapted Normalization computes with the statistics its finalize_state read.
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Normalization):
+                layer.finalize_state()
         name = model.name
         x = inputs(rng) if inputs else rng.standard_normal((4, 6, 3)).astype("float32")
         expected = model.predict(x, verbose=0)
@@ -283,7 +300,15 @@ def main():
         assert error < 1e-5, f"{name}: Keras reads Swift's file with error {error}"
         manifest.append({"name": name, "classes": sorted({type(l).__name__ for l in all_layers(model)}),
                          "round_trip_error": error})
+    for build, inputs in ((activations_between_grus, None), (lstm_masked_bidirectional, tokens),
+                          (simple_rnn_stack, padded_sequences), (crnn, normal(5, 8, 6, 2)),
+                          (conv1d_forecaster, normal(20, 3)), (conv1d_variants, normal(16, 4)),
+                          (channels_first, normal(4, 16)), (image_to_sequence, normal(10, 12, 3)),
+                          (normalizations_and_noise, normal(7, 5)), (masked_merges, padded_tokens),
+                          (attention_layers, normal(9, 5)), (masked_attention, padded_tokens)):
+        save(build, inputs)
     policies(rng)
+    save(preprocessing_layers, normal(7, 5))
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"keras_version": keras.__version__, "models": manifest}, f, indent=1)
 

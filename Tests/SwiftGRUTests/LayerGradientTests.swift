@@ -85,6 +85,11 @@ struct LayerGradientTests {
             return layer
         },
         Case(description: "ELU", inputShape: [2, 5], mask: nil) { ELU<Double>(alpha: 0.7) },
+        Case(description: "UnitNormalization two axes", inputShape: [2, 3, 4], mask: nil) { UnitNormalization<Double>(axis: [1, 2]) },
+        Case(description: "Normalization given, inverted", inputShape: [2, 3, 4], mask: nil) {
+            try Normalization<Double>(mean: [0.1, -0.2, 0.3, 0], variance: [2, 0.5, 1, 3], invert: true)
+        },
+        Case(description: "Rescaling per feature", inputShape: [2, 3, 4], mask: nil) { try Rescaling<Double>(scale: [1, 2, 0.5, -1], offset: [0.1]) },
         Case(description: "Softmax masked, axis 1", inputShape: [2, 4, 3], mask: nil) { Softmax<Double>(axis: [1]) },
     ]
 

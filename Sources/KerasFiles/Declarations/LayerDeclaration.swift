@@ -91,7 +91,7 @@ enum LayerDeclarations {
         .pooling(.max, rank: 1), .pooling(.average, rank: 1), .pooling(.max, rank: 2), .pooling(.average, rank: 2),
         .globalPooling(.max, rank: 1), .globalPooling(.average, rank: 1), .globalPooling(.max, rank: 2), .globalPooling(.average, rank: 2),
         .flatten, .reshape, .permute, .repeatVector, .zeroPadding1D, .cropping1D, .upSampling1D,
-        .layerNormalization, .pReLU, .elu, .softmax,
+        .layerNormalization, .unitNormalization, .normalization, .rescaling, .pReLU, .elu, .softmax,
         .spatialDropout1D, .gaussianNoise, .gaussianDropout, .activityRegularization,
         .merge(.subtract), .merge(.multiply), .merge(.average), .merge(.maximum), .merge(.minimum), .dot,
         .additiveAttention, .attention, .multiHeadAttention,
