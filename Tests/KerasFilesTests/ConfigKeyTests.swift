@@ -84,3 +84,14 @@ struct ModelDeclarationTests {
         #expect(throws: FileFormatError.self) { try KerasModelFile.model(fromJSON: json) }
     }
 }
+
+/// String preprocessing is refused by name, with what to do instead.
+@Test func stringPreprocessingIsRefusedWithAWayOut() throws {
+    let json = ConfigKeyTests.sequential(#"{"class_name": "TextVectorization", "config": {"name": "vectorize", "max_tokens": 100}}"#)
+    do {
+        _ = try KerasModelFile.model(fromJSON: json)
+        Issue.record("a TextVectorization layer was accepted")
+    } catch let error as FileFormatError {
+        #expect(error.message.contains("'vectorize'") && error.message.contains("token ids"), "\(error.message)")
+    }
+}

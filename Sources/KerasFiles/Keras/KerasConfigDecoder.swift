@@ -207,6 +207,9 @@ struct KerasConfigDecoder {
 
     private func declaration(_ className: String, name: String, object: JSONValue) throws -> LayerDeclaration {
         guard let declaration = LayerDeclarations.byClassName[className] else {
+            if ["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "CategoryEncoding"].contains(className) {
+                throw fail("layer '\(name)' is a \(className) layer: it turns strings or categories into token ids in Python; run it on your data before gru (save the ids it gives as .npy) and use the model from the layer after it")
+            }
             if className == "Lambda" || className == "TFOpLambda" || className == "SlicingOpLambda" {
                 throw fail("layer '\(name)' is a \(className) layer: it holds a Python function, which cannot be read from a model file; rebuild the model with built-in layers in its place")
             }
