@@ -93,6 +93,8 @@ def layer_cases():
         ("ELU", layers.ELU(), layers.ELU(alpha=0.5)),
         ("Softmax", layers.Softmax(), layers.Softmax(axis=1)),
         ("SpatialDropout1D", layers.SpatialDropout1D(0.2), layers.SpatialDropout1D(0.3, seed=2)),
+        ("SpatialDropout2D", layers.SpatialDropout2D(0.2), layers.SpatialDropout2D(0.3, data_format="channels_first", seed=2)),
+        ("SpatialDropout3D", layers.SpatialDropout3D(0.2), layers.SpatialDropout3D(0.3, seed=2)),
         ("GaussianNoise", layers.GaussianNoise(0.1), layers.GaussianNoise(0.2, seed=2)),
         ("GaussianDropout", layers.GaussianDropout(0.1), layers.GaussianDropout(0.2, seed=2)),
         ("ActivityRegularization", layers.ActivityRegularization(), layers.ActivityRegularization(l1=0.1, l2=0.2)),

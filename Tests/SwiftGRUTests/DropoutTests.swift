@@ -69,6 +69,27 @@ struct DropoutTests {
         #expect(try a.maxAbsoluteDifference(to: inference) > 1e-3, "dropout changes the training output")
     }
 
+    /// SpatialDropout2D/3D drop whole channels of each sample, at every position, scaling the
+    /// kept ones by 1 / (1 - rate); the identity in inference.
+    @Test(arguments: [DataFormat.channelsLast, .channelsFirst])
+    func spatialDropoutDropsWholeChannels(format: DataFormat) throws {
+        let image = Tensor<Double>(repeating: 1, shape: format == .channelsLast ? [3, 4, 5, 6] : [3, 6, 4, 5])
+        let layer = try SpatialDropout2D<Double>(rate: 0.5, dataFormat: format, seed: 4)
+        #expect(try layer.forward(image, mask: nil, training: false).output == image)
+        let dropped = try layer.forward(image, mask: nil, training: true).output
+        for sample in 0..<3 {
+            for channel in 0..<6 {
+                let values = (0..<4).flatMap { row in (0..<5).map { column in
+                    format == .channelsLast ? dropped[sample, row, column, channel] : dropped[sample, channel, row, column]
+                } }
+                #expect(Set(values).count == 1 && [0, 2].contains(values[0]), "\(values)")
+            }
+        }
+        #expect(dropped.scalars.contains(0) && dropped.scalars.contains(2))
+        let volume = try SpatialDropout3D<Double>(rate: 0.3, seed: 1)
+        #expect(throws: LayerError.self) { try volume.forward(image, mask: nil, training: true) }
+    }
+
     @Test func rateZeroInTrainingEqualsInference() throws {
         let x = try Self.inputs([3, 7, 5], seed: 8)
         let layer = try Self.layer()

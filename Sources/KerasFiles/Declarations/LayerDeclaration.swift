@@ -92,7 +92,7 @@ enum LayerDeclarations {
         .globalPooling(.max, rank: 1), .globalPooling(.average, rank: 1), .globalPooling(.max, rank: 2), .globalPooling(.average, rank: 2),
         .flatten, .reshape, .permute, .repeatVector, .zeroPadding1D, .cropping1D, .upSampling1D,
         .layerNormalization, .unitNormalization, .normalization, .rescaling, .pReLU, .elu, .softmax,
-        .spatialDropout1D, .gaussianNoise, .gaussianDropout, .activityRegularization,
+        .spatialDropout1D, .spatialDropout(rank: 2), .spatialDropout(rank: 3), .gaussianNoise, .gaussianDropout, .activityRegularization,
         .merge(.subtract), .merge(.multiply), .merge(.average), .merge(.maximum), .merge(.minimum), .dot,
         .additiveAttention, .attention, .multiHeadAttention,
     ]
