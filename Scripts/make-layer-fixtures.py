@@ -172,6 +172,22 @@ def preprocessing_layers():
     ], name="preprocessing_layers")
 
 
+def operations_on_sequences():
+    """Keras 3 operations on a GRU's sequence, as people write them in functional models: the
+    last step, a mean and a max over steps, slices, element-wise functions and arithmetic with
+    numbers and tensors."""
+    from keras import ops
+    inputs = keras.Input((7, 5))
+    h = keras.layers.GRU(6, return_sequences=True)(inputs)
+    last = h[:, -1]
+    pooled = ops.mean(h, axis=1) + 0.5 * ops.max(h, axis=1) - ops.min(h, axis=[1])
+    every_other = ops.sum(h[:, 1:6:2], axis=1, keepdims=True)[:, 0]
+    backwards = ops.tanh(h[:, ::-1])[:, 0] * ops.sigmoid(h[..., 0])[:, :1]
+    positive = ops.sqrt(ops.square(h[:, 2]) + 1.0) / 2.0 + ops.log(ops.exp(ops.abs(h[:, 3]) + 1.0)) - ops.negative(last)
+    joined = keras.layers.Concatenate()([last, pooled, every_other, backwards, ops.divide(positive, 1.5 + ops.abs(last))])
+    return keras.Model(inputs, keras.layers.Dense(2)(joined), name="operations_on_sequences")
+
+
 def masked_merges():
     """Padded tokens through two GRUs merged by Subtract, Multiply, Average, Maximum and
     Minimum, a masked global average, and a Dot of the sequences."""

@@ -67,6 +67,15 @@ def multi_head_regularized():
     return keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling1D()(layers.Concatenate()([attended, crossed]))))
 
 
+def operations_on_sequences():
+    from keras import ops
+    inputs = keras.Input((5, 3))
+    h = layers.GRU(4, return_sequences=True)(inputs)
+    pooled = ops.mean(h, axis=1) + 0.5 * ops.max(h, axis=1) - ops.min(h[:, ::-1], axis=[1])
+    shaped = ops.sqrt(ops.square(h[:, -1]) + 1.0) / 2.0 + ops.tanh(ops.sum(h[..., 1:3], axis=2))[:, :4]
+    return keras.Model(inputs, layers.Dense(2)(layers.Concatenate()([pooled, shaped, ops.divide(h[:, 0], 2.0 + ops.abs(h[:, 1]))])))
+
+
 def cases(rng):
     x = rng.standard_normal((10, 5, 3)).astype("float32")
     y = rng.standard_normal((10, 2)).astype("float32")
@@ -182,6 +191,8 @@ def cases(rng):
         for label, optimizer in embedding_optimizers
     ] + [
         dict(name="multi_head_attention_regularized", model=multi_head_regularized(), optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="operations_on_sequences", model=operations_on_sequences(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
     ]
 

@@ -89,6 +89,19 @@ struct LayerGradientTests {
         Case(description: "Normalization given, inverted", inputShape: [2, 3, 4], mask: nil) {
             try Normalization<Double>(mean: [0.1, -0.2, 0.3, 0], variance: [2, 0.5, 1, 3], invert: true)
         },
+        Case(description: "mean over steps, kept", inputShape: [2, 3, 4], mask: nil) { try Reduction<Double>(.mean, axes: [1], keepdims: true) },
+        Case(description: "max over two axes", inputShape: [2, 3, 4], mask: nil) { try Reduction<Double>(.max, axes: [1, -1]) },
+        Case(description: "sum", inputShape: [2, 3, 4], mask: nil) { try Reduction<Double>(.sum, axes: [2]) },
+        Case(description: "tanh", inputShape: [2, 3], mask: nil) { ElementwiseFunction<Double>(.tanh) },
+        Case(description: "sigmoid", inputShape: [2, 3], mask: nil) { ElementwiseFunction<Double>(.sigmoid) },
+        Case(description: "exp", inputShape: [2, 3], mask: nil) { ElementwiseFunction<Double>(.exp) },
+        Case(description: "square", inputShape: [2, 3], mask: nil) { ElementwiseFunction<Double>(.square) },
+        Case(description: "negative", inputShape: [2, 3], mask: nil) { ElementwiseFunction<Double>(.negative) },
+        Case(description: "x[:, -1]", inputShape: [2, 4, 3], mask: nil) { try GetItem<Double>([.all, .index(-1)]) },
+        Case(description: "x[:, 3:0:-2, ...]", inputShape: [2, 4, 3], mask: nil) { try GetItem<Double>([.all, .slice(start: 3, stop: 0, step: -2), .ellipsis]) },
+        Case(description: "x[..., 1]", inputShape: [2, 4, 3], mask: nil) { try GetItem<Double>([.ellipsis, .index(1)]) },
+        Case(description: "2 / x", inputShape: [2, 3], mask: nil) { try Arithmetic<Double>(.divide, .constant(2), .tensor) },
+        Case(description: "x - 0.5", inputShape: [2, 3], mask: nil) { try Arithmetic<Double>(.subtract, .tensor, .constant(0.5)) },
         Case(description: "Rescaling per feature", inputShape: [2, 3, 4], mask: nil) { try Rescaling<Double>(scale: [1, 2, 0.5, -1], offset: [0.1]) },
         Case(description: "Softmax masked, axis 1", inputShape: [2, 4, 3], mask: nil) { Softmax<Double>(axis: [1]) },
     ]
@@ -277,5 +290,24 @@ struct AttentionGradientTests {
             try expectCentralDifferences(
                 of: lossOfWeight(layer, k) { try loss(Array(inputs)) }, at: weight, match: gradients.weights[k], "\(c) weight \(k)")
         }
+    }
+}
+
+/// Arithmetic on two tensors with NumPy's broadcasting: each side's gradient against central
+/// differences, summed along the axes it was broadcast over.
+@Test func broadcastArithmeticGradients() throws {
+    for kind in Arithmetic<Double>.Kind.allCases {
+        let layer = try Arithmetic<Double>(kind, .tensor, .tensor)
+        let a = TrainingGradientTests.random([2, 3, 4], seed: 31)
+        var b = TrainingGradientTests.random([2, 1, 4], seed: 32)
+        b = b.map { $0 + ($0 >= 0 ? 1 : -1) }  // away from zero, for the division
+        let r = TrainingGradientTests.random([2, 3, 4], seed: 33)
+        func loss(_ a: Tensor<Double>, _ b: Tensor<Double>) throws -> Double {
+            try zip(layer.forward([a, b], masks: [nil, nil], training: false).output.scalars, r.scalars).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        _ = try layer.forwardRecording([a, b], masks: [nil, nil], training: true)
+        let gradients = try layer.backward([r])
+        try expectCentralDifferences(of: { try loss($0, b) }, at: a, match: try #require(gradients.input), "\(kind) left")
+        try expectCentralDifferences(of: { try loss(a, $0) }, at: b, match: try #require(gradients.otherInputs.first ?? nil), "\(kind) right")
     }
 }

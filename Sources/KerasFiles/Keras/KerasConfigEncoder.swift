@@ -181,6 +181,20 @@ enum KerasConfigEncoder {
         }
         for layer in modelLayers {
             let nodeIndices = model.nodes.indices.filter { model.nodes[$0].layer === layer }
+            // An operation on tensors (`h[:, -1]`, `ops.mean`) is written as Keras writes it: a
+            // node of keras.src.ops with its call's arguments, and no weights.
+            if LayerDeclarations.declaration(for: layer) == nil, let operation = OperationDeclarations.declaration(for: layer) {
+                guard nodeIndices.count == 1, let node = nodeIndices.first.map({ model.nodes[$0] }),
+                      let (config, arguments) = try operation.encode(layer, node.inputs.map(tensor)) else {
+                    throw FileFormatError("operation '\(layer.name)' must be called once to be saved")
+                }
+                layers.append([
+                    "module": .string(operation.module), "class_name": .string(operation.className),
+                    "config": .object(config.merging(["name": .string(layer.name)]) { $1 }), "registered_name": .string(operation.className),
+                    "name": .string(layer.name), "inbound_nodes": [["args": .array(arguments), "kwargs": [:]]],
+                ])
+                continue
+            }
             let firstInput = nodeIndices.first.flatMap { index -> [Int?]? in
                 guard model.nodes[index].otherInputs.isEmpty else { return nil }
                 switch model.nodes[index].input {

@@ -110,10 +110,11 @@ struct KerasModelBuilder {
         var policies = [String: String]()
         var pending = [(layer: any Layer<Float>, layerName: String, callIndex: Int, inputs: [(String, Int, Int)], states: [(String, Int, Int)])]()
         var layerClasses = [(layer: any Layer<Float>, className: String)]()
-        // Keras 3 writes the mask computations between layers (NotEqual, Any, LogicalOr, ...)
-        // as operations of keras.src.ops. Their results feed the `mask` argument of the next
-        // layer, which the model here computes itself, the same way (each layer's
-        // compute_mask): they are skipped. One whose result is data is refused by name.
+        // Keras 3 writes operations on tensors as nodes of keras.src.ops: the declared ones
+        // (`h[:, -1]`, `ops.mean`, ...) run as the model's layers. The others are the mask
+        // computations between layers (NotEqual, Any, LogicalOr, ...), whose results feed the
+        // `mask` argument of the next layer, which the model here computes itself, the same way
+        // (each layer's compute_mask): they are skipped. One whose result is data is refused by name.
         let entries = config["layers"]?.array ?? []
         var operations = [String: String]()
         for entry in entries where entry["module"]?.string?.hasPrefix("keras.src.ops") == true {
@@ -121,7 +122,23 @@ struct KerasModelBuilder {
         }
         for entry in entries {
             let layerName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
-            if operations[layerName] != nil { continue }
+            if let className = operations[layerName] {
+                guard let operation = OperationDeclarations.byClassName[className] else { continue }
+                let nodes = entry["inbound_nodes"]?.array ?? []
+                guard nodes.count == 1, let node = nodes.first, let arguments = node["args"]?.array else {
+                    throw FileFormatError("model '\(name)': operation '\(layerName)' (\(className)) must have one call with its arguments")
+                }
+                if let kwargs = node["kwargs"]?.object, let key = kwargs.keys.sorted().first {
+                    throw FileFormatError("model '\(name)': operation '\(layerName)' (\(className)) is called with '\(key)', which is not supported")
+                }
+                let read = KerasConfig(entry["config"] ?? .null)
+                let layer = try operation.decode(read, arguments, layerName, decoder)
+                for (key, value) in read.unread where key != "name" {
+                    throw FileFormatError("model '\(name)': operation '\(layerName)' (\(className)): the configuration key '\(key)' (\(value)) is not supported")
+                }
+                pending.append((layer, layerName, 0, Self.kerasTensors(node["args"]), []))
+                continue
+            }
             if entry["class_name"]?.string == "InputLayer" {
                 let c = entry["config"]
                 guard let shape = Self.shape(c?["batch_shape"]) ?? Self.shape(c?["batch_input_shape"]) else {

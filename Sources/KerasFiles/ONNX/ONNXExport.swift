@@ -187,7 +187,7 @@ struct ONNXExporter {
 
     /// The ONNX nodes of one call of `layer`, by its kind's declaration.
     mutating func layer(_ layer: any Layer<Float>, _ inputs: [ONNXValue], inputRank: Int = 3, initialStates: [String] = []) throws -> [ONNXValue] {
-        guard let emitter = LayerDeclarations.declaration(for: layer)?.onnx else {
+        guard let emitter = LayerDeclarations.declaration(for: layer)?.onnx ?? OperationDeclarations.declaration(for: layer)?.onnx else {
             let exported = LayerDeclarations.all.filter { $0.onnx != nil }.compactMap(\.classNames.first).joined(separator: ", ")
             throw fail(layer, "has no ONNX export here; exported: \(exported)")
         }

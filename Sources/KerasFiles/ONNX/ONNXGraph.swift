@@ -114,7 +114,7 @@ struct ONNXGraph {
                 out = x
             case "Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Where", "Or", "And", "Equal", "Greater", "Less", "PRelu":
                 out = inRanks.contains { $0 == nil } ? nil : inRanks.compactMap { $0 }.max()
-            case "Cast", "Relu", "Sigmoid", "Tanh", "Exp", "Sqrt", "Softplus", "Softsign", "Elu", "Selu", "LeakyRelu", "HardSigmoid",
+            case "Cast", "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Abs", "Neg", "Sqrt", "Softplus", "Softsign", "Elu", "Selu", "LeakyRelu", "HardSigmoid",
                  "Identity", "Not", "Tile", "Pad", "Slice", "LayerNormalization":
                 out = x
             case "Softmax":
@@ -131,7 +131,11 @@ struct ONNXGraph {
                 let axes = node.inputs.count > 1 ? ints(node.inputs[1]) : nil
                 out = x.flatMap { x in axes.map { x + $0.count } }
                 if let axes, let out { for axis in axes { try checkAxis(axis, rank: out) } }
-            case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceProd":
+            case "Squeeze":
+                let axes = node.inputs.count > 1 ? ints(node.inputs[1]) : nil
+                if let axes { for axis in axes { try checkAxis(axis, rank: x) } }
+                out = x.flatMap { x in axes.map { x - $0.count } }
+            case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd":
                 var axes: [Int]?
                 if case .ints(let given)? = attribute("axes") { axes = given } else if node.inputs.count > 1 { axes = ints(node.inputs[1]) }
                 if let axes { for axis in axes { try checkAxis(axis, rank: x) } }
