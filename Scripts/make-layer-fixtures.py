@@ -188,6 +188,18 @@ def operations_on_sequences():
     return keras.Model(inputs, keras.layers.Dense(2)(joined), name="operations_on_sequences")
 
 
+def shape_operations():
+    """Keras 3 shape operations on a GRU's sequence: expand_dims, squeeze, transpose, reshape
+    and a cast to float32."""
+    from keras import ops
+    inputs = keras.Input((6, 4))
+    h = keras.layers.GRU(5, return_sequences=True)(inputs)
+    turned = ops.transpose(ops.expand_dims(h, -1), axes=(0, 2, 1, 3))
+    flat = ops.reshape(ops.squeeze(turned, axis=-1), (-1, 30))
+    summary = ops.cast(ops.squeeze(ops.expand_dims(h[:, -1], 1), axis=1), "float32")
+    return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Concatenate()([flat, summary])), name="shape_operations")
+
+
 def masked_merges():
     """Padded tokens through two GRUs merged by Subtract, Multiply, Average, Maximum and
     Minimum, a masked global average, and a Dot of the sequences."""

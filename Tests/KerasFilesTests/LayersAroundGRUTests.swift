@@ -36,7 +36,7 @@ struct LayersAroundGRUTests {
     @Test(
         arguments: [
             "crnn", "conv1d_forecaster", "conv1d_variants", "channels_first", "image_to_sequence", "normalizations_and_noise",
-            "masked_merges", "attention_layers", "masked_attention", "preprocessing_layers", "operations_on_sequences",
+            "masked_merges", "attention_layers", "masked_attention", "preprocessing_layers", "operations_on_sequences", "shape_operations",
         ], [".keras", ".swift.keras"])
     func modelsAroundAGRUPredictLikeKeras(name: String, suffix: String) throws {
         let model = try KerasModelFile(bytes: ModelFixtures.bytes("layers/" + name + suffix)).model

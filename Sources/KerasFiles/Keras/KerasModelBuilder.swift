@@ -120,10 +120,26 @@ struct KerasModelBuilder {
         for entry in entries where entry["module"]?.string?.hasPrefix("keras.src.ops") == true {
             operations[entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""] = entry["class_name"]?.string ?? "?"
         }
+        // The mask computations: the operations not declared, and every declared one that reads
+        // one of them (Keras' ExpandDims or Cast of a mask), transitively.
+        var masking = Set(operations.filter { OperationDeclarations.byClassName[$0.value] == nil }.keys)
+        var grew = true
+        while grew {
+            grew = false
+            for entry in entries {
+                let entryName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
+                guard operations[entryName] != nil, !masking.contains(entryName) else { continue }
+                let reads = (entry["inbound_nodes"]?.array ?? []).flatMap { Self.kerasTensors($0["args"]) }
+                if reads.contains(where: { masking.contains($0.0) }) {
+                    masking.insert(entryName)
+                    grew = true
+                }
+            }
+        }
         for entry in entries {
             let layerName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
             if let className = operations[layerName] {
-                guard let operation = OperationDeclarations.byClassName[className] else { continue }
+                guard !masking.contains(layerName), let operation = OperationDeclarations.byClassName[className] else { continue }
                 let nodes = entry["inbound_nodes"]?.array ?? []
                 guard nodes.count == 1, let node = nodes.first, let arguments = node["args"]?.array else {
                     throw FileFormatError("model '\(name)': operation '\(layerName)' (\(className)) must have one call with its arguments")
