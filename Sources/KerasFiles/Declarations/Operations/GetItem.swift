@@ -1,6 +1,6 @@
 import SwiftGRU
 
-extension OperationDeclaration {
+extension OperationDeclarations {
     /// `GetItem`: `x[key]` with indices, slices and an ellipsis.
     static let getItem = OperationDeclaration(
         className: "GetItem", module: "keras.src.ops.numpy",

@@ -2,7 +2,7 @@
 /// in a functional model): the batch axis is kept. The output has no mask, as Keras'
 /// operations give none. In training, a maximum's or minimum's gradient is shared by the
 /// values equal to it, as TensorFlow shares it.
-public final class Reduction<Scalar: TensorScalar>: Layer, RecordsInputs {
+public final class Reduction<Scalar: TensorScalar>: Layer {
     /// What the reduction computes.
     public enum Kind: String, Sendable, CaseIterable {
         case mean, max, min, sum
@@ -15,7 +15,8 @@ public final class Reduction<Scalar: TensorScalar>: Layer, RecordsInputs {
     public let keepdims: Bool
     public var name: String
     public var trainable = true
-    var records: [Tensor<Scalar>] = []
+    /// Recorded calls: the input and the output.
+    private var records: [(input: Tensor<Scalar>, output: Tensor<Scalar>)] = []
 
     /// Creates the operation.
     ///
@@ -75,11 +76,19 @@ public final class Reduction<Scalar: TensorScalar>: Layer, RecordsInputs {
         return LayerOutput(try Tensor(shape: shape, scalars: out))
     }
 
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        let result = try forward(input, mask: mask, training: training)
+        records.append((input, result.output))
+        return result
+    }
+
+    public func clearRecords() { records.removeAll() }
+
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
-        let input = try popRecord(&records, layer: name)
+        let (input, result) = try popRecord(&records, layer: name)
         let (target, shape, count) = try plan(input.shape)
         let g = try gradient(outputGradients, 0, shape: shape).scalars
-        let output = try forward(input, mask: nil, training: false).output.scalars
+        let output = result.scalars
         var ties = [Int](repeating: 0, count: output.count)
         if kind == .max || kind == .min {
             for (i, value) in input.scalars.enumerated() where value == output[target[i]] { ties[target[i]] += 1 }
