@@ -6,10 +6,10 @@ normalizations and activations, regularization layers, merges and attention
 random moving statistics), their inputs and Keras' predictions. Then the Swift tool
 converts each model (`gru convert`) and Keras 3 must load that file and predict the same.
 
-Usage: swift build && python3 Scripts/make-layer-fixtures.py
+Usage: swift build && python3 Scripts/make-layer-fixtures.py [fixture names...]
 Packages: Scripts/requirements-fixtures.txt
 """
-import json, os, subprocess
+import json, os, subprocess, sys, zlib
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
@@ -200,6 +200,48 @@ def shape_operations():
     return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Concatenate()([flat, summary])), name="shape_operations")
 
 
+def conv_lstm_frames():
+    """ConvLSTM2D over frames: same padding returning sequences, then strides and a hard
+    sigmoid going backwards; the frames flattened into a GRU."""
+    return keras.Sequential([
+        keras.Input((4, 6, 6, 2)),
+        keras.layers.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True),
+        keras.layers.BatchNormalization(),
+        keras.layers.ConvLSTM2D(2, (2, 2), strides=(2, 2), return_sequences=True, go_backwards=True,
+                                recurrent_activation="hard_sigmoid"),
+        keras.layers.TimeDistributed(keras.layers.Flatten()),
+        keras.layers.GRU(4),
+        keras.layers.Dense(2),
+    ], name="conv_lstm_frames")
+
+
+def conv_lstm_1d_states():
+    """ConvLSTM1D with dilation, relu, no bias and its final states; a Bidirectional
+    ConvLSTM1D with strides over its sequence."""
+    inputs = keras.Input((5, 9, 3))
+    sequence, h, c = keras.layers.ConvLSTM1D(4, 3, dilation_rate=2, padding="same", activation="relu", use_bias=False,
+                                             return_sequences=True, return_state=True)(inputs)
+    both = keras.layers.Bidirectional(keras.layers.ConvLSTM1D(2, 2, strides=2))(sequence)
+    joined = keras.layers.Concatenate()([keras.layers.Flatten()(both), keras.layers.Flatten()(h),
+                                         keras.layers.GlobalAveragePooling1D()(c)])
+    return keras.Model(inputs, keras.layers.Dense(2)(joined), name="conv_lstm_1d_states")
+
+
+def volumes():
+    """ConvLSTM3D over volumes, Conv3D with strides and dilation, 3D max and average pooling,
+    global 3D poolings, the depth read as steps by a GRU."""
+    inputs = keras.Input((3, 4, 4, 4, 1))
+    v = keras.layers.ConvLSTM3D(2, (2, 2, 2), padding="same")(inputs)
+    a = keras.layers.Conv3D(3, (2, 3, 3), strides=(1, 2, 1), padding="same", activation="relu")(v)
+    b = keras.layers.MaxPooling3D((1, 2, 2), padding="same")(a)
+    c = keras.layers.AveragePooling3D(2, strides=1, padding="same")(b)
+    d = keras.layers.Conv3D(4, (2, 1, 2), dilation_rate=(2, 1, 1))(v)
+    steps = keras.layers.GRU(3)(keras.layers.Reshape((4, -1))(c))
+    joined = keras.layers.Concatenate()([steps, keras.layers.GlobalMaxPooling3D()(d),
+                                         keras.layers.Flatten()(keras.layers.GlobalAveragePooling3D(keepdims=True)(c))])
+    return keras.Model(inputs, keras.layers.Dense(2)(joined), name="volumes")
+
+
 def masked_merges():
     """Padded tokens through two GRUs merged by Subtract, Multiply, Average, Maximum and
     Minimum, a masked global average, and a Dot of the sequences."""
@@ -299,14 +341,34 @@ def all_layers(model):
                 yield getattr(layer, attribute)
 
 
-def main():
+def normal(*shape):
+    return lambda rng: rng.standard_normal((4,) + shape).astype("float32")
+
+
+FIXTURES = [
+    (activations_between_grus, None), (lstm_masked_bidirectional, tokens), (simple_rnn_stack, padded_sequences),
+    (crnn, normal(5, 8, 6, 2)), (conv1d_forecaster, normal(20, 3)), (conv1d_variants, normal(16, 4)),
+    (channels_first, normal(4, 16)), (image_to_sequence, normal(10, 12, 3)), (normalizations_and_noise, normal(7, 5)),
+    (masked_merges, padded_tokens), (attention_layers, normal(9, 5)), (masked_attention, padded_tokens),
+    (preprocessing_layers, normal(7, 5)), (operations_on_sequences, normal(7, 5)), (shape_operations, normal(6, 4)),
+    (conv_lstm_frames, normal(4, 6, 6, 2)), (conv_lstm_1d_states, normal(5, 9, 3)), (volumes, normal(3, 4, 4, 4, 1)),
+]
+
+
+def main(names):
+    """Writes the fixtures named (all when none are), each from a generator seeded by its
+    name, and their entries in the manifest. channels_first needs a backend that runs
+    channels-first convolutions (TensorFlow on a CPU does not)."""
     os.makedirs(OUT, exist_ok=True)
-    rng = np.random.default_rng(21)
-    manifest = []
-    def normal(*shape):
-        return lambda rng: rng.standard_normal((4,) + shape).astype("float32")
+    path = os.path.join(OUT, "manifest.json")
+    entries = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            entries = {m["name"]: m for m in json.load(f)["models"]}
     def save(build, inputs):
         model = build()
+        name = model.name
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
         for w in model.weights:
             if "int" in str(w.dtype):
                 continue
@@ -316,7 +378,6 @@ def main():
         for layer in model.layers:
             if isinstance(layer, keras.layers.Normalization):
                 layer.finalize_state()
-        name = model.name
         x = inputs(rng) if inputs else rng.standard_normal((4, 6, 3)).astype("float32")
         expected = model.predict(x, verbose=0)
         model.save(os.path.join(OUT, f"{name}.keras"))
@@ -326,20 +387,16 @@ def main():
         subprocess.run([GRU_TOOL, "convert", os.path.join(OUT, f"{name}.keras"), swift], check=True)
         error = float(np.max(np.abs(keras.models.load_model(swift).predict(x, verbose=0) - expected)))
         assert error < 1e-5, f"{name}: Keras reads Swift's file with error {error}"
-        manifest.append({"name": name, "classes": sorted({type(l).__name__ for l in all_layers(model)}),
-                         "round_trip_error": error})
-    for build, inputs in ((activations_between_grus, None), (lstm_masked_bidirectional, tokens),
-                          (simple_rnn_stack, padded_sequences), (crnn, normal(5, 8, 6, 2)),
-                          (conv1d_forecaster, normal(20, 3)), (conv1d_variants, normal(16, 4)),
-                          (channels_first, normal(4, 16)), (image_to_sequence, normal(10, 12, 3)),
-                          (normalizations_and_noise, normal(7, 5)), (masked_merges, padded_tokens),
-                          (attention_layers, normal(9, 5)), (masked_attention, padded_tokens)):
-        save(build, inputs)
-    policies(rng)
-    save(preprocessing_layers, normal(7, 5))
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump({"keras_version": keras.__version__, "models": manifest}, f, indent=1)
+        entries[name] = {"name": name, "classes": sorted({type(l).__name__ for l in all_layers(model)}),
+                         "round_trip_error": error, "keras_version": keras.__version__}
+    for build, inputs in FIXTURES:
+        if not names or build.__name__ in names:
+            save(build, inputs)
+    if not names or "policies" in names:
+        policies(np.random.default_rng(21))
+    with open(path, "w") as f:
+        json.dump({"models": [entries[b.__name__] for b, _ in FIXTURES if b.__name__ in entries]}, f, indent=1)
 
 
 if __name__ == "__main__":
-    main()
+    main(set(sys.argv[1:]))

@@ -76,6 +76,22 @@ def operations_on_sequences():
     return keras.Model(inputs, layers.Dense(2)(layers.Concatenate()([pooled, shaped, ops.divide(h[:, 0], 2.0 + ops.abs(h[:, 1]))])))
 
 
+def conv_lstm_frames():
+    inputs = keras.Input((3, 5, 5, 2))
+    h = layers.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True, recurrent_dropout=0.0)(inputs)
+    h = layers.ConvLSTM2D(2, (2, 2), strides=(2, 2), go_backwards=True, kernel_regularizer=regularizers.L2(0.01))(h)
+    return keras.Model(inputs, layers.Dense(2)(layers.Flatten()(h)))
+
+
+def volumes():
+    inputs = keras.Input((4, 4, 4, 2))
+    v = layers.Conv3D(3, (2, 3, 3), strides=(1, 2, 1), padding="same", activation="tanh")(inputs)
+    v = layers.MaxPooling3D((2, 1, 2), padding="same")(v)
+    a = layers.AveragePooling3D(2, strides=1, padding="same")(v)
+    joined = layers.Concatenate()([layers.GlobalAveragePooling3D()(a), layers.GlobalMaxPooling3D()(v)])
+    return keras.Model(inputs, layers.Dense(2)(joined))
+
+
 def cases(rng):
     x = rng.standard_normal((10, 5, 3)).astype("float32")
     y = rng.standard_normal((10, 2)).astype("float32")
@@ -151,6 +167,10 @@ def cases(rng):
         ("adam_clipnorm", optimizers.Adam(0.02, clipnorm=0.1)),         ("adadelta_global_clipnorm", optimizers.Adadelta(1.0, global_clipnorm=0.2)),
         ("adamax_weight_decay", optimizers.Adamax(0.05, weight_decay=0.1)),
     ]
+    # From a generator of their own, so that the draws of the earlier cases stay as they were.
+    extra = np.random.default_rng(2027)
+    frames = extra.standard_normal((10, 3, 5, 5, 2)).astype("float32")
+    volumes_x = extra.standard_normal((10, 4, 4, 4, 2)).astype("float32")
     return [
         dict(name="outputs_list", model=two_outputs(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss=["mse", "binary_crossentropy"], loss_weights=[1.0, 0.5], metrics=[["mae"], ["accuracy"]]),
@@ -194,6 +214,10 @@ def cases(rng):
              compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
         dict(name="operations_on_sequences", model=operations_on_sequences(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="conv_lstm_frames", model=conv_lstm_frames(), optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[frames], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="volumes", model=volumes(), optimizer=optimizers.SGD(0.1, momentum=0.5),
+             compile=dict(loss="mse"), x=[volumes_x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
     ]
 
 

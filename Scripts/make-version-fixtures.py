@@ -3,9 +3,11 @@
 read files of older Keras versions (Tests/KerasFilesTests/Fixtures/versions).
 
 Each model comes with `<name>.input.npy` and `<name>.expected.npy` (that Keras' float32
-prediction). Two models: "stacked" (Sequential: GRU(5, return_sequences) -> GRU(4) ->
-Dense(2)) and "functional" (tokens -> Embedding(mask_zero) -> Bidirectional(GRU) ->
-GRU(reset_after=False) -> Dense(2), inputs with trailing zero padding).
+prediction). Three models: "stacked" (Sequential: GRU(5, return_sequences) -> GRU(4) ->
+Dense(2)), "functional" (tokens -> Embedding(mask_zero) -> Bidirectional(GRU) ->
+GRU(reset_after=False) -> Dense(2), inputs with trailing zero padding) and "convlstm"
+(ConvLSTM2D(same, return_sequences) -> ConvLSTM2D -> Flatten -> Dense over 5x5 frames). Name
+models on the command line to write only those (`... make-version-fixtures.py convlstm`).
 
 - Keras 3 writes `keras-<version>-<model>.keras`. Keras 3.0 to 3.6 wrote the orthogonal
   initializer as "OrthogonalInitializer".
@@ -35,7 +37,7 @@ received 0"); Keras 3.5 loads it and predicts its expected values.
 With tf-keras (Scripts/requirements-tf-keras.txt) run it as
 `TF_USE_LEGACY_KERAS=1 /tmp/<venv>/bin/python Scripts/make-version-fixtures.py`.
 """
-import os
+import os, sys
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
@@ -74,17 +76,38 @@ def write(model, name, x, rng):
     print("wrote", name)
 
 
+# Models named on the command line only (all when none are).
+ONLY = set(sys.argv[1:])
+
+
+def wanted(model):
+    return not ONLY or model in ONLY
+
+
 stacked = keras.Sequential([keras.Input((6, 3)), keras.layers.GRU(5, return_sequences=True), keras.layers.GRU(4),
                             keras.layers.Dense(2)])
-write(stacked, f"{PREFIX}-stacked", None, np.random.default_rng(5))
+if wanted("stacked"):
+    write(stacked, f"{PREFIX}-stacked", None, np.random.default_rng(5))
 
-tokens = keras.Input((7,), name="tokens")
-h = keras.layers.Embedding(20, 4, mask_zero=True)(tokens)
-h = keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True))(h)
-h = keras.layers.GRU(3, reset_after=False)(h)
-functional = keras.Model(tokens, keras.layers.Dense(2)(h))
-rng = np.random.default_rng(6)
-ids = rng.integers(1, 20, (3, 7)).astype("float32")
-ids[1, 5:] = 0
-ids[2, 3:] = 0
-write(functional, f"{PREFIX}-functional", ids, rng)
+if wanted("functional"):
+    tokens = keras.Input((7,), name="tokens")
+    h = keras.layers.Embedding(20, 4, mask_zero=True)(tokens)
+    h = keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True))(h)
+    h = keras.layers.GRU(3, reset_after=False)(h)
+    functional = keras.Model(tokens, keras.layers.Dense(2)(h))
+    rng = np.random.default_rng(6)
+    ids = rng.integers(1, 20, (3, 7)).astype("float32")
+    ids[1, 5:] = 0
+    ids[2, 3:] = 0
+    write(functional, f"{PREFIX}-functional", ids, rng)
+
+if wanted("convlstm"):
+    convlstm = keras.Sequential([
+        keras.Input((4, 5, 5, 2)),
+        keras.layers.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True),
+        keras.layers.ConvLSTM2D(2, (2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(2),
+    ])
+    write(convlstm, f"{PREFIX}-convlstm", np.random.default_rng(7).standard_normal((3, 4, 5, 5, 2)).astype("float32"),
+          np.random.default_rng(8))

@@ -137,7 +137,7 @@ struct KerasModelFileTests {
     /// A layer outside the supported set is named with its class; a Lambda or a custom class
     /// is named with the reason it cannot be read (its Python code is not in the file).
     @Test(arguments: [
-        (#"{"class_name": "Conv3D", "config": {"name": "conv", "filters": 3}}"#, "unsupported layer 'conv' of class Conv3D"),
+        (#"{"class_name": "Conv3DTranspose", "config": {"name": "conv", "filters": 3}}"#, "unsupported layer 'conv' of class Conv3DTranspose"),
         (#"{"class_name": "Lambda", "config": {"name": "square", "function": "..."}}"#, "layer 'square' is a Lambda layer: it holds a Python function"),
         (#"{"module": "mymodels", "class_name": "Gate", "registered_name": "Custom>Gate", "config": {"name": "gate"}}"#, "layer 'gate' is of the custom class Custom>Gate"),
     ])
@@ -222,14 +222,16 @@ struct KerasModelFileTests {
     /// Files written by Keras 3.0 and 3.5 (`OrthogonalInitializer`) and by tf.keras 2.12 to
     /// 2.15 (`.h5`, and `.keras` in each of their layouts: `_layer_checkpoint_dependencies`
     /// with gaps in the numbering, then `layers`), a stacked Sequential and a functional model
-    /// with a masked Bidirectional GRU, predict as the Keras that wrote them
-    /// (Scripts/make-version-fixtures.py).
+    /// with a masked Bidirectional GRU, and ConvLSTM2Ds over frames written by Keras 3.0, 3.5,
+    /// 3.15 and tf-keras 2.21, predict as the Keras that wrote them (Scripts/make-version-fixtures.py).
     @Test(arguments: [
         "keras-3.0.5-stacked.keras", "keras-3.0.5-functional.keras", "keras-3.5.0-stacked.keras", "keras-3.5.0-functional.keras",
         "tf-keras-2.12.0-stacked.keras", "tf-keras-2.12.0-functional.keras", "tf-keras-2.12.0-stacked.h5", "tf-keras-2.12.0-functional.h5",
         "tf-keras-2.13.1-stacked.keras", "tf-keras-2.13.1-functional.keras", "tf-keras-2.13.1-stacked.h5", "tf-keras-2.13.1-functional.h5",
         "tf-keras-2.14.0-stacked.keras", "tf-keras-2.14.0-functional.keras", "tf-keras-2.14.0-stacked.h5", "tf-keras-2.14.0-functional.h5",
         "tf-keras-2.15.0-stacked.keras", "tf-keras-2.15.0-functional.keras", "tf-keras-2.15.0-stacked.h5", "tf-keras-2.15.0-functional.h5",
+        "keras-3.0.5-convlstm.keras", "keras-3.5.0-convlstm.keras", "keras-3.15.1-convlstm.keras", "tf-keras-2.21.0-convlstm.keras",
+        "tf-keras-2.21.0-convlstm.h5",
     ])
     func filesOfEveryKerasVersionPredictLikeKeras(file: String) throws {
         let name = "versions/" + file.replacingOccurrences(of: ".keras", with: "").replacingOccurrences(of: ".h5", with: "")

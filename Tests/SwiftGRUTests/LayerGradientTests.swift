@@ -107,6 +107,26 @@ struct LayerGradientTests {
         Case(description: "x - 0.5", inputShape: [2, 3], mask: nil) { try Arithmetic<Double>(.subtract, .tensor, .constant(0.5)) },
         Case(description: "Rescaling per feature", inputShape: [2, 3, 4], mask: nil) { try Rescaling<Double>(scale: [1, 2, 0.5, -1], offset: [0.1]) },
         Case(description: "Softmax masked, axis 1", inputShape: [2, 4, 3], mask: nil) { Softmax<Double>(axis: [1]) },
+        Case(description: "Conv3D same strides", inputShape: [2, 3, 4, 3, 2], mask: nil) {
+            try Conv3D<Double>(filters: 3, kernelSize: [2, 3, 2], strides: [1, 2, 1], padding: .same, activation: .tanh)
+        },
+        Case(description: "MaxPooling3D same", inputShape: [1, 3, 4, 3, 2], mask: nil) { try MaxPooling3D<Double>(poolSize: [2, 2, 2], strides: [1, 2, 1], padding: .same) },
+        Case(description: "AveragePooling3D channels first", inputShape: [2, 2, 2, 4, 4], mask: nil) {
+            try AveragePooling3D<Double>(poolSize: [2, 2, 2], dataFormat: .channelsFirst)
+        },
+        Case(description: "GlobalAveragePooling3D", inputShape: [2, 2, 3, 2, 2], mask: nil) { GlobalAveragePooling3D<Double>() },
+        Case(description: "ConvLSTM2D same, sequences, masked", inputShape: [2, 3, 4, 3, 2], mask: [true, true, false, true, false, true]) {
+            try ConvLSTM2D<Double>(filters: 2, kernelSize: [3, 2], padding: .same, returnSequences: true)
+        },
+        Case(description: "ConvLSTM1D strided, backwards, channels first", inputShape: [2, 3, 2, 5], mask: nil) {
+            try ConvLSTM1D<Double>(filters: 3, kernelSize: 2, strides: 2, dataFormat: .channelsFirst, goBackwards: true)
+        },
+        Case(description: "ConvLSTM3D dilated, no bias", inputShape: [1, 2, 3, 3, 2, 1], mask: nil) {
+            try ConvLSTM3D<Double>(filters: 2, kernelSize: [2, 2, 1], padding: .same, dilationRate: [1, 2, 1], useBias: false)
+        },
+        Case(description: "Bidirectional ConvLSTM1D", inputShape: [2, 3, 5, 2], mask: [true, true, true, true, false, false]) {
+            try Bidirectional<Double>(ConvLSTM1D<Double>(filters: 2, kernelSize: 3, padding: .same, returnSequences: true))
+        },
     ]
 
     @Test(arguments: cases)

@@ -1,10 +1,10 @@
 import SwiftGRU
 
 extension LayerDeclaration {
-    /// `Conv1D` and `Conv2D` (Keras 2 also wrote `Convolution1D`/`Convolution2D`).
+    /// `Conv1D`, `Conv2D` and `Conv3D` (Keras 2 also wrote `Convolution1D/2D/3D`).
     static func convolution(rank: Int) -> LayerDeclaration {
         LayerDeclaration(
-            classNames: rank == 1 ? ["Conv1D", "Convolution1D"] : ["Conv2D", "Convolution2D"],
+            classNames: ["Conv\(rank)D", "Convolution\(rank)D"],
             decode: { c, name, decoder in
                 let kernel = try decoder.integers(c["kernel_size"], count: rank, fallback: [], "kernel_size", layer: name)
                 let strides = try decoder.integers(c["strides"], count: rank, fallback: Array(repeating: 1, count: rank), "strides", layer: name)
@@ -23,8 +23,14 @@ extension LayerDeclaration {
                         dataFormat: arguments.format, dilationRate: dilation[0], groups: arguments.groups, activation: arguments.activation,
                         useBias: arguments.useBias, kernelInitializer: arguments.kernelInitializer,
                         biasInitializer: arguments.biasInitializer, name: name)
-                } else {
+                } else if rank == 2 {
                     layer = try Conv2D<Float>(
+                        filters: arguments.filters, kernelSize: kernel, strides: strides, padding: arguments.padding,
+                        dataFormat: arguments.format, dilationRate: dilation, groups: arguments.groups, activation: arguments.activation,
+                        useBias: arguments.useBias, kernelInitializer: arguments.kernelInitializer,
+                        biasInitializer: arguments.biasInitializer, name: name)
+                } else {
+                    layer = try Conv3D<Float>(
                         filters: arguments.filters, kernelSize: kernel, strides: strides, padding: arguments.padding,
                         dataFormat: arguments.format, dilationRate: dilation, groups: arguments.groups, activation: arguments.activation,
                         useBias: arguments.useBias, kernelInitializer: arguments.kernelInitializer,

@@ -85,11 +85,13 @@ enum LayerDeclarations {
     /// In the order layers are tried when writing: subclasses (`GRU`) before their
     /// superclasses (`RNN`).
     static let all: [LayerDeclaration] = [
-        .gru, .lstm, .simpleRNN, .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
+        .gru, .lstm, .simpleRNN, .convLSTM(rank: 1), .convLSTM(rank: 2), .convLSTM(rank: 3), .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
         .concatenate, .leakyReLU, .reLU, .batchNormalization,
-        .convolution(rank: 1), .convolution(rank: 2), .depthwiseConv1D, .separableConv1D,
+        .convolution(rank: 1), .convolution(rank: 2), .convolution(rank: 3), .depthwiseConv1D, .separableConv1D,
         .pooling(.max, rank: 1), .pooling(.average, rank: 1), .pooling(.max, rank: 2), .pooling(.average, rank: 2),
+        .pooling(.max, rank: 3), .pooling(.average, rank: 3),
         .globalPooling(.max, rank: 1), .globalPooling(.average, rank: 1), .globalPooling(.max, rank: 2), .globalPooling(.average, rank: 2),
+        .globalPooling(.max, rank: 3), .globalPooling(.average, rank: 3),
         .flatten, .reshape, .permute, .repeatVector, .zeroPadding1D, .cropping1D, .upSampling1D,
         .layerNormalization, .unitNormalization, .normalization, .rescaling, .pReLU, .elu, .softmax,
         .spatialDropout1D, .spatialDropout(rank: 2), .spatialDropout(rank: 3), .gaussianNoise, .gaussianDropout, .activityRegularization,

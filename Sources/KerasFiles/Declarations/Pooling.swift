@@ -1,7 +1,7 @@
 import SwiftGRU
 
 extension LayerDeclaration {
-    /// `MaxPooling1D/2D` and `AveragePooling1D/2D` (and Keras' `MaxPool`/`AvgPool` aliases).
+    /// `MaxPooling1D/2D/3D` and `AveragePooling1D/2D/3D` (and Keras' `MaxPool`/`AvgPool` aliases).
     static func pooling(_ mode: PoolingMode, rank: Int) -> LayerDeclaration {
         let base = (mode == .max ? "MaxPooling" : "AveragePooling") + "\(rank)D"
         let alias = (mode == .max ? "MaxPool" : "AvgPool") + "\(rank)D"
@@ -15,8 +15,10 @@ extension LayerDeclaration {
                 switch (mode, rank) {
                 case (.max, 1): return try MaxPooling1D<Float>(poolSize: size[0], strides: strides?[0], padding: padding, dataFormat: format, name: name)
                 case (.average, 1): return try AveragePooling1D<Float>(poolSize: size[0], strides: strides?[0], padding: padding, dataFormat: format, name: name)
-                case (.max, _): return try MaxPooling2D<Float>(poolSize: size, strides: strides, padding: padding, dataFormat: format, name: name)
-                case (.average, _): return try AveragePooling2D<Float>(poolSize: size, strides: strides, padding: padding, dataFormat: format, name: name)
+                case (.max, 2): return try MaxPooling2D<Float>(poolSize: size, strides: strides, padding: padding, dataFormat: format, name: name)
+                case (.average, 2): return try AveragePooling2D<Float>(poolSize: size, strides: strides, padding: padding, dataFormat: format, name: name)
+                case (.max, _): return try MaxPooling3D<Float>(poolSize: size, strides: strides, padding: padding, dataFormat: format, name: name)
+                case (.average, _): return try AveragePooling3D<Float>(poolSize: size, strides: strides, padding: padding, dataFormat: format, name: name)
                 }
             },
             matches: { ($0 as? Pooling<Float>).map { $0.mode == mode && $0.poolSize.count == rank } ?? false },
@@ -30,7 +32,7 @@ extension LayerDeclaration {
             onnx: .pooling)
     }
 
-    /// `GlobalMaxPooling1D/2D` and `GlobalAveragePooling1D/2D` (and the `GlobalMaxPool`/`GlobalAvgPool` aliases).
+    /// `GlobalMaxPooling1D/2D/3D` and `GlobalAveragePooling1D/2D/3D` (and the `GlobalMaxPool`/`GlobalAvgPool` aliases).
     static func globalPooling(_ mode: PoolingMode, rank: Int) -> LayerDeclaration {
         let base = (mode == .max ? "GlobalMaxPooling" : "GlobalAveragePooling") + "\(rank)D"
         let alias = (mode == .max ? "GlobalMaxPool" : "GlobalAvgPool") + "\(rank)D"
@@ -41,17 +43,15 @@ extension LayerDeclaration {
                 switch (mode, rank) {
                 case (.max, 1): return GlobalMaxPooling1D<Float>(dataFormat: format, keepdims: keep, name: name)
                 case (.average, 1): return GlobalAveragePooling1D<Float>(dataFormat: format, keepdims: keep, name: name)
-                case (.max, _): return GlobalMaxPooling2D<Float>(dataFormat: format, keepdims: keep, name: name)
-                case (.average, _): return GlobalAveragePooling2D<Float>(dataFormat: format, keepdims: keep, name: name)
+                case (.max, 2): return GlobalMaxPooling2D<Float>(dataFormat: format, keepdims: keep, name: name)
+                case (.average, 2): return GlobalAveragePooling2D<Float>(dataFormat: format, keepdims: keep, name: name)
+                case (.max, _): return GlobalMaxPooling3D<Float>(dataFormat: format, keepdims: keep, name: name)
+                case (.average, _): return GlobalAveragePooling3D<Float>(dataFormat: format, keepdims: keep, name: name)
                 }
             },
-            matches: { layer in
-                guard let pool = layer as? GlobalPooling<Float>, pool.mode == mode else { return false }
-                return rank == 1 ? (layer is GlobalMaxPooling1D<Float> || layer is GlobalAveragePooling1D<Float>)
-                    : (layer is GlobalMaxPooling2D<Float> || layer is GlobalAveragePooling2D<Float>)
-            },
+            matches: { ($0 as? GlobalPooling<Float>).map { $0.mode == mode && $0.spatialRank == rank } ?? false },
             encode: { layer in
-                guard let pool = layer as? GlobalPooling<Float>, pool.mode == mode else { return nil }
+                guard let pool = layer as? GlobalPooling<Float>, pool.mode == mode, pool.spatialRank == rank else { return nil }
                 return ["data_format": .string(pool.dataFormat.rawValue), "keepdims": .bool(pool.keepdims)]
             },
             onnx: .globalPooling)

@@ -37,7 +37,8 @@ extension LayerDeclaration {
     static func recurrent<L: RNN<Float>>(
         _ className: String, _: L.Type,
         make: @escaping @Sendable (_ config: KerasConfig, _ name: String, _ decoder: KerasConfigDecoder, _ options: RecurrentOptions) throws -> L,
-        cellEntries: @escaping @Sendable (L) throws -> [String: JSONValue]
+        cellEntries: @escaping @Sendable (L) throws -> [String: JSONValue],
+        matches: (@Sendable (_ layer: any Layer<Float>) -> Bool)? = nil, onnx: ONNXEmitter? = ONNXExporter.recurrentLayer
     ) -> LayerDeclaration {
         LayerDeclaration(
             classNames: [className],
@@ -50,9 +51,9 @@ extension LayerDeclaration {
                 layer.zeroOutputForMask = c["zero_output_for_mask"]?.bool ?? false
                 return layer
             },
-            matches: { $0 is L },
+            matches: matches ?? { $0 is L },
             encode: { layer in
-                guard let rnn = layer as? L else { return nil }
+                guard let rnn = layer as? L, matches?(layer) ?? true else { return nil }
                 guard !rnn.timeMajor else {
                     throw FileFormatError("layer '\(rnn.name)': time_major is a tf.keras 2 argument that Keras 3 files cannot hold")
                 }
@@ -61,7 +62,7 @@ extension LayerDeclaration {
                 c["activity_regularizer"] = KerasConfigEncoder.regularizer(rnn.activityRegularizer)
                 return c
             },
-            weightGroups: recurrentWeights, inertKeys: recurrentInertKeys.union(["use_cudnn"]), onnx: ONNXExporter.recurrentLayer)
+            weightGroups: recurrentWeights, inertKeys: recurrentInertKeys.union(["use_cudnn"]), onnx: onnx)
     }
 
     /// Keys of recurrent layers and cells that do not change what they compute: Keras 2's

@@ -49,7 +49,8 @@ extension RNN {
         (cell as? any RegularizedCell)?.weightConstraints ?? weights.map { _ in nil }
     }
 
-    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+    /// ``forwardRecording(_:mask:initialState:training:)`` over `(batch, steps, features)` inputs.
+    func recordForward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
         let start = try prepare(input, mask: mask, initialState: initialState.isEmpty ? nil : initialState, constants: [])
         guard let cells = gruCells else {
             guard let differentiable = cell as? any DifferentiableRecurrentCell<Scalar> else {
@@ -71,11 +72,8 @@ extension RNN {
         return LayerOutput(outputs: record.outputs, mask: returnSequences ? mask : nil)
     }
 
-    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
-        try backward(outputGradients, needsInputGradient: true)
-    }
-
-    public func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
+    /// ``backward(_:needsInputGradient:)`` of a call of ``recordForward(_:mask:initialState:training:)``.
+    func recordedBackward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: name)
         if let steps = record.steps { return try backwardSteps(steps, record: record, outputGradients) }
         let activity = activityPenalty(activityRegularizer, outputs: record.outputs).gradients
@@ -107,8 +105,6 @@ extension RNN {
         return LayerGradients(
             input: input, initialStates: record.hadInitialState ? initialStates : [], weights: cellWeights.flatMap { $0 })
     }
-
-    public func clearRecords() { records.removeAll() }
 
     /// The step-by-step loop of ``runSequence`` for a differentiable cell, recording each step.
     private func recordSteps(
@@ -237,6 +233,7 @@ extension KernelRecurrentBiasCell {
 
 extension GRUCell: KernelRecurrentBiasCell {}
 extension LSTMCell: KernelRecurrentBiasCell {}
+extension ConvLSTMCell: KernelRecurrentBiasCell {}
 extension SimpleRNNCell: KernelRecurrentBiasCell {}
 
 extension StackedRNNCells: RegularizedCell {

@@ -39,37 +39,14 @@ extension LSTMCell: DifferentiableRecurrentCell {
     func stepBackward(
         input: Tensor<Scalar>, states: [Tensor<Scalar>], outputGradient: Tensor<Scalar>, stateGradients: [Tensor<Scalar>]
     ) throws -> (input: Tensor<Scalar>, states: [Tensor<Scalar>], weights: [Tensor<Scalar>]) {
-        let batch = input.shape.first ?? 0, u = units, width = 4 * units
         let z = try storage.preactivation(input, states[0])
-        func gate(_ k: Int) throws -> Tensor<Scalar> {
-            var out = [Scalar]()
-            out.reserveCapacity(batch * u)
-            for row in 0..<batch { out += z.scalars[(row * width + k * u)..<(row * width + (k + 1) * u)] }
-            return try Tensor(shape: [batch, u], scalars: out)
-        }
-        let zi = try gate(0), zf = try gate(1), zc = try gate(2), zo = try gate(3)
-        let i = try recurrentActivation.apply(to: zi), f = try recurrentActivation.apply(to: zf)
-        let g = try activation.apply(to: zc), o = try recurrentActivation.apply(to: zo)
-        let c = try f.combined(with: states[1], *).adding(i.combined(with: g, *))
-        let tanhC = try activation.apply(to: c)
-        let dh = try outputGradient.adding(stateGradients[0])
-        // dc' = dL/dc' + dh * o * act'(c').
-        let dcThroughH = try activation.gradient(input: c, output: tanhC, outputGradient: dh.combined(with: o, *))
-        let dc = try stateGradients[1].adding(dcThroughH)
-        let dzi = try recurrentActivation.gradient(input: zi, output: i, outputGradient: dc.combined(with: g, *))
-        let dzf = try recurrentActivation.gradient(input: zf, output: f, outputGradient: dc.combined(with: states[1], *))
-        let dzc = try activation.gradient(input: zc, output: g, outputGradient: dc.combined(with: i, *))
-        let dzo = try recurrentActivation.gradient(input: zo, output: o, outputGradient: dh.combined(with: tanhC, *))
-        var dz = [Scalar](repeating: 0, count: batch * width)
-        for (k, gradient) in [dzi, dzf, dzc, dzo].enumerated() {
-            for row in 0..<batch {
-                for j in 0..<u { dz[row * width + k * u + j] = gradient.scalars[row * u + j] }
-            }
-        }
-        let result = try storage.backward(Tensor(shape: [batch, width], scalars: dz), input: input, state: states[0])
-        return (result.input, [result.state, try dc.combined(with: f, *)], result.weights)
+        let (dz, dCarry) = try gates.backward(z, carry: states[1], hGradient: outputGradient.adding(stateGradients[0]), cGradient: stateGradients[1])
+        let result = try storage.backward(dz, input: input, state: states[0])
+        return (result.input, [result.state, dCarry], result.weights)
     }
 }
+
+extension ConvLSTMCell: DifferentiableRecurrentCell {}
 
 extension StackedRNNCells: DifferentiableRecurrentCell {
     /// Each cell's masks in turn (two per cell).

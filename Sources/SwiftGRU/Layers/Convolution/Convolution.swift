@@ -1,5 +1,5 @@
-/// The convolution Keras' `Conv1D` and `Conv2D` share: `activation(conv(x, kernel) + bias)`
-/// along one or two spatial axes, with strides, dilation, padding, groups and data format.
+/// The convolution Keras' `Conv1D`, `Conv2D` and `Conv3D` share: `activation(conv(x, kernel) + bias)`
+/// along one to three spatial axes, with strides, dilation, padding, groups and data format.
 ///
 /// The kernel is `(window..., inputChannels / groups, filters)` as in Keras.
 public class Convolution<Scalar: TensorScalar>: Layer {
@@ -48,7 +48,7 @@ public class Convolution<Scalar: TensorScalar>: Layer {
         dilationRate: [Int], groups: Int, activation: Activation?, useBias: Bool, kernelInitializer: Initializer,
         biasInitializer: Initializer, name: String
     ) throws {
-        let kind = spatialRank == 1 ? "Conv1D" : "Conv2D"
+        let kind = "Conv\(spatialRank)D"
         guard filters > 0, filters <= 1 << 24 else {
             throw LayerError(.invalidArgument, "\(kind): filters must be a positive integer, got \(filters)")
         }
@@ -128,25 +128,15 @@ public class Convolution<Scalar: TensorScalar>: Layer {
         return LayerOutput(try layout.restored(record.output))
     }
 
+    var product: WindowedProduct<Scalar> { WindowedProduct(geometry: geometry, groups: groups, layer: name) }
+
     /// The channels-last input, pre-activation and output of a call.
     private func run(_ input: Tensor<Scalar>) throws -> (input: Tensor<Scalar>, logits: Tensor<Scalar>, output: Tensor<Scalar>) {
         try build(inputShape: optionalShape(input.shape))
         guard let kernel else { throw LayerError(.unsupported, "\(name): not built") }
         let x = try layout.channelsLast(input, layer: name)
-        let plan = try Plan(self, x)
-        var output = [Scalar](repeating: 0, count: plan.rows * filters)
-        for group in 0..<groups {
-            let product = try plan.patches(x, group: group).matmul(plan.kernelSlice(kernel, group: group))
-            for r in 0..<plan.rows {
-                for f in 0..<plan.groupFilters { output[r * filters + group * plan.groupFilters + f] = product.scalars[r * plan.groupFilters + f] }
-            }
-        }
-        if let bias {
-            for r in 0..<plan.rows {
-                for f in 0..<filters { output[r * filters + f] += bias.scalars[f] }
-            }
-        }
-        let logits = try Tensor(shape: [plan.batch] + plan.outSpatial + [filters], scalars: output)
+        var logits = try product.forward(x, kernel: kernel)
+        if let bias { logits = try logits.addingBias(bias) }
         return (x, logits, try activation.apply(to: logits))
     }
 
@@ -157,79 +147,11 @@ public class Convolution<Scalar: TensorScalar>: Layer {
             activityRegularizer, output: record.output,
             to: layout.channelsLast(gradient(outputGradients, 0, shape: layout.restored(record.output).shape), layer: name))
         let dLogits = try activation.gradient(input: record.logits, output: record.output, outputGradient: g)
-        let x = record.input
-        let plan = try Plan(self, x)
-        var dKernel = [Scalar](repeating: 0, count: kernel.scalarCount)
-        var dInput = [Scalar](repeating: 0, count: x.scalarCount)
-        for group in 0..<groups {
-            var slice = [Scalar](repeating: 0, count: plan.rows * plan.groupFilters)
-            for r in 0..<plan.rows {
-                for f in 0..<plan.groupFilters { slice[r * plan.groupFilters + f] = dLogits.scalars[r * filters + group * plan.groupFilters + f] }
-            }
-            let gGroup = try Tensor(shape: [plan.rows, plan.groupFilters], scalars: slice)
-            // dW = patches^T g; d(patches) = g W^T, folded back onto the input (col2im).
-            let dSlice = try plan.patches(x, group: group).transposed([1, 0]).matmul(gGroup)
-            for k in 0..<plan.depth {
-                for f in 0..<plan.groupFilters { dKernel[k * filters + group * plan.groupFilters + f] = dSlice.scalars[k * plan.groupFilters + f] }
-            }
-            let dPatches = try gGroup.matmul(plan.kernelSlice(kernel, group: group).transposed([1, 0]))
-            geometry.forEachTap(batch: plan.batch, input: plan.inPlane, output: plan.outPlane, padBefore: plan.padBefore, channels: plan.channels) { row, tap, offset in
-                let from = row * plan.depth + tap * plan.groupChannels, to = offset + group * plan.groupChannels
-                for c in 0..<plan.groupChannels { dInput[to + c] += dPatches.scalars[from + c] }
-            }
-        }
-        var weights = [try Tensor(shape: kernel.shape, scalars: dKernel)]
+        let (dInput, dKernel) = try product.backward(record.input, kernel: kernel, outputGradient: dLogits)
+        var weights = [dKernel]
         if useBias { weights.append(try biasGradient(dLogits, width: filters)) }
-        return LayerGradients(input: try layout.restored(Tensor(shape: x.shape, scalars: dInput)), weights: weights)
+        return LayerGradients(input: try dInput.map { try layout.restored($0) }, weights: weights)
     }
 
     public func clearRecords() { records.removeAll() }
-
-    /// The sizes of one call: windows as rows (im2col), each group's slice of the kernel.
-    private struct Plan {
-        let batch: Int, channels: Int, rows: Int, depth: Int, groupChannels: Int, groupFilters: Int
-        let outSpatial: [Int], padBefore: [Int]
-        let inPlane: (height: Int, width: Int), outPlane: (height: Int, width: Int)
-        let geometry: WindowGeometry
-        let filters: Int
-
-        init(_ layer: Convolution, _ x: Tensor<Scalar>) throws {
-            batch = x.shape[0]
-            channels = x.shape[x.rank - 1]
-            let spatial = Array(x.shape[1..<(x.rank - 1)])
-            (outSpatial, padBefore) = try layer.geometry.plan(spatial, layer: layer.name)
-            inPlane = layer.layout.plane(spatial)
-            outPlane = layer.layout.plane(outSpatial)
-            rows = try WeightLimits.scalarCount(of: [batch, outPlane.height, outPlane.width])
-            groupChannels = channels / layer.groups
-            groupFilters = layer.filters / layer.groups
-            depth = layer.kernelSize.reduce(1, *) * groupChannels
-            _ = try WeightLimits.scalarCount(of: [rows, depth])
-            geometry = layer.geometry
-            filters = layer.filters
-        }
-
-        /// The group's windows of the channels-last input, one row per output position.
-        func patches(_ x: Tensor<Scalar>, group: Int) throws -> Tensor<Scalar> {
-            var patches = [Scalar](repeating: 0, count: rows * depth)
-            x.scalars.withUnsafeBufferPointer { source in
-                patches.withUnsafeMutableBufferPointer { target in
-                    geometry.forEachTap(batch: batch, input: inPlane, output: outPlane, padBefore: padBefore, channels: channels) { row, tap, offset in
-                        let from = offset + group * groupChannels, to = row * depth + tap * groupChannels
-                        for c in 0..<groupChannels { target[to + c] = source[from + c] }
-                    }
-                }
-            }
-            return try Tensor(shape: [rows, depth], scalars: patches)
-        }
-
-        /// The group's `(depth, groupFilters)` slice of the kernel.
-        func kernelSlice(_ kernel: Tensor<Scalar>, group: Int) throws -> Tensor<Scalar> {
-            var slice = [Scalar](repeating: 0, count: depth * groupFilters)
-            for k in 0..<depth {
-                for f in 0..<groupFilters { slice[k * groupFilters + f] = kernel.scalars[k * filters + group * groupFilters + f] }
-            }
-            return try Tensor(shape: [depth, groupFilters], scalars: slice)
-        }
-    }
 }

@@ -151,14 +151,13 @@ func depthwiseProduct<Scalar: TensorScalar>(
     }
     let spatial = Array(x.shape[1..<(x.rank - 1)])
     let (outSpatial, padBefore) = try geometry.plan(spatial, layer: layer)
-    let outPlane = layout.plane(outSpatial)
     let width = try WeightLimits.scalarCount(of: [channels, multiplier])
-    let count = try WeightLimits.scalarCount(of: [batch, outPlane.height, outPlane.width, width])
+    let count = try WeightLimits.scalarCount(of: [batch] + outSpatial + [width])
     var output = [Scalar](repeating: 0, count: count)
     x.scalars.withUnsafeBufferPointer { source in
         kernel.scalars.withUnsafeBufferPointer { k in
             output.withUnsafeMutableBufferPointer { target in
-                geometry.forEachTap(batch: batch, input: layout.plane(spatial), output: outPlane, padBefore: padBefore, channels: channels) { row, tap, offset in
+                geometry.forEachTap(batch: batch, input: spatial, output: outSpatial, padBefore: padBefore, channels: channels) { row, tap, offset in
                     for c in 0..<channels {
                         let value = source[offset + c]
                         for m in 0..<multiplier { target[row * width + c * multiplier + m] += value * k[(tap * channels + c) * multiplier + m] }
@@ -182,7 +181,7 @@ func depthwiseBackward<Scalar: TensorScalar>(
     let (outSpatial, padBefore) = try geometry.plan(spatial, layer: layer)
     let width = channels * multiplier
     var dx = [Scalar](repeating: 0, count: x.scalarCount), dKernel = [Scalar](repeating: 0, count: kernel.scalarCount)
-    geometry.forEachTap(batch: batch, input: layout.plane(spatial), output: layout.plane(outSpatial), padBefore: padBefore, channels: channels) { row, tap, offset in
+    geometry.forEachTap(batch: batch, input: spatial, output: outSpatial, padBefore: padBefore, channels: channels) { row, tap, offset in
         for c in 0..<channels {
             let value = x.scalars[offset + c]
             for m in 0..<multiplier {

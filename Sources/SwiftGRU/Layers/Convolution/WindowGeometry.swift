@@ -16,8 +16,8 @@ public enum Padding: String, Sendable, CaseIterable {
     case causal
 }
 
-/// The sliding-window arithmetic convolutions and poolings share, along one or two spatial
-/// axes; a one-dimensional window is a two-dimensional one of height 1.
+/// The sliding-window arithmetic convolutions and poolings share, along one to three spatial
+/// axes.
 struct WindowGeometry: Sendable, Equatable {
     var size: [Int]
     var strides: [Int]
@@ -26,8 +26,8 @@ struct WindowGeometry: Sendable, Equatable {
 
     /// Checks the arguments as Keras does (all positive, one value per spatial axis).
     init(size: [Int], strides: [Int], dilation: [Int], padding: Padding, layer: String) throws {
-        guard !size.isEmpty, size.count == strides.count, size.count == dilation.count else {
-            throw LayerError(.invalidArgument, "\(layer): window size \(size), strides \(strides) and dilation \(dilation) must each give one value per spatial axis")
+        guard (1...3).contains(size.count), size.count == strides.count, size.count == dilation.count else {
+            throw LayerError(.invalidArgument, "\(layer): window size \(size), strides \(strides) and dilation \(dilation) must each give one value per spatial axis (one to three)")
         }
         for (argument, values) in [("kernel/pool size", size), ("strides", strides), ("dilation_rate", dilation)] {
             guard values.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }) else {
@@ -83,8 +83,8 @@ struct WindowGeometry: Sendable, Equatable {
     }
 }
 
-/// Reads a spatial input as channels-last `(batch, height, width, channels)` (height 1 for one
-/// spatial axis) and writes results back in the layer's format.
+/// Reads a spatial input as channels-last `(batch, spatial..., channels)` and writes results
+/// back in the layer's format.
 struct SpatialLayout: Sendable {
     let dataFormat: DataFormat
     let spatialRank: Int
@@ -92,7 +92,7 @@ struct SpatialLayout: Sendable {
     /// The input's `(batch, spatial..., channels)` view in channels-last order.
     func channelsLast<Scalar: TensorScalar>(_ input: Tensor<Scalar>, layer: String) throws -> Tensor<Scalar> {
         guard input.rank == spatialRank + 2 else {
-            throw LayerError(.invalidInputShape, "\(layer): expects input of rank \(spatialRank + 2) (batch, \(spatialRank == 1 ? "steps" : "rows, columns"), channels in \(dataFormat.rawValue) order), got shape \(input.shape)")
+            throw LayerError(.invalidInputShape, "\(layer): expects input of rank \(spatialRank + 2) (batch, \(["steps", "rows, columns", "depth, rows, columns"][min(max(spatialRank, 1), 3) - 1]), channels in \(dataFormat.rawValue) order), got shape \(input.shape)")
         }
         guard dataFormat == .channelsFirst else { return input }
         return try input.transposed([0] + Array(2..<input.rank) + [1])
@@ -118,44 +118,42 @@ struct SpatialLayout: Sendable {
     func join(batch: Int?, spatial: [Int?], channels: Int?) -> [Int?] {
         dataFormat == .channelsLast ? [batch] + spatial + [channels] : [batch, channels] + spatial
     }
-
-    /// `(height, width)` of a channels-last tensor's spatial extents (height 1 in one dimension).
-    func plane(_ spatial: [Int]) -> (height: Int, width: Int) {
-        spatialRank == 1 ? (1, spatial[0]) : (spatial[0], spatial[1])
-    }
 }
 
 extension WindowGeometry {
-    /// The window as two-dimensional (a leading axis of 1 for one-dimensional windows).
-    var planar: (size: (Int, Int), strides: (Int, Int), dilation: (Int, Int)) {
-        spatialRank == 1
-            ? ((1, size[0]), (1, strides[0]), (1, dilation[0]))
-            : ((size[0], size[1]), (strides[0], strides[1]), (dilation[0], dilation[1]))
-    }
-
     /// Calls `body(outputRow, windowIndex, inputOffset)` for every output position and window
     /// element that falls inside the input; `inputOffset` indexes the position's first channel
-    /// in a channels-last `(batch, height, width, channels)` buffer.
+    /// in a channels-last `(batch, spatial..., channels)` buffer of `input` spatial extents.
+    /// Rows and window elements count in row-major order over one to three spatial axes.
     func forEachTap(
-        batch: Int, input: (height: Int, width: Int), output: (height: Int, width: Int), padBefore: [Int], channels: Int,
+        batch: Int, input: [Int], output: [Int], padBefore: [Int], channels: Int,
         _ body: (_ outputRow: Int, _ tap: Int, _ inputOffset: Int) -> Void
     ) {
-        let p = planar
-        let (padTop, padLeft) = spatialRank == 1 ? (0, padBefore[0]) : (padBefore[0], padBefore[1])
+        // Fewer than three spatial axes are the leading ones of extent 1.
+        let lead = 3 - spatialRank
+        func cube(_ values: [Int], _ fill: Int) -> [Int] { Array(repeating: fill, count: max(lead, 0)) + values }
+        let inner = cube(input, 1), outer = cube(output, 1), k = cube(size, 1), s = cube(strides, 1), d = cube(dilation, 1)
+        let pad = cube(padBefore, 0)
         var row = 0
         for b in 0..<batch {
-            for oy in 0..<output.height {
-                for ox in 0..<output.width {
-                    for ky in 0..<p.size.0 {
-                        let iy = oy * p.strides.0 - padTop + ky * p.dilation.0
-                        guard iy >= 0, iy < input.height else { continue }
-                        for kx in 0..<p.size.1 {
-                            let ix = ox * p.strides.1 - padLeft + kx * p.dilation.1
-                            guard ix >= 0, ix < input.width else { continue }
-                            body(row, ky * p.size.1 + kx, ((b * input.height + iy) * input.width + ix) * channels)
+            for oz in 0..<outer[0] {
+                for oy in 0..<outer[1] {
+                    for ox in 0..<outer[2] {
+                        for kz in 0..<k[0] {
+                            let iz = oz * s[0] - pad[0] + kz * d[0]
+                            guard iz >= 0, iz < inner[0] else { continue }
+                            for ky in 0..<k[1] {
+                                let iy = oy * s[1] - pad[1] + ky * d[1]
+                                guard iy >= 0, iy < inner[1] else { continue }
+                                for kx in 0..<k[2] {
+                                    let ix = ox * s[2] - pad[2] + kx * d[2]
+                                    guard ix >= 0, ix < inner[2] else { continue }
+                                    body(row, (kz * k[1] + ky) * k[2] + kx, (((b * inner[0] + iz) * inner[1] + iy) * inner[2] + ix) * channels)
+                                }
+                            }
                         }
+                        row += 1
                     }
-                    row += 1
                 }
             }
         }

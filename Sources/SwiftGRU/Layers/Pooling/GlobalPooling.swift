@@ -1,5 +1,5 @@
-/// The pooling over all spatial positions Keras' `GlobalMaxPooling1D/2D` and
-/// `GlobalAveragePooling1D/2D` share: `(batch, spatial..., channels)` to `(batch, channels)`
+/// The pooling over all spatial positions Keras' `GlobalMaxPooling1D/2D/3D` and
+/// `GlobalAveragePooling1D/2D/3D` share: `(batch, spatial..., channels)` to `(batch, channels)`
 /// (or, with `keepdims`, spatial extents of 1).
 ///
 /// `GlobalAveragePooling1D` averages only the unmasked steps when given a mask, as in Keras;
@@ -12,7 +12,8 @@ public class GlobalPooling<Scalar: TensorScalar>: Layer {
     public let keepdims: Bool
     public var name: String
     public var trainable = true
-    let spatialRank: Int
+    /// The number of pooled spatial axes (1, 2 or 3).
+    public let spatialRank: Int
     /// Recorded calls: the input and its mask.
     var records: [(Tensor<Scalar>, Tensor<Bool>?)] = []
 

@@ -6,7 +6,7 @@ public enum PoolingMode: String, Sendable {
     case average
 }
 
-/// The windowed pooling Keras' `MaxPooling1D/2D` and `AveragePooling1D/2D` share.
+/// The windowed pooling Keras' `MaxPooling1D/2D/3D` and `AveragePooling1D/2D/3D` share.
 ///
 /// Pooling drops the mask, as in Keras. In training, a max pooling's gradient goes to the
 /// first largest value of each window, an average pooling's is shared by the window's values.
@@ -69,15 +69,13 @@ public class Pooling<Scalar: TensorScalar>: Layer, RecordsInputs {
         let batch = x.shape[0], channels = x.shape[x.rank - 1]
         let spatial = Array(x.shape[1..<(x.rank - 1)])
         let (outSpatial, padBefore) = try geometry.plan(spatial, layer: name)
-        let outPlane = layout.plane(outSpatial)
-        let rows = try WeightLimits.scalarCount(of: [batch, outPlane.height, outPlane.width])
+        let rows = try WeightLimits.scalarCount(of: [batch] + outSpatial)
         let count = try WeightLimits.scalarCount(of: [rows, channels])
         var output = [Scalar](repeating: mode == .max ? -.infinity : 0, count: count)
         var taps = [Int](repeating: 0, count: rows)
-        let plane = layout.plane(spatial)
         x.scalars.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
-                geometry.forEachTap(batch: batch, input: plane, output: outPlane, padBefore: padBefore, channels: channels) { row, _, offset in
+                geometry.forEachTap(batch: batch, input: spatial, output: outSpatial, padBefore: padBefore, channels: channels) { row, _, offset in
                     taps[row] += 1
                     for c in 0..<channels {
                         let value = source[offset + c]
@@ -100,7 +98,7 @@ public class Pooling<Scalar: TensorScalar>: Layer, RecordsInputs {
         let g = try layout.channelsLast(outputGradient, layer: name).scalars
         var dx = [Scalar](repeating: 0, count: x.scalarCount)
         var routed = [Bool](repeating: false, count: mode == .max ? count : 0)
-        geometry.forEachTap(batch: batch, input: plane, output: outPlane, padBefore: padBefore, channels: channels) { row, _, offset in
+        geometry.forEachTap(batch: batch, input: spatial, output: outSpatial, padBefore: padBefore, channels: channels) { row, _, offset in
             for c in 0..<channels {
                 let o = row * channels + c
                 switch mode {

@@ -110,28 +110,14 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
             throw LayerError(.invalidInputShape, "LSTMCell: the carry state must have shape \([batch, units]), got \(states[1].shape)")
         }
         do {
-            let u = units, width = 4 * units
-            let values = z.scalars
-            func gate(_ k: Int) -> [Scalar] {
-                var out = [Scalar]()
-                out.reserveCapacity(batch * u)
-                for row in 0..<batch {
-                    let start = row * width + k * u
-                    out.append(contentsOf: values[start..<(start + u)])
-                }
-                return out
-            }
-            let i = try recurrentActivation.apply(to: Tensor(shape: [batch, u], scalars: gate(0)))
-            let f = try recurrentActivation.apply(to: Tensor(shape: [batch, u], scalars: gate(1)))
-            let candidate = try activation.apply(to: Tensor(shape: [batch, u], scalars: gate(2)))
-            let o = try recurrentActivation.apply(to: Tensor(shape: [batch, u], scalars: gate(3)))
-            let c = try f.combined(with: states[1], *).adding(i.combined(with: candidate, *))
-            let h = try o.combined(with: activation.apply(to: c), *)
+            let (h, c) = try gates.forward(z, carry: states[1])
             return (h, [h, c])
         } catch let error as TensorError {
             throw LayerError(.invalidInputShape, "LSTMCell: \(error.message)")
         }
     }
+
+    var gates: LSTMGates<Scalar> { LSTMGates(units: units, activation: activation, recurrentActivation: recurrentActivation) }
 
     public func makeCopy() throws -> any RecurrentCell<Scalar> {
         let copy = try LSTMCell(

@@ -148,6 +148,26 @@ public class RNN<Scalar: TensorScalar>: Layer {
         return LayerOutput(outputs: result.all, mask: returnSequences ? mask : nil)
     }
 
+    public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
+        try recordForward(input, mask: mask, initialState: initialState, training: training)
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
+        try backward(outputGradients, needsInputGradient: true)
+    }
+
+    public func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
+        try recordedBackward(outputGradients, needsInputGradient: needsInputGradient)
+    }
+
+    public func clearRecords() { records.removeAll() }
+
+    public var stepScope: StepScope {
+        if goBackwards { return .acrossSteps("reads the sequence backwards") }
+        if timeMajor { return .acrossSteps("reads time-major inputs") }
+        return .recurrent
+    }
+
     /// Runs the layer over a sequence.
     ///
     /// - Parameters:
@@ -300,12 +320,4 @@ public class RNN<Scalar: TensorScalar>: Layer {
 /// A shape with unknown extents written as Keras does: `(None, 10, 8)`.
 func describe(_ shape: [Int?]) -> String {
     "(" + shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")"
-}
-
-extension RNN {
-    public var stepScope: StepScope {
-        if goBackwards { return .acrossSteps("reads the sequence backwards") }
-        if timeMajor { return .acrossSteps("reads time-major inputs") }
-        return .recurrent
-    }
 }
