@@ -30,6 +30,13 @@ RECURRENT = dict(PENALTIES, recurrent_regularizer=L1, recurrent_constraint=const
                  seed=3)
 
 
+def functional_block(trainable=True):
+    inputs = keras.Input((4, 3))
+    model = keras.Model(inputs, layers.Dense(2)(layers.GRU(3)(inputs)), name="functional_block")
+    model.trainable = trainable
+    return model
+
+
 def layer_cases():
     """(class name, default instance, instance with other values)."""
     gru_cell = lambda **kw: layers.GRUCell(3, **kw)
@@ -40,6 +47,9 @@ def layer_cases():
                                                                                 and k != "bias_constraint"})),
         ("LSTM", layers.LSTM(3), layers.LSTM(3, unit_forget_bias=False, return_sequences=True, **RECURRENT)),
         ("SimpleRNN", layers.SimpleRNN(3), layers.SimpleRNN(3, zero_output_for_mask=True, return_sequences=True, **RECURRENT)),
+        ("Sequential", keras.Sequential([keras.Input((4, 3)), layers.Dense(2)], name="inner"),
+         keras.Sequential([keras.Input((4, 3)), layers.GRU(3, return_sequences=True), layers.BatchNormalization()], name="block")),
+        ("Functional", functional_block(), functional_block(trainable=False)),
         ("ConvLSTM1D", layers.ConvLSTM1D(3, 2), layers.ConvLSTM1D(3, 3, strides=2, padding="same", data_format="channels_first",
                                                                  activation="relu", unit_forget_bias=False, return_sequences=True,
                                                                  return_state=True, go_backwards=True, stateful=True, **RECURRENT)),
@@ -66,6 +76,12 @@ def layer_cases():
         ("Conv1D", layers.Conv1D(3, 2), layers.Conv1D(4, 3, strides=2, padding="causal", dilation_rate=1, groups=2, activation="relu",
                                                       **PENALTIES)),
         ("Conv2D", layers.Conv2D(3, 2), layers.Conv2D(3, (2, 3), padding="same", use_bias=False, **PENALTIES)),
+        ("ZeroPadding2D", layers.ZeroPadding2D(), layers.ZeroPadding2D(((1, 0), (2, 3)), data_format="channels_first")),
+        ("ZeroPadding3D", layers.ZeroPadding3D(), layers.ZeroPadding3D((1, 2, 0))),
+        ("Cropping2D", layers.Cropping2D(), layers.Cropping2D(((1, 0), (2, 3)), data_format="channels_first")),
+        ("Cropping3D", layers.Cropping3D(), layers.Cropping3D((1, 2, 0))),
+        ("UpSampling2D", layers.UpSampling2D(), layers.UpSampling2D((3, 1), data_format="channels_first")),
+        ("UpSampling3D", layers.UpSampling3D(), layers.UpSampling3D((1, 2, 3))),
         ("Conv3D", layers.Conv3D(3, 2), layers.Conv3D(4, (1, 2, 3), strides=(1, 2, 1), padding="same", groups=2, data_format="channels_first",
                                                      activation="tanh", **PENALTIES)),
         ("DepthwiseConv1D", layers.DepthwiseConv1D(2), layers.DepthwiseConv1D(3, depth_multiplier=2, padding="same",

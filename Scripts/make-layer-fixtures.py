@@ -242,6 +242,36 @@ def volumes():
     return keras.Model(inputs, keras.layers.Dense(2)(joined), name="volumes")
 
 
+def nested_models():
+    """Models as layers: a Sequential frame encoder in TimeDistributed (Conv2D, MaxPooling2D,
+    Dropout, Flatten), a functional block (GRU, Dense) and a Sequential head with
+    BatchNormalization, each called as a layer."""
+    frame = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Conv2D(3, 2, activation="relu"), keras.layers.MaxPooling2D(),
+                              keras.layers.Dropout(0.2), keras.layers.Flatten()], name="frame")
+    steps = keras.Input((4, 12))
+    block = keras.Model(steps, keras.layers.Dense(3)(keras.layers.GRU(5, return_sequences=True)(steps)), name="block")
+    head = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization(), keras.layers.Dense(2)],
+                            name="head")
+    inputs = keras.Input((4, 6, 6, 2))
+    h = keras.layers.GRU(3)(block(keras.layers.TimeDistributed(frame)(inputs)))
+    return keras.Model(inputs, head(h), name="nested_models")
+
+
+def padded_frames():
+    """ZeroPadding2D, Cropping2D and UpSampling2D on each frame (TimeDistributed) before a GRU;
+    ZeroPadding3D, Cropping3D and UpSampling3D on the frames read as a volume."""
+    inputs = keras.Input((4, 6, 5, 2))
+    f = keras.layers.TimeDistributed(keras.layers.ZeroPadding2D(((1, 0), (2, 1))))(inputs)
+    f = keras.layers.TimeDistributed(keras.layers.Cropping2D(((0, 2), (1, 1))))(f)
+    f = keras.layers.TimeDistributed(keras.layers.UpSampling2D((2, 1)))(f)
+    steps = keras.layers.GRU(3)(keras.layers.TimeDistributed(keras.layers.Flatten())(f))
+    v = keras.layers.ZeroPadding3D(1)(inputs)
+    v = keras.layers.Cropping3D(((1, 0), (0, 2), (1, 1)))(v)
+    v = keras.layers.UpSampling3D((1, 2, 1))(v)
+    v = keras.layers.GlobalMaxPooling3D()(keras.layers.Conv3D(3, 2)(v))
+    return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Concatenate()([steps, v])), name="padded_frames")
+
+
 def masked_merges():
     """Padded tokens through two GRUs merged by Subtract, Multiply, Average, Maximum and
     Minimum, a masked global average, and a Dot of the sequences."""
@@ -338,7 +368,12 @@ def all_layers(model):
         yield layer
         for attribute in ("layer", "forward_layer", "backward_layer"):
             if hasattr(layer, attribute):
-                yield getattr(layer, attribute)
+                inner = getattr(layer, attribute)
+                yield inner
+                if isinstance(inner, keras.Model):
+                    yield from all_layers(inner)
+        if isinstance(layer, keras.Model):
+            yield from all_layers(layer)
 
 
 def normal(*shape):
@@ -352,6 +387,7 @@ FIXTURES = [
     (masked_merges, padded_tokens), (attention_layers, normal(9, 5)), (masked_attention, padded_tokens),
     (preprocessing_layers, normal(7, 5)), (operations_on_sequences, normal(7, 5)), (shape_operations, normal(6, 4)),
     (conv_lstm_frames, normal(4, 6, 6, 2)), (conv_lstm_1d_states, normal(5, 9, 3)), (volumes, normal(3, 4, 4, 4, 1)),
+    (nested_models, normal(4, 6, 6, 2)), (padded_frames, normal(4, 6, 5, 2)),
 ]
 
 

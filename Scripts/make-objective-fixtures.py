@@ -92,6 +92,16 @@ def volumes():
     return keras.Model(inputs, layers.Dense(2)(joined))
 
 
+def nested_models():
+    frame = keras.Sequential([keras.Input((6, 6, 2)), layers.Conv2D(3, 2, activation="tanh"), layers.MaxPooling2D(),
+                              layers.Flatten()], name="frame")
+    # No bias before the BatchNormalization: its gradient would be zero up to rounding, which Adam amplifies.
+    head = keras.Sequential([keras.Input((3,)), layers.Dense(4, use_bias=False, kernel_regularizer=regularizers.L2(0.02)),
+                             layers.BatchNormalization(), layers.Dense(2)], name="head")
+    inputs = keras.Input((3, 6, 6, 2))
+    return keras.Model(inputs, head(layers.GRU(3)(layers.TimeDistributed(frame)(inputs))))
+
+
 def cases(rng):
     x = rng.standard_normal((10, 5, 3)).astype("float32")
     y = rng.standard_normal((10, 2)).astype("float32")
@@ -171,6 +181,7 @@ def cases(rng):
     extra = np.random.default_rng(2027)
     frames = extra.standard_normal((10, 3, 5, 5, 2)).astype("float32")
     volumes_x = extra.standard_normal((10, 4, 4, 4, 2)).astype("float32")
+    nested_x = extra.standard_normal((10, 3, 6, 6, 2)).astype("float32")
     return [
         dict(name="outputs_list", model=two_outputs(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss=["mse", "binary_crossentropy"], loss_weights=[1.0, 0.5], metrics=[["mae"], ["accuracy"]]),
@@ -218,6 +229,8 @@ def cases(rng):
              compile=dict(loss="mse"), x=[frames], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
         dict(name="volumes", model=volumes(), optimizer=optimizers.SGD(0.1, momentum=0.5),
              compile=dict(loss="mse"), x=[volumes_x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="nested_models", model=nested_models(), optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[nested_x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
     ]
 
 

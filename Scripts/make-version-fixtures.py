@@ -3,10 +3,11 @@
 read files of older Keras versions (Tests/KerasFilesTests/Fixtures/versions).
 
 Each model comes with `<name>.input.npy` and `<name>.expected.npy` (that Keras' float32
-prediction). Three models: "stacked" (Sequential: GRU(5, return_sequences) -> GRU(4) ->
+prediction). Four models: "stacked" (Sequential: GRU(5, return_sequences) -> GRU(4) ->
 Dense(2)), "functional" (tokens -> Embedding(mask_zero) -> Bidirectional(GRU) ->
 GRU(reset_after=False) -> Dense(2), inputs with trailing zero padding) and "convlstm"
-(ConvLSTM2D(same, return_sequences) -> ConvLSTM2D -> Flatten -> Dense over 5x5 frames). Name
+(ConvLSTM2D(same, return_sequences) -> ConvLSTM2D -> Flatten -> Dense over 5x5 frames) and
+"nested" (TimeDistributed over a Sequential frame encoder with BatchNormalization). Name
 models on the command line to write only those (`... make-version-fixtures.py convlstm`).
 
 - Keras 3 writes `keras-<version>-<model>.keras`. Keras 3.0 to 3.6 wrote the orthogonal
@@ -61,7 +62,9 @@ os.makedirs(OUT, exist_ok=True)
 
 def write(model, name, x, rng):
     for w in model.weights:
-        w.assign(rng.uniform(-0.5, 0.5, w.shape).astype("float32"))
+        # Variances (BatchNormalization's moving variance) stay positive.
+        low = 0.5 if "variance" in getattr(w, "path", w.name) else -0.5
+        w.assign(rng.uniform(low, low + 1.0, w.shape).astype("float32"))
     if x is None:
         x = rng.standard_normal((3, 6, 3)).astype("float32")
     np.save(os.path.join(OUT, f"{name}.input.npy"), x)
@@ -111,3 +114,11 @@ if wanted("convlstm"):
     ])
     write(convlstm, f"{PREFIX}-convlstm", np.random.default_rng(7).standard_normal((3, 4, 5, 5, 2)).astype("float32"),
           np.random.default_rng(8))
+
+if wanted("nested"):
+    frame = keras.Sequential([keras.Input((5, 5, 2)), keras.layers.Conv2D(3, 2), keras.layers.BatchNormalization(),
+                              keras.layers.MaxPooling2D(), keras.layers.Flatten()], name="frame")
+    nested = keras.Sequential([keras.Input((4, 5, 5, 2)), keras.layers.TimeDistributed(frame), keras.layers.GRU(3),
+                               keras.layers.Dense(2)])
+    rng = np.random.default_rng(9)
+    write(nested, f"{PREFIX}-nested", rng.standard_normal((3, 4, 5, 5, 2)).astype("float32"), rng)

@@ -58,6 +58,8 @@ struct DeclaredKeysTests {
         "quantization_config": nil, "input_axes": nil, "output_axes": nil, "seed": nil, "activity_regularizer": nil,
         "renorm": false, "renorm_clipping": nil, "renorm_momentum": 0.99, "rms_scaling": false, "data_format": "channels_last",
         "sliding_window": nil, "use_gate": false,
+        // A call's keyword arguments at their defaults (inner models' layer calls).
+        "training": false, "mask": nil,
     ]
 
     /// JSON values equal as Keras reads them: numbers by value, objects key by key, a missing

@@ -222,8 +222,10 @@ struct KerasModelFileTests {
     /// Files written by Keras 3.0 and 3.5 (`OrthogonalInitializer`) and by tf.keras 2.12 to
     /// 2.15 (`.h5`, and `.keras` in each of their layouts: `_layer_checkpoint_dependencies`
     /// with gaps in the numbering, then `layers`), a stacked Sequential and a functional model
-    /// with a masked Bidirectional GRU, and ConvLSTM2Ds over frames written by Keras 3.0, 3.5,
-    /// 3.15 and tf-keras 2.21, predict as the Keras that wrote them (Scripts/make-version-fixtures.py).
+    /// with a masked Bidirectional GRU, ConvLSTM2Ds over frames written by Keras 3.0, 3.5, 3.15
+    /// and tf-keras 2.21, and a Sequential frame encoder with BatchNormalization nested in
+    /// TimeDistributed (Keras 3.15, tf-keras 2.21), predict as the Keras that wrote them
+    /// (Scripts/make-version-fixtures.py).
     @Test(arguments: [
         "keras-3.0.5-stacked.keras", "keras-3.0.5-functional.keras", "keras-3.5.0-stacked.keras", "keras-3.5.0-functional.keras",
         "tf-keras-2.12.0-stacked.keras", "tf-keras-2.12.0-functional.keras", "tf-keras-2.12.0-stacked.h5", "tf-keras-2.12.0-functional.h5",
@@ -231,7 +233,7 @@ struct KerasModelFileTests {
         "tf-keras-2.14.0-stacked.keras", "tf-keras-2.14.0-functional.keras", "tf-keras-2.14.0-stacked.h5", "tf-keras-2.14.0-functional.h5",
         "tf-keras-2.15.0-stacked.keras", "tf-keras-2.15.0-functional.keras", "tf-keras-2.15.0-stacked.h5", "tf-keras-2.15.0-functional.h5",
         "keras-3.0.5-convlstm.keras", "keras-3.5.0-convlstm.keras", "keras-3.15.1-convlstm.keras", "tf-keras-2.21.0-convlstm.keras",
-        "tf-keras-2.21.0-convlstm.h5",
+        "tf-keras-2.21.0-convlstm.h5", "keras-3.15.1-nested.keras", "tf-keras-2.21.0-nested.keras", "tf-keras-2.21.0-nested.h5",
     ])
     func filesOfEveryKerasVersionPredictLikeKeras(file: String) throws {
         let name = "versions/" + file.replacingOccurrences(of: ".keras", with: "").replacingOccurrences(of: ".h5", with: "")

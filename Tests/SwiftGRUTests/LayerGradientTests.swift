@@ -124,6 +124,16 @@ struct LayerGradientTests {
         Case(description: "ConvLSTM3D dilated, no bias", inputShape: [1, 2, 3, 3, 2, 1], mask: nil) {
             try ConvLSTM3D<Double>(filters: 2, kernelSize: [2, 2, 1], padding: .same, dilationRate: [1, 2, 1], useBias: false)
         },
+        Case(description: "ZeroPadding2D channels first", inputShape: [2, 2, 3, 2], mask: nil) {
+            try ZeroPadding2D<Double>(padding: [(1, 0), (2, 1)], dataFormat: .channelsFirst)
+        },
+        Case(description: "Cropping3D", inputShape: [2, 3, 4, 3, 2], mask: nil) { try Cropping3D<Double>(cropping: [(1, 0), (0, 2), (1, 1)]) },
+        Case(description: "UpSampling2D", inputShape: [2, 2, 3, 2], mask: nil) { try UpSampling2D<Double>(size: [2, 3]) },
+        Case(description: "Sequential as a layer", inputShape: [2, 4, 3], mask: nil) {
+            ModelLayer(try Sequential<Double>(inputShape: [4, 3], layers: [
+                try Conv1D<Double>(filters: 2, kernelSize: 2, activation: .tanh), try GRU<Double>(units: 3, returnSequences: true), try Dense<Double>(units: 2),
+            ]))
+        },
         Case(description: "Bidirectional ConvLSTM1D", inputShape: [2, 3, 5, 2], mask: [true, true, true, true, false, false]) {
             try Bidirectional<Double>(ConvLSTM1D<Double>(filters: 2, kernelSize: 3, padding: .same, returnSequences: true))
         },

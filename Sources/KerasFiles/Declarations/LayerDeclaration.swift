@@ -12,6 +12,8 @@ struct LayerDeclaration: Sendable {
 
     /// The Keras class names read as this layer; the first is the one written.
     let classNames: [String]
+    /// The Python module Keras writes with the class (`keras.layers`; `keras` for a Sequential model).
+    let module: String
     /// The layer of a `config` object (`name` already read from it).
     let decode: @Sendable (_ config: KerasConfig, _ name: String, _ decoder: KerasConfigDecoder) throws -> any Layer<Float>
     /// Whether `layer` is this declaration's kind of layer.
@@ -31,6 +33,8 @@ struct LayerDeclaration: Sendable {
     let callArguments: @Sendable (_ layer: any Layer<Float>) -> [String: JSONValue]
     /// Whether the configuration carries `trainable` (Keras' `SpatialDropout1D` refuses it).
     let writesTrainable: Bool
+    /// Whether the configuration carries a dtype policy (a functional model's does not).
+    let writesDType: Bool
     /// Configuration keys the decoder does not read because they do not change what the layer
     /// computes (`implementation`, a computation-order choice). Every other key the declaration does
     /// not read is refused by name.
@@ -51,11 +55,14 @@ struct LayerDeclaration: Sendable {
         readCallArguments: @escaping @Sendable (_ layer: any Layer<Float>, _ kwargs: JSONValue?) throws -> Void = { _, _ in },
         callArguments: @escaping @Sendable (_ layer: any Layer<Float>) -> [String: JSONValue] = { _ in [:] },
         writesTrainable: Bool = true,
+        writesDType: Bool = true,
         inertKeys: Set<String> = [],
         onnx: ONNXEmitter? = nil,
-        nnGRU: (@Sendable (_ layer: any Layer<Float>) throws -> [(gru: GRU<Float>, suffix: String)])? = nil
+        nnGRU: (@Sendable (_ layer: any Layer<Float>) throws -> [(gru: GRU<Float>, suffix: String)])? = nil,
+        module: String = "keras.layers"
     ) {
         self.classNames = classNames
+        self.module = module
         self.decode = decode
         self.matches = matches
         self.encode = encode
@@ -64,6 +71,7 @@ struct LayerDeclaration: Sendable {
         self.readCallArguments = readCallArguments
         self.callArguments = callArguments
         self.writesTrainable = writesTrainable
+        self.writesDType = writesDType
         self.inertKeys = inertKeys
         self.onnx = onnx
         self.nnGRU = nnGRU
@@ -93,10 +101,11 @@ enum LayerDeclarations {
         .globalPooling(.max, rank: 1), .globalPooling(.average, rank: 1), .globalPooling(.max, rank: 2), .globalPooling(.average, rank: 2),
         .globalPooling(.max, rank: 3), .globalPooling(.average, rank: 3),
         .flatten, .reshape, .permute, .repeatVector, .zeroPadding1D, .cropping1D, .upSampling1D,
+        .zeroPadding(rank: 2), .zeroPadding(rank: 3), .cropping(rank: 2), .cropping(rank: 3), .upSampling(rank: 2), .upSampling(rank: 3),
         .layerNormalization, .unitNormalization, .normalization, .rescaling, .pReLU, .elu, .softmax,
         .spatialDropout1D, .spatialDropout(rank: 2), .spatialDropout(rank: 3), .gaussianNoise, .gaussianDropout, .activityRegularization,
         .merge(.subtract), .merge(.multiply), .merge(.average), .merge(.maximum), .merge(.minimum), .dot,
-        .additiveAttention, .attention, .multiHeadAttention,
+        .additiveAttention, .attention, .multiHeadAttention, .nestedSequential, .nestedFunctional,
     ]
 
     static let byClassName: [String: LayerDeclaration] = {

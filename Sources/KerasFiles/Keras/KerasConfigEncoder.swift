@@ -96,8 +96,9 @@ enum KerasConfigEncoder {
         }
         c.merge(entries) { $1 }
         c["trainable"] = declaration.writesTrainable ? .bool(layer.trainable) : nil
+        if !declaration.writesDType { c["dtype"] = nil }
         if let policy { c = setting(policy: dtype(named: policy), in: .object(c)).object ?? c }
-        var result: [String: JSONValue] = ["module": "keras.layers", "class_name": .string(className), "config": .object(c), "registered_name": nil]
+        var result: [String: JSONValue] = ["module": .string(declaration.module), "class_name": .string(className), "config": .object(c), "registered_name": nil]
         if let inputShape { result["build_config"] = ["input_shape": shape(inputShape)] }
         return .object(result)
     }
@@ -121,7 +122,7 @@ enum KerasConfigEncoder {
         if let sequential = model as? Sequential<Float> {
             var layers = [JSONValue]()
             if let inputShape = sequential.inputShapes.first {
-                layers.append(inputLayer(name: "input_layer", shape: inputShape, dtype: sequential.inputDType))
+                layers.append(inputLayer(name: sequential.inputName, shape: inputShape, dtype: sequential.inputDType))
             }
             for (layer, shape) in zip(sequential.layers, shapes) { layers.append(try entry(layer, inputShape: shape)) }
             var config = base(sequential.name)
@@ -217,8 +218,10 @@ enum KerasConfigEncoder {
             layers.append(.object(object))
         }
         var config: [String: JSONValue] = ["name": .string(name), "trainable": true, "layers": .array(layers)]
-        config["input_layers"] = .array(model.inputs.map { [.string($0.name), 0, 0] })
-        config["output_layers"] = .array(model.outputs.map(history))
+        // Keras writes a single input or output as its reference alone.
+        let inputs = model.inputs.map { [.string($0.name), 0, 0] as JSONValue }, outputs = model.outputs.map(history)
+        config["input_layers"] = inputs.count == 1 ? inputs[0] : .array(inputs)
+        config["output_layers"] = outputs.count == 1 ? outputs[0] : .array(outputs)
         return [
             "module": "keras.src.models.functional", "class_name": "Functional", "config": .object(config),
             "registered_name": "Functional", "build_config": ["input_shape": nil], "compile_config": compileConfig ?? .null,

@@ -38,7 +38,7 @@ struct KerasModelBuilder {
 
     private func sequential(_ config: JSONValue) throws -> Built {
         var inputShape: [Int?]?
-        var inputDType = "float32"
+        var inputDType = "float32", inputName = "input_layer"
         var layers = [(layer: any Layer<Float>, className: String)]()
         var policies = [String: String]()
         // Keras 2.0 to 2.1 wrote a Sequential model's configuration as the list of its layers.
@@ -52,7 +52,8 @@ struct KerasModelBuilder {
                 ?? Self.shape(layerConfig?["input_shape"]).map { [nil] + $0 }
             if layers.isEmpty, inputShape == nil, let declared { inputShape = declared }
             if entry["class_name"]?.string == "InputLayer" {
-                inputDType = try Self.inputDType(layerConfig, input: layerConfig?["name"]?.string ?? "input_layer")
+                inputName = layerConfig?["name"]?.string ?? inputName
+                inputDType = try Self.inputDType(layerConfig, input: inputName)
                 continue
             }
             layers.append((try decoder.layer(entry), entry["class_name"]?.string ?? ""))
@@ -65,6 +66,7 @@ struct KerasModelBuilder {
                 inputShape: inputShape.map { Array($0.dropFirst()) }, batchSize: inputShape?.first ?? nil,
                 layers: layers.map(\.layer), name: name)
             model.inputDType = inputDType
+            model.inputName = inputName
             model.dtypePolicies = policies
             return Built(model: model, layerClasses: layers)
         } catch let error as LayerError {

@@ -141,28 +141,6 @@ public final class Functional<Scalar: TensorScalar>: Model {
 
     public func predictOnBatch(_ values: [Tensor<Scalar>], training: Bool = false) throws -> [Tensor<Scalar>] {
         try checkInputs(values)
-        var results = [LayerOutput<Scalar>]()
-        func value(_ source: Source) throws -> (Tensor<Scalar>, Tensor<Bool>?) {
-            switch source {
-            case .input(let i): return (values[i], nil)
-            case .output(let node, let index):
-                let result = results[node]
-                guard index < result.outputs.count else {
-                    throw LayerError(.invalidArgument, "\(name): layer '\(nodes[node].layer.name)' has \(result.outputs.count) outputs; output \(index) is used")
-                }
-                return (result.outputs[index], index == 0 ? result.mask : nil)
-            }
-        }
-        for node in nodes {
-            if !node.otherInputs.isEmpty {
-                let values = try node.inputs.map(value)
-                results.append(try node.layer.forward(values.map(\.0), masks: values.map(\.1), training: training))
-                continue
-            }
-            let (input, mask) = try value(node.input)
-            let states = try node.initialState.map { try value($0).0 }
-            results.append(try node.layer.forward(input, mask: mask, initialState: states, training: training))
-        }
-        return try outputs.map { try value($0).0 }
+        return try graph.evaluate(values, masks: [], training: training, recording: false, model: name).map(\.0)
     }
 }

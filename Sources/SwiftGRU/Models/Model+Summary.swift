@@ -53,11 +53,16 @@ extension Model {
             out.append(index == rows.count - 1 ? line("└", "┴", "┘", "─") : line("├", "┼", "┤", "─"))
         }
         if rows.isEmpty { out.append(line("└", "┴", "┘", "─")) }
+        // As Keras counts them: a frozen layer's weights and moving statistics are not trainable.
         let total = parameterCount
-        let bytes = total * MemoryLayout<Scalar>.size
-        out.append(" Total params: \(formatted(total)) (\(byteSize(bytes)))")
-        out.append(" Trainable params: \(formatted(total)) (\(byteSize(bytes)))")
-        out.append(" Non-trainable params: 0 (0.00 B)")
+        let trainable = layers.reduce(0) { sum, layer in
+            let weights = layer.weights
+            return sum + layer.updatedWeightIndices.reduce(0) { $0 + weights[$1].scalarCount }
+        }
+        let size = MemoryLayout<Scalar>.size
+        out.append(" Total params: \(formatted(total)) (\(byteSize(total * size)))")
+        out.append(" Trainable params: \(formatted(trainable)) (\(byteSize(trainable * size)))")
+        out.append(" Non-trainable params: \(formatted(total - trainable)) (\(byteSize((total - trainable) * size)))")
         return out.joined(separator: "\n")
     }
 

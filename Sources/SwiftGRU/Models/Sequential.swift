@@ -14,6 +14,8 @@ public final class Sequential<Scalar: TensorScalar>: Model {
     public let inputShape: [Int?]?
     /// The Keras dtype the input is declared with (see ``Functional/Input/dtype``).
     public var inputDType = "float32"
+    /// The name of the model's input (Keras' `InputLayer`), kept so that a saved model names it as Keras did.
+    public var inputName = "input_layer"
     /// The fixed batch size, if declared (needed by stateful layers).
     public let batchSize: Int?
     /// Layers Keras computes under another dtype policy, by name (see ``Model/dtypePolicies``).

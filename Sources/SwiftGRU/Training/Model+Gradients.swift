@@ -7,26 +7,10 @@ extension Model {
     func forwardRecording(_ inputs: [Tensor<Scalar>], training: Bool) throws -> [(output: Tensor<Scalar>, mask: Tensor<Bool>?, producer: (any Layer<Scalar>)?)] {
         try checkInputs(inputs)
         let graph = try self.graph
-        var results = [LayerOutput<Scalar>]()
-        func value(_ source: Functional<Scalar>.Source) -> (Tensor<Scalar>, Tensor<Bool>?) {
-            switch source {
-            case .input(let i): return (inputs[i], nil)
-            case .output(let node, let index): return (results[node].outputs[index], index == 0 ? results[node].mask : nil)
-            }
-        }
-        for node in graph.nodes {
-            if !node.otherInputs.isEmpty {
-                let values = node.inputs.map(value)
-                results.append(try node.layer.forwardRecording(values.map(\.0), masks: values.map(\.1), training: training))
-                continue
-            }
-            let (input, mask) = value(node.input)
-            results.append(try node.layer.forwardRecording(input, mask: mask, initialState: node.initialState.map { value($0).0 }, training: training))
-        }
-        return graph.outputs.map { source in
-            let (output, mask) = value(source)
-            if case .output(let node, 0) = source { return (output, mask, graph.nodes[node].layer) }
-            return (output, mask, nil)
+        let outputs = try graph.evaluate(inputs, masks: [], training: training, recording: true, model: name)
+        return zip(graph.outputs, outputs).map { source, value in
+            if case .output(let node, 0) = source { return (value.0, value.1, graph.nodes[node].layer) }
+            return (value.0, value.1, nil)
         }
     }
 

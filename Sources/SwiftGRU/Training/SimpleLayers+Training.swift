@@ -117,6 +117,7 @@ extension ActivationLayer: LogitsProducing {
 
 extension TimeDistributed {
     public var trainableWeightCount: Int { layer.trainableWeightCount }
+    public var trainableWeightMask: [Bool] { layer.trainableWeightMask }
     public var weightRegularizers: [Regularizer?] { layer.weightRegularizers }
     public var weightConstraints: [Constraint?] { layer.weightConstraints }
     public var activityLoss: Scalar { layer.activityLoss }

@@ -22,7 +22,10 @@ extension Trainer {
         }
         let weightGradients = gradients.flatMap(\.weights), squares = gradients.flatMap(\.sliceSquares)
         let absolutes = gradients.flatMap(\.sliceAbsolutes)
-        let keptShapes = model.layers.filter(\.trainable).map { $0.weights.dropFirst($0.trainableWeightCount).map(\.shape) }
+        let keptShapes = model.layers.filter(\.trainable).map { layer in
+            let weights = layer.weights
+            return layer.keptWeightIndices.map { weights[$0].shape }
+        }
         // One buffer: gradients and slice squares weighted by this worker's share, the kept
         // weights to average, the losses.
         var buffer = [Double]()
@@ -30,7 +33,8 @@ extension Trainer {
         for case let square? in squares { buffer += square.scalars.map { Double($0) * fraction * fraction } }
         for case let absolute? in absolutes { buffer += absolute.scalars.map { Double($0) * fraction } }
         for layer in model.layers where layer.trainable {
-            for weight in layer.weights.dropFirst(layer.trainableWeightCount) {
+            let weights = layer.weights
+            for weight in layer.keptWeightIndices.map({ weights[$0] }) {
                 buffer += weight.scalars.map { Double($0) / Double(reducer.size) }
             }
         }

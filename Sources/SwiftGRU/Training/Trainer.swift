@@ -72,7 +72,10 @@ public final class Trainer<Scalar: TensorScalar> {
     /// The weights the optimizer updates, in `model.layers` order (Keras' `trainable_variables`):
     /// none of a frozen layer.
     package var trainableWeights: [Tensor<Scalar>] {
-        model.layers.flatMap { $0.trainable ? Array($0.weights.prefix($0.trainableWeightCount)) : [] }
+        model.layers.flatMap { layer in
+            let weights = layer.weights
+            return layer.updatedWeightIndices.map { weights[$0] }
+        }
     }
 
     /// The loss and the gradients of one batch, without updating anything.
@@ -172,20 +175,22 @@ public final class Trainer<Scalar: TensorScalar> {
         let (byLayer, inputs) = try model.backward(outputGradients, inputGradients: inputGradients)
         var weights = [LayerGradients<Scalar>]()
         for layer in model.layers {
-            let count = layer.trainable ? layer.trainableWeightCount : 0
-            var gradients = byLayer[ObjectIdentifier(layer)]
-                ?? LayerGradients(input: nil, weights: layer.weights.prefix(count).map { Tensor(zeros: $0.shape) })
-            if gradients.weights.count > count {
-                gradients.weights.removeSubrange(count...)
-                gradients.sliceSquares.removeSubrange(min(count, gradients.sliceSquares.count)...)
-                gradients.sliceAbsolutes.removeSubrange(min(count, gradients.sliceAbsolutes.count)...)
-            }
-            for (k, (weight, regularizer)) in zip(layer.weights, layer.weightRegularizers).enumerated() where k < gradients.weights.count {
-                if let regularizer {
-                    gradients.weights[k] = try gradients.weights[k].adding(regularizer.gradient(weight))
-                    gradients.sliceSquares[k] = nil
-                    if k < gradients.sliceAbsolutes.count { gradients.sliceAbsolutes[k] = nil }
+            let all = layer.weights, regularizers = layer.weightRegularizers
+            let given = byLayer[ObjectIdentifier(layer)]
+            // The gradients of the weights the optimizer updates, regularizers' included.
+            var gradients = LayerGradients<Scalar>(input: nil, weights: [], sliceSquares: [], sliceAbsolutes: [])
+            for k in layer.updatedWeightIndices {
+                var gradient = given.flatMap { k < $0.weights.count ? $0.weights[k] : nil } ?? Tensor(zeros: all[k].shape)
+                var squares = given.flatMap { k < $0.sliceSquares.count ? $0.sliceSquares[k] : nil }
+                var absolutes = given.flatMap { k < $0.sliceAbsolutes.count ? $0.sliceAbsolutes[k] : nil }
+                if k < regularizers.count, let regularizer = regularizers[k] {
+                    gradient = try gradient.adding(regularizer.gradient(all[k]))
+                    squares = nil
+                    absolutes = nil
                 }
+                gradients.weights.append(gradient)
+                gradients.sliceSquares.append(squares)
+                gradients.sliceAbsolutes.append(absolutes)
             }
             weights.append(gradients)
         }
@@ -197,9 +202,9 @@ public final class Trainer<Scalar: TensorScalar> {
     func regularizationLoss() -> Scalar {
         var total: Scalar = 0
         for layer in model.layers {
-            let count = layer.trainable ? layer.trainableWeightCount : 0
-            for (weight, regularizer) in zip(layer.weights.prefix(count), layer.weightRegularizers) {
-                if let regularizer { total += regularizer.penalty(weight) }
+            let weights = layer.weights, regularizers = layer.weightRegularizers
+            for k in layer.updatedWeightIndices where k < regularizers.count {
+                if let regularizer = regularizers[k] { total += regularizer.penalty(weights[k]) }
             }
             total += layer.activityLoss
         }
@@ -243,18 +248,21 @@ public final class Trainer<Scalar: TensorScalar> {
             optimizer, gradients: gradients, sliceSquares: sliceSquares, sliceAbsolutes: sliceAbsolutes, to: &weights)
         var start = 0
         for (index, layer) in model.layers.filter(\.trainable).enumerated() {
-            let count = layer.trainableWeightCount
-            var updated = Array(weights[start..<(start + count)])
-            for (k, constraint) in layer.weightConstraints.enumerated() where k < updated.count {
-                if let constraint {
-                    do { updated[k] = try constraint.apply(to: updated[k]) } catch let error as LayerError {
+            let updatedIndices = layer.updatedWeightIndices, constraints = layer.weightConstraints
+            var all = layer.weights
+            for (j, k) in updatedIndices.enumerated() {
+                all[k] = weights[start + j]
+                if k < constraints.count, let constraint = constraints[k] {
+                    do { all[k] = try constraint.apply(to: all[k]) } catch let error as LayerError {
                         throw LayerError(error.kind, "layer '\(layer.name)': \(error.message)")
                     }
                 }
             }
-            updated += kept.map { $0[index] } ?? Array(layer.weights.dropFirst(count))
-            if !updated.isEmpty { try layer.setWeights(updated) }
-            start += count
+            if let kept {
+                for (j, k) in layer.keptWeightIndices.enumerated() { all[k] = kept[index][j] }
+            }
+            if !all.isEmpty { try layer.setWeights(all) }
+            start += updatedIndices.count
         }
     }
 

@@ -68,6 +68,11 @@ public protocol Layer<Scalar>: AnyObject {
     /// passes give gradients for these only.
     var trainableWeightCount: Int { get }
 
+    /// Which of ``weights`` training updates through the optimizer (Keras' `trainable_weights`),
+    /// aligned with them: by default the first ``trainableWeightCount``; a ``ModelLayer``'s
+    /// trainable weights sit among its inner layers' others.
+    var trainableWeightMask: [Bool] { get }
+
     /// Replaces the weights, in Keras' `get_weights()` order; builds the layer first if needed
     /// and possible.
     ///
@@ -193,6 +198,23 @@ extension Layer {
     public var isStateful: Bool { false }
 
     public var trainableWeightCount: Int { weights.count }
+
+    public var trainableWeightMask: [Bool] {
+        let count = trainableWeightCount
+        return weights.indices.map { $0 < count }
+    }
+
+    /// The indices of the weights the optimizer updates: none of a frozen layer.
+    var updatedWeightIndices: [Int] {
+        guard trainable else { return [] }
+        return trainableWeightMask.indices.filter { trainableWeightMask[$0] }
+    }
+
+    /// The indices of the weights a trainable layer keeps up itself (moving statistics).
+    var keptWeightIndices: [Int] {
+        guard trainable else { return [] }
+        return trainableWeightMask.indices.filter { !trainableWeightMask[$0] }
+    }
 
     public func build(inputShapes: [[Int?]]) throws {
         try build(inputShape: try onlyInput(inputShapes))
