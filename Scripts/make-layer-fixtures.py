@@ -272,6 +272,21 @@ def padded_frames():
     return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Concatenate()([steps, v])), name="padded_frames")
 
 
+def deconvolutions():
+    """Conv2DTranspose on each frame (same with strides, valid with output_padding; TensorFlow
+    has no dilated transposed convolution on CPUs, so the tests check that by differences),
+    Conv1DTranspose on the sequence of pooled frames before a GRU, Conv3DTranspose on the frames
+    read as a volume."""
+    inputs = keras.Input((4, 5, 5, 2))
+    f = keras.layers.TimeDistributed(keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu"))(inputs)
+    f = keras.layers.TimeDistributed(keras.layers.Conv2DTranspose(2, (2, 3), strides=(1, 2), output_padding=(0, 1)))(f)
+    f = keras.layers.TimeDistributed(keras.layers.Conv2DTranspose(2, 3, padding="same"))(f)
+    s = keras.layers.Conv1DTranspose(3, 3, strides=2)(keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D())(f))
+    v = keras.layers.Conv3DTranspose(2, (2, 2, 2), strides=(1, 2, 2), padding="same")(inputs)
+    joined = keras.layers.Concatenate()([keras.layers.GRU(3)(s), keras.layers.GlobalMaxPooling3D()(v)])
+    return keras.Model(inputs, keras.layers.Dense(2)(joined), name="deconvolutions")
+
+
 def masked_merges():
     """Padded tokens through two GRUs merged by Subtract, Multiply, Average, Maximum and
     Minimum, a masked global average, and a Dot of the sequences."""
@@ -388,6 +403,7 @@ FIXTURES = [
     (preprocessing_layers, normal(7, 5)), (operations_on_sequences, normal(7, 5)), (shape_operations, normal(6, 4)),
     (conv_lstm_frames, normal(4, 6, 6, 2)), (conv_lstm_1d_states, normal(5, 9, 3)), (volumes, normal(3, 4, 4, 4, 1)),
     (nested_models, normal(4, 6, 6, 2)), (padded_frames, normal(4, 6, 5, 2)),
+    (deconvolutions, normal(4, 5, 5, 2)),
 ]
 
 

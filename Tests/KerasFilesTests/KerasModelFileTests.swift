@@ -137,7 +137,7 @@ struct KerasModelFileTests {
     /// A layer outside the supported set is named with its class; a Lambda or a custom class
     /// is named with the reason it cannot be read (its Python code is not in the file).
     @Test(arguments: [
-        (#"{"class_name": "Conv3DTranspose", "config": {"name": "conv", "filters": 3}}"#, "unsupported layer 'conv' of class Conv3DTranspose"),
+        (#"{"class_name": "DepthwiseConv2D", "config": {"name": "conv", "kernel_size": 3}}"#, "unsupported layer 'conv' of class DepthwiseConv2D"),
         (#"{"class_name": "Lambda", "config": {"name": "square", "function": "..."}}"#, "layer 'square' is a Lambda layer: it holds a Python function"),
         (#"{"module": "mymodels", "class_name": "Gate", "registered_name": "Custom>Gate", "config": {"name": "gate"}}"#, "layer 'gate' is of the custom class Custom>Gate"),
     ])

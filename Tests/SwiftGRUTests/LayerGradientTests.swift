@@ -129,6 +129,15 @@ struct LayerGradientTests {
         },
         Case(description: "Cropping3D", inputShape: [2, 3, 4, 3, 2], mask: nil) { try Cropping3D<Double>(cropping: [(1, 0), (0, 2), (1, 1)]) },
         Case(description: "UpSampling2D", inputShape: [2, 2, 3, 2], mask: nil) { try UpSampling2D<Double>(size: [2, 3]) },
+        Case(description: "Conv2DTranspose same strides", inputShape: [2, 3, 2, 2], mask: nil) {
+            try Conv2DTranspose<Double>(filters: 3, kernelSize: [3, 2], strides: [2, 1], padding: .same, activation: .tanh)
+        },
+        Case(description: "Conv1DTranspose dilated, channels first", inputShape: [2, 2, 4], mask: nil) {
+            try Conv1DTranspose<Double>(filters: 2, kernelSize: 2, dataFormat: .channelsFirst, dilationRate: 2)
+        },
+        Case(description: "Conv3DTranspose output padding", inputShape: [1, 2, 2, 2, 2], mask: nil) {
+            try Conv3DTranspose<Double>(filters: 2, kernelSize: [2, 2, 1], strides: [2, 1, 2], outputPadding: [1, 0, 1])
+        },
         Case(description: "Sequential as a layer", inputShape: [2, 4, 3], mask: nil) {
             ModelLayer(try Sequential<Double>(inputShape: [4, 3], layers: [
                 try Conv1D<Double>(filters: 2, kernelSize: 2, activation: .tanh), try GRU<Double>(units: 3, returnSequences: true), try Dense<Double>(units: 2),

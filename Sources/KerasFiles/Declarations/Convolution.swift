@@ -180,3 +180,63 @@ extension ONNXEmitter {
         return [ONNXValue(name: try e.apply(separable.activation, output, separable))]
     }
 }
+
+extension LayerDeclaration {
+    /// `Conv1DTranspose`, `Conv2DTranspose` and `Conv3DTranspose` (Keras 2 also wrote
+    /// `Convolution2DTranspose`/`Deconvolution2D`). ONNX export is refused by name.
+    static func transposedConvolution(rank: Int) -> LayerDeclaration {
+        LayerDeclaration(
+            classNames: ["Conv\(rank)DTranspose", "Convolution\(rank)DTranspose"] + (rank == 2 ? ["Deconvolution2D"] : rank == 3 ? ["Deconvolution3D"] : []),
+            decode: { c, name, decoder in
+                let ones = Array(repeating: 1, count: rank)
+                let kernel = try decoder.integers(c["kernel_size"], count: rank, fallback: [], "kernel_size", layer: name)
+                let strides = try decoder.integers(c["strides"], count: rank, fallback: ones, "strides", layer: name)
+                let dilation = try decoder.integers(c["dilation_rate"], count: rank, fallback: ones, "dilation_rate", layer: name)
+                let outputPadding = try c["output_padding"].flatMap { $0.isNull ? nil : try decoder.integers($0, count: rank, fallback: [], "output_padding", layer: name) }
+                guard kernel.count == rank else { throw decoder.fail("layer '\(name)': kernel_size is missing") }
+                let (filters, padding) = (c["filters"]?.int ?? 0, try decoder.padding(c["padding"], layer: name))
+                let (format, activation) = (try decoder.dataFormat(c["data_format"], layer: name), try decoder.activation(c["activation"], layer: name))
+                let useBias = c["use_bias"]?.bool ?? true
+                let kernelInitializer = try decoder.initializer(c["kernel_initializer"], default: .glorotUniform(), layer: name)
+                let biasInitializer = try decoder.initializer(c["bias_initializer"], default: .zeros, layer: name)
+                let layer: TransposedConvolution<Float>
+                switch rank {
+                case 1:
+                    layer = try Conv1DTranspose<Float>(
+                        filters: filters, kernelSize: kernel[0], strides: strides[0], padding: padding, outputPadding: outputPadding?[0],
+                        dataFormat: format, dilationRate: dilation[0], activation: activation, useBias: useBias,
+                        kernelInitializer: kernelInitializer, biasInitializer: biasInitializer, name: name)
+                case 2:
+                    layer = try Conv2DTranspose<Float>(
+                        filters: filters, kernelSize: kernel, strides: strides, padding: padding, outputPadding: outputPadding,
+                        dataFormat: format, dilationRate: dilation, activation: activation, useBias: useBias,
+                        kernelInitializer: kernelInitializer, biasInitializer: biasInitializer, name: name)
+                default:
+                    layer = try Conv3DTranspose<Float>(
+                        filters: filters, kernelSize: kernel, strides: strides, padding: padding, outputPadding: outputPadding,
+                        dataFormat: format, dilationRate: dilation, activation: activation, useBias: useBias,
+                        kernelInitializer: kernelInitializer, biasInitializer: biasInitializer, name: name)
+                }
+                (layer.kernelRegularizer, layer.kernelConstraint) = try decoder.weightRules(c, "kernel", layer: name)
+                (layer.biasRegularizer, layer.biasConstraint) = try decoder.weightRules(c, "bias", layer: name)
+                layer.activityRegularizer = try decoder.regularizer(c["activity_regularizer"], layer: name)
+                return layer
+            },
+            matches: { ($0 as? TransposedConvolution<Float>)?.kernelSize.count == rank },
+            encode: { layer in
+                guard let conv = layer as? TransposedConvolution<Float>, conv.kernelSize.count == rank else { return nil }
+                let config: [String: JSONValue] = [
+                    "filters": .integer(conv.filters), "kernel_size": KerasConfigEncoder.integers(conv.kernelSize),
+                    "strides": KerasConfigEncoder.integers(conv.strides), "padding": .string(conv.padding.rawValue),
+                    "output_padding": conv.outputPadding.map(KerasConfigEncoder.integers) ?? .null,
+                    "data_format": .string(conv.dataFormat.rawValue), "dilation_rate": KerasConfigEncoder.integers(conv.dilationRate),
+                    "activation": try KerasConfigEncoder.activation(conv.activation, layer: conv.name),
+                    "use_bias": .bool(conv.useBias), "kernel_initializer": KerasConfigEncoder.initializer(conv.kernelInitializer),
+                    "bias_initializer": KerasConfigEncoder.initializer(conv.biasInitializer),
+                    "activity_regularizer": KerasConfigEncoder.regularizer(conv.activityRegularizer),
+                ]
+                return config.merging(KerasConfigEncoder.weightRules("kernel", conv.kernelRegularizer, conv.kernelConstraint)) { $1 }
+                    .merging(KerasConfigEncoder.weightRules("bias", conv.biasRegularizer, conv.biasConstraint)) { $1 }
+            })
+    }
+}

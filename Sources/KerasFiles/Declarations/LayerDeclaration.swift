@@ -95,7 +95,8 @@ enum LayerDeclarations {
     static let all: [LayerDeclaration] = [
         .gru, .lstm, .simpleRNN, .convLSTM(rank: 1), .convLSTM(rank: 2), .convLSTM(rank: 3), .rnn, .bidirectional, .embedding, .masking, .dense, .timeDistributed, .dropout, .activation, .add,
         .concatenate, .leakyReLU, .reLU, .batchNormalization,
-        .convolution(rank: 1), .convolution(rank: 2), .convolution(rank: 3), .depthwiseConv1D, .separableConv1D,
+        .convolution(rank: 1), .convolution(rank: 2), .convolution(rank: 3), .transposedConvolution(rank: 1), .transposedConvolution(rank: 2), .transposedConvolution(rank: 3),
+        .depthwiseConv1D, .separableConv1D,
         .pooling(.max, rank: 1), .pooling(.average, rank: 1), .pooling(.max, rank: 2), .pooling(.average, rank: 2),
         .pooling(.max, rank: 3), .pooling(.average, rank: 3),
         .globalPooling(.max, rank: 1), .globalPooling(.average, rank: 1), .globalPooling(.max, rank: 2), .globalPooling(.average, rank: 2),
