@@ -87,6 +87,8 @@ def layer_cases():
         ("Conv2DTranspose", layers.Conv2DTranspose(3, 2), layers.Conv2DTranspose(4, (2, 3), dilation_rate=(2, 1), use_bias=False,
                                                                           data_format="channels_first")),
         ("Conv3DTranspose", layers.Conv3DTranspose(3, 2), layers.Conv3DTranspose(4, (1, 2, 3), strides=(1, 2, 2), padding="same")),
+        ("GroupNormalization", layers.GroupNormalization(),
+         layers.GroupNormalization(groups=2, axis=1, epsilon=0.01, center=False, gamma_regularizer=L2, gamma_constraint=MAX)),
         ("Conv3D", layers.Conv3D(3, 2), layers.Conv3D(4, (1, 2, 3), strides=(1, 2, 1), padding="same", groups=2, data_format="channels_first",
                                                      activation="tanh", **PENALTIES)),
         ("DepthwiseConv1D", layers.DepthwiseConv1D(2), layers.DepthwiseConv1D(3, depth_multiplier=2, padding="same",

@@ -156,6 +156,18 @@ def normalizations_and_noise():
     ], name="normalizations_and_noise")
 
 
+def group_normalization():
+    """GroupNormalization between GRUs (two groups over features, instance-like over steps)."""
+    return keras.Sequential([
+        keras.Input((7, 6)),
+        keras.layers.GroupNormalization(groups=2),
+        keras.layers.GRU(4, return_sequences=True),
+        keras.layers.GroupNormalization(groups=7, axis=1, epsilon=0.01),
+        keras.layers.GRU(3),
+        keras.layers.Dense(2),
+    ], name="group_normalization")
+
+
 def preprocessing_layers():
     """Normalization (adapted statistics as weights, and given ones inverted), Rescaling and
     UnitNormalization around GRUs."""
@@ -403,7 +415,7 @@ FIXTURES = [
     (preprocessing_layers, normal(7, 5)), (operations_on_sequences, normal(7, 5)), (shape_operations, normal(6, 4)),
     (conv_lstm_frames, normal(4, 6, 6, 2)), (conv_lstm_1d_states, normal(5, 9, 3)), (volumes, normal(3, 4, 4, 4, 1)),
     (nested_models, normal(4, 6, 6, 2)), (padded_frames, normal(4, 6, 5, 2)),
-    (deconvolutions, normal(4, 5, 5, 2)),
+    (deconvolutions, normal(4, 5, 5, 2)), (group_normalization, normal(7, 6)),
 ]
 
 

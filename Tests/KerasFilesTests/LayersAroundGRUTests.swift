@@ -37,7 +37,7 @@ struct LayersAroundGRUTests {
         arguments: [
             "crnn", "conv1d_forecaster", "conv1d_variants", "channels_first", "image_to_sequence", "normalizations_and_noise",
             "masked_merges", "attention_layers", "masked_attention", "preprocessing_layers", "operations_on_sequences", "shape_operations",
-            "conv_lstm_frames", "conv_lstm_1d_states", "volumes", "nested_models", "padded_frames", "deconvolutions",
+            "conv_lstm_frames", "conv_lstm_1d_states", "volumes", "nested_models", "padded_frames", "deconvolutions", "group_normalization",
         ], [".keras", ".swift.keras"])
     func modelsAroundAGRUPredictLikeKeras(name: String, suffix: String) throws {
         let model = try KerasModelFile(bytes: ModelFixtures.bytes("layers/" + name + suffix)).model

@@ -138,6 +138,10 @@ struct LayerGradientTests {
         Case(description: "Conv3DTranspose output padding", inputShape: [1, 2, 2, 2, 2], mask: nil) {
             try Conv3DTranspose<Double>(filters: 2, kernelSize: [2, 2, 1], strides: [2, 1, 2], outputPadding: [1, 0, 1])
         },
+        Case(description: "GroupNormalization two groups", inputShape: [2, 3, 4], mask: nil) { try GroupNormalization<Double>(groups: 2) },
+        Case(description: "GroupNormalization axis 1, no center", inputShape: [2, 4, 3, 2], mask: nil) {
+            try GroupNormalization<Double>(groups: 4, axis: 1, center: false)
+        },
         Case(description: "Sequential as a layer", inputShape: [2, 4, 3], mask: nil) {
             ModelLayer(try Sequential<Double>(inputShape: [4, 3], layers: [
                 try Conv1D<Double>(filters: 2, kernelSize: 2, activation: .tanh), try GRU<Double>(units: 3, returnSequences: true), try Dense<Double>(units: 2),

@@ -103,7 +103,7 @@ enum LayerDeclarations {
         .globalPooling(.max, rank: 3), .globalPooling(.average, rank: 3),
         .flatten, .reshape, .permute, .repeatVector, .zeroPadding1D, .cropping1D, .upSampling1D,
         .zeroPadding(rank: 2), .zeroPadding(rank: 3), .cropping(rank: 2), .cropping(rank: 3), .upSampling(rank: 2), .upSampling(rank: 3),
-        .layerNormalization, .unitNormalization, .normalization, .rescaling, .pReLU, .elu, .softmax,
+        .layerNormalization, .groupNormalization, .unitNormalization, .normalization, .rescaling, .pReLU, .elu, .softmax,
         .spatialDropout1D, .spatialDropout(rank: 2), .spatialDropout(rank: 3), .gaussianNoise, .gaussianDropout, .activityRegularization,
         .merge(.subtract), .merge(.multiply), .merge(.average), .merge(.maximum), .merge(.minimum), .dot,
         .additiveAttention, .attention, .multiHeadAttention, .nestedSequential, .nestedFunctional,
