@@ -16,7 +16,10 @@ public final class MPIGradientReducer: GradientReducer {
     /// - Throws: ``MPIError`` when no MPI library can be loaded or MPI cannot start.
     public init() throws {
         var message = [CChar](repeating: 0, count: 512)
-        guard gru_mpi_init(&message, message.count) != 0 else { throw MPIError(String(cString: message)) }
+        guard gru_mpi_init(&message, message.count) != 0 else {
+            let text = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            throw MPIError(String(decoding: text, as: UTF8.self))
+        }
         rank = Int(gru_mpi_rank())
         size = Int(gru_mpi_size())
     }

@@ -60,6 +60,9 @@ struct ConvLSTMTests {
         let layer = try ConvLSTM2D<Double>(filters: 2, kernelSize: [3, 3])
         #expect { try layer(Self.random([2, 3, 4, 2], seed: 4)) } throws: { "\($0)".contains("rank 5") }
         #expect { try layer(Self.random([2, 3, 2, 2, 1], seed: 4)) } throws: { "\($0)".contains("leaves no output") }
+        let built = try ConvLSTM1D<Double>(filters: 2, kernelSize: 2)
+        _ = try built(Self.random([1, 2, 4, 3], seed: 5))
+        #expect { try built(Self.random([1, 2, 4, 2], seed: 5)) } throws: { "\($0)".contains("built for 3 channels") }
         #expect(throws: LayerError.self) { try ConvLSTM2D<Double>(filters: 2, kernelSize: [3]) }
         #expect(throws: LayerError.self) { try ConvLSTM1D<Double>(filters: 2, kernelSize: 2, padding: .causal) }
         #expect(throws: LayerError.self) { try ConvLSTM1D<Double>(filters: 2, kernelSize: 2, strides: 2, dilationRate: 2) }

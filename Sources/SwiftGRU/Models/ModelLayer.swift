@@ -128,7 +128,7 @@ public final class ModelLayer<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
-        try result(try graph.evaluate(inputs, masks: masks, training: training, recording: false, model: name))
+        result(try graph.evaluate(inputs, masks: masks, training: training, recording: false, model: name))
     }
 
     public func forwardRecording(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, initialState: [Tensor<Scalar>], training: Bool) throws -> LayerOutput<Scalar> {
@@ -137,7 +137,7 @@ public final class ModelLayer<Scalar: TensorScalar>: Layer {
     }
 
     public func forwardRecording(_ inputs: [Tensor<Scalar>], masks: [Tensor<Bool>?], training: Bool) throws -> LayerOutput<Scalar> {
-        try result(try graph.evaluate(inputs, masks: masks, training: training, recording: true, model: name))
+        result(try graph.evaluate(inputs, masks: masks, training: training, recording: true, model: name))
     }
 
     private func result(_ outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) -> LayerOutput<Scalar> {

@@ -85,7 +85,7 @@ public class ConvLSTM<Scalar: TensorScalar>: RNN<Scalar> {
             x = try inputs.transposed([0, 1] + Array(3..<inputs.rank) + [2])
         }
         let spatial = Array(x.shape[2..<(x.rank - 1)])
-        if !convLSTMCell.isBuilt { try convLSTMCell.build(channels: x.shape[x.rank - 1]) }
+        try convLSTMCell.build(channels: x.shape[x.rank - 1])
         if let extents = convLSTMCell.spatialExtents, extents != spatial, stateful, states != nil {
             throw LayerError(.statefulBatch, "\(name): a stateful layer keeps the spatial extents it was built with (\(extents)); got \(spatial)")
         }
