@@ -82,7 +82,15 @@ struct LayersAroundGRUTests {
         #expect(written["config"]?["activity_regularizer"]?["class_name"]?.string == "L1")
     }
 
-    /// Keras 2 wrote LeakyReLU's slope as `alpha`.
+    /// A GroupNormalization over several axes is refused by name, not read as the last axis.
+    @Test func groupNormalizationOverSeveralAxesIsRefused() throws {
+        let text = #"{"class_name": "GroupNormalization", "config": {"name": "gn", "groups": 2, "axis": [1, 2]}}"#
+        #expect { try KerasConfigDecoder(legacy: false).layer(JSONValue(parsing: Array(text.utf8), what: "test")) } throws: {
+            "\($0)".contains("GroupNormalization over the axes")
+        }
+    }
+
+        /// Keras 2 wrote LeakyReLU's slope as `alpha`.
     @Test func keras2LeakyReLU() throws {
         let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 2]}}, {"class_name": "LeakyReLU", "config": {"name": "leaky", "alpha": 0.1}}, {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [2], "epsilon": 0.001}}]}}"#
         let model = try KerasModelBuilder(decoder: KerasConfigDecoder(legacy: true)).model(JSONValue(parsing: Array(text.utf8), what: "test")).model

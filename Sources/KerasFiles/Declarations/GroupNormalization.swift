@@ -5,8 +5,13 @@ extension LayerDeclaration {
     static let groupNormalization = LayerDeclaration(
         classNames: ["GroupNormalization"],
         decode: { c, name, decoder in
+            // One channel axis, as Keras' layer computes with; several are refused rather than read as the last.
+            let axis = c["axis"].flatMap { $0.isNull ? nil : $0 }
+            guard axis == nil || axis?.int != nil else {
+                throw decoder.fail("layer '\(name)': GroupNormalization over the axes \(axis.map { "\($0)" } ?? "") is not supported; give one channel axis")
+            }
             let layer = try GroupNormalization<Float>(
-                groups: c["groups"]?.int ?? 32, axis: c["axis"]?.int ?? -1, epsilon: c["epsilon"]?.double ?? 0.001,
+                groups: c["groups"]?.int ?? 32, axis: axis?.int ?? -1, epsilon: c["epsilon"]?.double ?? 0.001,
                 center: c["center"]?.bool ?? true, scale: c["scale"]?.bool ?? true, name: name)
             layer.gammaInitializer = try decoder.initializer(c["gamma_initializer"], default: .ones, layer: name)
             layer.betaInitializer = try decoder.initializer(c["beta_initializer"], default: .zeros, layer: name)
