@@ -21,6 +21,18 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
         s0 = nextSplitMix(); s1 = nextSplitMix(); s2 = nextSplitMix(); s3 = nextSplitMix()
     }
 
+    /// The generator's position in its sequence, as four words: a generator made from them
+    /// (``init(state:)``) goes on drawing what this one would.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// A generator at the position ``state`` gave; `nil` unless `state` holds four words, not
+    /// all zero (a state the generator never reaches).
+    public init?(state: some Collection<UInt64>) {
+        let words = Array(state)
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

@@ -8,7 +8,7 @@ struct CallbackOption {
     let name: String
     let arguments: [String: String]
 
-    static let known = ["early_stopping", "reduce_lr_on_plateau", "model_checkpoint", "csv_logger", "terminate_on_nan", "learning_rate_scheduler"]
+    static let known = ["early_stopping", "reduce_lr_on_plateau", "model_checkpoint", "csv_logger", "terminate_on_nan", "learning_rate_scheduler", "backup_and_restore"]
 
     init(_ text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
@@ -101,6 +101,18 @@ struct CallbackOption {
                     let expression = try ScheduleExpression(text)
                     callback = LearningRateScheduler<Float> { epoch, rate in expression.rate(epoch: epoch, learningRate: rate) }
                 }
+            case "backup_and_restore":
+                unused.remove("backup_dir")
+                guard let folder = arguments["backup_dir"], !folder.isEmpty else {
+                    throw ValidationError("callback backup_and_restore needs backup_dir=...")
+                }
+                let frequency = string("save_freq", "epoch")
+                guard frequency == "epoch" || Int(frequency).map({ $0 > 0 }) == true else {
+                    throw ValidationError("callback backup_and_restore: save_freq must be 'epoch' or a positive number of batches, got '\(frequency)'")
+                }
+                callback = try BackupAndRestore(
+                    backupDirectory: folder, saveFrequency: Int(frequency), doubleCheckpoint: flag("double_checkpoint", false),
+                    deleteCheckpoint: flag("delete_checkpoint", true))
             case "csv_logger":
                 unused.remove("filename")
                 guard let path = arguments["filename"] else { throw ValidationError("callback csv_logger needs filename=...") }

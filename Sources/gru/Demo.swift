@@ -50,7 +50,7 @@ struct Demo: ParsableCommand {
         print("The adding problem: \(samples) sequences of \(steps) steps; GRU(\(units)) -> Dense(1), Adam, mean squared error")
         let optimizer = Optimizer.adam(learningRate: 0.01)
         let trainer = Trainer(model: model, optimizer: optimizer, loss: .meanSquaredError)
-        let progress = TrainingProgress(distributed: false)
+        let progress = TrainingProgress(verbosity: .auto, distributed: false)
         let history = try trainer.fit(
             x: [x], y: [y], batchSize: 64, epochs: epochs, validationSplit: 0.2, seed: seed, onEvent: progress.handle)
 

@@ -54,12 +54,15 @@ struct Fit: ParsableCommand {
     @Option(help: "Metrics to compute, comma-separated Keras names (accuracy, mae, auc, ...); default: the compile_config's.")
     var metrics: String?
 
+    @Option(help: "Progress: auto or 1 (a bar on a terminal, a line per epoch otherwise), 2 (one line per epoch, as Keras), 0 (none) (Keras' verbose).")
+    var verbose = "auto"
+
     @Option(help: "Seed for shuffling and dropout.")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp(
-        "A Keras callback with its arguments, repeatable: early_stopping, reduce_lr_on_plateau, model_checkpoint, csv_logger, terminate_on_nan, learning_rate_scheduler.",
-        discussion: "For example --callback early_stopping:monitor=val_loss,patience=3,restore_best_weights=true, --callback model_checkpoint:filepath=ckpt-{epoch:02d}.keras,save_best_only=true,save_freq=50, --callback terminate_on_nan:raise_error=true or --callback learning_rate_scheduler:schedule='epoch < 10 ? lr : lr * exp(-0.1)' (rates=0.01;0.005;0.001 gives one rate per epoch)."))
+        "A Keras callback with its arguments, repeatable: early_stopping, reduce_lr_on_plateau, model_checkpoint, csv_logger, terminate_on_nan, learning_rate_scheduler, backup_and_restore.",
+        discussion: "For example --callback early_stopping:monitor=val_loss,patience=3,restore_best_weights=true, --callback model_checkpoint:filepath=ckpt-{epoch:02d}.keras,save_best_only=true,save_freq=50, --callback terminate_on_nan:raise_error=true, --callback learning_rate_scheduler:schedule='epoch < 10 ? lr : lr * exp(-0.1)' (rates=0.01;0.005;0.001 gives one rate per epoch), or --callback backup_and_restore:backup_dir=backup,save_freq=100 (a killed run started again with the same arguments goes on from the backup)."))
     var callback: [String] = []
 
     @Option(help: "The epoch to start at, counted from 0, to go on with a run (Keras' initial_epoch).")
@@ -79,9 +82,11 @@ struct Fit: ParsableCommand {
         discussion: "Each process reads its share of every batch; the gradients are summed over the processes before each update; process 0 prints and writes the model, history and checkpoints."))
     var distributed = false
 
-    /// Tests only: the process of this rank kills itself when this epoch begins.
+    /// Tests only: the process of this rank kills itself when this epoch begins (or after
+    /// this batch of it ends).
     @Option(help: .hidden) var testKillRank: Int?
     @Option(help: .hidden) var testKillEpoch = 0
+    @Option(help: .hidden) var testKillBatch: Int?
 
     func validate() throws {
         guard output.hasSuffix(".keras") || output.hasSuffix(".h5") else {
@@ -97,6 +102,15 @@ struct Fit: ParsableCommand {
         }
         if let validationSteps, validationSteps < 1 { throw ValidationError("--validation-steps must be positive") }
         _ = try Fit.validationFrequency(validationFreq)
+        _ = try verbosity()
+    }
+
+    /// `--verbose`, checked.
+    func verbosity() throws -> TrainingProgress.Verbosity {
+        guard let verbosity = TrainingProgress.Verbosity(rawValue: verbose) else {
+            throw ValidationError("--verbose must be auto, 0, 1 or 2, got '\(verbose)'")
+        }
+        return verbosity
     }
 
     /// `--validation-freq`: a number of epochs, or a comma-separated list of epochs.
@@ -152,7 +166,10 @@ struct Fit: ParsableCommand {
         // Process 0 alone reports and writes.
         let writes = (reducer?.rank ?? 0) == 0
         var callbacks = writes ? requested : requested.filter { !($0 is ModelCheckpoint) && !($0 is CSVLogger<Float>) }
-        if let testKillRank, testKillRank == reducer?.rank ?? 0 { callbacks.append(KillAtEpoch(epoch: testKillEpoch)) }
+        for case let backup as BackupAndRestore in callbacks { backup.writes = writes }
+        if let testKillRank, testKillRank == reducer?.rank ?? 0 {
+            callbacks.append(KillAt(epoch: testKillEpoch, batch: testKillBatch))
+        }
         let (inputs, targets) = try data.sources()
         let validation = try validationData.isEmpty ? nil : (
             x: TrainingData.sources(validationData[0], what: "validation X"), y: TrainingData.sources(validationData[1], what: "validation Y"),
@@ -163,7 +180,7 @@ struct Fit: ParsableCommand {
                 throw RuntimeError("\(data.model): \(error.message) (give --optimizer to start a fresh one)")
             }
         }
-        let progress = TrainingProgress(distributed: (reducer?.size ?? 1) > 1)
+        let progress = TrainingProgress(verbosity: try verbosity(), distributed: (reducer?.size ?? 1) > 1)
         let result: History
         do {
             var options = FitOptions<Float>(
@@ -260,12 +277,20 @@ struct Fit: ParsableCommand {
     }
 }
 
-/// Tests only (`--test-kill-rank`): this process kills itself when an epoch begins, as a
-/// worker that dies would.
-private final class KillAtEpoch: TrainingCallback {
-    let epoch: Int
-    init(epoch: Int) { self.epoch = epoch }
+/// Tests only (`--test-kill-rank`): this process kills itself when an epoch begins, or after
+/// one of its batches, as a worker that dies would.
+private final class KillAt: TrainingCallback {
+    let epoch: Int, batch: Int?
+    private var current = 0
+    init(epoch: Int, batch: Int?) {
+        self.epoch = epoch
+        self.batch = batch
+    }
     func epochBegins(_ epoch: Int, _ trainer: Trainer<Float>) throws {
-        if epoch == self.epoch { kill(getpid(), SIGKILL) }
+        current = epoch
+        if epoch == self.epoch, batch == nil { kill(getpid(), SIGKILL) }
+    }
+    func batchEnds(_ batch: Int, logs: [String: Double], _ trainer: Trainer<Float>) throws {
+        if current == epoch, batch == self.batch { kill(getpid(), SIGKILL) }
     }
 }

@@ -194,6 +194,36 @@ struct CommandLineTests {
         #expect(try String(contentsOfFile: history, encoding: .utf8).contains("\"auc\""))
     }
 
+    /// `--verbose` as Keras' `verbose`: 2 writes `Epoch 1/2` and `N/N - 0s - 3ms/step - loss: ...`
+    /// per epoch, 0 nothing but the saved file's name; anything else is refused.
+    @Test func fitPrintsAsVerboseAsks() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let training = Self.fixtures.appendingPathComponent("training")
+        func fit(_ verbose: String) throws -> Run {
+            try Self.gru([
+                "fit", training.appendingPathComponent("adam_binary_crossentropy.keras").path,
+                training.appendingPathComponent("adam_binary_crossentropy.x0.npy").path,
+                training.appendingPathComponent("adam_binary_crossentropy.y0.npy").path,
+                "--epochs", "2", "-o", directory.appendingPathComponent("out.keras").path, "--device", "cpu", "--verbose", verbose,
+            ])
+        }
+        let lines = try fit("2")
+        #expect(lines.status == 0, "\(lines.error)")
+        let printed = lines.output.split(separator: "\n").map(String.init)
+        #expect(printed.count == 5, "\(printed)")
+        #expect(printed.first == "Epoch 1/2")
+        let line = try #require(printed.dropFirst().first)
+        #expect(line.wholeMatch(of: /(\d+)\/\1 - \d+s - \d+(ms|us|s)\/step - loss: \d\.\d{4}(e-\d+)? - accuracy: .*/) != nil, "\(line)")
+        let silent = try fit("0")
+        #expect(silent.status == 0, "\(silent.error)")
+        #expect(silent.output.split(separator: "\n").count == 1)
+        #expect(silent.output.hasPrefix("saved "))
+        let refused = try fit("3")
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("--verbose must be auto, 0, 1 or 2"))
+    }
+
     /// Callbacks from the command line: a checkpoint per epoch, a CSV log, early stopping.
     /// A bad callback, argument or metric is an error before any epoch runs, and nothing
     /// is written.

@@ -241,11 +241,15 @@ public struct KerasModelFile {
         _ = try KerasConfigEncoder.model(model, compileConfig: compileConfig)
     }
 
-    /// Saves the weights of `model` as a Keras 3 `.weights.h5` file.
+    /// Saves the weights of `model` as a Keras 3 `.weights.h5` file, with the optimizer state
+    /// when given (as Keras' `save_weights` of a compiled model).
     ///
+    /// - Parameter optimizerVariables: The optimizer state in Keras' order
+    ///   (``Trainer/kerasOptimizerVariables``).
     /// - Throws: ``FileFormatError`` when the file cannot be written.
-    public static func saveWeights(of model: any Model<Float>, to path: String) throws {
-        let tree = try KerasWeightLayout.tree(for: model.layers.map { ($0, $0.typeName) })
+    public static func saveWeights(of model: any Model<Float>, optimizerVariables: [Tensor<Double>] = [], to path: String) throws {
+        var tree = try KerasWeightLayout.tree(for: model.layers.map { ($0, $0.typeName) })
+        if !optimizerVariables.isEmpty { try KerasWeightLayout.addOptimizerVariables(optimizerVariables, to: &tree) }
         try AtomicFile.write(try HDF5Writer.encode(tree), to: path)
     }
 }

@@ -43,6 +43,20 @@ extension Model {
     /// Whether some layer keeps state between calls.
     public var isStateful: Bool { layers.contains { $0.isStateful } }
 
+    /// Where the random draws of every layer stand (``Layer/randomState``), in layer order.
+    public var randomState: [UInt64] { layers.flatMap(\.randomState) }
+
+    /// Puts back a ``randomState`` of this model.
+    ///
+    /// - Throws: ``LayerError`` when `state` was not saved for a model of these layers.
+    public func restoreRandomState(_ state: [UInt64]) throws {
+        var rest = state[...]
+        for layer in layers { try layer.restoreRandomState(&rest) }
+        guard rest.isEmpty else {
+            throw LayerError(.invalidArgument, "the saved random state holds \(rest.count) more words than the model's layers draw with: it was saved for another model")
+        }
+    }
+
     /// The batch size every call must have: the declared one (Keras' `batch_shape`) of a
     /// stateful model. As in Keras, a stateless model takes batches of any size whatever
     /// its input declares.

@@ -114,6 +114,12 @@ public final class ModelLayer<Scalar: TensorScalar>: Layer {
     public var isStateful: Bool { model.isStateful }
     public func resetStates() { model.resetStates() }
 
+    public var randomState: [UInt64] { model.randomState }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        for layer in model.layers { try layer.restoreRandomState(&state) }
+    }
+
     public var stepScope: StepScope {
         if let layer = model.layers.first(where: { $0.stepScope != .eachStep }) {
             return .acrossSteps("is a model whose layer '\(layer.name)' (\(layer.typeName)) does not act on each step alone")

@@ -8,7 +8,12 @@ struct BatchSchedule {
     let samples: Int, batchSize: Int, steps: Int?, shuffle: Bool
     /// Batches in one pass over the data.
     let batchesPerPass: Int
-    private var order = [Int](), next: Int
+    private var order = [Int]()
+    /// The batch of the current pass that comes next.
+    private(set) var next: Int
+    /// The shuffling generator just before the current pass was shuffled (``restore(pass:next:)``
+    /// shuffles the pass again from it); `nil` before the first pass.
+    private(set) var passGenerator: RandomGenerator?
 
     init(samples: Int, batchSize: Int, steps: Int? = nil, shuffle: Bool) {
         self.samples = samples
@@ -29,6 +34,7 @@ struct BatchSchedule {
         for batch in 0..<batchesPerEpoch {
             if next == batchesPerPass {
                 if batch > 0 { break }
+                passGenerator = generator
                 order = Array(0..<samples)
                 if shuffle { order.shuffle(using: &generator) }
                 next = 0
@@ -37,5 +43,17 @@ struct BatchSchedule {
             next += 1
         }
         return batches
+    }
+
+    /// Goes back to a pass drawn from `pass` (a ``passGenerator``), at its batch `next`.
+    mutating func restore(pass: RandomGenerator?, next: Int) {
+        passGenerator = pass
+        self.next = min(max(next, 0), batchesPerPass)
+        guard var generator = pass else {
+            self.next = batchesPerPass
+            return
+        }
+        order = Array(0..<samples)
+        if shuffle { order.shuffle(using: &generator) }
     }
 }

@@ -183,13 +183,31 @@ extension Trainer {
         var history = History()
         var schedule = BatchSchedule(samples: trainX[0].sampleCount, batchSize: batchSize, steps: stepsPerEpoch, shuffle: options.shuffle)
         stopTraining = false
+        fitLoop = FitLoop(
+            epochGenerator: generator, passGenerator: nil, passBatch: schedule.next, samples: schedule.samples, batchSize: batchSize,
+            stepsPerEpoch: stepsPerEpoch, shuffle: options.shuffle, acceptsResume: true)
+        defer { fitLoop = nil }
         for callback in callbacks { try callback.trainingBegins(self) }
-        for epoch in initialEpoch..<max(epochs, initialEpoch) where !stopTraining {
+        fitLoop?.acceptsResume = false
+        // A backup's position: its epoch, the batches it trained, the shuffling where it began.
+        let resumed = fitLoop?.resumeFrom
+        if let resumed, !resumed.epochGenerator.isEmpty, let epochGenerator = fitLoop?.epochGenerator {
+            generator = epochGenerator
+            schedule.restore(pass: RandomGenerator(state: resumed.passGenerator), next: resumed.passBatch)
+        }
+        for epoch in (resumed?.epoch ?? initialEpoch)..<max(epochs, resumed?.epoch ?? initialEpoch) where !stopTraining {
+            let skipped = epoch == resumed?.epoch ? resumed?.batchesDone ?? 0 : 0
+            fitLoop?.epoch = epoch
+            fitLoop?.batchesDone = skipped
+            fitLoop?.logs = skipped > 0 ? resumed?.logs ?? [:] : [:]
+            fitLoop?.epochGenerator = generator
+            fitLoop?.passGenerator = schedule.passGenerator
+            fitLoop?.passBatch = schedule.next
             for callback in callbacks { try callback.epochBegins(epoch, self) }
             var means = LossMeans(names: model.outputNames, objectives: objectives)
             var accumulators = try metricAccumulators()
             let batches = schedule.batchesPerEpoch
-            for (batch, rows) in schedule.nextEpoch(using: &generator).enumerated() {
+            for (batch, rows) in schedule.nextEpoch(using: &generator).enumerated() where batch >= skipped {
                 if let reducer {
                     let step = try distributedStep(
                         rows: rows, x: trainX, y: trainY, classWeight: classWeight, sampleWeight: trainWeights, reducer: reducer)
@@ -207,12 +225,16 @@ extension Trainer {
                 // Workers add up their metrics at the epoch's end: until then the batches' logs
                 // hold the loss alone, which is the whole batch's on every worker.
                 let running = means.logs(reducer == nil ? accumulators : [])
+                fitLoop?.batchesDone = batch + 1
+                fitLoop?.logs = running
                 for callback in callbacks { try callback.batchEnds(batch, logs: running, self) }
                 onEvent?(.batchEnd(epoch: epoch, batch: batch, batches: batches, logs: running))
                 if stopTraining { break }
             }
             if let reducer { try reduceMetrics(&accumulators, reducer) }
-            var logs = means.logs(accumulators)
+            // An epoch resumed after its last batch keeps the logs its backup saved; one resumed
+            // part-way reports the batches trained since.
+            var logs = skipped > 0 && fitLoop?.batchesDone == skipped ? resumed?.logs ?? [:] : means.logs(accumulators)
             if let validation, options.validationFrequency.validates(epoch: epoch) {
                 // As Keras, each validation starts at the first batch.
                 var schedule = BatchSchedule(samples: validation.x[0].sampleCount, batchSize: batchSize, steps: validationSteps, shuffle: false)
@@ -220,6 +242,13 @@ extension Trainer {
                     x: validation.x, y: validation.y, sampleWeight: validation.weights, batches: schedule.nextEpoch(using: &generator))
                 for (key, value) in values { logs["val_" + key] = value }
             }
+            // Callbacks at the epoch's end see the position of the next epoch.
+            fitLoop?.epoch = epoch + 1
+            fitLoop?.batchesDone = 0
+            fitLoop?.logs = [:]
+            fitLoop?.epochGenerator = generator
+            fitLoop?.passGenerator = schedule.passGenerator
+            fitLoop?.passBatch = schedule.next
             for callback in callbacks { try callback.epochEnds(epoch, logs: &logs, self) }
             history.append(logs)
             onEvent?(.epochEnd(epoch: epoch, epochs: epochs, logs: logs))

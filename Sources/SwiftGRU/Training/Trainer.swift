@@ -42,6 +42,8 @@ public final class Trainer<Scalar: TensorScalar> {
     /// their share's rows, so with the same seeds (their own, or ``GlobalRandom``'s set alike
     /// on every worker before the model is made) every worker draws what one process would.
     public var gradientReducer: (any GradientReducer)?
+    /// The state of the running `fit`, for ``fitPosition`` and ``resumeFit(from:)``.
+    var fitLoop: FitLoop?
 
     /// Creates a trainer (Keras' `model.compile(optimizer, loss, metrics, loss_weights)`).
     public init(model: any Model<Scalar>, optimizer: Optimizer, loss: Loss, lossWeights: [Double]? = nil, metrics: [Metric] = []) {

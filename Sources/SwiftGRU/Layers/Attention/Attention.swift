@@ -55,6 +55,12 @@ public class Attention<Scalar: TensorScalar>: Layer {
         self.name = name ?? "attention"
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     /// The shapes of the learned weights for queries of `dim` features.
     func weightShapes(dim: Int) -> [[Int]] {
         (useScale ? [[]] : []) + (scoreMode == .concat ? [[]] : [])

@@ -92,6 +92,12 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
         self.name = name ?? "multi_head_attention"
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     public var isBuilt: Bool { !projections.isEmpty }
 
     /// The weights' shapes for query, value and key features.

@@ -151,6 +151,16 @@ public protocol Layer<Scalar>: AnyObject {
     /// Zeroes the kept state of a stateful layer (Keras' `reset_states()`); nothing otherwise.
     func resetStates()
 
+    /// Where the layer's random draws (dropout masks, noise) stand, as words, its sublayers'
+    /// included; empty for a layer that draws none. A training backup keeps it, so that a run
+    /// resumed from the backup draws what the uninterrupted run would.
+    var randomState: [UInt64] { get }
+
+    /// Puts back a ``randomState``, taking the layer's words from the front of `state`.
+    ///
+    /// - Throws: ``LayerError`` when `state` runs out or holds a position no generator reaches.
+    func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws
+
     /// How the layer treats the steps axis of `(batch, steps, ...)` inputs: whether a
     /// ``StreamingSession`` can run it on a chunk of steps at a time. The default,
     /// ``StepScope/acrossSteps(_:)``, is the safe one for a layer that says nothing.
@@ -242,6 +252,10 @@ extension Layer {
 
     public func resetStates() {}
 
+    public var randomState: [UInt64] { [] }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {}
+
     public var stepScope: StepScope { .acrossSteps("reads across steps or is not known to act on each step alone") }
 
     public func outputShapes(forInputShape inputShape: [Int?]) throws -> [[Int?]] {
@@ -275,6 +289,17 @@ func optionalShape(_ shape: [Int]) -> [Int?] { shape.map { Optional($0) } }
 func checkRate(_ rate: Double, _ argument: String, layer: String) throws {
     guard rate >= 0, rate < 1, rate.isFinite else {
         throw LayerError(.invalidArgument, "\(layer): \(argument) must be in [0, 1), got \(rate)")
+    }
+}
+
+extension RandomGenerator {
+    /// The generator whose ``state`` the first four words of `state` hold, which it takes.
+    static func restored(from state: inout ArraySlice<UInt64>, for layer: String) throws -> RandomGenerator {
+        guard let generator = RandomGenerator(state: state.prefix(4)) else {
+            throw LayerError(.invalidArgument, "the saved random state has no valid position for '\(layer)': it was saved for another model")
+        }
+        state.removeFirst(4)
+        return generator
     }
 }
 

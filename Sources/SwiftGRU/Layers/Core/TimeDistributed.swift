@@ -47,4 +47,10 @@ public final class TimeDistributed<Scalar: TensorScalar>: Layer {
 
 extension TimeDistributed {
     public var stepScope: StepScope { .eachStep }
+
+    public var randomState: [UInt64] { layer.randomState }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        try layer.restoreRandomState(&state)
+    }
 }

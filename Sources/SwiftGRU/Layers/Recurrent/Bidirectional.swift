@@ -111,6 +111,13 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
         backwardLayer.resetStates()
     }
 
+    public var randomState: [UInt64] { forwardLayer.randomState + backwardLayer.randomState }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        try forwardLayer.restoreRandomState(&state)
+        try backwardLayer.restoreRandomState(&state)
+    }
+
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         try forward(input, mask: mask, initialState: [], training: training)
     }

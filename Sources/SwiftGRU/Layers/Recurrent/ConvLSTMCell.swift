@@ -100,6 +100,12 @@ public final class ConvLSTMCell<Scalar: TensorScalar>: RecurrentCell {
         generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     /// The number of spatial axes (1, 2 or 3).
     public var spatialRank: Int { geometry.spatialRank }
     /// The input channels, once built.

@@ -52,6 +52,12 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
         self.generator = RandomGenerator(seed: configuration.seed ?? GlobalRandom.nextSeed())
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     /// Creates a GRU cell with Keras' arguments and defaults.
     ///
     /// - Parameters:

@@ -72,6 +72,12 @@ public final class LSTMCell<Scalar: TensorScalar>: RecurrentCell {
         storage = GateWeights(units: units, gates: 4, layer: "LSTM")
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     public var stateSize: [Int] { [units, units] }
     public var outputSize: Int { units }
     public var isBuilt: Bool { storage.isBuilt }

@@ -126,6 +126,12 @@ public class RNN<Scalar: TensorScalar>: Layer {
         if let fixedBatchSize { states = cell.initialState(batchSize: fixedBatchSize) }
     }
 
+    public var randomState: [UInt64] { cell.randomState }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        try cell.restoreRandomState(&state)
+    }
+
     /// Sets the states of a stateful layer (tf.keras 2's `reset_states(states)`).
     ///
     /// - Throws: ``LayerError`` when the layer is not stateful or a shape does not fit.

@@ -53,6 +53,14 @@ public protocol RecurrentCell<Scalar>: AnyObject {
         _ input: Tensor<Scalar>, states: [Tensor<Scalar>], constants: [Tensor<Scalar>], training: Bool
     ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>])
 
+    /// Where the cell's random draws (dropout masks) stand; see ``Layer/randomState``.
+    var randomState: [UInt64] { get }
+
+    /// Puts back a ``randomState``, taking the cell's words from the front of `state`.
+    ///
+    /// - Throws: ``LayerError`` when `state` runs out or holds a position no generator reaches.
+    func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws
+
     /// A new cell with the same configuration and freshly initialised weights
     /// (how ``Bidirectional`` makes its backward half).
     func makeCopy() throws -> any RecurrentCell<Scalar>
@@ -64,6 +72,10 @@ extension RecurrentCell {
     }
 
     public var acceptsConstants: Bool { false }
+
+    public var randomState: [UInt64] { [] }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {}
 
     public func beginSequence(batchSize: Int, training: Bool) throws {}
 

@@ -60,6 +60,12 @@ public final class SimpleRNNCell<Scalar: TensorScalar>: RecurrentCell {
         storage = GateWeights(units: units, gates: 1, layer: "SimpleRNN")
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     public var stateSize: [Int] { [units] }
     public var outputSize: Int { units }
     public var isBuilt: Bool { storage.isBuilt }

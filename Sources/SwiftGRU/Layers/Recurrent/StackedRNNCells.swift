@@ -35,6 +35,12 @@ public final class StackedRNNCells<Scalar: TensorScalar>: RecurrentCell {
 
     public var weights: [Tensor<Scalar>] { cells.flatMap { $0.weights } }
 
+    public var randomState: [UInt64] { cells.flatMap(\.randomState) }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        for cell in cells { try cell.restoreRandomState(&state) }
+    }
+
     public func setWeights(_ weights: [Tensor<Scalar>]) throws {
         let counts = cells.map { $0.weights.count }
         guard counts.allSatisfy({ $0 > 0 }) else {

@@ -25,6 +25,12 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
         self.generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     public var isBuilt: Bool { true }
     public func build(inputShape: [Int?]) throws {}
     public func outputShape(forInputShape inputShape: [Int?]) throws -> [Int?] { inputShape }

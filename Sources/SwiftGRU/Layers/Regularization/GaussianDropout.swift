@@ -22,6 +22,12 @@ public final class GaussianDropout<Scalar: TensorScalar>: ShapePreservingLayer {
         generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     private func noise(like input: Tensor<Scalar>) -> Tensor<Scalar> {
         let deviation = (rate / (1 - rate)).squareRoot()
         return randomTensor(shape: input.shape, generator: &generator) { Scalar(1 + deviation * $0.nextNormal()) }

@@ -24,6 +24,12 @@ public final class GaussianNoise<Scalar: TensorScalar>: ShapePreservingLayer {
         generator = RandomGenerator(seed: seed ?? GlobalRandom.nextSeed())
     }
 
+    public var randomState: [UInt64] { generator.state }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        generator = try .restored(from: &state, for: name)
+    }
+
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         guard training, stddev > 0 else { return LayerOutput(input, mask: mask) }
         let noise: Tensor<Scalar> = randomTensor(shape: input.shape, generator: &generator) { Scalar(stddev * $0.nextNormal()) }

@@ -12,6 +12,12 @@ public class SpatialDropout<Scalar: TensorScalar>: Layer {
     public var trainable: Bool { get { dropout.trainable } set { dropout.trainable = newValue } }
     private let dropout: Dropout<Scalar>
 
+    public var randomState: [UInt64] { dropout.randomState }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        try dropout.restoreRandomState(&state)
+    }
+
     init(rate: Double, spatialRank: Int, dataFormat: DataFormat, seed: UInt64?, name: String) throws {
         let ones = [Int?](repeating: 1, count: spatialRank)
         let noise: [Int?] = dataFormat == .channelsLast ? [nil] + ones + [nil] : [nil, nil] + ones

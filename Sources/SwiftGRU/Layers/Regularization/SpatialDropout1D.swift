@@ -7,6 +7,12 @@ public final class SpatialDropout1D<Scalar: TensorScalar>: Layer {
     public var trainable: Bool { get { dropout.trainable } set { dropout.trainable = newValue } }
     private let dropout: Dropout<Scalar>
 
+    public var randomState: [UInt64] { dropout.randomState }
+
+    public func restoreRandomState(_ state: inout ArraySlice<UInt64>) throws {
+        try dropout.restoreRandomState(&state)
+    }
+
     /// Creates the layer.
     ///
     /// - Throws: ``LayerError`` when `rate` is outside `[0, 1)`.

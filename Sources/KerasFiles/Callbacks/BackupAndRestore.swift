@@ -1,0 +1,195 @@
+import Foundation
+import HDF5
+import SwiftGRU
+
+/// Backs up the training state so that a run killed part-way goes on where the last backup was
+/// made when started again with the same arguments (Keras' `BackupAndRestore`).
+///
+/// At the end of each epoch, or every `saveFrequency` batches, it writes the folder's
+/// `latest.weights.h5` (the weights and the optimizer state, as Keras' `save_weights`) and
+/// `training_metadata.json` (the epoch, as Keras writes it). When training begins and a backup
+/// is there, the model, the optimizer and the epoch come back from it. When training ends
+/// normally the backup is deleted (unless `deleteCheckpoint` is false); a run that was killed
+/// or failed keeps it.
+///
+/// Beyond Keras, the metadata also holds the run's position (``FitPosition``): the batches of
+/// the epoch already trained, the shuffling and the dropout generators. A run resumed from a
+/// backup of gru's therefore ends with the weights of the run that was never interrupted, even
+/// from a backup made part-way through an epoch (Keras starts that epoch again). A backup that
+/// Keras wrote resumes at its epoch, as in Keras. The states of stateful recurrent layers are
+/// not kept, as in Keras.
+public final class BackupAndRestore: TrainingCallback {
+    public typealias Scalar = Float
+    /// The folder of the backup.
+    public let backupDirectory: String
+    /// Backs up every this many batches, counted across epochs (Keras' `save_freq` given a
+    /// number); `nil` backs up at the end of each epoch (`"epoch"`).
+    public let saveFrequency: Int?
+    /// Keeps the previous backup beside the latest, to fall back on when the latest cannot be
+    /// read (Keras' `double_checkpoint`).
+    public let doubleCheckpoint: Bool
+    /// Deletes the backup when training ends normally (Keras' `delete_checkpoint`).
+    public let deleteCheckpoint: Bool
+    /// Whether this process writes and deletes the backup; in a data-parallel job every
+    /// process reads it and process 0 alone writes it.
+    public var writes = true
+    /// Where the run went on from, once training has begun from a backup.
+    public private(set) var restoredEpoch: Int?
+
+    private var batchesSinceSave = 0
+    private var weightsPath: String { (backupDirectory as NSString).appendingPathComponent("latest.weights.h5") }
+    private var metadataPath: String { (backupDirectory as NSString).appendingPathComponent("training_metadata.json") }
+
+    /// Creates the callback with Keras' defaults.
+    ///
+    /// - Throws: ``FileFormatError`` for an empty folder path or a save frequency below 1.
+    public init(backupDirectory: String, saveFrequency: Int? = nil, doubleCheckpoint: Bool = false, deleteCheckpoint: Bool = true) throws {
+        guard !backupDirectory.isEmpty else { throw FileFormatError("BackupAndRestore: backup_dir is empty") }
+        if let saveFrequency, saveFrequency < 1 {
+            throw FileFormatError("BackupAndRestore: save_freq must be 'epoch' or a positive number of batches, got \(saveFrequency)")
+        }
+        self.backupDirectory = backupDirectory
+        self.saveFrequency = saveFrequency
+        self.doubleCheckpoint = doubleCheckpoint
+        self.deleteCheckpoint = deleteCheckpoint
+    }
+
+    public func trainingBegins(_ trainer: Trainer<Float>) throws {
+        batchesSinceSave = 0
+        restoredEpoch = nil
+        do {
+            try restore(trainer, weights: weightsPath, metadata: metadataPath)
+        } catch let error as FileFormatError {
+            // As Keras: the previous backup when the latest cannot be read.
+            let previous = (weightsPath + ".bkp", metadataPath + ".bkp")
+            guard FileManager.default.fileExists(atPath: previous.0) else { throw error }
+            try restore(trainer, weights: previous.0, metadata: previous.1)
+        }
+    }
+
+    public func batchEnds(_ batch: Int, logs: [String: Double], _ trainer: Trainer<Float>) throws {
+        guard let saveFrequency else { return }
+        batchesSinceSave += 1
+        if batchesSinceSave >= saveFrequency {
+            batchesSinceSave = 0
+            try save(trainer, kerasBatch: batch)
+        }
+    }
+
+    public func epochEnds(_ epoch: Int, logs: inout [String: Double], _ trainer: Trainer<Float>) throws {
+        if saveFrequency == nil { try save(trainer, kerasBatch: 0) }
+    }
+
+    public func trainingEnds(_ trainer: Trainer<Float>) throws {
+        guard deleteCheckpoint, writes else { return }
+        // Only the backup's own files go (Keras removes the whole folder).
+        for path in [weightsPath, metadataPath, weightsPath + ".bkp", metadataPath + ".bkp"] where FileManager.default.fileExists(atPath: path) {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        if (try? FileManager.default.contentsOfDirectory(atPath: backupDirectory))?.isEmpty == true {
+            try? FileManager.default.removeItem(atPath: backupDirectory)
+        }
+    }
+
+    // MARK: Saving and restoring
+
+    private func save(_ trainer: Trainer<Float>, kerasBatch: Int) throws {
+        guard writes, let position = trainer.fitPosition else { return }
+        let files = FileManager.default
+        do {
+            try files.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
+            if doubleCheckpoint {
+                for path in [weightsPath, metadataPath] where files.fileExists(atPath: path) {
+                    try AtomicFile.write(Array(try Data(contentsOf: URL(fileURLWithPath: path))), to: path + ".bkp")
+                }
+            }
+        } catch let error as FileFormatError {
+            throw error
+        } catch {
+            throw FileFormatError("BackupAndRestore: cannot write to '\(backupDirectory)': \(error.localizedDescription)")
+        }
+        let variables = trainer.kerasOptimizerVariables
+        try KerasModelFile.saveWeights(of: trainer.model, optimizerVariables: variables, to: weightsPath)
+        let metadata = Self.metadata(position, kerasBatch: kerasBatch, iterations: variables.first?.scalars.first ?? 0)
+        try AtomicFile.write(metadata.encoded(), to: metadataPath)
+    }
+
+    private func restore(_ trainer: Trainer<Float>, weights: String, metadata: String) throws {
+        let files = FileManager.default
+        // (JSONValue takes nil as JSON's null: the nil is spelled out.)
+        let saved = try files.fileExists(atPath: metadata) ? JSONValue(parsing: KerasModelFile.read(metadata), what: metadata) : Optional<JSONValue>.none
+        if files.fileExists(atPath: weights) {
+            let file: HDF5File
+            do { file = try HDF5File(bytes: try KerasModelFile.read(weights)) } catch let error as HDF5Error {
+                throw FileFormatError("\(weights): \(error.message)", underlying: error)
+            }
+            let variables = try KerasWeightLayout.optimizerVariables(in: file)
+            if let iterations = saved?["swift_gru"]?["iterations"]?.double, iterations != variables.first?.scalars.first ?? 0 {
+                throw FileFormatError("\(metadata) belongs to another backup than \(weights) (the run stopped between writing the two)")
+            }
+            try KerasWeightLayout.load(file, into: trainer.model.layers.map { ($0, $0.typeName) })
+            do { try trainer.restoreOptimizerState(kerasVariables: variables) } catch let error as LayerError {
+                throw FileFormatError("\(weights): the optimizer state does not fit this run's optimizer: \(error.message)", underlying: error)
+            }
+        }
+        guard let saved else { return }
+        guard let epoch = saved["epoch"]?.int, epoch >= 0 else {
+            throw FileFormatError("\(metadata) gives no epoch")
+        }
+        // A backup Keras wrote gives the epoch alone.
+        let position = try saved["swift_gru"].map { try Self.position($0, epoch: epoch, path: metadata) }
+            ?? FitPosition(
+                epoch: epoch, batchesDone: 0, logs: [:], epochGenerator: [], passGenerator: [], passBatch: 0, randomState: [],
+                samples: 0, batchSize: 0, stepsPerEpoch: 0, shuffle: false)
+        do { try trainer.resumeFit(from: position) } catch let error as LayerError {
+            throw FileFormatError("BackupAndRestore (\(backupDirectory)): \(error.message)", underlying: error)
+        }
+        restoredEpoch = epoch
+    }
+
+    /// Keras' metadata (`epoch`, and `batch`: the last batch seen when backing up part-way),
+    /// with the run's position beside it.
+    static func metadata(_ position: FitPosition, kerasBatch: Int, iterations: Double) -> JSONValue {
+        func words(_ values: [UInt64]) -> JSONValue { .array(values.map { .string(String($0)) }) }
+        return [
+            "epoch": .integer(position.epoch),
+            "batch": .integer(kerasBatch),
+            "swift_gru": [
+                "batches_done": .integer(position.batchesDone),
+                "logs": .object(position.logs.mapValues(JSONValue.number)),
+                "epoch_generator": words(position.epochGenerator),
+                "pass_generator": words(position.passGenerator),
+                "pass_batch": .integer(position.passBatch),
+                "random_state": words(position.randomState),
+                "samples": .integer(position.samples),
+                "batch_size": .integer(position.batchSize),
+                "steps_per_epoch": .integer(position.stepsPerEpoch),
+                "shuffle": .bool(position.shuffle),
+                "iterations": .number(iterations),
+            ],
+        ]
+    }
+
+    /// The position of ``metadata(_:kerasBatch:iterations:)``'s `swift_gru` entry.
+    static func position(_ entry: JSONValue, epoch: Int, path: String) throws -> FitPosition {
+        func integer(_ key: String) throws -> Int {
+            guard let value = entry[key]?.int, value >= 0 else { throw FileFormatError("\(path): swift_gru.\(key) is missing or not a count") }
+            return value
+        }
+        func words(_ key: String) throws -> [UInt64] {
+            guard let values = entry[key]?.array else { throw FileFormatError("\(path): swift_gru.\(key) is missing") }
+            return try values.map {
+                guard let word = $0.string.flatMap({ UInt64($0) }) else { throw FileFormatError("\(path): swift_gru.\(key) holds a value that is not a 64-bit word") }
+                return word
+            }
+        }
+        guard let shuffle = entry["shuffle"]?.bool, let logs = entry["logs"]?.object else {
+            throw FileFormatError("\(path): swift_gru.shuffle or swift_gru.logs is missing")
+        }
+        return FitPosition(
+            epoch: epoch, batchesDone: try integer("batches_done"), logs: logs.compactMapValues(\.double),
+            epochGenerator: try words("epoch_generator"), passGenerator: try words("pass_generator"), passBatch: try integer("pass_batch"),
+            randomState: try words("random_state"), samples: try integer("samples"), batchSize: try integer("batch_size"),
+            stepsPerEpoch: try integer("steps_per_epoch"), shuffle: shuffle)
+    }
+}
