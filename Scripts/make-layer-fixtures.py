@@ -212,6 +212,27 @@ def shape_operations():
     return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Concatenate()([flat, summary])), name="shape_operations")
 
 
+def joins_and_choices():
+    """Keras 3 operations that join and choose: concatenate and stack, where with comparisons,
+    maximum and minimum, and casts to int32, uint8, bool, float16 and bfloat16 (of the inputs,
+    whose float32 values both sides hold exactly)."""
+    from keras import ops
+    inputs = keras.Input((6, 4))
+    h = keras.layers.GRU(5, return_sequences=True)(inputs)
+    joined = ops.concatenate([h, inputs], axis=-1)
+    stacked = ops.stack([h[:, -1], h[:, 0], ops.maximum(h[:, 2], 0.1)], axis=1)
+    chosen = ops.where(h > 0, h, 0.1 * h) + ops.where(ops.less_equal(h, inputs[:, :, :1]), 1.0, ops.minimum(h, -0.2))
+    flags = (ops.cast(ops.greater_equal(h[:, :, 1:], 0.1), "float32") + ops.cast(ops.not_equal(inputs, inputs[:, :1]), "float32")
+             - ops.cast(ops.less(inputs, h[:, :, :4]), "float32") * ops.cast(ops.equal(inputs, inputs), "float32"))
+    counts = (ops.cast(ops.cast(inputs * 4, "int32"), "float32") + ops.cast(ops.cast(ops.abs(inputs) * 60, "uint8"), "float32")
+              + ops.cast(ops.cast(ops.maximum(inputs, 0), "bool"), "float32"))
+    rounded = ops.cast(ops.cast(inputs * 100, "float16"), "float32") - ops.cast(ops.cast(inputs * 100, "bfloat16"), "float32")
+    seq = ops.concatenate([joined, chosen, flags, counts * 0.1, rounded], axis=2)
+    tail = keras.layers.GRU(4)(seq)
+    out = keras.layers.Concatenate()([tail, keras.layers.Flatten()(stacked)])
+    return keras.Model(inputs, keras.layers.Dense(2)(out), name="joins_and_choices")
+
+
 def conv_lstm_frames():
     """ConvLSTM2D over frames: same padding returning sequences, then strides and a hard
     sigmoid going backwards; the frames flattened into a GRU."""
@@ -413,6 +434,7 @@ FIXTURES = [
     (channels_first, normal(4, 16)), (image_to_sequence, normal(10, 12, 3)), (normalizations_and_noise, normal(7, 5)),
     (masked_merges, padded_tokens), (attention_layers, normal(9, 5)), (masked_attention, padded_tokens),
     (preprocessing_layers, normal(7, 5)), (operations_on_sequences, normal(7, 5)), (shape_operations, normal(6, 4)),
+    (joins_and_choices, normal(6, 4)),
     (conv_lstm_frames, normal(4, 6, 6, 2)), (conv_lstm_1d_states, normal(5, 9, 3)), (volumes, normal(3, 4, 4, 4, 1)),
     (nested_models, normal(4, 6, 6, 2)), (padded_frames, normal(4, 6, 5, 2)),
     (deconvolutions, normal(4, 5, 5, 2)), (group_normalization, normal(7, 6)),

@@ -76,6 +76,18 @@ def operations_on_sequences():
     return keras.Model(inputs, layers.Dense(2)(layers.Concatenate()([pooled, shaped, ops.divide(h[:, 0], 2.0 + ops.abs(h[:, 1]))])))
 
 
+def joins_and_choices():
+    from keras import ops
+    inputs = keras.Input((5, 3))
+    h = layers.GRU(4, return_sequences=True)(inputs)
+    stacked = ops.stack([h[:, -1], ops.maximum(h[:, 0], 0.1), ops.minimum(h[:, 2], h[:, 3])], axis=1)
+    chosen = ops.where(h > 0, h, 0.3 * h) + ops.where(ops.less_equal(h[:, :, :3], inputs), inputs, 0.5)[:, :, :1]
+    gates = ops.cast(ops.cast(inputs * 3, "int32"), "float32") + ops.cast(ops.greater(inputs, 0.2), "float32")
+    seq = ops.concatenate([chosen, gates, ops.cast(ops.cast(h, "float16"), "float32")], axis=-1)
+    tail = layers.GRU(3)(seq)
+    return keras.Model(inputs, layers.Dense(2)(layers.Concatenate()([tail, layers.Flatten()(stacked)])))
+
+
 def conv_lstm_frames():
     inputs = keras.Input((3, 5, 5, 2))
     h = layers.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True, recurrent_dropout=0.0)(inputs)
@@ -231,6 +243,8 @@ def cases(rng):
              compile=dict(loss="mse"), x=[volumes_x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
         dict(name="nested_models", model=nested_models(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss="mse"), x=[nested_x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="joins_and_choices", model=joins_and_choices(), optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
     ]
 
 

@@ -36,7 +36,7 @@ struct LayersAroundGRUTests {
     @Test(
         arguments: [
             "crnn", "conv1d_forecaster", "conv1d_variants", "channels_first", "image_to_sequence", "normalizations_and_noise",
-            "masked_merges", "attention_layers", "masked_attention", "preprocessing_layers", "operations_on_sequences", "shape_operations",
+            "masked_merges", "attention_layers", "masked_attention", "preprocessing_layers", "operations_on_sequences", "shape_operations", "joins_and_choices",
             "conv_lstm_frames", "conv_lstm_1d_states", "volumes", "nested_models", "padded_frames", "deconvolutions", "group_normalization",
         ], [".keras", ".swift.keras"])
     func modelsAroundAGRUPredictLikeKeras(name: String, suffix: String) throws {

@@ -357,3 +357,74 @@ struct AttentionGradientTests {
         try expectCentralDifferences(of: { try loss(a, $0) }, at: b, match: try #require(gradients.otherInputs.first ?? nil), "\(kind) right")
     }
 }
+
+/// `ops.where` with a broadcast condition and sides: each side's gradient where it was picked,
+/// against central differences; the condition takes none.
+@Test func whereGradients() throws {
+    let layer = try Where<Double>(.tensor, .tensor)
+    let condition = TrainingGradientTests.random([2, 3, 1], seed: 41).map { $0 > 0 ? 1.0 : 0.0 }
+    let x = TrainingGradientTests.random([2, 3, 4], seed: 42), y = TrainingGradientTests.random([1, 4], seed: 43)
+    let r = TrainingGradientTests.random([2, 3, 4], seed: 44)
+    func loss(_ x: Tensor<Double>, _ y: Tensor<Double>) throws -> Double {
+        try zip(layer.forward([condition, x, y], masks: [nil, nil, nil], training: false).output.scalars, r.scalars).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+    _ = try layer.forwardRecording([condition, x, y], masks: [nil, nil, nil], training: true)
+    let gradients = try layer.backward([r])
+    #expect(try #require(gradients.input).scalars.allSatisfy { $0 == 0 })
+    try expectCentralDifferences(of: { try loss($0, y) }, at: x, match: try #require(gradients.otherInputs.first ?? nil), "where x")
+    try expectCentralDifferences(of: { try loss(x, $0) }, at: y, match: try #require(gradients.otherInputs.last ?? nil), "where y")
+}
+
+/// `ops.concatenate` and `ops.stack` of three tensors: each one's gradient against central
+/// differences.
+@Test(arguments: [JoinOperation<Double>.Kind.concatenate(axis: 1), .concatenate(axis: -1), .stack(axis: 1), .stack(axis: -1)])
+func joinGradients(kind: JoinOperation<Double>.Kind) throws {
+    let layer = JoinOperation<Double>(kind)
+    var inputs = (0..<3).map { TrainingGradientTests.random([2, 3, 4], seed: UInt64(50 + $0)) }
+    let output = try layer.forwardRecording(inputs, masks: [nil, nil, nil], training: true).output
+    #expect(output.scalarCount == 72)
+    let r = TrainingGradientTests.random(output.shape, seed: 55)
+    let gradients = try layer.backward([r])
+    let analytic = [try #require(gradients.input)] + gradients.otherInputs.compactMap { $0 }
+    #expect(analytic.count == 3)
+    for k in 0..<3 {
+        let original = inputs[k]
+        try expectCentralDifferences(of: { value in
+            inputs[k] = value
+            defer { inputs[k] = original }
+            return try zip(layer.forward(inputs, masks: [nil, nil, nil], training: false).output.scalars, r.scalars).reduce(0) { $0 + $1.0 * $1.1 }
+        }, at: original, match: analytic[k], "\(kind) input \(k)")
+    }
+}
+
+/// `ops.cast` as TensorFlow converts: integers truncated toward zero (out of range refused),
+/// bool as 1 and 0, float16 and bfloat16 rounded to nearest even (float16 checked against
+/// Swift's own `Float16` where the platform has it); only float casts pass gradients back.
+@Test func castConverts() throws {
+    let input = try Tensor<Float>(shape: [1, 6], scalars: [-2.7, -0.5, 0, 0.4, 3.99, 1e-9])
+    func cast(_ dtype: String, _ x: Tensor<Float> = input) throws -> [Float] {
+        try ShapeOperation<Float>(.cast(dtype: dtype)).forward(x, mask: nil, training: false).output.scalars
+    }
+    #expect(try cast("int32") == [-2, 0, 0, 0, 3, 0])
+    #expect(try cast("uint8", Tensor(shape: [1, 2], scalars: [255.9, 0.5])) == [255, 0])
+    #expect(throws: LayerError.self) { try cast("uint8", Tensor(shape: [1, 1], scalars: [-1])) }
+    #expect(throws: LayerError.self) { try cast("int8", Tensor(shape: [1, 1], scalars: [128])) }
+    #expect(try cast("bool") == [1, 1, 0, 1, 1, 1])
+    #expect(try cast("bfloat16", Tensor(shape: [1, 3], scalars: [1.00390625, 1.01171875, 3.14159])) == [1, 1.015625, 3.140625])
+    #if !(os(macOS) && arch(x86_64))
+    var generator = RandomGenerator(seed: 45)
+    var values = (0..<20_000).map { i -> Float in
+        let scale = Double(sign: .plus, exponent: i % 44 - 28, significand: 1)
+        return Float((generator.nextUniform() * 2 - 1) * scale)
+    }
+    values += [65504, 65519.99, 65520, -70000, 0x1p-25, 0x1.8p-25, 0x1p-24, 6.1e-5]
+    let rounded = try cast("float16", Tensor(shape: [1, values.count], scalars: values))
+    for (value, got) in zip(values, rounded) { #expect(got == Float(Float16(value)), "float16(\(value)): \(got), Float16 gives \(Float(Float16(value)))") }
+    #endif
+    for (dtype, passes) in [("int32", false), ("bool", false), ("float16", true), ("float64", true)] {
+        let layer = ShapeOperation<Double>(.cast(dtype: dtype))
+        _ = try layer.forwardRecording(Tensor(shape: [1, 2], scalars: [0.3, -1.2]), mask: nil, initialState: [], training: true)
+        let g = try #require(layer.backward([Tensor(shape: [1, 2], scalars: [1, 2])]).input)
+        #expect(g.scalars == (passes ? [1, 2] : [0, 0]), "\(dtype)")
+    }
+}

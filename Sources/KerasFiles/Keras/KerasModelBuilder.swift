@@ -122,22 +122,26 @@ struct KerasModelBuilder {
         for entry in entries where entry["module"]?.string?.hasPrefix("keras.src.ops") == true {
             operations[entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""] = entry["class_name"]?.string ?? "?"
         }
-        // The mask computations: the operations not declared, and every declared one that reads
-        // one of them (Keras' ExpandDims or Cast of a mask), transitively.
-        var masking = Set(operations.filter { OperationDeclarations.byClassName[$0.value] == nil }.keys)
-        var grew = true
-        while grew {
-            grew = false
-            for entry in entries {
-                let entryName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
-                guard operations[entryName] != nil, !masking.contains(entryName) else { continue }
-                let reads = (entry["inbound_nodes"]?.array ?? []).flatMap { Self.kerasTensors($0["args"]) }
-                if reads.contains(where: { masking.contains($0.0) }) {
-                    masking.insert(entryName)
-                    grew = true
-                }
+        // The mask computations: the operations not declared (a model reading one as data is
+        // refused below), and the declared ones whose results reach no output through the data
+        // of a call (Keras' NotEqual, ExpandDims or Concatenate of masks, read by `mask=` alone).
+        var dataReads = [String: [String]]()
+        for entry in entries {
+            let entryName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
+            for node in entry["inbound_nodes"]?.array ?? [] {
+                let kwargs = node["kwargs"]
+                let tensors = node["args"] != nil
+                    ? Self.kerasTensors(node["args"]) + ["query", "value", "key", "initial_state"].flatMap { Self.kerasTensors(kwargs?[$0]) }
+                    : (node.array ?? []).compactMap(Self.reference)
+                dataReads[entryName, default: []] += tensors.map(\.0)
             }
         }
+        var reachesOutput = Set<String>(), unvisited = Self.references(config["output_layers"]).map(\.0)
+        while let next = unvisited.popLast() {
+            guard reachesOutput.insert(next).inserted else { continue }
+            unvisited += dataReads[next] ?? []
+        }
+        let masking = Set(operations.keys.filter { OperationDeclarations.byClassName[operations[$0] ?? ""] == nil || !reachesOutput.contains($0) })
         for entry in entries {
             let layerName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
             if let className = operations[layerName] {

@@ -1,9 +1,12 @@
 import SwiftGRU
 
 extension OperationDeclarations {
-    /// `Add`, `Subtract`, `Multiply`, `Divide` and `TrueDivide` (`x / y`) of tensors and numbers.
+    /// `Add`, `Subtract`, `Multiply`, `Divide` and `TrueDivide` (`x / y`), `Maximum`, `Minimum`
+    /// and the comparisons (`h > 0`) of tensors and numbers.
     static let arithmetic: [OperationDeclaration] = [
         ("Add", .add), ("Subtract", .subtract), ("Multiply", .multiply), ("Divide", .divide), ("TrueDivide", .divide),
+        ("Maximum", .maximum), ("Minimum", .minimum), ("Greater", .greater), ("GreaterEqual", .greaterEqual), ("Less", .less),
+        ("LessEqual", .lessEqual), ("Equal", .equal), ("NotEqual", .notEqual),
     ].map { (className: String, kind: Arithmetic<Float>.Kind) in
         OperationDeclaration(
             className: className, module: "keras.src.ops.numpy",
@@ -39,8 +42,23 @@ extension OperationDeclarations {
                     case .constant(let value): return e.graph.constant(Tensor(repeating: Float(value), shape: []), "constant")
                     }
                 }
-                let op = ["add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div"][arithmetic.kind.rawValue] ?? "Add"
-                return [ONNXValue(name: e.graph.op(op, sides))]
+                let output: String
+                switch arithmetic.kind {
+                case .add: output = e.graph.op("Add", sides)
+                case .subtract: output = e.graph.op("Sub", sides)
+                case .multiply: output = e.graph.op("Mul", sides)
+                case .divide: output = e.graph.op("Div", sides)
+                case .maximum: output = e.graph.op("Max", sides)
+                case .minimum: output = e.graph.op("Min", sides)
+                // Booleans as 1 and 0, as the layer gives them.
+                case .greater: output = e.graph.op("Cast", [e.graph.op("Greater", sides)], [("to", .int(1))])
+                case .greaterEqual: output = e.graph.op("Cast", [e.graph.op("GreaterOrEqual", sides)], [("to", .int(1))])
+                case .less: output = e.graph.op("Cast", [e.graph.op("Less", sides)], [("to", .int(1))])
+                case .lessEqual: output = e.graph.op("Cast", [e.graph.op("LessOrEqual", sides)], [("to", .int(1))])
+                case .equal: output = e.graph.op("Cast", [e.graph.op("Equal", sides)], [("to", .int(1))])
+                case .notEqual: output = e.graph.op("Cast", [e.graph.op("Not", [e.graph.op("Equal", sides)])], [("to", .int(1))])
+                }
+                return [ONNXValue(name: output)]
             })
     }
 }

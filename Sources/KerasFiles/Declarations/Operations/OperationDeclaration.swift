@@ -19,7 +19,7 @@ struct OperationDeclaration: Sendable {
 
 /// The declared operations.
 enum OperationDeclarations {
-    static let all: [OperationDeclaration] = reductions + functions + arithmetic + shapes + [getItem]
+    static let all: [OperationDeclaration] = reductions + functions + arithmetic + shapes + joining + [getItem]
 
     static let byClassName: [String: OperationDeclaration] = Dictionary(all.map { ($0.className, $0) }) { first, _ in first }
 

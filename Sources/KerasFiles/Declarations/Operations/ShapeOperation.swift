@@ -1,7 +1,7 @@
 import SwiftGRU
 
 extension OperationDeclarations {
-    /// `ExpandDims`, `Squeeze`, `Transpose`, `Reshape` and `Cast` (to a float type).
+    /// `ExpandDims`, `Squeeze`, `Transpose`, `Reshape` and `Cast`.
     static let shapes: [OperationDeclaration] = ["ExpandDims", "Squeeze", "Transpose", "Reshape", "Cast"].map { className in
         OperationDeclaration(
             className: className, module: className == "Cast" ? "keras.src.ops.core" : "keras.src.ops.numpy",
@@ -28,8 +28,8 @@ extension OperationDeclarations {
                     kind = .reshape(shape: shape)
                 default:
                     let dtype = c["dtype"]?.string ?? c["dtype"]?["config"]?["name"]?.string ?? "?"
-                    guard ["float16", "bfloat16", "float32", "float64"].contains(dtype) else {
-                        throw FileFormatError("operation '\(name)' (Cast): a cast to \(dtype) is not supported (float types are)")
+                    guard ShapeOperation<Float>.castTypes.contains(dtype) else {
+                        throw FileFormatError("operation '\(name)' (Cast): a cast to \(dtype) is not supported (\(ShapeOperation<Float>.castTypes.joined(separator: ", ")) are)")
                     }
                     kind = .cast(dtype: dtype)
                 }
@@ -64,7 +64,13 @@ extension OperationDeclarations {
                 case .squeeze(nil): throw e.fail(operation, "squeezing every axis of extent 1 has no exact ONNX form here (a batch of 1 would go too); name the axes")
                 case .transpose(let axes): e.graph.op("Transpose", [x], [("perm", .ints(axes))])
                 case .reshape(let shape): e.graph.op("Reshape", [x, e.graph.int64s(shape, "shape")])
-                case .cast: e.graph.op("Identity", [x])
+                case .cast(let dtype):
+                    // Converted to the type and back to float32, as the layer keeps its values.
+                    if let type = ["float16": 10, "bfloat16": 16, "bool": 9, "int8": 3, "int16": 5, "int32": 6, "int64": 7, "uint8": 2, "uint16": 4, "uint32": 12, "uint64": 13][dtype] {
+                        e.graph.op("Cast", [e.graph.op("Cast", [x], [("to", .int(type))])], [("to", .int(1))])
+                    } else {
+                        e.graph.op("Identity", [x])
+                    }
                 }
                 return [ONNXValue(name: output)]
             })

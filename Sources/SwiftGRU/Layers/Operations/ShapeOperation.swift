@@ -1,7 +1,6 @@
 /// The shape operations of Keras 3 in a functional model (`ops.expand_dims`, `ops.squeeze`,
-/// `ops.transpose`, `ops.reshape`, and `ops.cast` to a float type, the identity here): each
-/// sample's values rearranged, the batch axis in place. The output has no mask, as Keras'
-/// operations give none.
+/// `ops.transpose`, `ops.reshape`) and `ops.cast`: each sample's values rearranged, the batch
+/// axis in place, or converted. The output has no mask, as Keras' operations give none.
 public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
     /// The rearrangement.
     public enum Kind: Sendable, Hashable {
@@ -14,9 +13,17 @@ public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
         case transpose(axes: [Int])
         /// The shape given, the batch's first (`-1` or its extent; one other `-1` is inferred).
         case reshape(shape: [Int])
-        /// A float type: the values as they are.
+        /// To a Keras dtype (``ShapeOperation/castTypes``): float16 and bfloat16 round to their
+        /// precision, integer types truncate toward zero (a value outside the type's range is an
+        /// error), bool gives 1 for any value but 0; values stay float32 here. As in TensorFlow,
+        /// a cast to a float type passes the gradient back, one to an integer or bool none.
         case cast(dtype: String)
     }
+
+    /// The dtypes `ops.cast` converts to.
+    public static var castTypes: [String] { ["float16", "bfloat16", "float32", "float64", "bool"] + integerRanges.keys.sorted() }
+
+    static var integerRanges: [String: ClosedRange<Double>] { castIntegerRanges }
 
     public let kind: Kind
     public var name: String
@@ -74,8 +81,8 @@ public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
             }
             return [shape.first ?? nil] + rest.map { $0 == -1 ? count / known : $0 }
         case .cast(let dtype):
-            guard ["float16", "bfloat16", "float32", "float64"].contains(dtype) else {
-                throw LayerError(.unsupported, "\(name): a cast to \(dtype) is not supported (float types are)")
+            guard Self.castTypes.contains(dtype) else {
+                throw LayerError(.unsupported, "\(name): a cast to \(dtype) is not supported (\(Self.castTypes.joined(separator: ", ")) are)")
             }
             return shape
         }
@@ -83,14 +90,59 @@ public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
 
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         let shape = try outputShape(forInputShape: optionalShape(input.shape)).map { $0 ?? 0 }
-        if case .transpose(let axes) = kind { return LayerOutput(try input.transposed(axes)) }
-        return LayerOutput(try input.reshaped(to: shape))
+        switch kind {
+        case .transpose(let axes): return LayerOutput(try input.transposed(axes))
+        case .cast(let dtype): return LayerOutput(try Tensor(shape: input.shape, scalars: try input.scalars.map { try converted($0, to: dtype) }))
+        default: return LayerOutput(try input.reshaped(to: shape))
+        }
+    }
+
+    /// `value` converted to `dtype` as TensorFlow converts it.
+    private func converted(_ value: Scalar, to dtype: String) throws -> Scalar {
+        switch dtype {
+        case "float32": return Scalar(Float(value))
+        case "float64": return value
+        case "float16": return Scalar(Self.roundedToHalf(Float(value)))
+        case "bfloat16": return Scalar(Self.roundedToBFloat16(Float(value)))
+        case "bool": return value != 0 ? 1 : 0
+        default:
+            let truncated = value.rounded(.towardZero)
+            guard let range = Self.integerRanges[dtype], range.contains(Double(truncated)) else {
+                throw LayerError(.invalidInputShape, "\(name): the value \(value) does not fit \(dtype)")
+            }
+            return truncated
+        }
+    }
+
+    /// The nearest bfloat16 (ties to even), NaN kept.
+    static func roundedToBFloat16(_ value: Float) -> Float {
+        guard !value.isNaN else { return value }
+        let bits = value.bitPattern
+        return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
+    }
+
+    /// The nearest IEEE half-precision value (ties to even): infinity beyond its range, steps
+    /// of 2^-24 below its smallest normal value.
+    static func roundedToHalf(_ value: Float) -> Float {
+        guard value.isFinite else { return value }
+        let magnitude = abs(value)
+        let rounded: Float
+        if magnitude < 0x1p-14 {
+            rounded = (magnitude * 0x1p24).rounded(.toNearestOrEven) * 0x1p-24
+        } else {
+            let bits = magnitude.bitPattern
+            rounded = Float(bitPattern: (bits &+ 0xFFF &+ ((bits >> 13) & 1)) & ~UInt32(0x1FFF))
+        }
+        return (rounded > 65504 ? .infinity : rounded) * (value < 0 ? -1 : 1)
     }
 
     public func backward(_ outputGradients: [Tensor<Scalar>?]) throws -> LayerGradients<Scalar> {
         let input = try popRecord(&records, layer: name)
         let shape = try outputShape(forInputShape: optionalShape(input.shape)).map { $0 ?? 0 }
         let g = try gradient(outputGradients, 0, shape: shape)
+        if case .cast(let dtype) = kind, !dtype.hasPrefix("float"), dtype != "bfloat16" {
+            return LayerGradients(input: Tensor(zeros: input.shape))
+        }
         guard case .transpose(let axes) = kind else { return LayerGradients(input: try g.reshaped(to: input.shape)) }
         var inverse = [Int](repeating: 0, count: axes.count)
         for (i, axis) in axes.enumerated() { inverse[axis] = i }
@@ -110,3 +162,10 @@ extension ShapeOperation {
         }
     }
 }
+
+/// The range of each integer type `ops.cast` converts to (for 64 bits, the doubles inside it).
+private let castIntegerRanges: [String: ClosedRange<Double>] = [
+    "int8": -128...127, "int16": -32768...32767, "int32": -2_147_483_648...2_147_483_647,
+    "int64": -0x1p63...0x1.fffffffffffffp62, "uint8": 0...255, "uint16": 0...65535,
+    "uint32": 0...4_294_967_295, "uint64": 0...0x1.fffffffffffffp63,
+]
