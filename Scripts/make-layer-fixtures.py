@@ -233,6 +233,51 @@ def joins_and_choices():
     return keras.Model(inputs, keras.layers.Dense(2)(out), name="joins_and_choices")
 
 
+def activity_convlstm():
+    """The twin of a published human-activity classifier: four ConvLSTM2Ds with recurrent
+    dropout, each followed by MaxPooling3D over the frames and a TimeDistributed Dropout (the
+    last without it), flattened into a softmax."""
+    model = keras.Sequential([keras.Input((3, 31, 31, 2))], name="activity_convlstm")
+    for filters, last in ((4, False), (6, False), (5, False), (3, True)):
+        model.add(keras.layers.ConvLSTM2D(filters, (3, 3), activation="tanh", recurrent_dropout=0.2, return_sequences=True))
+        model.add(keras.layers.MaxPooling3D(pool_size=(1, 2, 2), padding="same"))
+        if not last:
+            model.add(keras.layers.TimeDistributed(keras.layers.Dropout(0.2)))
+    model.add(keras.layers.Flatten())
+    model.add(keras.layers.Dense(4, activation="softmax"))
+    return model
+
+
+def video_autoencoder():
+    """The twin of a published video anomaly autoencoder: TimeDistributed strided Conv2Ds, a
+    LayerNormalization after every stage, three ConvLSTM2Ds, TimeDistributed Conv2DTransposes
+    back to the frame size and a sigmoid Conv2D."""
+    td = keras.layers.TimeDistributed
+    return keras.Sequential([
+        keras.Input((4, 16, 16, 1)),
+        td(keras.layers.Conv2D(6, (5, 5), strides=4, padding="same")), keras.layers.LayerNormalization(),
+        td(keras.layers.Conv2D(4, (3, 3), strides=2, padding="same")), keras.layers.LayerNormalization(),
+        keras.layers.ConvLSTM2D(4, (3, 3), padding="same", return_sequences=True), keras.layers.LayerNormalization(),
+        keras.layers.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True), keras.layers.LayerNormalization(),
+        keras.layers.ConvLSTM2D(4, (3, 3), padding="same", return_sequences=True), keras.layers.LayerNormalization(),
+        td(keras.layers.Conv2DTranspose(4, (3, 3), strides=2, padding="same")), keras.layers.LayerNormalization(),
+        td(keras.layers.Conv2DTranspose(6, (5, 5), strides=4, padding="same")), keras.layers.LayerNormalization(),
+        td(keras.layers.Conv2D(1, (5, 5), activation="sigmoid", padding="same")),
+    ], name="video_autoencoder")
+
+
+def spatial_dropout_frames():
+    """SpatialDropout2D inside TimeDistributed between per-frame convolutions, and a GRU over
+    the pooled frames, as a published gesture model stacks them."""
+    td = keras.layers.TimeDistributed
+    return keras.Sequential([
+        keras.Input((5, 8, 8, 2)),
+        td(keras.layers.Conv2D(4, 3, activation="relu")), td(keras.layers.SpatialDropout2D(0.3)),
+        td(keras.layers.MaxPooling2D()), td(keras.layers.GlobalAveragePooling2D()),
+        keras.layers.GRU(3), keras.layers.Dense(2),
+    ], name="spatial_dropout_frames")
+
+
 def conv_lstm_frames():
     """ConvLSTM2D over frames: same padding returning sequences, then strides and a hard
     sigmoid going backwards; the frames flattened into a GRU."""
@@ -438,6 +483,8 @@ FIXTURES = [
     (conv_lstm_frames, normal(4, 6, 6, 2)), (conv_lstm_1d_states, normal(5, 9, 3)), (volumes, normal(3, 4, 4, 4, 1)),
     (nested_models, normal(4, 6, 6, 2)), (padded_frames, normal(4, 6, 5, 2)),
     (deconvolutions, normal(4, 5, 5, 2)), (group_normalization, normal(7, 6)),
+    (activity_convlstm, normal(3, 31, 31, 2)), (video_autoencoder, normal(4, 16, 16, 1)),
+    (spatial_dropout_frames, normal(5, 8, 8, 2)),
 ]
 
 

@@ -88,6 +88,19 @@ def joins_and_choices():
     return keras.Model(inputs, layers.Dense(2)(layers.Concatenate()([tail, layers.Flatten()(stacked)])))
 
 
+def video_autoencoder():
+    td = layers.TimeDistributed
+    return keras.Sequential([
+        keras.Input((3, 8, 8, 1)),
+        td(layers.Conv2D(3, (3, 3), strides=4, padding="same")), layers.LayerNormalization(),
+        td(layers.Conv2D(2, (3, 3), strides=2, padding="same")), layers.LayerNormalization(),
+        layers.ConvLSTM2D(2, (3, 3), padding="same", return_sequences=True), layers.LayerNormalization(),
+        td(layers.Conv2DTranspose(2, (3, 3), strides=2, padding="same")), layers.LayerNormalization(),
+        td(layers.Conv2DTranspose(3, (3, 3), strides=4, padding="same")),
+        td(layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")),
+    ])
+
+
 def conv_lstm_frames():
     inputs = keras.Input((3, 5, 5, 2))
     h = layers.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True, recurrent_dropout=0.0)(inputs)
@@ -194,6 +207,7 @@ def cases(rng):
     frames = extra.standard_normal((10, 3, 5, 5, 2)).astype("float32")
     volumes_x = extra.standard_normal((10, 4, 4, 4, 2)).astype("float32")
     nested_x = extra.standard_normal((10, 3, 6, 6, 2)).astype("float32")
+    video = extra.standard_normal((10, 3, 8, 8, 1)).astype("float32")
     return [
         dict(name="outputs_list", model=two_outputs(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss=["mse", "binary_crossentropy"], loss_weights=[1.0, 0.5], metrics=[["mae"], ["accuracy"]]),
@@ -245,6 +259,8 @@ def cases(rng):
              compile=dict(loss="mse"), x=[nested_x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
         dict(name="joins_and_choices", model=joins_and_choices(), optimizer=optimizers.Adam(0.02),
              compile=dict(loss="mse"), x=[x], y=[y], fit=dict(batch_size=4, epochs=3), validation=None),
+        dict(name="video_autoencoder", model=video_autoencoder(), optimizer=optimizers.Adam(0.02),
+             compile=dict(loss="mse"), x=[video], y=[1 / (1 + np.exp(-video))], fit=dict(batch_size=4, epochs=3), validation=None),
     ]
 
 

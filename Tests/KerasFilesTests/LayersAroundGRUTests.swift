@@ -38,6 +38,7 @@ struct LayersAroundGRUTests {
             "crnn", "conv1d_forecaster", "conv1d_variants", "channels_first", "image_to_sequence", "normalizations_and_noise",
             "masked_merges", "attention_layers", "masked_attention", "preprocessing_layers", "operations_on_sequences", "shape_operations", "joins_and_choices",
             "conv_lstm_frames", "conv_lstm_1d_states", "volumes", "nested_models", "padded_frames", "deconvolutions", "group_normalization",
+            "activity_convlstm", "video_autoencoder", "spatial_dropout_frames",
         ], [".keras", ".swift.keras"])
     func modelsAroundAGRUPredictLikeKeras(name: String, suffix: String) throws {
         let model = try KerasModelFile(bytes: ModelFixtures.bytes("layers/" + name + suffix)).model
