@@ -3,7 +3,10 @@ import PackageDescription
 
 let package = Package(
     name: "swift-gru",
-    platforms: [.macOS(.v15)],
+    // Apple's 64-bit systems from the releases with the Synchronization module (Mutex); Linux
+    // on x86-64 and aarch64 needs no entry. watchOS is left out: its arm64_32 has 32-bit
+    // pointers, which the C kernels' sizes (long) would not cover.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .visionOS(.v2)],
     products: [
         .library(name: "SwiftGRU", targets: ["SwiftGRU"]),
         .library(name: "KerasFiles", targets: ["KerasFiles"]),
@@ -15,8 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
-        // The hot loops in C: matrix products and activations with AVX-512 and
-        // AVX2 variants chosen at run time, and a portable fallback.
+        // The hot loops in C: matrix products, bfloat16 products, activations and the fused
+        // GRU gates with AVX-512 and AVX2 variants on x86, NEON (and BFMMLA) on aarch64, chosen
+        // at run time, and a portable fallback.
         .target(name: "CGRUKernels"),
         // The CUDA runtime and cuDNN functions the GPU backend calls, bound with dlopen at
         // run time: building needs no CUDA.

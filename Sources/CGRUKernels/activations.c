@@ -1,4 +1,4 @@
-// Bulk activations: sigmoid and tanh over a buffer, vectorised with AVX-512.
+// Bulk activations: sigmoid and tanh over a buffer, vectorised with AVX-512 or NEON.
 #include "kernels_internal.h"
 
 #ifdef GRU_X86
@@ -19,9 +19,22 @@ static void tanh512(float *x, long n) {
 }
 #endif
 
+#ifdef GRU_ARM64
+static void sigmoid_neon_buffer(float *x, long n) {
+    for (long i = 0; i < n; i += 4) store_neon(x + i, n - i, sigmoid_neon(load_neon(x + i, n - i)));
+}
+
+static void tanh_neon_buffer(float *x, long n) {
+    for (long i = 0; i < n; i += 4) store_neon(x + i, n - i, tanh_neon(load_neon(x + i, n - i)));
+}
+#endif
+
 void gru_sigmoid(float *x, long n) {
 #ifdef GRU_X86
     if (gru_kernels_level() == 2) { sigmoid512(x, n); return; }
+#endif
+#ifdef GRU_ARM64
+    if (gru_kernels_level() == 1) { sigmoid_neon_buffer(x, n); return; }
 #endif
     for (long i = 0; i < n; i++) x[i] = x[i] >= 0 ? 1.0f / (1.0f + expf(-x[i])) : expf(x[i]) / (1.0f + expf(x[i]));
 }
@@ -29,6 +42,9 @@ void gru_sigmoid(float *x, long n) {
 void gru_tanh(float *x, long n) {
 #ifdef GRU_X86
     if (gru_kernels_level() == 2) { tanh512(x, n); return; }
+#endif
+#ifdef GRU_ARM64
+    if (gru_kernels_level() == 1) { tanh_neon_buffer(x, n); return; }
 #endif
     for (long i = 0; i < n; i++) x[i] = tanhf(x[i]);
 }

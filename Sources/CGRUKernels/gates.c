@@ -30,18 +30,130 @@ static void gates_reset_after_avx512(long rows, long u, const float *hm, const f
 }
 #endif
 
-// The public gate kernels run their AVX-512 version and return 1 when the machine has it,
-// else return 0 and leave the work to the caller's own loops.
-#ifdef GRU_X86
-#define RUN_AVX512(call) do { if (gru_kernels_level() == 2) { call; return 1; } } while (0)
+#ifdef GRU_ARM64
+// The NEON passes: the AVX-512 ones four units at a time, a row's last units through the same
+// vector math (load_neon and store_neon take the lanes that exist).
+static void gates_reset_after_neon(long rows, long u, const float *hm, const float *x, long x_stride,
+                                   const float *h, float *out, float *record, long record_stride,
+                                   long rz, long rr, long rc, long ra) {
+    for (long b = 0; b < rows; b++) {
+        const float *m = hm + b * 3 * u;
+        const float *xr = x + b * x_stride, *hr = h + b * u;
+        float *o = out + b * u;
+        for (long j = 0; j < u; j += 4) {
+            long w = u - j;
+            float32x4_t mh = load_neon(m + 2 * u + j, w);
+            float32x4_t z = sigmoid_neon(vaddq_f32(load_neon(m + j, w), load_neon(xr + j, w)));
+            float32x4_t r = sigmoid_neon(vaddq_f32(load_neon(m + u + j, w), load_neon(xr + u + j, w)));
+            float32x4_t c = tanh_neon(vfmaq_f32(load_neon(xr + 2 * u + j, w), r, mh));
+            float32x4_t hv = load_neon(hr + j, w);
+            store_neon(o + j, w, vfmaq_f32(c, z, vsubq_f32(hv, c)));
+            if (record) {
+                float *rec = record + b * u + j;
+                store_neon(rec + rz * record_stride, w, z);
+                store_neon(rec + rr * record_stride, w, r);
+                store_neon(rec + rc * record_stride, w, c);
+                store_neon(rec + ra * record_stride, w, mh);
+            }
+        }
+    }
+}
+
+static void gates_backward_neon(long rows, long u, const float *g, const float *h, const float *z,
+                                const float *r, const float *c, const float *mh,
+                                float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    float32x4_t one = vdupq_n_f32(1.0f);
+    for (long b = 0; b < rows; b++) {
+        float *x = dxp + b * dxp_stride, *m = dm + b * dm_stride;
+        for (long j = 0; j < u; j += 4) {
+            long w = u - j, i = b * u + j;
+            float32x4_t gv = load_neon(g + i, w), zv = load_neon(z + i, w), cv = load_neon(c + i, w), hv = load_neon(h + i, w);
+            float32x4_t dz = vmulq_f32(vmulq_f32(gv, vsubq_f32(hv, cv)), vmulq_f32(zv, vsubq_f32(one, zv)));
+            float32x4_t dc = vmulq_f32(vmulq_f32(gv, vsubq_f32(one, zv)), vfmsq_f32(one, cv, cv));
+            store_neon(x + j, w, dz);
+            store_neon(x + 2 * u + j, w, dc);
+            store_neon(m + j, w, dz);
+            store_neon(propagated + i, w, vmulq_f32(gv, zv));
+            if (!r) {
+                store_neon(m + 2 * u + j, w, dc);
+                continue;
+            }
+            float32x4_t rv = load_neon(r + i, w), mv = load_neon(mh + i, w);
+            float32x4_t dr = vmulq_f32(vmulq_f32(dc, mv), vmulq_f32(rv, vsubq_f32(one, rv)));
+            store_neon(x + u + j, w, dr);
+            store_neon(m + u + j, w, dr);
+            store_neon(m + 2 * u + j, w, vmulq_f32(dc, rv));
+        }
+    }
+}
+
+static void gates_reset_before_neon(long rows, long u, float *hm, const float *x, long x_stride, const float *h,
+                                    float *reset_state, float *record, long record_stride, long rz, long rr, long ra) {
+    for (long b = 0; b < rows; b++) {
+        float *m = hm + b * 3 * u;
+        const float *xr = x + b * x_stride, *hr = h + b * u;
+        for (long j = 0; j < u; j += 4) {
+            long w = u - j;
+            float32x4_t z = sigmoid_neon(vaddq_f32(load_neon(m + j, w), load_neon(xr + j, w)));
+            float32x4_t r = sigmoid_neon(vaddq_f32(load_neon(m + u + j, w), load_neon(xr + u + j, w)));
+            float32x4_t rh = vmulq_f32(r, load_neon(hr + j, w));
+            store_neon(m + j, w, z);
+            store_neon(reset_state + b * u + j, w, rh);
+            if (record) {
+                float *rec = record + b * u + j;
+                store_neon(rec + rz * record_stride, w, z);
+                store_neon(rec + rr * record_stride, w, r);
+                store_neon(rec + ra * record_stride, w, rh);
+            }
+        }
+    }
+}
+
+static void candidate_reset_before_neon(long rows, long u, const float *hm, const float *x, long x_stride, const float *h,
+                                        float *out, float *record, long record_stride, long rc) {
+    for (long b = 0; b < rows; b++) {
+        const float *m = hm + b * 3 * u, *xr = x + b * x_stride, *hr = h + b * u;
+        for (long j = 0; j < u; j += 4) {
+            long w = u - j;
+            float32x4_t c = tanh_neon(vaddq_f32(load_neon(m + 2 * u + j, w), load_neon(xr + 2 * u + j, w)));
+            float32x4_t z = load_neon(m + j, w), hv = load_neon(hr + j, w);
+            store_neon(out + b * u + j, w, vfmaq_f32(c, z, vsubq_f32(hv, c)));
+            if (record) store_neon(record + rc * record_stride + b * u + j, w, c);
+        }
+    }
+}
+
+static void reset_backward_reset_before_neon(long rows, long u, const float *d_reset_state, const float *h, const float *r,
+                                             float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    float32x4_t one = vdupq_n_f32(1.0f);
+    for (long b = 0; b < rows; b++) {
+        float *x = dxp + b * dxp_stride, *m = dm + b * dm_stride;
+        for (long j = 0; j < u; j += 4) {
+            long w = u - j, i = b * u + j;
+            float32x4_t d = load_neon(d_reset_state + i, w), rv = load_neon(r + i, w);
+            float32x4_t dr = vmulq_f32(vmulq_f32(d, load_neon(h + i, w)), vmulq_f32(rv, vsubq_f32(one, rv)));
+            store_neon(x + u + j, w, dr);
+            store_neon(m + u + j, w, dr);
+            store_neon(propagated + i, w, vfmaq_f32(load_neon(propagated + i, w), d, rv));
+        }
+    }
+}
+#endif
+
+// The public gate kernels run their vector version (AVX-512, NEON) and return 1 when the
+// machine has it, else return 0 and leave the work to the caller's own loops.
+#if defined(GRU_X86)
+#define RUN_VECTOR(avx512, neon) do { if (gru_kernels_level() == 2) { avx512; return 1; } } while (0)
+#elif defined(GRU_ARM64)
+#define RUN_VECTOR(avx512, neon) do { if (gru_kernels_level() == 1) { neon; return 1; } } while (0)
 #else
-#define RUN_AVX512(call) do { } while (0)
+#define RUN_VECTOR(avx512, neon) do { } while (0)
 #endif
 
 int gru_gates_reset_after(long rows, long u, const float *hm, const float *x, long x_stride,
                           const float *h, float *out, float *record, long record_stride,
                           long record_z, long record_r, long record_c, long record_aux) {
-    RUN_AVX512(gates_reset_after_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux));
+    RUN_VECTOR(gates_reset_after_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux), gates_reset_after_neon(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux));
     return 0;
 }
 
@@ -85,7 +197,7 @@ static void gates_backward_avx512(long rows, long u, const float *g, const float
 int gru_gates_reset_after_backward(long rows, long u, const float *g, const float *h, const float *z,
                                    const float *r, const float *c, const float *mh,
                                    float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
-    RUN_AVX512(gates_backward_avx512(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated));
+    RUN_VECTOR(gates_backward_avx512(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated), gates_backward_neon(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated));
     return 0;
 }
 
@@ -156,24 +268,24 @@ static void reset_backward_reset_before_avx512(long rows, long u, const float *d
 int gru_gates_reset_before(long rows, long u, float *hm, const float *x, long x_stride, const float *h,
                            float *reset_state, float *record, long record_stride,
                            long record_z, long record_r, long record_aux) {
-    RUN_AVX512(gates_reset_before_avx512(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux));
+    RUN_VECTOR(gates_reset_before_avx512(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux), gates_reset_before_neon(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux));
     return 0;
 }
 
 int gru_candidate_reset_before(long rows, long u, const float *hm, const float *x, long x_stride, const float *h,
                                float *out, float *record, long record_stride, long record_c) {
-    RUN_AVX512(candidate_reset_before_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c));
+    RUN_VECTOR(candidate_reset_before_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c), candidate_reset_before_neon(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c));
     return 0;
 }
 
 int gru_candidate_reset_before_backward(long rows, long u, const float *g, const float *h, const float *z, const float *c,
                                         float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
-    RUN_AVX512(gates_backward_avx512(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated));
+    RUN_VECTOR(gates_backward_avx512(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated), gates_backward_neon(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated));
     return 0;
 }
 
 int gru_reset_gate_reset_before_backward(long rows, long u, const float *d_reset_state, const float *h, const float *r,
                                          float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
-    RUN_AVX512(reset_backward_reset_before_avx512(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated));
+    RUN_VECTOR(reset_backward_reset_before_avx512(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated), reset_backward_reset_before_neon(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated));
     return 0;
 }

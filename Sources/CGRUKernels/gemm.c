@@ -1,4 +1,4 @@
-// Matrix products: packing, the micro-kernels (AVX-512, AVX2 + FMA, portable) and the
+// Matrix products: packing, the micro-kernels (AVX-512, AVX2 + FMA, NEON, portable) and the
 // blocked products built on them.
 #include "kernels_internal.h"
 
@@ -142,9 +142,48 @@ static void micro_avx2(long kc, const float *ap, const float *bp, float *c, long
 }
 #endif
 
+#ifdef GRU_ARM64
+// The AVX2 kernel's 6 x 16 tile in NEON: 24 accumulators of 4, 4 loads of B and the 6 values
+// of A as lanes of 2 registers per step of k (30 of the 32 vector registers). Each value is
+// the same chain of fused multiply-adds as in every other tile, whatever rows come with it.
+static void micro_neon(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
+    float32x4_t c00 = vdupq_n_f32(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    float32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    float32x4_t c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    for (long p = 0; p < kc; p++) {
+        const float *b = bp + p * 16, *a = ap + p * 6;
+        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8), b3 = vld1q_f32(b + 12);
+        float32x4_t a0 = vld1q_f32(a);
+        float32x2_t a1 = vld1_f32(a + 4);
+        c00 = vfmaq_laneq_f32(c00, b0, a0, 0); c01 = vfmaq_laneq_f32(c01, b1, a0, 0);
+        c02 = vfmaq_laneq_f32(c02, b2, a0, 0); c03 = vfmaq_laneq_f32(c03, b3, a0, 0);
+        c10 = vfmaq_laneq_f32(c10, b0, a0, 1); c11 = vfmaq_laneq_f32(c11, b1, a0, 1);
+        c12 = vfmaq_laneq_f32(c12, b2, a0, 1); c13 = vfmaq_laneq_f32(c13, b3, a0, 1);
+        c20 = vfmaq_laneq_f32(c20, b0, a0, 2); c21 = vfmaq_laneq_f32(c21, b1, a0, 2);
+        c22 = vfmaq_laneq_f32(c22, b2, a0, 2); c23 = vfmaq_laneq_f32(c23, b3, a0, 2);
+        c30 = vfmaq_laneq_f32(c30, b0, a0, 3); c31 = vfmaq_laneq_f32(c31, b1, a0, 3);
+        c32 = vfmaq_laneq_f32(c32, b2, a0, 3); c33 = vfmaq_laneq_f32(c33, b3, a0, 3);
+        c40 = vfmaq_lane_f32(c40, b0, a1, 0); c41 = vfmaq_lane_f32(c41, b1, a1, 0);
+        c42 = vfmaq_lane_f32(c42, b2, a1, 0); c43 = vfmaq_lane_f32(c43, b3, a1, 0);
+        c50 = vfmaq_lane_f32(c50, b0, a1, 1); c51 = vfmaq_lane_f32(c51, b1, a1, 1);
+        c52 = vfmaq_lane_f32(c52, b2, a1, 1); c53 = vfmaq_lane_f32(c53, b3, a1, 1);
+    }
+    float tile[6 * 16];
+    float32x4_t rows[6][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23},
+                              {c30, c31, c32, c33}, {c40, c41, c42, c43}, {c50, c51, c52, c53}};
+    for (int i = 0; i < 6; i++)
+        for (int v = 0; v < 4; v++) vst1q_f32(tile + i * 16 + 4 * v, rows[i][v]);
+    for (long i = 0; i < h; i++)
+        for (long j = 0; j < w; j++) c[i * ldc + j] += alpha * tile[i * 16 + j];
+}
+#endif
+
 static void micro(int level, long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
 #ifdef GRU_X86
     if (level == 1) { micro_avx2(kc, ap, bp, c, ldc, h, w, alpha); return; }
+#endif
+#ifdef GRU_ARM64
+    if (level == 1) { micro_neon(kc, ap, bp, c, ldc, h, w, alpha); return; }
 #endif
     micro_portable(kc, ap, bp, c, ldc, h, w, alpha, mr_for(level), nr_for(level));
 }

@@ -1,5 +1,5 @@
 // Shared by the kernel files, not part of the module's interface: the instruction-set
-// switch, the blocking sizes and the AVX-512 element-wise helpers.
+// switch, the blocking sizes and the AVX-512 and NEON element-wise helpers.
 #ifndef GRU_KERNELS_INTERNAL_H
 #define GRU_KERNELS_INTERNAL_H
 
@@ -12,6 +12,13 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #define GRU_X86 1
 #include <immintrin.h>
+#endif
+
+// Levels: 0 portable C everywhere; on x86 1 AVX2 + FMA and 2 AVX-512; on aarch64 1 NEON
+// (Advanced SIMD, on every aarch64 CPU).
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define GRU_ARM64 1
+#include <arm_neon.h>
 #endif
 
 // Blocking: the packed panels of B are KC x NR, those of A MR x KC.
@@ -74,6 +81,62 @@ static inline __m512 tanh_v(__m512 v) {
 static inline __mmask16 unit_mask(long u, long j) {
     long w = u - j < 16 ? u - j : 16;
     return w == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+}
+#endif
+
+#ifdef GRU_ARM64
+// exp(x) as exp512: the same clamp, split and polynomial; 2^n built from its exponent bits
+// (n stays within [-126, 127] after the clamp).
+static inline float32x4_t exp_neon(float32x4_t x) {
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-87.3f)), vdupq_n_f32(88.3f));
+    float32x4_t t = vmulq_f32(x, vdupq_n_f32(1.44269504088896341f));
+    float32x4_t n = vrndnq_f32(t);
+    float32x4_t f = vsubq_f32(t, n);
+    float32x4_t p = vdupq_n_f32(1.535336188319500e-4f);
+    p = vfmaq_f32(vdupq_n_f32(1.339887440266574e-3f), p, f);
+    p = vfmaq_f32(vdupq_n_f32(9.618437357674640e-3f), p, f);
+    p = vfmaq_f32(vdupq_n_f32(5.550332471162809e-2f), p, f);
+    p = vfmaq_f32(vdupq_n_f32(2.402264791363012e-1f), p, f);
+    p = vfmaq_f32(vdupq_n_f32(6.931472028550421e-1f), p, f);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, f);
+    int32x4_t bits = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vmulq_f32(p, vreinterpretq_f32_s32(bits));
+}
+
+static inline float32x4_t sigmoid_neon(float32x4_t v) {
+    float32x4_t one = vdupq_n_f32(1.0f);
+    return vdivq_f32(one, vaddq_f32(one, exp_neon(vnegq_f32(v))));
+}
+
+// tanh as tanh_v: (1 - e) / (1 + e) with e = exp(-2|v|), a short series below 0.0045, the
+// sign put back.
+static inline float32x4_t tanh_neon(float32x4_t v) {
+    float32x4_t one = vdupq_n_f32(1.0f);
+    float32x4_t a = vabsq_f32(v);
+    float32x4_t e = exp_neon(vmulq_f32(a, vdupq_n_f32(-2.0f)));
+    float32x4_t r = vdivq_f32(vsubq_f32(one, e), vaddq_f32(one, e));
+    float32x4_t v2 = vmulq_f32(v, v);
+    float32x4_t series = vfmaq_f32(vdupq_n_f32(-1.0f / 3.0f), v2, vdupq_n_f32(2.0f / 15.0f));
+    float32x4_t small = vfmaq_f32(a, series, vmulq_f32(v2, a));
+    r = vbslq_f32(vcltq_f32(a, vdupq_n_f32(0.0045f)), small, r);
+    uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(v), vdupq_n_u32(0x80000000u));
+    return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(r), sign));
+}
+
+// The first w (up to 4) values at p, the others 0: the tail of a row computed with the same
+// vector math as its body.
+static inline float32x4_t load_neon(const float *p, long w) {
+    if (w >= 4) return vld1q_f32(p);
+    float lanes[4] = {0, 0, 0, 0};
+    for (long i = 0; i < w; i++) lanes[i] = p[i];
+    return vld1q_f32(lanes);
+}
+
+static inline void store_neon(float *p, long w, float32x4_t v) {
+    if (w >= 4) { vst1q_f32(p, v); return; }
+    float lanes[4];
+    vst1q_f32(lanes, v);
+    for (long i = 0; i < w; i++) p[i] = lanes[i];
 }
 #endif
 

@@ -191,7 +191,7 @@ extension Float: TensorScalar {
 
     @_spi(GRUKernels) public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
 
-    @_spi(GRUKernels) public static var hasFusedResetAfterGates: Bool { gru_kernels_level() == 2 }
+    @_spi(GRUKernels) public static var hasFusedResetAfterGates: Bool { gru_fused_gates_available() != 0 }
 
     @_spi(GRUKernels) public static func fusedResetBeforeGates(
         rows: Int, units: Int, hm: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, xStride: Int, state: UnsafePointer<Float>,

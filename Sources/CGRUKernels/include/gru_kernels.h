@@ -7,8 +7,13 @@
 extern "C" {
 #endif
 
-/// The instruction set the kernels use on this machine: 0 portable C, 1 AVX2 + FMA, 2 AVX-512.
+/// The instruction set the kernels use on this machine: 0 portable C; on x86 1 AVX2 + FMA and
+/// 2 AVX-512; on aarch64 1 NEON. GRU_KERNELS_LEVEL in the environment caps it.
 int gru_kernels_level(void);
+
+/// 1 when the fused gate passes (gru_gates_*, gru_candidate_*, gru_reset_gate_*) run vector
+/// code at the current level (AVX-512, NEON), 0 when they return 0 and leave the work to the caller.
+int gru_fused_gates_available(void);
 
 /// C = alpha * op(A) * op(B) + beta * C, row-major, single precision.
 /// op(A) is m x k (A stored k x m when trans_a), op(B) is k x n (B stored n x k when trans_b).
