@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Coverage-guided fuzzing of the file readers (libFuzzer + AddressSanitizer); the coverage
-// flags instrument the library's modules too, not only the fuzz targets. Scripts/fuzz.sh
+// flags instrument the library's modules too, not only the fuzz targets. Scripts/checks/fuzz.sh
 // builds it and runs every target for a while on its corpus (Corpus/<target without Fuzz>).
 // Every input must end in a value or a thrown error: a trap, a crash or a leak is a finding.
 let package = Package(

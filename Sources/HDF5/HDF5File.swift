@@ -33,6 +33,14 @@ public final class HDF5File: Sendable {
         try self.init(bytes: [UInt8](data))
     }
 
+    /// Reads and parses the file at a file URL.
+    ///
+    /// - Throws: ``HDF5Error`` when the URL is not a file URL, or the file cannot be read or parsed.
+    public convenience init(contentsOf url: URL) throws {
+        guard url.isFileURL else { throw HDF5Error("'\(url.absoluteString)' is not a file URL") }
+        try self.init(contentsOf: url.path(percentEncoded: false))
+    }
+
     /// Reads a dataset's elements.
     ///
     /// - Throws: ``HDF5Error`` when the stored data is shorter than the shape needs.

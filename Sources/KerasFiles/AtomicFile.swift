@@ -37,6 +37,13 @@ public enum AtomicFile {
     }
 
     /// Removes `.<name>.gru-<pid>.tmp` files of processes that no longer run.
+    /// Writes `bytes` to a file URL as ``write(_:to:)-(_,String)`` writes to a path.
+    ///
+    /// - Throws: ``FileFormatError`` when the URL is not a file URL or the file cannot be written.
+    public static func write(_ bytes: [UInt8], to url: URL) throws {
+        try write(bytes, to: try url.filePath())
+    }
+
     private static func removeAbandoned(in directory: String, name: String) {
         let prefix = "." + name + ".gru-", suffix = ".tmp"
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }

@@ -1,4 +1,3 @@
-// The layers are built on these modules; re-export them so that one
-// `import SwiftGRU` gives tensors, activations and the GRU math too.
-@_exported import GRUMath
+// The layers are built on GRUTensor; re-export it so that one `import SwiftGRU` gives
+// tensors and activations too. GRUMath, the recurrence on raw buffers, stays the package's own.
 @_exported import GRUTensor

@@ -42,8 +42,8 @@ struct Fit: ParsableCommand {
     @Option(help: "Write an SVG plot of loss and val_loss here.")
     var plot: String?
 
-    @Option(help: "Override the optimizer: sgd, adam, adamw, rmsprop, adagrad, nadam, adamax, adadelta, lion, ftrl.")
-    var optimizer: String?
+    @Option(help: "Override the optimizer (with Keras' defaults).")
+    var optimizer: OptimizerChoice?
 
     @Option(help: "Override the learning rate.")
     var learningRate: Double?
@@ -55,7 +55,7 @@ struct Fit: ParsableCommand {
     var metrics: String?
 
     @Option(help: "Progress: auto or 1 (a bar on a terminal, a line per epoch otherwise), 2 (one line per epoch, as Keras), 0 (none) (Keras' verbose).")
-    var verbose = "auto"
+    var verbose = TrainingProgress.Verbosity.auto
 
     @Option(help: "Seed for shuffling and dropout.")
     var seed: UInt64?
@@ -102,15 +102,6 @@ struct Fit: ParsableCommand {
         }
         if let validationSteps, validationSteps < 1 { throw ValidationError("--validation-steps must be positive") }
         _ = try Fit.validationFrequency(validationFreq)
-        _ = try verbosity()
-    }
-
-    /// `--verbose`, checked.
-    func verbosity() throws -> TrainingProgress.Verbosity {
-        guard let verbosity = TrainingProgress.Verbosity(rawValue: verbose) else {
-            throw ValidationError("--verbose must be auto, 0, 1 or 2, got '\(verbose)'")
-        }
-        return verbosity
     }
 
     /// `--validation-freq`: a number of epochs, or a comma-separated list of epochs.
@@ -134,7 +125,7 @@ struct Fit: ParsableCommand {
             // Training would not be Keras' (weights Keras keeps fixed, penalties left out).
             throw RuntimeError("\(data.model): \(reason)")
         }
-        var chosen = try optimizer.map(Fit.optimizer(named:))
+        var chosen = try optimizer.map { try Fit.optimizer(named: $0.rawValue) }
             ?? KerasCompileConfig.optimizer(from: file.compileConfig, learningRate: learningRate, tfKeras2: file.format == .legacyHDF5)
         if let learningRate {
             chosen.learningRate = learningRate
@@ -180,7 +171,7 @@ struct Fit: ParsableCommand {
                 throw RuntimeError("\(data.model): \(error.message) (give --optimizer to start a fresh one)")
             }
         }
-        let progress = TrainingProgress(verbosity: try verbosity(), distributed: (reducer?.size ?? 1) > 1)
+        let progress = TrainingProgress(verbosity: verbose, distributed: (reducer?.size ?? 1) > 1)
         let result: History
         do {
             var options = FitOptions<Float>(
@@ -292,5 +283,15 @@ private final class KillAt: TrainingCallback {
     }
     func batchEnds(_ batch: Int, logs: [String: Double], _ trainer: Trainer<Float>) throws {
         if current == epoch, batch == self.batch { kill(getpid(), SIGKILL) }
+    }
+}
+
+/// The optimizers `--optimizer` names, Keras' class names in lower case.
+enum OptimizerChoice: String, CaseIterable, ExpressibleByArgument {
+    case sgd, adam, adamw, rmsprop, adagrad, nadam, adamax, adadelta, lion, ftrl
+
+    /// Any case (`Adam` as `adam`), as Keras takes optimizer names.
+    init?(argument: String) {
+        self.init(rawValue: argument.lowercased())
     }
 }

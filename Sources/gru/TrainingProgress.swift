@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import SwiftGRU
 
@@ -7,7 +8,7 @@ import SwiftGRU
 /// writes it; 0 nothing.
 final class TrainingProgress {
     /// Keras' `verbose` argument of `fit`.
-    enum Verbosity: String, CaseIterable {
+    enum Verbosity: String, CaseIterable, ExpressibleByArgument {
         case auto, silent = "0", progressBar = "1", oneLinePerEpoch = "2"
     }
 

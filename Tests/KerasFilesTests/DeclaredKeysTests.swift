@@ -2,7 +2,7 @@
 import SwiftGRU
 import Testing
 
-/// Every key Keras 3 writes for every class the project declares (Scripts/list-config-keys.py:
+/// Every key Keras 3 writes for every class the project declares (Scripts/fixtures/list-config-keys.py:
 /// each class with Keras' defaults and with other values) is read, declared inert, or refused by
 /// name by that class's declaration.
 @Suite("Every Keras configuration key has a declaration")

@@ -225,7 +225,7 @@ struct KerasModelFileTests {
     /// with a masked Bidirectional GRU, ConvLSTM2Ds over frames written by Keras 3.0, 3.5, 3.15
     /// and tf-keras 2.21, and a Sequential frame encoder with BatchNormalization nested in
     /// TimeDistributed (Keras 3.15, tf-keras 2.21), predict as the Keras that wrote them
-    /// (Scripts/make-version-fixtures.py).
+    /// (Scripts/fixtures/make-version-fixtures.py).
     @Test(arguments: [
         "keras-3.0.5-stacked.keras", "keras-3.0.5-functional.keras", "keras-3.5.0-stacked.keras", "keras-3.5.0-functional.keras",
         "tf-keras-2.12.0-stacked.keras", "tf-keras-2.12.0-functional.keras", "tf-keras-2.12.0-stacked.h5", "tf-keras-2.12.0-functional.h5",
@@ -280,7 +280,7 @@ struct KerasModelFileTests {
     }
 
     /// A Keras 2.2 file with CuDNNGRU and CuDNNLSTM layers (weights in cuDNN's layout, made by
-    /// `Scripts/make-cudnn-fixtures.py` and read back by tf-keras' own conversion) predicts
+    /// `Scripts/fixtures/make-cudnn-fixtures.py` and read back by tf-keras' own conversion) predicts
     /// as the GRU/LSTM model it came from, and is written back with GRU and LSTM classes.
     @Test func cuDNNLayersAreConverted() throws {
         let file = try KerasModelFile(contentsOf: ModelFixtures.path("cudnn/cudnn_stack.h5"))

@@ -3,7 +3,7 @@ import Testing
 @testable import KerasFiles
 import SwiftGRU
 
-/// Fits that depend on more than one loss (Scripts/make-objective-fixtures.py): a loss per
+/// Fits that depend on more than one loss (Scripts/fixtures/make-objective-fixtures.py): a loss per
 /// output with loss_weights and metrics per output, frozen layers, steps_per_epoch with
 /// validation_steps, and weighted validation data; Swift reaches Keras' history and weights.
 @Suite("Objectives and fit arguments like Keras")

@@ -91,7 +91,7 @@ struct KerasTrainingTests {
         }
     }
 
-    /// The callbacks each Keras run used (Scripts/make-training-fixtures.py), by case name.
+    /// The callbacks each Keras run used (Scripts/fixtures/make-training-fixtures.py), by case name.
     static func callbacks(for name: String, csv: String) throws -> [any TrainingCallback<Float>] {
         switch name {
         case "callbacks_early_stopping": return [try EarlyStopping<Float>(monitor: "loss", patience: 2, mode: .max, restoreBestWeights: true)]

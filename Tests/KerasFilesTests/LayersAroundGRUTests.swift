@@ -5,7 +5,7 @@ import Testing
 @testable import SwiftGRU
 
 /// The layers real GRU models put between GRUs (LeakyReLU, BatchNormalization, ReLU),
-/// against Keras 3 (`Scripts/make-layer-fixtures.py`).
+/// against Keras 3 (`Scripts/fixtures/make-layer-fixtures.py`).
 @Suite("Layers around a GRU")
 struct LayersAroundGRUTests {
     @Test(arguments: ["activations_between_grus.keras", "activations_between_grus.swift.keras"])

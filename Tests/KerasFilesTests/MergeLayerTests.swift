@@ -5,7 +5,7 @@ import Testing
 @testable import SwiftGRU
 
 /// Models whose GRU branches meet in Add or Concatenate, saved by Keras 3
-/// (`Scripts/make-merge-fixtures.py`): Swift predicts and differentiates as Keras does, and
+/// (`Scripts/fixtures/make-merge-fixtures.py`): Swift predicts and differentiates as Keras does, and
 /// the files Swift writes are the ones Keras read back.
 @Suite("Merge layers")
 struct MergeLayerTests {

@@ -3,7 +3,7 @@ import Foundation
 import SwiftGRU
 import Testing
 
-/// ONNX export (Scripts/make-onnx-fixtures.py checked each committed export in ONNX Runtime
+/// ONNX export (Scripts/fixtures/make-onnx-fixtures.py checked each committed export in ONNX Runtime
 /// against Keras within 1e-5): exporting the same `.keras` gives the same bytes, and the graph
 /// holds the recurrent nodes, their variant and direction, and the weights in ONNX's layout.
 @Suite("ONNX export")

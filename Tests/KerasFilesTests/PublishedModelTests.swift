@@ -5,7 +5,7 @@ import Testing
 import HDF5
 
 /// GRU models people published (Fixtures/real, each under its own license), against the
-/// Keras that reads them (`Scripts/make-real-model-fixtures.py`): a Keras 2.1 file whose GRUs
+/// Keras that reads them (`Scripts/fixtures/make-real-model-fixtures.py`): a Keras 2.1 file whose GRUs
 /// predate reset_after, Keras 2.2 and 2.3 files with hard_sigmoid and reset_after GRUs, a
 /// Keras 3.9 LSTM model.
 @Suite("Published model files")
@@ -42,7 +42,7 @@ struct PublishedModelTests {
 
     /// Compiled as the file says (a tf.keras 2 training_config with the optimizer state saved
     /// beside it, or a Keras 3 compile_config), each model trains 2 epochs to the history and
-    /// weights of the Keras that reads it (`Scripts/make-real-model-fixtures.py`; the tf.keras
+    /// weights of the Keras that reads it (`Scripts/fixtures/make-real-model-fixtures.py`; the tf.keras
     /// 2 files as copies with their Dropout rates at 0, since no one else draws TensorFlow's
     /// masks). A tf.keras 2 model is then written back as `.h5`, optimizer state included, and
     /// reads back the same.

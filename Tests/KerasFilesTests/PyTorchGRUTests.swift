@@ -3,7 +3,7 @@ import Foundation
 import SwiftGRU
 import Testing
 
-/// PyTorch nn.GRU state dicts (Scripts/make-pytorch-fixtures.py, saved as safetensors) read as
+/// PyTorch nn.GRU state dicts (Scripts/fixtures/make-pytorch-fixtures.py, saved as safetensors) read as
 /// Keras GRU layers give PyTorch's own output, and go back to the same state dict.
 @Suite("PyTorch nn.GRU weights")
 struct PyTorchGRUTests {

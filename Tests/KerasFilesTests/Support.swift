@@ -2,7 +2,7 @@ import Foundation
 import KerasFiles
 import SwiftGRU
 
-/// The manifest written by `Scripts/make-file-fixtures.py`.
+/// The manifest written by `Scripts/fixtures/make-file-fixtures.py`.
 struct ModelFixtures: Decodable {
     struct Entry: Decodable, Sendable, CustomStringConvertible {
         let name: String

@@ -1,3 +1,4 @@
+import GRUMath
 import Testing
 
 @testable import SwiftGRU

@@ -31,3 +31,46 @@ struct ReadmeExampleTests {
         #expect(history["val_accuracy"]?.isEmpty == false && history["auc"] != nil)
     }
 }
+
+/// The Swift shapes of Keras' calls: every layer is callable, and a model of one input and one
+/// output predicts and trains on single tensors, giving what the array forms give.
+@Suite("Callable layers and single-tensor models")
+struct CallableLayerTests {
+    @Test func layersAreCallable() throws {
+        var rng = RandomGenerator(seed: 5)
+        let x = try Tensor<Float>(shape: [3, 4], scalars: (0..<12).map { _ in Float(rng.nextNormal()) })
+        let dense = try Dense<Float>(units: 2)
+        try dense.build(inputShape: [nil, 4])
+        let y: Tensor<Float> = try dense(x)
+        #expect(y == (try dense.forward(x, mask: nil, training: false).output))
+        let sum: Tensor<Float> = try Add<Float>()([x, x])
+        #expect(sum == x.map { $0 * 2 })
+        // A recurrent layer's own call keeps its states; the layer-wide form gives the output.
+        let gru = try GRU<Float>(units: 3, returnState: true)
+        let sequence = try Tensor<Float>(shape: [2, 5, 4], scalars: (0..<40).map { _ in Float(rng.nextNormal()) })
+        let result = try gru(sequence)
+        #expect(result.states.count == 1)
+        let output: Tensor<Float> = try gru(sequence, training: false)
+        #expect(output == result.output)
+    }
+
+    @Test func singleTensorPredictAndFit() throws {
+        var rng = RandomGenerator(seed: 6)
+        let x = try Tensor<Float>(shape: [12, 5, 3], scalars: (0..<180).map { _ in Float(rng.nextNormal()) })
+        let y = try Tensor<Float>(shape: [12, 1], scalars: (0..<12).map { _ in Float(rng.nextNormal()) })
+        func model() throws -> Sequential<Float> {
+            try Sequential<Float>(inputShape: [5, 3], layers: [
+                GRU<Float>(units: 4, kernelInitializer: .glorotUniform(seed: 1), recurrentInitializer: .orthogonal(seed: 2)),
+                Dense<Float>(units: 1, kernelInitializer: .glorotUniform(seed: 3)),
+            ])
+        }
+        let single = try model(), arrays = try model()
+        #expect(try single.predict(x) == arrays.predict([x], batchSize: nil)[0])
+        let a = try Trainer(model: single, optimizer: .adam(learningRate: 0.01), loss: .meanSquaredError)
+            .fit(x: x, y: y, batchSize: 4, epochs: 2, validationData: (x, y), seed: 9)
+        let b = try Trainer(model: arrays, optimizer: .adam(learningRate: 0.01), loss: .meanSquaredError)
+            .fit(x: [x], y: [y], batchSize: 4, epochs: 2, validationData: ([x], [y]), seed: 9)
+        #expect(a.history == b.history)
+        #expect(single.layers.flatMap { $0.weights } == arrays.layers.flatMap { $0.weights })
+    }
+}

@@ -54,6 +54,16 @@ public final class BackupAndRestore: TrainingCallback {
         self.deleteCheckpoint = deleteCheckpoint
     }
 
+    /// Creates the callback for a folder's file URL.
+    ///
+    /// - Throws: ``FileFormatError`` as ``init(backupDirectory:saveFrequency:doubleCheckpoint:deleteCheckpoint:)``,
+    ///   or for a URL that is not a file URL.
+    public convenience init(backupDirectory url: URL, saveFrequency: Int? = nil, doubleCheckpoint: Bool = false, deleteCheckpoint: Bool = true) throws {
+        try self.init(
+            backupDirectory: try url.filePath(), saveFrequency: saveFrequency, doubleCheckpoint: doubleCheckpoint,
+            deleteCheckpoint: deleteCheckpoint)
+    }
+
     public func trainingBegins(_ trainer: Trainer<Float>) throws {
         batchesSinceSave = 0
         restoredEpoch = nil

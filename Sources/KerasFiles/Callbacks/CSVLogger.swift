@@ -1,3 +1,4 @@
+import Foundation
 import SwiftGRU
 
 /// Writes each epoch's logs to a CSV file (Keras' `CSVLogger`): a header of `epoch` and the
@@ -17,6 +18,13 @@ public final class CSVLogger<Scalar: TensorScalar>: TrainingCallback {
         self.path = path
         self.separator = separator
         self.append = append
+    }
+
+    /// Creates the callback for a file URL.
+    ///
+    /// - Throws: ``FileFormatError`` for a URL that is not a file URL.
+    public convenience init(url: URL, separator: String = ",", append: Bool = false) throws {
+        self.init(path: try url.filePath(), separator: separator, append: append)
     }
 
     /// Opens the log as Keras does before the first epoch: a path that cannot be written fails

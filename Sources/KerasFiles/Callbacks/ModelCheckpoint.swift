@@ -51,6 +51,19 @@ public final class ModelCheckpoint: TrainingCallback {
         best = initialValueThreshold
     }
 
+    /// Creates the callback for a file URL (its path may hold Keras' placeholders).
+    ///
+    /// - Throws: ``FileFormatError`` as ``init(filepath:monitor:saveBestOnly:saveWeightsOnly:mode:initialValueThreshold:saveFrequency:compileConfig:)``,
+    ///   or for a URL that is not a file URL.
+    public convenience init(
+        url: URL, monitor: String = "val_loss", saveBestOnly: Bool = false, saveWeightsOnly: Bool = false,
+        mode: MonitorMode = .auto, initialValueThreshold: Double? = nil, saveFrequency: Int? = nil, compileConfig: JSONValue? = nil
+    ) throws {
+        try self.init(
+            filepath: try url.filePath(), monitor: monitor, saveBestOnly: saveBestOnly, saveWeightsOnly: saveWeightsOnly, mode: mode,
+            initialValueThreshold: initialValueThreshold, saveFrequency: saveFrequency, compileConfig: compileConfig)
+    }
+
     /// Creates the folder of the path before the first epoch, as Keras does before it saves.
     public func trainingBegins(_ trainer: Trainer<Float>) throws {
         batches = 0

@@ -1,3 +1,4 @@
+import Foundation
 import HDF5
 import SwiftGRU
 
@@ -100,6 +101,14 @@ extension KerasModelFile {
     ///   file cannot be written.
     public func saveLegacyHDF5(optimizerVariables: [Tensor<Double>] = [], to path: String) throws {
         try AtomicFile.write(try legacyHDF5Bytes(optimizerVariables: optimizerVariables), to: path)
+    }
+
+    /// Writes ``legacyHDF5Bytes(optimizerVariables:)`` to a file URL, as
+    /// ``saveLegacyHDF5(optimizerVariables:to:)-(_,String)``.
+    ///
+    /// - Throws: ``FileFormatError`` as the path version, or for a URL that is not a file URL.
+    public func saveLegacyHDF5(optimizerVariables: [Tensor<Double>] = [], to url: URL) throws {
+        try saveLegacyHDF5(optimizerVariables: optimizerVariables, to: try url.filePath())
     }
 
     /// Puts the optimizer state saved in the file into `trainer` (a `.keras` file's

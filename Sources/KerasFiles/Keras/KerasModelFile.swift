@@ -41,6 +41,13 @@ public struct KerasModelFile {
         try self.init(bytes: try Self.read(path), name: path)
     }
 
+    /// Loads a `.keras` file or a tf.keras 2 `.h5` model file at a file URL.
+    ///
+    /// - Throws: ``FileFormatError`` as ``init(contentsOf:)-(String)``, or for a URL that is not a file URL.
+    public init(contentsOf url: URL) throws {
+        try self.init(contentsOf: try url.filePath())
+    }
+
     /// Loads a model from the bytes of a `.keras` or `.h5` file.
     ///
     /// - Parameter name: The file's name, for messages.
@@ -196,12 +203,31 @@ public struct KerasModelFile {
         try AtomicFile.write(try kerasBytes(for: model, compileConfig: compileConfig, optimizerVariables: optimizerVariables), to: path)
     }
 
+    /// Saves `model` as a `.keras` file at a file URL, as ``save(_:compileConfig:optimizerVariables:to:)-(_,_,_,String)``.
+    ///
+    /// - Throws: ``FileFormatError`` when the model cannot be saved, the URL is not a file URL,
+    ///   or the file cannot be written.
+    public static func save(
+        _ model: any Model<Float>, compileConfig: JSONValue? = nil, optimizerVariables: [Tensor<Double>] = [], to url: URL
+    ) throws {
+        try save(model, compileConfig: compileConfig, optimizerVariables: optimizerVariables, to: try url.filePath())
+    }
+
     /// Loads a Keras 3 `.weights.h5` file (`model.save_weights`) or a tf.keras 2 weights
     /// `.h5` into a model built in Swift with the same layers.
     ///
     /// - Throws: ``FileFormatError`` when the file cannot be read or does not fit the model.
     public static func loadWeights(from path: String, into model: any Model<Float>) throws {
         try loadWeights(bytes: try read(path), into: model, name: path)
+    }
+
+    /// Loads a weights file at a file URL into a model built in Swift, as
+    /// ``loadWeights(from:into:)-(String,_)``.
+    ///
+    /// - Throws: ``FileFormatError`` when the URL is not a file URL, or the file cannot be read
+    ///   or does not fit the model.
+    public static func loadWeights(from url: URL, into model: any Model<Float>) throws {
+        try loadWeights(from: try url.filePath(), into: model)
     }
 
     /// Loads weights from the bytes of a weights file into a model built in Swift, as
@@ -251,5 +277,12 @@ public struct KerasModelFile {
         var tree = try KerasWeightLayout.tree(for: model.layers.map { ($0, $0.typeName) })
         if !optimizerVariables.isEmpty { try KerasWeightLayout.addOptimizerVariables(optimizerVariables, to: &tree) }
         try AtomicFile.write(try HDF5Writer.encode(tree), to: path)
+    }
+
+    /// Saves the weights of `model` as a Keras 3 `.weights.h5` file at a file URL.
+    ///
+    /// - Throws: ``FileFormatError`` when the URL is not a file URL or the file cannot be written.
+    public static func saveWeights(of model: any Model<Float>, optimizerVariables: [Tensor<Double>] = [], to url: URL) throws {
+        try saveWeights(of: model, optimizerVariables: optimizerVariables, to: try url.filePath())
     }
 }

@@ -24,6 +24,13 @@ public final class NumPyFile: BatchSource, @unchecked Sendable {
     ///
     /// - Throws: ``FileFormatError`` when the file cannot be read, is not a `.npy` file, has an
     ///   unsupported dtype, or is shorter or longer than its shape says.
+    /// Opens the `.npy` file at a file URL, as ``init(contentsOf:)-(String)``.
+    ///
+    /// - Throws: ``FileFormatError`` as the path version, or for a URL that is not a file URL.
+    public convenience init(contentsOf url: URL) throws {
+        try self.init(contentsOf: try url.filePath())
+    }
+
     public init(contentsOf path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw FileFormatError("cannot read '\(path)': no such file or no permission")
@@ -129,6 +136,13 @@ public final class NumPyFileWriter {
     ///
     /// - Throws: ``FileFormatError`` when the shape is empty or too large, or the file cannot
     ///   be created.
+    /// Starts the file at a file URL, as ``init(path:shape:)``.
+    ///
+    /// - Throws: ``FileFormatError`` as the path version, or for a URL that is not a file URL.
+    public convenience init(url: URL, shape: [Int]) throws {
+        try self.init(path: try url.filePath(), shape: shape)
+    }
+
     public init(path: String, shape: [Int]) throws {
         guard let first = shape.first, first >= 0, shape.allSatisfy({ $0 >= 0 }) else {
             throw FileFormatError("a .npy file written in batches needs samples along a first axis, got shape \(shape)")

@@ -1,5 +1,5 @@
 import GRUCUDA
-import GRUMath
+package import GRUMath
 import GRUTensor
 
 /// Runs random GRUs on a device and on the CPU and measures how far apart they land:

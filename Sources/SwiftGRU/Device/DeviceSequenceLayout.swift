@@ -1,4 +1,4 @@
-import GRUMath
+internal import GRUMath
 import GRUTensor
 
 /// How a Keras call (mask, `go_backwards`, time-major) maps onto the packed rows a device

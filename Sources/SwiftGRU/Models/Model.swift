@@ -79,6 +79,22 @@ extension Model {
         }
     }
 
+    /// Runs a model of one input and one output over all samples in batches (Keras'
+    /// `model.predict(x)`).
+    ///
+    /// - Parameters:
+    ///   - input: The samples along the first axis.
+    ///   - batchSize: Samples per batch; defaults to 32, or to the model's fixed batch size.
+    /// - Returns: The output, the batches joined again.
+    /// - Throws: ``LayerError`` for a model of several inputs or outputs (use the array form),
+    ///   and as ``predict(_:batchSize:)-([Tensor<Scalar>],_)``.
+    public func predict(_ input: Tensor<Scalar>, batchSize: Int? = nil) throws -> Tensor<Scalar> {
+        guard inputShapes.count == 1, outputNames.count == 1 else {
+            throw LayerError(.invalidArgument, "model '\(name)' has \(inputShapes.count) inputs and \(outputNames.count) outputs; give and take arrays of tensors")
+        }
+        return try predict([input], batchSize: batchSize)[0]
+    }
+
     /// Runs the model over samples read a batch at a time, handing each batch's outputs to
     /// `body` rather than keeping them, so that memory stays at the model and a few batches
     /// whatever the number of samples (a file larger than memory, read by a `NumPyFile`).

@@ -1,3 +1,4 @@
+internal import GRUMath
 import GRUCUDA
 
 /// One GRU cell's recorded sequence: on the CPU, or on a device.

@@ -100,6 +100,28 @@ extension Trainer {
             validationData: validationData.map { (sources($0.x), sources($0.y)) }, callbacks: callbacks, onEvent: onEvent)
     }
 
+    /// Trains a model of one input and one output (Keras' `fit(x, y, ...)`), as the array form
+    /// ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)-([Tensor<Scalar>],[Tensor<Scalar>],_,_,_,_,_,_,_,_,_,_,_,_,_,_)``
+    /// does with `[x]` and `[y]`.
+    ///
+    /// - Returns: The per-epoch logs.
+    /// - Throws: As the array form.
+    @discardableResult
+    public func fit(
+        x: Tensor<Scalar>, y: Tensor<Scalar>, batchSize: Int = 32, epochs: Int = 1, initialEpoch: Int = 0, shuffle: Bool = true,
+        validationSplit: Double = 0, validationData: (x: Tensor<Scalar>, y: Tensor<Scalar>)? = nil,
+        validationSampleWeight: Tensor<Scalar>? = nil,
+        seed: UInt64? = nil, sampleWeight: Tensor<Scalar>? = nil, classWeight: [Int: Double]? = nil,
+        stepsPerEpoch: Int? = nil, validationSteps: Int? = nil,
+        callbacks: [any TrainingCallback<Scalar>] = [], onEvent: ((TrainingEvent) -> Void)? = nil
+    ) throws -> History {
+        try fit(
+            x: [x], y: [y], batchSize: batchSize, epochs: epochs, initialEpoch: initialEpoch, shuffle: shuffle,
+            validationSplit: validationSplit, validationData: validationData.map { ([$0.x], [$0.y]) },
+            validationSampleWeight: validationSampleWeight, seed: seed, sampleWeight: sampleWeight, classWeight: classWeight,
+            stepsPerEpoch: stepsPerEpoch, validationSteps: validationSteps, callbacks: callbacks, onEvent: onEvent)
+    }
+
     /// ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)``
     /// with its arguments as one ``FitOptions`` value, on samples read a batch at a time
     /// (`NumPyFile`s of KerasFiles, or any ``BatchSource``), so that memory stays at the model

@@ -1,7 +1,7 @@
 import Foundation
 import SwiftGRU
 
-/// The golden cases written by `Scripts/make-fixtures.py` from real Keras.
+/// The golden cases written by `Scripts/fixtures/make-fixtures.py` from real Keras.
 struct KerasFixtures: Decodable {
     let keras_version: String
     let cases: [Case]

@@ -250,6 +250,21 @@ extension Layer {
         return input
     }
 
+    /// Calls the layer on one input, as Keras' `layer(x)`: the main output (a recurrent layer's
+    /// states aside; its own `callAsFunction` returns them too).
+    ///
+    /// - Throws: ``LayerError`` for an input the layer cannot take.
+    public func callAsFunction(_ input: Tensor<Scalar>, training: Bool = false) throws -> Tensor<Scalar> {
+        try forward(input, mask: nil, training: training).output
+    }
+
+    /// Calls a layer of several inputs (a merge or attention layer), as Keras' `layer([a, b])`.
+    ///
+    /// - Throws: ``LayerError`` for inputs the layer cannot take.
+    public func callAsFunction(_ inputs: [Tensor<Scalar>], training: Bool = false) throws -> Tensor<Scalar> {
+        try forward(inputs, masks: inputs.map { _ in nil }, training: training).output
+    }
+
     public func resetStates() {}
 
     public var randomState: [UInt64] { [] }

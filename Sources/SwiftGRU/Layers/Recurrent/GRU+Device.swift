@@ -1,5 +1,5 @@
 import GRUCUDA
-import GRUMath
+internal import GRUMath
 import GRUTensor
 
 /// A GRU call recorded on a device, with what its backward pass needs to map gradients

@@ -1,3 +1,5 @@
+package import GRUMath
+
 /// The GRU layer (Keras' `layer_gru`): a ``GRUCell`` run over a sequence.
 ///
 /// ```swift

@@ -1,3 +1,5 @@
+internal import GRUMath
+
 /// The GRU cell (Keras' `GRUCell`): weights, dropout and one step of the recurrence.
 ///
 /// Use it inside ``RNN`` or ``StackedRNNCells``; the ``GRU`` layer wraps one
@@ -98,7 +100,7 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
     public var inputSize: Int? { storage?.kernel.shape[0] }
 
     /// The math's view of the cell for a given input size.
-    public func spec(inputSize: Int) -> GRUSpec {
+    func spec(inputSize: Int) -> GRUSpec {
         GRUSpec(
             units: units, inputSize: inputSize, activation: activation,
             recurrentActivation: recurrentActivation, useBias: useBias, resetAfter: resetAfter,

@@ -1,3 +1,5 @@
+internal import GRUMath
+
 /// The GRU's sequence path on the CPU: whole sequences through ``GRUSequence`` (one matrix
 /// product for the input projections, then the fused recurrence) instead of one cell step
 /// at a time.
