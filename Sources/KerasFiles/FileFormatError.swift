@@ -2,7 +2,7 @@
 /// part that is damaged, unsupported or missing.
 public struct FileFormatError: Error, CustomStringConvertible, Sendable, Equatable {
     public let message: String
-    /// The error this one reports in the file's terms, when there is one: a ``LayerError``
+    /// The error this one reports in the file's terms, when there is one: a `LayerError`
     /// from a layer that refused its configuration or weights, an `HDF5Error` from the
     /// weights file. Its kind is kept for programs that tell them apart.
     public let underlying: (any Error & Sendable)?

@@ -12,7 +12,7 @@ import SwiftGRU
 /// normally the backup is deleted (unless `deleteCheckpoint` is false); a run that was killed
 /// or failed keeps it.
 ///
-/// Beyond Keras, the metadata also holds the run's position (``FitPosition``): the batches of
+/// Beyond Keras, the metadata also holds the run's position (`FitPosition`): the batches of
 /// the epoch already trained, the shuffling and the dropout generators. A run resumed from a
 /// backup of gru's therefore ends with the weights of the run that was never interrupted, even
 /// from a backup made part-way through an epoch (Keras starts that epoch again). A backup that

@@ -8,7 +8,7 @@ public enum KerasCompileConfig {
     /// - Parameters:
     ///   - learningRate: A constant rate that replaces the file's (its schedule too).
     ///   - tfKeras2: The configuration comes from a tf.keras 2 file, whose optimizers tf.keras
-    ///     trains with its own formulas (``Optimizer/epsilonOutsideSquareRoot``).
+    ///     trains with its own formulas (`Optimizer/epsilonOutsideSquareRoot`).
     /// - Throws: ``FileFormatError`` when there is none or it is not supported, or when its
     ///   learning rate is a schedule that is not.
     public static func optimizer(from compileConfig: JSONValue?, learningRate: Double? = nil, tfKeras2: Bool = false) throws -> Optimizer {
@@ -332,7 +332,7 @@ public enum KerasCompileConfig {
     /// per output given as a list or by output name (``LossSettings/outputLosses``, `nil` for
     /// an output without one), and the `loss_weights`.
     ///
-    /// - Parameter outputNames: The model's outputs, in order (``Model/outputNames``).
+    /// - Parameter outputNames: The model's outputs, in order (`Model/outputNames`).
     /// - Throws: ``FileFormatError`` when there is no loss, one is not supported, or the lists
     ///   and names do not fit the outputs.
     public static func losses(from compileConfig: JSONValue?, outputNames: [String]) throws -> LossSettings {
@@ -462,7 +462,7 @@ public enum KerasCompileConfig {
 }
 
 /// The losses of a compile_config (``KerasCompileConfig/losses(from:outputNames:)``), as
-/// ``Trainer`` takes them.
+/// `Trainer` takes them.
 public struct LossSettings: Sendable {
     /// The loss of every output that ``outputLosses`` does not set.
     public var loss: Loss

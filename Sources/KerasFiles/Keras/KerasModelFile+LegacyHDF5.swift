@@ -48,7 +48,7 @@ extension KerasModelFile {
     /// names.
     ///
     /// - Parameter optimizerVariables: The optimizer state in tf.keras 2's order
-    ///   (``Trainer/tfKeras2OptimizerVariables()``), which tf.keras loads with the model; none
+    ///   (`Trainer/tfKeras2OptimizerVariables()`), which tf.keras loads with the model; none
     ///   makes it start a fresh optimizer.
     /// - Throws: ``FileFormatError`` when the model was not read from a tf.keras 2 `.h5` file,
     ///   or its weights no longer fit the file's (or were converted from cuDNN's layout).
@@ -115,7 +115,7 @@ extension KerasModelFile {
     /// `optimizer/vars`, a tf.keras 2 file's `optimizer_weights`), so that training goes on
     /// where it stopped, as Keras does after loading the file.
     ///
-    /// - Throws: ``LayerError`` when the state does not fit the trainer's optimizer and model.
+    /// - Throws: `LayerError` when the state does not fit the trainer's optimizer and model.
     public func restoreOptimizerState(of trainer: Trainer<Float>) throws {
         if let legacyLayout {
             try trainer.restoreOptimizerState(tfKeras2Variables: legacyLayout.optimizerVariables)

@@ -24,7 +24,7 @@ public struct KerasModelFile {
     /// one sentence each; empty when the model runs as written.
     public let notes: [String]
     /// The optimizer state saved with the model (`optimizer/vars` of a `.keras` file, in
-    /// Keras' order), for ``Trainer/restoreOptimizerState(kerasVariables:)``; empty when the
+    /// Keras' order), for `Trainer/restoreOptimizerState(kerasVariables:)`; empty when the
     /// model was saved before training.
     public let optimizerVariables: [Tensor<Double>]
     /// Why training this model here would differ from Keras' (a setting read but not applied
@@ -176,7 +176,7 @@ public struct KerasModelFile {
     /// - Throws: ``FileFormatError`` for a layer or setting that Keras 3 files cannot hold.
     ///
     /// - Parameter optimizerVariables: The optimizer state to save with the model, in Keras'
-    ///   order (``Trainer/kerasOptimizerVariables``), so that Keras or `gru fit` go on where
+    ///   order (`Trainer/kerasOptimizerVariables`), so that Keras or `gru fit` go on where
     ///   training stopped.
     public static func kerasBytes(
         for model: any Model<Float>, compileConfig: JSONValue? = nil, optimizerVariables: [Tensor<Double>] = []
@@ -231,7 +231,7 @@ public struct KerasModelFile {
     }
 
     /// Loads weights from the bytes of a weights file into a model built in Swift, as
-    /// ``loadWeights(from:into:)``.
+    /// ``loadWeights(from:into:)-(String,_)``.
     ///
     /// - Parameter name: The file's name, for messages.
     /// - Throws: ``FileFormatError`` when the bytes cannot be read or do not fit the model.
@@ -271,7 +271,7 @@ public struct KerasModelFile {
     /// when given (as Keras' `save_weights` of a compiled model).
     ///
     /// - Parameter optimizerVariables: The optimizer state in Keras' order
-    ///   (``Trainer/kerasOptimizerVariables``).
+    ///   (`Trainer/kerasOptimizerVariables`).
     /// - Throws: ``FileFormatError`` when the file cannot be written.
     public static func saveWeights(of model: any Model<Float>, optimizerVariables: [Tensor<Double>] = [], to path: String) throws {
         var tree = try KerasWeightLayout.tree(for: model.layers.map { ($0, $0.typeName) })

@@ -28,7 +28,7 @@ extension OptimizerState {
     /// The state Keras saved (`optimizer/vars`, in ``kerasVariables(for:weightShapes:)``'s
     /// order) for `optimizer` training weights of `weightShapes`.
     ///
-    /// - Throws: ``LayerError`` when the variables do not fit the optimizer and the weights.
+    /// - Throws: `LayerError` when the variables do not fit the optimizer and the weights.
     public init(kerasVariables variables: [Tensor<Double>], optimizer: Optimizer, weightShapes: [[Int]]) throws {
         self.init()
         guard !variables.isEmpty else { return }
@@ -72,7 +72,7 @@ extension OptimizerState {
     /// The state as a tf.keras 2 `.h5` file keeps it (`optimizer_weights`): the iteration
     /// count, then each kind of slot for every weight in turn; empty before the first step.
     ///
-    /// - Throws: ``LayerError`` for an optimizer whose tf.keras 2 state is not written here.
+    /// - Throws: `LayerError` for an optimizer whose tf.keras 2 state is not written here.
     public func tfKeras2Variables(for optimizer: Optimizer, weightShapes: [[Int]]) throws -> [Tensor<Double>] {
         guard let order = optimizer.rule.tfKeras2Slots else {
             throw LayerError(.unsupported, "the state of \(optimizer.className) is not written in tf.keras 2's layout")
@@ -92,7 +92,7 @@ extension OptimizerState {
     /// 2.0-2.2 RMSprop saved no iteration count (it starts from 0), and the `vhat` slots a
     /// Keras 2.0-2.2 Adam kept without amsgrad are left out.
     ///
-    /// - Throws: ``LayerError`` when the variables do not fit the optimizer and the weights, or
+    /// - Throws: `LayerError` when the variables do not fit the optimizer and the weights, or
     ///   the optimizer's tf.keras 2 state is not read here.
     public init(tfKeras2Variables variables: [Tensor<Double>], optimizer: Optimizer, weightShapes: [[Int]]) throws {
         self.init()
@@ -139,7 +139,7 @@ extension Trainer {
     /// `.keras` file, ``KerasModelFile/optimizerVariables``): momentums, velocities and the
     /// step count, so that the next steps are the ones Keras would take.
     ///
-    /// - Throws: ``LayerError`` when the state does not fit this optimizer and model.
+    /// - Throws: `LayerError` when the state does not fit this optimizer and model.
     public func restoreOptimizerState(kerasVariables: [Tensor<Double>]) throws {
         optimizerState = try OptimizerState(
             kerasVariables: kerasVariables, optimizer: optimizer, weightShapes: trainableWeights.map(\.shape))
@@ -148,7 +148,7 @@ extension Trainer {
     /// The optimizer's state as a tf.keras 2 `.h5` file keeps it (`optimizer_weights`); empty
     /// before the first step.
     ///
-    /// - Throws: ``LayerError`` for an optimizer whose tf.keras 2 state is not written here.
+    /// - Throws: `LayerError` for an optimizer whose tf.keras 2 state is not written here.
     public func tfKeras2OptimizerVariables() throws -> [Tensor<Double>] {
         try optimizerState.tfKeras2Variables(for: optimizer, weightShapes: trainableWeights.map(\.shape))
     }
@@ -156,7 +156,7 @@ extension Trainer {
     /// Continues from the optimizer state a tf.keras 2 `.h5` file saved (`optimizer_weights`),
     /// as tf.keras does when it loads the file.
     ///
-    /// - Throws: ``LayerError`` when the state does not fit this optimizer and model.
+    /// - Throws: `LayerError` when the state does not fit this optimizer and model.
     public func restoreOptimizerState(tfKeras2Variables: [Tensor<Double>]) throws {
         optimizerState = try OptimizerState(
             tfKeras2Variables: tfKeras2Variables, optimizer: optimizer, weightShapes: trainableWeights.map(\.shape))

@@ -87,7 +87,7 @@ extension Model {
     ///   - batchSize: Samples per batch; defaults to 32, or to the model's fixed batch size.
     /// - Returns: The output, the batches joined again.
     /// - Throws: ``LayerError`` for a model of several inputs or outputs (use the array form),
-    ///   and as ``predict(_:batchSize:)-([Tensor<Scalar>],_)``.
+    ///   and as ``predict(_:batchSize:)->[Tensor<Self.Scalar>]``.
     public func predict(_ input: Tensor<Scalar>, batchSize: Int? = nil) throws -> Tensor<Scalar> {
         guard inputShapes.count == 1, outputNames.count == 1 else {
             throw LayerError(.invalidArgument, "model '\(name)' has \(inputShapes.count) inputs and \(outputNames.count) outputs; give and take arrays of tensors")

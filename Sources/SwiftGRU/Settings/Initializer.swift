@@ -2,8 +2,8 @@
 /// (`keras.initializers`).
 ///
 /// Random initializers with a `seed` give the same values every time they are
-/// used; without one they draw a seed from ``GlobalRandom``, so
-/// ``GlobalRandom/setSeed(_:)`` makes a whole program reproducible.
+/// used; without one they draw a seed from `GlobalRandom`, so
+/// `GlobalRandom/setSeed(_:)` makes a whole program reproducible.
 public enum Initializer: Sendable, Hashable {
     /// How variance scaling counts the units of a weight.
     public enum FanMode: String, Sendable, Hashable, Codable {

@@ -9,7 +9,7 @@ public struct FitPosition: Sendable, Hashable {
     public var batchesDone: Int
     /// The epoch's loss and metrics over those batches (empty when none were trained).
     public var logs: [String: Double]
-    /// The shuffling generator's ``RandomGenerator/state`` where the epoch began; empty for a
+    /// The shuffling generator's `RandomGenerator/state` where the epoch began; empty for a
     /// position that gives the epoch alone (a backup Keras wrote), which starts that epoch.
     public var epochGenerator: [UInt64]
     /// The shuffling generator's state before the pass the epoch draws from was shuffled;

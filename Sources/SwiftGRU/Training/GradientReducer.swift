@@ -1,6 +1,6 @@
 /// How the workers of data-parallel training combine what each computed, as Horovod or
 /// `tf.distribute.MultiWorkerMirroredStrategy` do: every worker runs
-/// ``Trainer/fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)``
+/// ``Trainer/fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)-([Tensor<Scalar>],_,_,_,_,_,_,_,_,_,_,_,_,_,_,_)``
 /// on the same model and data with the reducer as ``Trainer/gradientReducer``; each takes its
 /// share of every batch, and the gradients are summed over the workers before every update.
 ///

@@ -1,4 +1,4 @@
-/// Per-epoch metrics of a ``Trainer/fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)``
+/// Per-epoch metrics of a ``Trainer/fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)-([Tensor<Scalar>],_,_,_,_,_,_,_,_,_,_,_,_,_,_,_)``
 /// call, as Keras' `History`: `history["loss"]`, `history["val_loss"]`.
 public struct History: Sendable, Equatable, Codable {
     /// Metric name to one value per epoch.

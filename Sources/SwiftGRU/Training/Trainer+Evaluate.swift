@@ -39,7 +39,7 @@ extension Trainer {
         try evaluateMetrics(x: sources(x), y: sources(y), batchSize: batchSize, sampleWeight: sampleWeight, steps: steps)
     }
 
-    /// ``evaluateMetrics(x:y:batchSize:sampleWeight:steps:)`` on samples read a batch at a time
+    /// ``evaluateMetrics(x:y:batchSize:sampleWeight:steps:)-([Tensor<Scalar>],_,_,_,_)`` on samples read a batch at a time
     /// (files larger than memory).
     ///
     /// - Throws: ``LayerError`` for data that does not fit the model or a batch size below 1,

@@ -66,7 +66,7 @@ extension Trainer {
     ///   - validationData: Explicit validation inputs and targets (wins over the split).
     ///   - validationSampleWeight: One weight per validation sample (the third element of
     ///     Keras' `validation_data`).
-    ///   - seed: Seed of the shuffling; `nil` draws one from ``GlobalRandom``.
+    ///   - seed: Seed of the shuffling; `nil` draws one from `GlobalRandom`.
     ///   - initialEpoch: The epoch to start at, counted from 0, for a run that goes on (Keras'
     ///     `initial_epoch`); training ends at `epochs`.
     ///   - sampleWeight: One weight per training sample for the loss (Keras' `sample_weight`).
@@ -101,7 +101,7 @@ extension Trainer {
     }
 
     /// Trains a model of one input and one output (Keras' `fit(x, y, ...)`), as the array form
-    /// ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)-([Tensor<Scalar>],[Tensor<Scalar>],_,_,_,_,_,_,_,_,_,_,_,_,_,_)``
+    /// ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)-([Tensor<Scalar>],_,_,_,_,_,_,_,_,_,_,_,_,_,_,_)``
     /// does with `[x]` and `[y]`.
     ///
     /// - Returns: The per-epoch logs.
@@ -122,7 +122,7 @@ extension Trainer {
             stepsPerEpoch: stepsPerEpoch, validationSteps: validationSteps, callbacks: callbacks, onEvent: onEvent)
     }
 
-    /// ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)``
+    /// ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)-([Tensor<Scalar>],_,_,_,_,_,_,_,_,_,_,_,_,_,_,_)``
     /// with its arguments as one ``FitOptions`` value, on samples read a batch at a time
     /// (`NumPyFile`s of KerasFiles, or any ``BatchSource``), so that memory stays at the model
     /// and a few batches whatever the data's size. Each batch is checked for NaN and infinite
@@ -294,7 +294,7 @@ public struct FitOptions<Scalar: TensorScalar>: Sendable {
     public var validationSplit: Double
     /// One weight per validation sample (the third element of Keras' `validation_data`).
     public var validationSampleWeight: Tensor<Scalar>?
-    /// Seed of the shuffling; `nil` draws one from ``GlobalRandom``.
+    /// Seed of the shuffling; `nil` draws one from `GlobalRandom`.
     public var seed: UInt64?
     /// One weight per training sample for the loss (Keras' `sample_weight`).
     public var sampleWeight: Tensor<Scalar>?

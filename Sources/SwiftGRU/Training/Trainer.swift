@@ -17,8 +17,8 @@ public final class Trainer<Scalar: TensorScalar> {
     /// The weight of each output's loss in the total (Keras' `loss_weights`); `nil` weighs
     /// every output by 1.
     public var lossWeights: [Double]?
-    /// Computed on every output during ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)``
-    /// and ``evaluateMetrics(x:y:batchSize:sampleWeight:steps:)``; a model of several outputs reports them as
+    /// Computed on every output during ``fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)-([Tensor<Scalar>],_,_,_,_,_,_,_,_,_,_,_,_,_,_,_)``
+    /// and ``evaluateMetrics(x:y:batchSize:sampleWeight:steps:)-([Tensor<Scalar>],_,_,_,_)``; a model of several outputs reports them as
     /// `<output>_<metric>`, as Keras does.
     public var metrics: [Metric]
     /// One list of metrics per output (Keras' `metrics` given as a list of lists); when set,
@@ -39,7 +39,7 @@ public final class Trainer<Scalar: TensorScalar> {
     /// same update, so all hold the same weights. Validation is shared out the same way, its
     /// sums added up at its end.
     /// Dropout and noise layers draw their masks for the whole batch on every worker and keep
-    /// their share's rows, so with the same seeds (their own, or ``GlobalRandom``'s set alike
+    /// their share's rows, so with the same seeds (their own, or `GlobalRandom`'s set alike
     /// on every worker before the model is made) every worker draws what one process would.
     public var gradientReducer: (any GradientReducer)?
     /// The state of the running `fit`, for ``fitPosition`` and ``resumeFit(from:)``.

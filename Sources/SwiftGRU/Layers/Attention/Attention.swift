@@ -20,7 +20,7 @@ public class Attention<Scalar: TensorScalar>: Layer {
     public let scoreMode: AttentionScoreMode
     /// The dropout rate on the attention weights in training (not applied in prediction).
     public let dropout: Double
-    /// Seeds the dropout masks (Keras' `seed`); `nil` draws from ``GlobalRandom``.
+    /// Seeds the dropout masks (Keras' `seed`); `nil` draws from `GlobalRandom`.
     public let seed: UInt64?
     var generator: RandomGenerator
     /// Whether query step `i` sees only value steps `j <= i` (Keras' `use_causal_mask`).

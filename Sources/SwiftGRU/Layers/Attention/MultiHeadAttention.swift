@@ -23,7 +23,7 @@ public final class MultiHeadAttention<Scalar: TensorScalar>: Layer {
     public let outputDim: Int?
     /// The dropout rate on the attention weights in training (not applied in prediction).
     public let dropout: Double
-    /// Seeds the dropout masks (Keras' `seed`); `nil` draws from ``GlobalRandom``.
+    /// Seeds the dropout masks (Keras' `seed`); `nil` draws from `GlobalRandom`.
     public let seed: UInt64?
     var generator: RandomGenerator
     public let kernelInitializer: Initializer

@@ -22,7 +22,7 @@ extension GRUCell {
         public var dropout = 0.0
         /// Fraction of the state dropped in the recurrent products in training, in `[0, 1)`.
         public var recurrentDropout = 0.0
-        /// Seed of the dropout masks; `nil` draws one from ``GlobalRandom``.
+        /// Seed of the dropout masks; `nil` draws one from `GlobalRandom`.
         public var seed: UInt64?
         /// Whether the reset gate is applied after the recurrent product (cuDNN's convention).
         public var resetAfter = true

@@ -32,11 +32,11 @@ public final class GRUCell<Scalar: TensorScalar>: RecurrentCell {
     public var dropout: Double { configuration.dropout }
     /// Fraction of the state dropped in the recurrent products in training.
     public var recurrentDropout: Double { configuration.recurrentDropout }
-    /// Seed of the dropout masks; `nil` draws one from ``GlobalRandom``.
+    /// Seed of the dropout masks; `nil` draws one from `GlobalRandom`.
     public var seed: UInt64? { configuration.seed }
 
     /// The precision of this cell's products; `nil` (the default) follows
-    /// ``ComputePrecision/current``, as Keras layers follow the global dtype policy.
+    /// `ComputePrecision/current`, as Keras layers follow the global dtype policy.
     public var precision: ComputePrecision?
 
     private var storage: GRUWeights<Scalar>?

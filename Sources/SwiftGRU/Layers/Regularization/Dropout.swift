@@ -5,7 +5,7 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     public let rate: Double
     /// The shape of the mask, `nil` entries taken from the input (Keras' `noise_shape`).
     public let noiseShape: [Int?]?
-    /// Seed of the masks; `nil` draws one from ``GlobalRandom``.
+    /// Seed of the masks; `nil` draws one from `GlobalRandom`.
     public let seed: UInt64?
     public var name: String
     public var trainable = true

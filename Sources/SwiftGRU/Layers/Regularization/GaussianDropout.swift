@@ -3,7 +3,7 @@
 public final class GaussianDropout<Scalar: TensorScalar>: ShapePreservingLayer {
     /// The dropout rate the noise stands for.
     public let rate: Double
-    /// Seed of the noise; `nil` draws one from ``GlobalRandom``.
+    /// Seed of the noise; `nil` draws one from `GlobalRandom`.
     public let seed: UInt64?
     public var name: String
     public var trainable = true

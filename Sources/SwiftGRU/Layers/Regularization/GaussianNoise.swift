@@ -3,7 +3,7 @@
 public final class GaussianNoise<Scalar: TensorScalar>: ShapePreservingLayer {
     /// The deviation of the noise.
     public let stddev: Double
-    /// Seed of the noise; `nil` draws one from ``GlobalRandom``.
+    /// Seed of the noise; `nil` draws one from `GlobalRandom`.
     public let seed: UInt64?
     public var name: String
     public var trainable = true

@@ -1,4 +1,4 @@
-/// Code run at points of ``Trainer/fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)``,
+/// Code run at points of ``Trainer/fit(x:y:batchSize:epochs:initialEpoch:shuffle:validationSplit:validationData:validationSampleWeight:seed:sampleWeight:classWeight:stepsPerEpoch:validationSteps:callbacks:onEvent:)-([Tensor<Scalar>],_,_,_,_,_,_,_,_,_,_,_,_,_,_,_)``,
 /// as Keras' callbacks: they read the logs, may change them (a learning rate added), change
 /// the optimizer's rate, save the model, or stop training (``Trainer/stopTraining``).
 ///
