@@ -67,12 +67,12 @@ struct ModelDeclarationTests {
                 "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}}}]}}
             """#
         let model = try KerasModelFile.model(fromJSON: json)
-        #expect((model as? Sequential<Float>)?.inputDType == "int32")
+        #expect((model as? Sequential<Float>)?.inputDType == .int32)
         #expect(model.dtypePolicies == ["g": "mixed_float16"])
         let reread = try KerasModelFile(bytes: try KerasModelFile.kerasBytes(for: model)).model
-        #expect((reread as? Sequential<Float>)?.inputDType == "int32")
+        #expect((reread as? Sequential<Float>)?.inputDType == .int32)
         #expect(reread.dtypePolicies == ["g": "mixed_float16"])
-        #expect(try reread.graph.inputs.map(\.dtype) == ["int32"])
+        #expect(try reread.graph.inputs.map(\.dtype) == [.int32])
     }
 
     @Test func anInputOfStringsIsRefused() throws {

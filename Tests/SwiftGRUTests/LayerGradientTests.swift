@@ -402,15 +402,15 @@ func joinGradients(kind: JoinOperation<Double>.Kind) throws {
 /// Swift's own `Float16` where the platform has it); only float casts pass gradients back.
 @Test func castConverts() throws {
     let input = try Tensor<Float>(shape: [1, 6], scalars: [-2.7, -0.5, 0, 0.4, 3.99, 1e-9])
-    func cast(_ dtype: String, _ x: Tensor<Float> = input) throws -> [Float] {
-        try ShapeOperation<Float>(.cast(dtype: dtype)).forward(x, mask: nil, training: false).output.scalars
+    func cast(_ dtype: DType, _ x: Tensor<Float> = input) throws -> [Float] {
+        try ShapeOperation<Float>(.cast(dtype)).forward(x, mask: nil, training: false).output.scalars
     }
-    #expect(try cast("int32") == [-2, 0, 0, 0, 3, 0])
-    #expect(try cast("uint8", Tensor(shape: [1, 2], scalars: [255.9, 0.5])) == [255, 0])
-    #expect(throws: LayerError.self) { try cast("uint8", Tensor(shape: [1, 1], scalars: [-1])) }
-    #expect(throws: LayerError.self) { try cast("int8", Tensor(shape: [1, 1], scalars: [128])) }
-    #expect(try cast("bool") == [1, 1, 0, 1, 1, 1])
-    #expect(try cast("bfloat16", Tensor(shape: [1, 3], scalars: [1.00390625, 1.01171875, 3.14159])) == [1, 1.015625, 3.140625])
+    #expect(try cast(.int32) == [-2, 0, 0, 0, 3, 0])
+    #expect(try cast(.uint8, Tensor(shape: [1, 2], scalars: [255.9, 0.5])) == [255, 0])
+    #expect(throws: LayerError.self) { try cast(.uint8, Tensor(shape: [1, 1], scalars: [-1])) }
+    #expect(throws: LayerError.self) { try cast(.int8, Tensor(shape: [1, 1], scalars: [128])) }
+    #expect(try cast(.bool) == [1, 1, 0, 1, 1, 1])
+    #expect(try cast(.bfloat16, Tensor(shape: [1, 3], scalars: [1.00390625, 1.01171875, 3.14159])) == [1, 1.015625, 3.140625])
     #if !(os(macOS) && arch(x86_64))
     var generator = RandomGenerator(seed: 45)
     var values = (0..<20_000).map { i -> Float in
@@ -418,11 +418,11 @@ func joinGradients(kind: JoinOperation<Double>.Kind) throws {
         return Float((generator.nextUniform() * 2 - 1) * scale)
     }
     values += [65504, 65519.99, 65520, -70000, 0x1p-25, 0x1.8p-25, 0x1p-24, 6.1e-5]
-    let rounded = try cast("float16", Tensor(shape: [1, values.count], scalars: values))
+    let rounded = try cast(.float16, Tensor(shape: [1, values.count], scalars: values))
     for (value, got) in zip(values, rounded) { #expect(got == Float(Float16(value)), "float16(\(value)): \(got), Float16 gives \(Float(Float16(value)))") }
     #endif
-    for (dtype, passes) in [("int32", false), ("bool", false), ("float16", true), ("float64", true)] {
-        let layer = ShapeOperation<Double>(.cast(dtype: dtype))
+    for (dtype, passes) in [(DType.int32, false), (.bool, false), (.float16, true), (.float64, true)] {
+        let layer = ShapeOperation<Double>(.cast(dtype))
         _ = try layer.forwardRecording(Tensor(shape: [1, 2], scalars: [0.3, -1.2]), mask: nil, initialState: [], training: true)
         let g = try #require(layer.backward([Tensor(shape: [1, 2], scalars: [1, 2])]).input)
         #expect(g.scalars == (passes ? [1, 2] : [0, 0]), "\(dtype)")

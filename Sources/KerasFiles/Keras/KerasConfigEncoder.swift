@@ -103,9 +103,9 @@ enum KerasConfigEncoder {
         return .object(result)
     }
 
-    static func inputLayer(name: String, shape batchShape: [Int?], dtype: String) -> JSONValue {
+    static func inputLayer(name: String, shape batchShape: [Int?], dtype: DType) -> JSONValue {
         object("keras.layers", "InputLayer", [
-            "batch_shape": shape(batchShape), "dtype": .string(dtype), "sparse": false, "ragged": false,
+            "batch_shape": shape(batchShape), "dtype": .string(dtype.rawValue), "sparse": false, "ragged": false,
             "name": .string(name), "optional": false,
         ])
     }
@@ -167,12 +167,12 @@ enum KerasConfigEncoder {
             }
         }
         func tensor(_ source: Functional<Float>.Source) -> JSONValue {
-            let sourceShape: [Int?], dtype: String
+            let sourceShape: [Int?], dtype: DType
             switch source {
             case .input(let i): (sourceShape, dtype) = (model.inputs[i].shape, model.inputs[i].dtype)
-            case .output(let node, let index): (sourceShape, dtype) = (model.nodeShapes[node][index], "float32")
+            case .output(let node, let index): (sourceShape, dtype) = (model.nodeShapes[node][index], .float32)
             }
-            return ["class_name": "__keras_tensor__", "config": ["shape": shape(sourceShape), "dtype": .string(dtype), "keras_history": history(source)]]
+            return ["class_name": "__keras_tensor__", "config": ["shape": shape(sourceShape), "dtype": .string(dtype.rawValue), "keras_history": history(source)]]
         }
         var layers = model.inputs.map { input -> JSONValue in
             var object = inputLayer(name: input.name, shape: input.shape, dtype: input.dtype).object ?? [:]

@@ -38,7 +38,7 @@ struct KerasModelBuilder {
 
     private func sequential(_ config: JSONValue) throws -> Built {
         var inputShape: [Int?]?
-        var inputDType = "float32", inputName = "input_layer"
+        var inputDType = DType.float32, inputName = "input_layer"
         var layers = [(layer: any Layer<Float>, className: String)]()
         var policies = [String: String]()
         // Keras 2.0 to 2.1 wrote a Sequential model's configuration as the list of its layers.
@@ -75,13 +75,10 @@ struct KerasModelBuilder {
     }
 
     /// The dtype an InputLayer declares: a number type, whose values are read as floats here.
-    private static func inputDType(_ config: JSONValue?, input: String) throws -> String {
-        let dtype = config?["dtype"]?.string ?? config?["dtype"]?["config"]?["name"]?.string ?? "float32"
-        let numbers: Set<String> = [
-            "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool",
-        ]
-        guard numbers.contains(dtype) else {
-            throw FileFormatError("input '\(input)' has dtype '\(dtype)'; inputs of numbers are supported")
+    private static func inputDType(_ config: JSONValue?, input: String) throws -> DType {
+        let text = config?["dtype"]?.string ?? config?["dtype"]?["config"]?["name"]?.string ?? "float32"
+        guard let dtype = DType(rawValue: text) else {
+            throw FileFormatError("input '\(input)' has dtype '\(text)'; inputs of numbers are supported (\(DType.names))")
         }
         return dtype
     }

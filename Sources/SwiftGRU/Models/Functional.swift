@@ -19,9 +19,9 @@ public final class Functional<Scalar: TensorScalar>: Model {
         /// The Keras dtype the input is declared with (`float32`; `int32` for token ids). The
         /// values arrive as `Scalar` either way; the dtype is kept so that a saved model
         /// declares its input as Keras did.
-        public var dtype: String
+        public var dtype: DType
 
-        public init(name: String, shape: [Int?], dtype: String = "float32") {
+        public init(name: String, shape: [Int?], dtype: DType = .float32) {
             self.name = name
             self.shape = shape
             self.dtype = dtype

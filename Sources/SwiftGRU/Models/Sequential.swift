@@ -13,7 +13,7 @@ public final class Sequential<Scalar: TensorScalar>: Model {
     /// The input shape without the batch axis, if declared.
     public let inputShape: [Int?]?
     /// The Keras dtype the input is declared with (see ``Functional/Input/dtype``).
-    public var inputDType = "float32"
+    public var inputDType = DType.float32
     /// The name of the model's input (Keras' `InputLayer`), kept so that a saved model names it as Keras did.
     public var inputName = "input_layer"
     /// The fixed batch size, if declared (needed by stateful layers).

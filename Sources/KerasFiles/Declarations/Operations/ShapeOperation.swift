@@ -27,11 +27,11 @@ extension OperationDeclarations {
                     guard let shape = try integers("newshape") else { throw FileFormatError("operation '\(name)' (Reshape) has no newshape") }
                     kind = .reshape(shape: shape)
                 default:
-                    let dtype = c["dtype"]?.string ?? c["dtype"]?["config"]?["name"]?.string ?? "?"
-                    guard ShapeOperation<Float>.castTypes.contains(dtype) else {
-                        throw FileFormatError("operation '\(name)' (Cast): a cast to \(dtype) is not supported (\(ShapeOperation<Float>.castTypes.joined(separator: ", ")) are)")
+                    let text = c["dtype"]?.string ?? c["dtype"]?["config"]?["name"]?.string ?? "?"
+                    guard let dtype = DType(rawValue: text) else {
+                        throw FileFormatError("operation '\(name)' (Cast): a cast to \(text) is not supported (\(DType.names) are)")
                     }
-                    kind = .cast(dtype: dtype)
+                    kind = .cast(dtype)
                 }
                 return ShapeOperation<Float>(kind, name: name)
             },
@@ -52,7 +52,7 @@ extension OperationDeclarations {
                 case .squeeze(let axes): ["axis": axes.map { $0.count == 1 ? .integer($0[0]) : KerasConfigEncoder.integers($0) } ?? .null]
                 case .transpose(let axes): ["axes": KerasConfigEncoder.integers(axes)]
                 case .reshape(let shape): ["newshape": KerasConfigEncoder.integers(shape)]
-                case .cast(let dtype): ["dtype": .string(dtype)]
+                case .cast(let dtype): ["dtype": .string(dtype.rawValue)]
                 }
                 return (config, tensors)
             },
@@ -64,9 +64,9 @@ extension OperationDeclarations {
                 case .squeeze(nil): throw e.fail(operation, "squeezing every axis of extent 1 has no exact ONNX form here (a batch of 1 would go too); name the axes")
                 case .transpose(let axes): e.graph.op("Transpose", [x], [("perm", .ints(axes))])
                 case .reshape(let shape): e.graph.op("Reshape", [x, e.graph.int64s(shape, "shape")])
+                // Converted to the type and back to float32, as the layer keeps its values.
                 case .cast(let dtype):
-                    // Converted to the type and back to float32, as the layer keeps its values.
-                    if let type = ["float16": 10, "bfloat16": 16, "bool": 9, "int8": 3, "int16": 5, "int32": 6, "int64": 7, "uint8": 2, "uint16": 4, "uint32": 12, "uint64": 13][dtype] {
+                    if let type = onnxTypes[dtype] {
                         e.graph.op("Cast", [e.graph.op("Cast", [x], [("to", .int(type))])], [("to", .int(1))])
                     } else {
                         e.graph.op("Identity", [x])
@@ -76,3 +76,8 @@ extension OperationDeclarations {
             })
     }
 }
+
+/// ONNX's element type of each dtype a cast converts to (float32 and float64 need none).
+private let onnxTypes: [DType: Int] = [
+    .float16: 10, .bfloat16: 16, .bool: 9, .int8: 3, .int16: 5, .int32: 6, .int64: 7, .uint8: 2, .uint16: 4, .uint32: 12, .uint64: 13,
+]

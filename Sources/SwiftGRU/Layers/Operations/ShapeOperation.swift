@@ -13,17 +13,12 @@ public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
         case transpose(axes: [Int])
         /// The shape given, the batch's first (`-1` or its extent; one other `-1` is inferred).
         case reshape(shape: [Int])
-        /// To a Keras dtype (``ShapeOperation/castTypes``): float16 and bfloat16 round to their
-        /// precision, integer types truncate toward zero (a value outside the type's range is an
-        /// error), bool gives 1 for any value but 0; values stay float32 here. As in TensorFlow,
-        /// a cast to a float type passes the gradient back, one to an integer or bool none.
-        case cast(dtype: String)
+        /// To a Keras dtype: float16 and bfloat16 round to their precision, integer types
+        /// truncate toward zero (a value outside the type's range is an error), bool gives 1 for
+        /// any value but 0; values stay float32 here. As in TensorFlow, a cast to a float type
+        /// passes the gradient back, one to an integer or bool none.
+        case cast(DType)
     }
-
-    /// The dtypes `ops.cast` converts to.
-    public static var castTypes: [String] { ["float16", "bfloat16", "float32", "float64", "bool"] + integerRanges.keys.sorted() }
-
-    static var integerRanges: [String: ClosedRange<Double>] { castIntegerRanges }
 
     public let kind: Kind
     public var name: String
@@ -80,10 +75,7 @@ public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
                 throw LayerError(.invalidInputShape, "\(name): \(describe(shape)) cannot take the shape \(target)")
             }
             return [shape.first ?? nil] + rest.map { $0 == -1 ? count / known : $0 }
-        case .cast(let dtype):
-            guard Self.castTypes.contains(dtype) else {
-                throw LayerError(.unsupported, "\(name): a cast to \(dtype) is not supported (\(Self.castTypes.joined(separator: ", ")) are)")
-            }
+        case .cast:
             return shape
         }
     }
@@ -98,17 +90,17 @@ public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
     }
 
     /// `value` converted to `dtype` as TensorFlow converts it.
-    private func converted(_ value: Scalar, to dtype: String) throws -> Scalar {
+    private func converted(_ value: Scalar, to dtype: DType) throws -> Scalar {
         switch dtype {
-        case "float32": return Scalar(Float(value))
-        case "float64": return value
-        case "float16": return Scalar(Self.roundedToHalf(Float(value)))
-        case "bfloat16": return Scalar(Self.roundedToBFloat16(Float(value)))
-        case "bool": return value != 0 ? 1 : 0
+        case .float32: return Scalar(Float(value))
+        case .float64: return value
+        case .float16: return Scalar(Self.roundedToHalf(Float(value)))
+        case .bfloat16: return Scalar(Self.roundedToBFloat16(Float(value)))
+        case .bool: return value != 0 ? 1 : 0
         default:
             let truncated = value.rounded(.towardZero)
-            guard let range = Self.integerRanges[dtype], range.contains(Double(truncated)) else {
-                throw LayerError(.invalidInputShape, "\(name): the value \(value) does not fit \(dtype)")
+            guard let range = dtype.integerRange, range.contains(Double(truncated)) else {
+                throw LayerError(.invalidInputShape, "\(name): the value \(value) does not fit \(dtype.rawValue)")
             }
             return truncated
         }
@@ -140,7 +132,7 @@ public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
         let input = try popRecord(&records, layer: name)
         let shape = try outputShape(forInputShape: optionalShape(input.shape)).map { $0 ?? 0 }
         let g = try gradient(outputGradients, 0, shape: shape)
-        if case .cast(let dtype) = kind, !dtype.hasPrefix("float"), dtype != "bfloat16" {
+        if case .cast(let dtype) = kind, !dtype.isFloatingPoint {
             return LayerGradients(input: Tensor(zeros: input.shape))
         }
         guard case .transpose(let axes) = kind else { return LayerGradients(input: try g.reshaped(to: input.shape)) }
@@ -162,10 +154,3 @@ extension ShapeOperation {
         }
     }
 }
-
-/// The range of each integer type `ops.cast` converts to (for 64 bits, the doubles inside it).
-private let castIntegerRanges: [String: ClosedRange<Double>] = [
-    "int8": -128...127, "int16": -32768...32767, "int32": -2_147_483_648...2_147_483_647,
-    "int64": -0x1p63...0x1.fffffffffffffp62, "uint8": 0...255, "uint16": 0...65535,
-    "uint32": 0...4_294_967_295, "uint64": 0...0x1.fffffffffffffp63,
-]
