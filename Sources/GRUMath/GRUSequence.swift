@@ -120,7 +120,7 @@ public enum GRUSequence {
         // One sequence: two cores share each step by units, or else the second core computes
         // the input projections a chunk of steps ahead of the recurrence instead of all of
         // them up front.
-        let split = UnitSplitSequence<S>.applies(spec: spec, batch: batch, dropout: dropout)
+        let split = UnitSplitSequence<S>.applies(spec: spec, batch: batch, steps: steps, dropout: dropout)
             ? initialState.withUnsafeBufferPointer { h0 in
                 h0.baseAddress.map { UnitSplitSequence(halves: weights.prepared.unitHalves(spec, weights), steps: steps, initialState: $0) }
             }
