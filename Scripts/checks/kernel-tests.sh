@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The C kernels' test program (Tests/CKernelTests/kernel_tests.c) against its double-precision
 # reference: natively at every level this CPU reaches (GRU_KERNELS_LEVEL caps it), then for
-# aarch64 under qemu at three CPU models: cortex-a72 (NEON only), neoverse-n1 and max (BF16,
+# aarch64 under qemu at three CPU models: cortex-a72 and neoverse-n1 (NEON, no BF16) and max (BF16,
 # I8MM), and at the portable level. The aarch64 part needs Debian's qemu-user-static,
 # gcc-aarch64-linux-gnu and libc6-dev-arm64-cross (.ci/run installs them); without them it
 # says so and is skipped.

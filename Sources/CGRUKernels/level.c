@@ -7,7 +7,7 @@
 #include <sys/sysctl.h>
 #endif
 
-static int detected_level = -1;
+static _Atomic int detected_level = -1;
 
 int gru_kernels_level(void) {
     if (detected_level >= 0) return detected_level;
@@ -27,7 +27,7 @@ int gru_kernels_level(void) {
     return level;
 }
 
-static int detected_bf16 = -1;
+static _Atomic int detected_bf16 = -1;
 
 int gru_bf16_available(void) {
     if (detected_bf16 >= 0) return detected_bf16;

@@ -36,7 +36,6 @@ public enum AtomicFile {
         guard rename(temporary, path) == 0 else { throw failure(String(cString: strerror(errno))) }
     }
 
-    /// Removes `.<name>.gru-<pid>.tmp` files of processes that no longer run.
     /// Writes `bytes` to a file URL as ``write(_:to:)-(_,String)`` writes to a path.
     ///
     /// - Throws: ``FileFormatError`` when the URL is not a file URL or the file cannot be written.
@@ -44,6 +43,7 @@ public enum AtomicFile {
         try write(bytes, to: try url.filePath())
     }
 
+    /// Removes `.<name>.gru-<pid>.tmp` files of processes that no longer run.
     private static func removeAbandoned(in directory: String, name: String) {
         let prefix = "." + name + ".gru-", suffix = ".tmp"
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }

@@ -170,6 +170,8 @@ struct Fit: ParsableCommand {
             do { try file.restoreOptimizerState(of: trainer) } catch let error as LayerError {
                 throw RuntimeError("\(data.model): \(error.message) (give --optimizer to start a fresh one)")
             }
+            // The file's rate unless one is asked for.
+            if let learningRate { trainer.optimizer.learningRate = learningRate }
         }
         let progress = TrainingProgress(verbosity: verbose, distributed: (reducer?.size ?? 1) > 1)
         let result: History

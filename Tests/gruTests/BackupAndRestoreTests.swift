@@ -25,6 +25,9 @@ struct BackupAndRestoreTests {
         // Killed after batch 1 of epoch 1, backed up every 2 batches: part-way through an epoch,
         // with Adam's moments and step count.
         (["--test-kill-epoch", "1", "--test-kill-batch", "1"], "2", ["--optimizer", "adam"]),
+        // The learning rate ReduceLROnPlateau lowered at every epoch's end comes back with the
+        // optimizer's state (Keras' learning_rate variable).
+        (["--test-kill-epoch", "3"], "epoch", ["--callback", "reduce_lr_on_plateau:monitor=loss,factor=0.5,patience=0,min_delta=10"]),
     ])
     func aKilledRunGoesOnToTheUninterruptedWeights(kill: [String], frequency: String, optimizer: [String]) throws {
         let directory = try CommandLineTests.temporaryDirectory()

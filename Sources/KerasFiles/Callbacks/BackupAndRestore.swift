@@ -7,17 +7,20 @@ import SwiftGRU
 ///
 /// At the end of each epoch, or every `saveFrequency` batches, it writes the folder's
 /// `latest.weights.h5` (the weights and the optimizer state, as Keras' `save_weights`) and
-/// `training_metadata.json` (the epoch, as Keras writes it). When training begins and a backup
+/// `training_metadata.json` (the epoch and batch, as Keras writes them). When training begins and a backup
 /// is there, the model, the optimizer and the epoch come back from it. When training ends
 /// normally the backup is deleted (unless `deleteCheckpoint` is false); a run that was killed
 /// or failed keeps it.
 ///
-/// Beyond Keras, the metadata also holds the run's position (`FitPosition`): the batches of
-/// the epoch already trained, the shuffling and the dropout generators. A run resumed from a
-/// backup of gru's therefore ends with the weights of the run that was never interrupted, even
-/// from a backup made part-way through an epoch (Keras starts that epoch again). A backup that
-/// Keras wrote resumes at its epoch, as in Keras. The states of stateful recurrent layers are
-/// not kept, as in Keras.
+/// Beyond Keras, the weights file also holds the run's position (`FitPosition`, an attribute
+/// Keras does not read, written in the same atomic write as the weights, so the two always
+/// belong together): the batches of the epoch already trained, the shuffling and the dropout
+/// generators. A run resumed from a backup of gru's therefore ends with the weights of the run
+/// that was never interrupted, even from a backup made part-way through an epoch (Keras starts
+/// that epoch again); only the resumed epoch's training loss and metrics then cover the
+/// batches trained since the backup (its validation is whole), so a callback that acts on
+/// that epoch's training metrics can act otherwise. A backup that Keras wrote resumes at its
+/// epoch, as in Keras. The states of stateful recurrent layers are not kept, as in Keras.
 public final class BackupAndRestore: TrainingCallback {
     public typealias Scalar = Float
     /// The folder of the backup.
@@ -118,86 +121,93 @@ public final class BackupAndRestore: TrainingCallback {
         } catch {
             throw FileFormatError("BackupAndRestore: cannot write to '\(backupDirectory)': \(error.localizedDescription)")
         }
+        // The position rides in the weights file, written whole or not at all; Keras' metadata
+        // (its epoch) follows.
+        var tree = try KerasWeightLayout.tree(for: trainer.model.layers.map { ($0, $0.typeName) })
         let variables = trainer.kerasOptimizerVariables
-        try KerasModelFile.saveWeights(of: trainer.model, optimizerVariables: variables, to: weightsPath)
-        let metadata = Self.metadata(position, kerasBatch: kerasBatch, iterations: variables.first?.scalars.first ?? 0)
-        try AtomicFile.write(metadata.encoded(), to: metadataPath)
+        if !variables.isEmpty { try KerasWeightLayout.addOptimizerVariables(variables, to: &tree) }
+        tree.attributes[Self.positionAttribute] = .string(String(decoding: Self.positionJSON(position).encoded(), as: UTF8.self))
+        try AtomicFile.write(try HDF5Writer.encode(tree), to: weightsPath)
+        try AtomicFile.write(JSONValue.object(["epoch": .integer(position.epoch), "batch": .integer(kerasBatch)]).encoded(), to: metadataPath)
     }
+
+    /// The root attribute of the weights file that holds gru's position.
+    static let positionAttribute = "swift_gru_fit_position"
 
     private func restore(_ trainer: Trainer<Float>, weights: String, metadata: String) throws {
         let files = FileManager.default
-        // (JSONValue takes nil as JSON's null: the nil is spelled out.)
-        let saved = try files.fileExists(atPath: metadata) ? JSONValue(parsing: KerasModelFile.read(metadata), what: metadata) : Optional<JSONValue>.none
+        var position: FitPosition?
         if files.fileExists(atPath: weights) {
             let file: HDF5File
-            do { file = try HDF5File(bytes: try KerasModelFile.read(weights)) } catch let error as HDF5Error {
+            let variables: [Tensor<Double>]
+            do {
+                file = try HDF5File(bytes: try KerasModelFile.read(weights))
+                variables = try KerasWeightLayout.optimizerVariables(in: file)
+            } catch let error as HDF5Error {
                 throw FileFormatError("\(weights): \(error.message)", underlying: error)
             }
-            let variables = try KerasWeightLayout.optimizerVariables(in: file)
-            if let iterations = saved?["swift_gru"]?["iterations"]?.double, iterations != variables.first?.scalars.first ?? 0 {
-                throw FileFormatError("\(metadata) belongs to another backup than \(weights) (the run stopped between writing the two)")
+            if let text = file.root.attributes[Self.positionAttribute]?.value.strings?.first {
+                let entry = try JSONValue(parsing: Array(text.utf8), what: "\(weights): the training position")
+                position = try Self.position(entry, path: weights)
             }
             try KerasWeightLayout.load(file, into: trainer.model.layers.map { ($0, $0.typeName) })
             do { try trainer.restoreOptimizerState(kerasVariables: variables) } catch let error as LayerError {
                 throw FileFormatError("\(weights): the optimizer state does not fit this run's optimizer: \(error.message)", underlying: error)
             }
         }
-        guard let saved else { return }
-        guard let epoch = saved["epoch"]?.int, epoch >= 0 else {
-            throw FileFormatError("\(metadata) gives no epoch")
-        }
-        // A backup Keras wrote gives the epoch alone.
-        let position = try saved["swift_gru"].map { try Self.position($0, epoch: epoch, path: metadata) }
-            ?? FitPosition(
+        // A backup Keras wrote gives the epoch alone, in its metadata.
+        if position == nil, files.fileExists(atPath: metadata) {
+            let saved = try JSONValue(parsing: KerasModelFile.read(metadata), what: metadata)
+            guard let epoch = saved["epoch"]?.int, epoch >= 0 else { throw FileFormatError("\(metadata) gives no epoch") }
+            position = FitPosition(
                 epoch: epoch, batchesDone: 0, logs: [:], epochGenerator: [], passGenerator: [], passBatch: 0, randomState: [],
                 samples: 0, batchSize: 0, stepsPerEpoch: 0, shuffle: false)
+        }
+        guard let position else { return }
         do { try trainer.resumeFit(from: position) } catch let error as LayerError {
             throw FileFormatError("BackupAndRestore (\(backupDirectory)): \(error.message)", underlying: error)
         }
-        restoredEpoch = epoch
+        restoredEpoch = position.epoch
     }
 
-    /// Keras' metadata (`epoch`, and `batch`: the last batch seen when backing up part-way),
-    /// with the run's position beside it.
-    static func metadata(_ position: FitPosition, kerasBatch: Int, iterations: Double) -> JSONValue {
+    /// The run's position as JSON (64-bit words as decimal strings, which JSON numbers cannot hold).
+    static func positionJSON(_ position: FitPosition) -> JSONValue {
         func words(_ values: [UInt64]) -> JSONValue { .array(values.map { .string(String($0)) }) }
         return [
             "epoch": .integer(position.epoch),
-            "batch": .integer(kerasBatch),
-            "swift_gru": [
-                "batches_done": .integer(position.batchesDone),
-                "logs": .object(position.logs.mapValues(JSONValue.number)),
-                "epoch_generator": words(position.epochGenerator),
-                "pass_generator": words(position.passGenerator),
-                "pass_batch": .integer(position.passBatch),
-                "random_state": words(position.randomState),
-                "samples": .integer(position.samples),
-                "batch_size": .integer(position.batchSize),
-                "steps_per_epoch": .integer(position.stepsPerEpoch),
-                "shuffle": .bool(position.shuffle),
-                "iterations": .number(iterations),
-            ],
+            "batches_done": .integer(position.batchesDone),
+            "logs": .object(position.logs.mapValues(JSONValue.number)),
+            "epoch_generator": words(position.epochGenerator),
+            "pass_generator": words(position.passGenerator),
+            "pass_batch": .integer(position.passBatch),
+            "random_state": words(position.randomState),
+            "samples": .integer(position.samples),
+            "batch_size": .integer(position.batchSize),
+            "steps_per_epoch": .integer(position.stepsPerEpoch),
+            "shuffle": .bool(position.shuffle),
         ]
     }
 
-    /// The position of ``metadata(_:kerasBatch:iterations:)``'s `swift_gru` entry.
-    static func position(_ entry: JSONValue, epoch: Int, path: String) throws -> FitPosition {
+    /// The position ``positionJSON(_:)`` wrote.
+    static func position(_ entry: JSONValue, path: String) throws -> FitPosition {
         func integer(_ key: String) throws -> Int {
-            guard let value = entry[key]?.int, value >= 0 else { throw FileFormatError("\(path): swift_gru.\(key) is missing or not a count") }
+            guard let value = entry[key]?.int, value >= 0 else { throw FileFormatError("\(path): the training position's \(key) is missing or not a count") }
             return value
         }
         func words(_ key: String) throws -> [UInt64] {
-            guard let values = entry[key]?.array else { throw FileFormatError("\(path): swift_gru.\(key) is missing") }
+            guard let values = entry[key]?.array else { throw FileFormatError("\(path): the training position's \(key) is missing") }
             return try values.map {
-                guard let word = $0.string.flatMap({ UInt64($0) }) else { throw FileFormatError("\(path): swift_gru.\(key) holds a value that is not a 64-bit word") }
+                guard let word = $0.string.flatMap({ UInt64($0) }) else {
+                    throw FileFormatError("\(path): the training position's \(key) holds a value that is not a 64-bit word")
+                }
                 return word
             }
         }
         guard let shuffle = entry["shuffle"]?.bool, let logs = entry["logs"]?.object else {
-            throw FileFormatError("\(path): swift_gru.shuffle or swift_gru.logs is missing")
+            throw FileFormatError("\(path): the training position's shuffle or logs is missing")
         }
         return FitPosition(
-            epoch: epoch, batchesDone: try integer("batches_done"), logs: logs.compactMapValues(\.double),
+            epoch: try integer("epoch"), batchesDone: try integer("batches_done"), logs: logs.compactMapValues(\.double),
             epochGenerator: try words("epoch_generator"), passGenerator: try words("pass_generator"), passBatch: try integer("pass_batch"),
             randomState: try words("random_state"), samples: try integer("samples"), batchSize: try integer("batch_size"),
             stepsPerEpoch: try integer("steps_per_epoch"), shuffle: shuffle)

@@ -136,13 +136,20 @@ extension Trainer {
     }
 
     /// Continues from the optimizer state Keras saved with the model (`optimizer/vars` of a
-    /// `.keras` file, ``KerasModelFile/optimizerVariables``): momentums, velocities and the
-    /// step count, so that the next steps are the ones Keras would take.
+    /// `.keras` file, ``KerasModelFile/optimizerVariables``): momentums, velocities, the step
+    /// count and, for a constant rate, the learning rate (which a callback such as
+    /// `ReduceLROnPlateau` may have lowered), so that the next steps are the ones Keras would take.
     ///
     /// - Throws: `LayerError` when the state does not fit this optimizer and model.
     public func restoreOptimizerState(kerasVariables: [Tensor<Double>]) throws {
         optimizerState = try OptimizerState(
             kerasVariables: kerasVariables, optimizer: optimizer, weightShapes: trainableWeights.map(\.shape))
+        if optimizer.learningRateSchedule == nil, kerasVariables.count > 1, let rate = kerasVariables[1].scalars.first {
+            guard rate.isFinite, rate >= 0 else {
+                throw LayerError(.invalidWeights, "the saved optimizer state's learning rate \(rate) is not a rate")
+            }
+            optimizer.learningRate = rate
+        }
     }
 
     /// The optimizer's state as a tf.keras 2 `.h5` file keeps it (`optimizer_weights`); empty

@@ -20,10 +20,6 @@ public final class NumPyFile: BatchSource, @unchecked Sendable {
     // The file handle is read with one positioned read at a time.
     private let lock = NSLock()
 
-    /// Opens the file and checks its header and length.
-    ///
-    /// - Throws: ``FileFormatError`` when the file cannot be read, is not a `.npy` file, has an
-    ///   unsupported dtype, or is shorter or longer than its shape says.
     /// Opens the `.npy` file at a file URL, as ``init(contentsOf:)-(String)``.
     ///
     /// - Throws: ``FileFormatError`` as the path version, or for a URL that is not a file URL.
@@ -31,6 +27,10 @@ public final class NumPyFile: BatchSource, @unchecked Sendable {
         try self.init(contentsOf: try url.filePath())
     }
 
+    /// Opens the file and checks its header and length.
+    ///
+    /// - Throws: ``FileFormatError`` when the file cannot be read, is not a `.npy` file, has an
+    ///   unsupported dtype, or is shorter or longer than its shape says.
     public init(contentsOf path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw FileFormatError("cannot read '\(path)': no such file or no permission")
@@ -132,10 +132,6 @@ public final class NumPyFileWriter {
     private var written = 0
     private var finished = false
 
-    /// Starts the file.
-    ///
-    /// - Throws: ``FileFormatError`` when the shape is empty or too large, or the file cannot
-    ///   be created.
     /// Starts the file at a file URL, as ``init(path:shape:)``.
     ///
     /// - Throws: ``FileFormatError`` as the path version, or for a URL that is not a file URL.
@@ -143,6 +139,10 @@ public final class NumPyFileWriter {
         try self.init(path: try url.filePath(), shape: shape)
     }
 
+    /// Starts the file.
+    ///
+    /// - Throws: ``FileFormatError`` when the shape is empty or too large, or the file cannot
+    ///   be created.
     public init(path: String, shape: [Int]) throws {
         guard let first = shape.first, first >= 0, shape.allSatisfy({ $0 >= 0 }) else {
             throw FileFormatError("a .npy file written in batches needs samples along a first axis, got shape \(shape)")

@@ -100,7 +100,7 @@ public final class ShapeOperation<Scalar: TensorScalar>: Layer, RecordsInputs {
         default:
             let truncated = value.rounded(.towardZero)
             guard let range = dtype.integerRange, range.contains(Double(truncated)) else {
-                throw LayerError(.invalidInputShape, "\(name): the value \(value) does not fit \(dtype.rawValue)")
+                throw LayerError(.invalidArgument, "\(name): the value \(value) does not fit \(dtype.rawValue)")
             }
             return truncated
         }
