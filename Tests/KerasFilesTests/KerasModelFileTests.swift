@@ -293,3 +293,20 @@ struct KerasModelFileTests {
         #expect(written.model.layers.map(\.typeName) == ["GRU", "LSTM", "GRU", "Dense"])
     }
 }
+
+/// A mask given to a layer in a functional model is the one its inputs carry when a mask starts
+/// upstream (an Embedding with mask_zero: Keras writes its computation as an operation); one
+/// computed from data that carries no mask would be dropped, so the model is refused by name.
+@Suite("Masks given to layers")
+struct GivenMaskTests {
+    @Test func aPropagatedMaskLoadsAndAnExplicitOneIsRefused() throws {
+        let implicit = String(decoding: try ModelFixtures.bytes("models/implicit_mask.json"), as: UTF8.self)
+        let model = try KerasModelFile.model(fromJSON: implicit)
+        let ids = try Tensor<Float>(shape: [2, 6], scalars: [3, 1, 4, 0, 0, 0, 2, 7, 1, 8, 2, 0])
+        #expect(try model.predict([ids], batchSize: nil)[0].shape == [2, 2])
+        let explicit = String(decoding: try ModelFixtures.bytes("models/explicit_mask.json"), as: UTF8.self)
+        #expect { try KerasModelFile.model(fromJSON: explicit) } throws: { error in
+            (error as? FileFormatError)?.message.contains("is given a mask computed in the model ('not_equal') while its inputs carry none") == true
+        }
+    }
+}

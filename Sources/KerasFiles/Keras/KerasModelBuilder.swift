@@ -139,6 +139,29 @@ struct KerasModelBuilder {
             unvisited += dataReads[next] ?? []
         }
         let masking = Set(operations.keys.filter { OperationDeclarations.byClassName[operations[$0] ?? ""] == nil || !reachesOutput.contains($0) })
+        // The mask a call is given is taken to be the one its inputs carry (Keras writes the
+        // computations of propagated masks this way), which the model computes itself. That
+        // holds only where a mask starts upstream: an Embedding with mask_zero, a Masking
+        // layer, or a nested model. A mask computed from data that carries none would be
+        // dropped, so it is refused.
+        var entryByName = [String: JSONValue]()
+        for entry in entries { entryByName[entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""] = entry }
+        func startsMask(_ entry: JSONValue) -> Bool {
+            switch entry["class_name"]?.string {
+            case "Embedding": entry["config"]?["mask_zero"]?.bool == true
+            case "Masking", "Functional", "Sequential", "Model": true
+            default: false
+            }
+        }
+        func carriesMask(_ sources: [String]) -> Bool {
+            var seen = Set<String>(), unvisited = sources
+            while let next = unvisited.popLast() {
+                guard seen.insert(next).inserted else { continue }
+                if let entry = entryByName[next], startsMask(entry) { return true }
+                unvisited += dataReads[next] ?? []
+            }
+            return false
+        }
         for entry in entries {
             let layerName = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
             if let className = operations[layerName] {
@@ -184,6 +207,9 @@ struct KerasModelBuilder {
                     let masks = ["mask", "query_mask", "value_mask", "key_mask"].flatMap { Self.kerasTensors(kwargs?[$0]) }
                     if let computed = masks.first(where: { operations[$0.0] == nil }) {
                         throw FileFormatError("model '\(name)': layer '\(layerName)' is given the mask '\(computed.0)', which is not a mask computation; explicit masks are not supported")
+                    }
+                    if let given = masks.first, !carriesMask(inputs.map(\.0)) {
+                        throw FileFormatError("model '\(name)': layer '\(layerName)' is given a mask computed in the model ('\(given.0)') while its inputs carry none; explicit masks are not supported (mask the inputs with an Embedding's mask_zero or a Masking layer instead)")
                     }
                     try declaration?.readCallArguments(layer, kwargs)
                 } else {
