@@ -1,4 +1,4 @@
-// Bulk activations: sigmoid and tanh over a buffer, vectorised with AVX-512 or NEON.
+// Bulk activations: sigmoid and tanh over a buffer, vectorised with AVX-512, AVX2 or NEON.
 #include "kernels_internal.h"
 
 #ifdef GRU_X86
@@ -19,6 +19,18 @@ static void tanh512(float *x, long n) {
 }
 #endif
 
+#ifdef GRU_X86
+__attribute__((target("avx2,fma")))
+static void sigmoid256_buffer(float *x, long n) {
+    for (long i = 0; i < n; i += 8) store256(x + i, n - i, sigmoid256(load256(x + i, n - i)));
+}
+
+__attribute__((target("avx2,fma")))
+static void tanh256_buffer(float *x, long n) {
+    for (long i = 0; i < n; i += 8) store256(x + i, n - i, tanh256(load256(x + i, n - i)));
+}
+#endif
+
 #ifdef GRU_ARM64
 static void sigmoid_neon_buffer(float *x, long n) {
     for (long i = 0; i < n; i += 4) store_neon(x + i, n - i, sigmoid_neon(load_neon(x + i, n - i)));
@@ -32,6 +44,7 @@ static void tanh_neon_buffer(float *x, long n) {
 void gru_sigmoid(float *x, long n) {
 #ifdef GRU_X86
     if (gru_kernels_level() == 2) { sigmoid512(x, n); return; }
+    if (gru_kernels_level() == 1) { sigmoid256_buffer(x, n); return; }
 #endif
 #ifdef GRU_ARM64
     if (gru_kernels_level() == 1) { sigmoid_neon_buffer(x, n); return; }
@@ -42,6 +55,7 @@ void gru_sigmoid(float *x, long n) {
 void gru_tanh(float *x, long n) {
 #ifdef GRU_X86
     if (gru_kernels_level() == 2) { tanh512(x, n); return; }
+    if (gru_kernels_level() == 1) { tanh256_buffer(x, n); return; }
 #endif
 #ifdef GRU_ARM64
     if (gru_kernels_level() == 1) { tanh_neon_buffer(x, n); return; }

@@ -30,6 +30,121 @@ static void gates_reset_after_avx512(long rows, long u, const float *hm, const f
 }
 #endif
 
+#ifdef GRU_X86
+// The AVX2 + FMA passes: the AVX-512 ones eight units at a time, a row's last units through
+// the same vector math (load256 and store256 take the lanes that exist).
+__attribute__((target("avx2,fma")))
+static void gates_reset_after_avx2(long rows, long u, const float *hm, const float *x, long x_stride,
+                                   const float *h, float *out, float *record, long record_stride,
+                                   long rz, long rr, long rc, long ra) {
+    for (long b = 0; b < rows; b++) {
+        const float *m = hm + b * 3 * u;
+        const float *xr = x + b * x_stride, *hr = h + b * u;
+        float *o = out + b * u;
+        for (long j = 0; j < u; j += 8) {
+            long w = u - j;
+            __m256 mh = load256(m + 2 * u + j, w);
+            __m256 z = sigmoid256(_mm256_add_ps(load256(m + j, w), load256(xr + j, w)));
+            __m256 r = sigmoid256(_mm256_add_ps(load256(m + u + j, w), load256(xr + u + j, w)));
+            __m256 c = tanh256(_mm256_fmadd_ps(r, mh, load256(xr + 2 * u + j, w)));
+            __m256 hv = load256(hr + j, w);
+            store256(o + j, w, _mm256_fmadd_ps(z, _mm256_sub_ps(hv, c), c));
+            if (record) {
+                float *rec = record + b * u + j;
+                store256(rec + rz * record_stride, w, z);
+                store256(rec + rr * record_stride, w, r);
+                store256(rec + rc * record_stride, w, c);
+                store256(rec + ra * record_stride, w, mh);
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void gates_backward_avx2(long rows, long u, const float *g, const float *h, const float *z,
+                                const float *r, const float *c, const float *mh,
+                                float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    for (long b = 0; b < rows; b++) {
+        float *x = dxp + b * dxp_stride, *m = dm + b * dm_stride;
+        for (long j = 0; j < u; j += 8) {
+            long w = u - j, i = b * u + j;
+            __m256 gv = load256(g + i, w), zv = load256(z + i, w), cv = load256(c + i, w), hv = load256(h + i, w);
+            __m256 dz = _mm256_mul_ps(_mm256_mul_ps(gv, _mm256_sub_ps(hv, cv)), _mm256_mul_ps(zv, _mm256_sub_ps(one, zv)));
+            __m256 dc = _mm256_mul_ps(_mm256_mul_ps(gv, _mm256_sub_ps(one, zv)), _mm256_fnmadd_ps(cv, cv, one));
+            store256(x + j, w, dz);
+            store256(x + 2 * u + j, w, dc);
+            store256(m + j, w, dz);
+            store256(propagated + i, w, _mm256_mul_ps(gv, zv));
+            if (!r) {
+                store256(m + 2 * u + j, w, dc);
+                continue;
+            }
+            __m256 rv = load256(r + i, w), mv = load256(mh + i, w);
+            __m256 dr = _mm256_mul_ps(_mm256_mul_ps(dc, mv), _mm256_mul_ps(rv, _mm256_sub_ps(one, rv)));
+            store256(x + u + j, w, dr);
+            store256(m + u + j, w, dr);
+            store256(m + 2 * u + j, w, _mm256_mul_ps(dc, rv));
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void gates_reset_before_avx2(long rows, long u, float *hm, const float *x, long x_stride, const float *h,
+                                    float *reset_state, float *record, long record_stride, long rz, long rr, long ra) {
+    for (long b = 0; b < rows; b++) {
+        float *m = hm + b * 3 * u;
+        const float *xr = x + b * x_stride, *hr = h + b * u;
+        for (long j = 0; j < u; j += 8) {
+            long w = u - j;
+            __m256 z = sigmoid256(_mm256_add_ps(load256(m + j, w), load256(xr + j, w)));
+            __m256 r = sigmoid256(_mm256_add_ps(load256(m + u + j, w), load256(xr + u + j, w)));
+            __m256 rh = _mm256_mul_ps(r, load256(hr + j, w));
+            store256(m + j, w, z);
+            store256(reset_state + b * u + j, w, rh);
+            if (record) {
+                float *rec = record + b * u + j;
+                store256(rec + rz * record_stride, w, z);
+                store256(rec + rr * record_stride, w, r);
+                store256(rec + ra * record_stride, w, rh);
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void candidate_reset_before_avx2(long rows, long u, const float *hm, const float *x, long x_stride, const float *h,
+                                        float *out, float *record, long record_stride, long rc) {
+    for (long b = 0; b < rows; b++) {
+        const float *m = hm + b * 3 * u, *xr = x + b * x_stride, *hr = h + b * u;
+        for (long j = 0; j < u; j += 8) {
+            long w = u - j;
+            __m256 c = tanh256(_mm256_add_ps(load256(m + 2 * u + j, w), load256(xr + 2 * u + j, w)));
+            __m256 z = load256(m + j, w), hv = load256(hr + j, w);
+            store256(out + b * u + j, w, _mm256_fmadd_ps(z, _mm256_sub_ps(hv, c), c));
+            if (record) store256(record + rc * record_stride + b * u + j, w, c);
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void reset_backward_reset_before_avx2(long rows, long u, const float *d_reset_state, const float *h, const float *r,
+                                             float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    for (long b = 0; b < rows; b++) {
+        float *x = dxp + b * dxp_stride, *m = dm + b * dm_stride;
+        for (long j = 0; j < u; j += 8) {
+            long w = u - j, i = b * u + j;
+            __m256 d = load256(d_reset_state + i, w), rv = load256(r + i, w);
+            __m256 dr = _mm256_mul_ps(_mm256_mul_ps(d, load256(h + i, w)), _mm256_mul_ps(rv, _mm256_sub_ps(one, rv)));
+            store256(x + u + j, w, dr);
+            store256(m + u + j, w, dr);
+            store256(propagated + i, w, _mm256_fmadd_ps(d, rv, load256(propagated + i, w)));
+        }
+    }
+}
+#endif
+
 #ifdef GRU_ARM64
 // The NEON passes: the AVX-512 ones four units at a time, a row's last units through the same
 // vector math (load_neon and store_neon take the lanes that exist).
@@ -140,20 +255,24 @@ static void reset_backward_reset_before_neon(long rows, long u, const float *d_r
 }
 #endif
 
-// The public gate kernels run their vector version (AVX-512, NEON) and return 1 when the
-// machine has it, else return 0 and leave the work to the caller's own loops.
+// The public gate kernels run their vector version (AVX-512, AVX2 + FMA, NEON) and return 1
+// when the machine has one, else return 0 and leave the work to the caller's own loops.
 #if defined(GRU_X86)
-#define RUN_VECTOR(avx512, neon) do { if (gru_kernels_level() == 2) { avx512; return 1; } } while (0)
+#define RUN_VECTOR(avx512, avx2, neon) do { \
+        int level = gru_kernels_level(); \
+        if (level == 2) { avx512; return 1; } \
+        if (level == 1) { avx2; return 1; } \
+    } while (0)
 #elif defined(GRU_ARM64)
-#define RUN_VECTOR(avx512, neon) do { if (gru_kernels_level() == 1) { neon; return 1; } } while (0)
+#define RUN_VECTOR(avx512, avx2, neon) do { if (gru_kernels_level() == 1) { neon; return 1; } } while (0)
 #else
-#define RUN_VECTOR(avx512, neon) do { } while (0)
+#define RUN_VECTOR(avx512, avx2, neon) do { } while (0)
 #endif
 
 int gru_gates_reset_after(long rows, long u, const float *hm, const float *x, long x_stride,
                           const float *h, float *out, float *record, long record_stride,
                           long record_z, long record_r, long record_c, long record_aux) {
-    RUN_VECTOR(gates_reset_after_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux), gates_reset_after_neon(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux));
+    RUN_VECTOR(gates_reset_after_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux), gates_reset_after_avx2(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux), gates_reset_after_neon(rows, u, hm, x, x_stride, h, out, record, record_stride, record_z, record_r, record_c, record_aux));
     return 0;
 }
 
@@ -197,7 +316,7 @@ static void gates_backward_avx512(long rows, long u, const float *g, const float
 int gru_gates_reset_after_backward(long rows, long u, const float *g, const float *h, const float *z,
                                    const float *r, const float *c, const float *mh,
                                    float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
-    RUN_VECTOR(gates_backward_avx512(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated), gates_backward_neon(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated));
+    RUN_VECTOR(gates_backward_avx512(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated), gates_backward_avx2(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated), gates_backward_neon(rows, u, g, h, z, r, c, mh, dxp, dxp_stride, dm, dm_stride, propagated));
     return 0;
 }
 
@@ -268,24 +387,24 @@ static void reset_backward_reset_before_avx512(long rows, long u, const float *d
 int gru_gates_reset_before(long rows, long u, float *hm, const float *x, long x_stride, const float *h,
                            float *reset_state, float *record, long record_stride,
                            long record_z, long record_r, long record_aux) {
-    RUN_VECTOR(gates_reset_before_avx512(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux), gates_reset_before_neon(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux));
+    RUN_VECTOR(gates_reset_before_avx512(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux), gates_reset_before_avx2(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux), gates_reset_before_neon(rows, u, hm, x, x_stride, h, reset_state, record, record_stride, record_z, record_r, record_aux));
     return 0;
 }
 
 int gru_candidate_reset_before(long rows, long u, const float *hm, const float *x, long x_stride, const float *h,
                                float *out, float *record, long record_stride, long record_c) {
-    RUN_VECTOR(candidate_reset_before_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c), candidate_reset_before_neon(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c));
+    RUN_VECTOR(candidate_reset_before_avx512(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c), candidate_reset_before_avx2(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c), candidate_reset_before_neon(rows, u, hm, x, x_stride, h, out, record, record_stride, record_c));
     return 0;
 }
 
 int gru_candidate_reset_before_backward(long rows, long u, const float *g, const float *h, const float *z, const float *c,
                                         float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
-    RUN_VECTOR(gates_backward_avx512(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated), gates_backward_neon(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated));
+    RUN_VECTOR(gates_backward_avx512(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated), gates_backward_avx2(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated), gates_backward_neon(rows, u, g, h, z, NULL, c, NULL, dxp, dxp_stride, dm, dm_stride, propagated));
     return 0;
 }
 
 int gru_reset_gate_reset_before_backward(long rows, long u, const float *d_reset_state, const float *h, const float *r,
                                          float *dxp, long dxp_stride, float *dm, long dm_stride, float *propagated) {
-    RUN_VECTOR(reset_backward_reset_before_avx512(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated), reset_backward_reset_before_neon(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated));
+    RUN_VECTOR(reset_backward_reset_before_avx512(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated), reset_backward_reset_before_avx2(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated), reset_backward_reset_before_neon(rows, u, d_reset_state, h, r, dxp, dxp_stride, dm, dm_stride, propagated));
     return 0;
 }

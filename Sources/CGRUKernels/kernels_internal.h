@@ -77,6 +77,61 @@ static inline __m512 tanh_v(__m512 v) {
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(r), sign));
 }
 
+// The AVX2 + FMA versions of the helpers above, eight lanes: the same clamp, split and
+// polynomial for exp, 2^n built from its exponent bits, exact divisions.
+__attribute__((target("avx2,fma")))
+static inline __m256 exp256(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 t = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f));
+    __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_sub_ps(t, n);
+    __m256 p = _mm256_set1_ps(1.535336188319500e-4f);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.339887440266574e-3f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618437357674640e-3f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550332471162809e-2f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402264791363012e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931472028550421e-1f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 sigmoid256(__m256 v) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), v))));
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 tanh256(__m256 v) {
+    __m256 one = _mm256_set1_ps(1.0f);
+    __m256 sign_bit = _mm256_set1_ps(-0.0f);
+    __m256 a = _mm256_andnot_ps(sign_bit, v);
+    __m256 e = exp256(_mm256_mul_ps(a, _mm256_set1_ps(-2.0f)));
+    __m256 r = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
+    __m256 v2 = _mm256_mul_ps(v, v);
+    __m256 small = _mm256_fmadd_ps(_mm256_fmadd_ps(v2, _mm256_set1_ps(2.0f / 15.0f), _mm256_set1_ps(-1.0f / 3.0f)), _mm256_mul_ps(v2, a), a);
+    r = _mm256_blendv_ps(r, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.0045f), _CMP_LT_OQ));
+    return _mm256_or_ps(r, _mm256_and_ps(v, sign_bit));
+}
+
+// The first w (up to 8) values at p, the others 0; and their store.
+__attribute__((target("avx2,fma")))
+static inline __m256 load256(const float *p, long w) {
+    if (w >= 8) return _mm256_loadu_ps(p);
+    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (long i = 0; i < w; i++) lanes[i] = p[i];
+    return _mm256_loadu_ps(lanes);
+}
+
+__attribute__((target("avx2,fma")))
+static inline void store256(float *p, long w, __m256 v) {
+    if (w >= 8) { _mm256_storeu_ps(p, v); return; }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, v);
+    for (long i = 0; i < w; i++) p[i] = lanes[i];
+}
+
 // The lanes of the 16 units from j on that are below u.
 static inline __mmask16 unit_mask(long u, long j) {
     long w = u - j < 16 ? u - j : 16;

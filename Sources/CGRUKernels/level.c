@@ -50,7 +50,7 @@ int gru_bf16_available(void) {
 
 int gru_fused_gates_available(void) {
 #if defined(GRU_X86)
-    return gru_kernels_level() == 2;
+    return gru_kernels_level() >= 1;
 #elif defined(GRU_ARM64)
     return gru_kernels_level() == 1;
 #else
