@@ -123,9 +123,7 @@ public final class BackupAndRestore: TrainingCallback {
         }
         // The position rides in the weights file, written whole or not at all; Keras' metadata
         // (its epoch) follows.
-        var tree = try KerasWeightLayout.tree(for: trainer.model.layers.map { ($0, $0.typeName) })
-        let variables = trainer.kerasOptimizerVariables
-        if !variables.isEmpty { try KerasWeightLayout.addOptimizerVariables(variables, to: &tree) }
+        var tree = try KerasModelFile.weightsTree(of: trainer.model, optimizerVariables: trainer.kerasOptimizerVariables)
         tree.attributes[Self.positionAttribute] = .string(String(decoding: Self.positionJSON(position).encoded(), as: UTF8.self))
         try AtomicFile.write(try HDF5Writer.encode(tree), to: weightsPath)
         try AtomicFile.write(JSONValue.object(["epoch": .integer(position.epoch), "batch": .integer(kerasBatch)]).encoded(), to: metadataPath)

@@ -274,9 +274,15 @@ public struct KerasModelFile {
     ///   (`Trainer/kerasOptimizerVariables`).
     /// - Throws: ``FileFormatError`` when the file cannot be written.
     public static func saveWeights(of model: any Model<Float>, optimizerVariables: [Tensor<Double>] = [], to path: String) throws {
+        try AtomicFile.write(try HDF5Writer.encode(weightsTree(of: model, optimizerVariables: optimizerVariables)), to: path)
+    }
+
+    /// The groups of a Keras 3 `.weights.h5` file holding `model`'s weights and, when given, the
+    /// optimizer state.
+    static func weightsTree(of model: any Model<Float>, optimizerVariables: [Tensor<Double>]) throws -> HDF5GroupBuilder {
         var tree = try KerasWeightLayout.tree(for: model.layers.map { ($0, $0.typeName) })
         if !optimizerVariables.isEmpty { try KerasWeightLayout.addOptimizerVariables(optimizerVariables, to: &tree) }
-        try AtomicFile.write(try HDF5Writer.encode(tree), to: path)
+        return tree
     }
 
     /// Saves the weights of `model` as a Keras 3 `.weights.h5` file at a file URL.

@@ -54,6 +54,17 @@ struct FitLoop {
     /// Set by ``Trainer/resumeFit(from:)`` while the callbacks' `trainingBegins` run.
     var resumeFrom: FitPosition?
     var acceptsResume = false
+
+    /// Marks the start of `epoch`, with `batchesDone` of its batches already trained (and
+    /// their `logs`), the shuffling generator and the batch schedule as they are now.
+    mutating func begin(epoch: Int, batchesDone: Int = 0, logs: [String: Double] = [:], generator: RandomGenerator, schedule: BatchSchedule) {
+        self.epoch = epoch
+        self.batchesDone = batchesDone
+        self.logs = logs
+        epochGenerator = generator
+        passGenerator = schedule.passGenerator
+        passBatch = schedule.next
+    }
 }
 
 extension Trainer {

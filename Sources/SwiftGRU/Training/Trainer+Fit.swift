@@ -219,12 +219,8 @@ extension Trainer {
         }
         for epoch in (resumed?.epoch ?? initialEpoch)..<max(epochs, resumed?.epoch ?? initialEpoch) where !stopTraining {
             let skipped = epoch == resumed?.epoch ? resumed?.batchesDone ?? 0 : 0
-            fitLoop?.epoch = epoch
-            fitLoop?.batchesDone = skipped
-            fitLoop?.logs = skipped > 0 ? resumed?.logs ?? [:] : [:]
-            fitLoop?.epochGenerator = generator
-            fitLoop?.passGenerator = schedule.passGenerator
-            fitLoop?.passBatch = schedule.next
+            fitLoop?.begin(
+                epoch: epoch, batchesDone: skipped, logs: skipped > 0 ? resumed?.logs ?? [:] : [:], generator: generator, schedule: schedule)
             for callback in callbacks { try callback.epochBegins(epoch, self) }
             var means = LossMeans(names: model.outputNames, objectives: objectives)
             var accumulators = try metricAccumulators()
@@ -265,12 +261,7 @@ extension Trainer {
                 for (key, value) in values { logs["val_" + key] = value }
             }
             // Callbacks at the epoch's end see the position of the next epoch.
-            fitLoop?.epoch = epoch + 1
-            fitLoop?.batchesDone = 0
-            fitLoop?.logs = [:]
-            fitLoop?.epochGenerator = generator
-            fitLoop?.passGenerator = schedule.passGenerator
-            fitLoop?.passBatch = schedule.next
+            fitLoop?.begin(epoch: epoch + 1, generator: generator, schedule: schedule)
             for callback in callbacks { try callback.epochEnds(epoch, logs: &logs, self) }
             history.append(logs)
             onEvent?(.epochEnd(epoch: epoch, epochs: epochs, logs: logs))
