@@ -491,15 +491,16 @@ void gru_sgemm_packed_bias(long m, long n, long k, const float *a, long lda, con
     gemm_core(gru_kernels_level(), 0, m, n, k, 1.0f, a, lda, packed, 1, bias, c, ldc);
 }
 
-void gru_sgemm_packed_bias_rows(long m, long n, long k, const float *a, long lda, const float *packed, const float *bias,
-                                float *c, long ldc) {
+void gru_sgemm_packed_rows(long m, long n, long k, const float *a, long lda, const float *packed, const float *bias,
+                           int accumulate, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     int level = gru_kernels_level();
 #ifdef GRU_X86
     // The tiles, never the one-row kernel: each row's sums are then the same for any m.
-    if (level == 2 && k > 0) { gemm512(0, m, n, k, 1.0f, a, lda, packed, NULL, 0, 1, bias, c, ldc); return; }
+    if (level == 2 && k > 0) { gemm512(0, m, n, k, 1.0f, a, lda, packed, NULL, 0, !accumulate, accumulate ? NULL : bias, c, ldc); return; }
 #endif
-    gemm_core(level, 0, m, n, k, 1.0f, a, lda, packed, 1, bias, c, ldc);
+    if (accumulate && k <= 0) return;
+    gemm_core(level, 0, m, n, k, 1.0f, a, lda, packed, !accumulate, accumulate ? NULL : bias, c, ldc);
 }
 
 void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,

@@ -5,7 +5,10 @@
 /// them) a sequence that has ended only carries its state, so nothing of it is computed.
 /// The rows are ordered by length, longest first, and each step multiplies only the rows
 /// still running, as cuDNN's packed sequences do; the input projections skip the padded
-/// steps too. Inference only (no dropout, nothing recorded).
+/// steps too. Without dropout; a training call records only the running rows (in the
+/// order of ``CompactedRows``), and its backward pass
+/// (``GRUSequence/backward(_:weights:outputGradient:finalStateGradient:computeInputGradient:)``)
+/// computes only them too.
 ///
 /// Results are identical to the uncompacted loop's, bit for bit: every product runs each row on
 /// the tiles the whole batch's products use (`everyRow`), one to four rows included, so each
@@ -17,18 +20,21 @@ final class CompactedSequence<S: TensorScalar> {
 
     private let spec: GRUSpec
     private let options: GRUSequenceOptions
-    private let lengths: [Int]
+    private let rows: CompactedRows
+    private var lengths: [Int] { rows.lengths }
+    private var members: [[Int]] { rows.members }
+    /// Worker w's i-th sequence's projection of step t is at `(firsts[w] + i) * steps + t`.
+    private var firsts: [Int] { rows.firsts }
     private let batch: Int
     private let steps: Int
-    /// The sequences of each worker, longest first: worker w takes every workers-th sequence
-    /// of the batch ordered by length, so each has a share of long and short ones and its
-    /// running sequences are a prefix of its own.
-    private let members: [[Int]]
-    /// Worker w's i-th sequence's projection of step t is at `(firsts[w] + i) * steps + t`.
-    private let firsts: [Int]
     private let projection: GRUInputProjection<S>
     private let kernel: GRURecurrentKernel<S>
     private let projected: UnsafeMutablePointer<S>
+    /// When recording: the state before each processing step and the ``GRUStepRecord`` blocks
+    /// of each step, of the running rows only, in the order of ``CompactedRows``.
+    private var previousStates: [S]
+    private var records: [S]
+    private let recording: Bool
     /// One worker: the second core projects chunks of steps ahead of the recurrence.
     private let pipeline: TaskClaims?
     private let chunks: StepChunks
@@ -53,18 +59,20 @@ final class CompactedSequence<S: TensorScalar> {
     ///
     /// - Parameter workers: The threads the rows are dealt to; each gets at least
     ///   ``minimumRows`` rows when the batch has them.
-    init(spec: GRUSpec, weights: GRUWeights<S>, lengths: [Int], steps: Int, options: GRUSequenceOptions, workers: Int) {
+    init(
+        spec: GRUSpec, weights: GRUWeights<S>, lengths: [Int], steps: Int, options: GRUSequenceOptions, workers: Int,
+        recording: Bool = false
+    ) {
         self.spec = spec
         self.options = options
-        self.lengths = lengths
         self.steps = steps
+        self.recording = recording
         batch = lengths.count
-        let workers = Swift.max(1, Swift.min(workers, batch / Self.minimumRows))
-        let order = (0..<batch).sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
-        members = (0..<workers).map { w in stride(from: w, to: order.count, by: workers).map { order[$0] } }
-        var firsts = [0]
-        for rows in members { firsts.append(firsts[firsts.count - 1] + rows.count) }
-        self.firsts = firsts
+        rows = CompactedRows(lengths: lengths, workers: Swift.max(1, Swift.min(workers, batch / Self.minimumRows)))
+        let block = batch * spec.units
+        // Written for the running rows before they are read; the others are never read.
+        previousStates = uninitializedArray(count: recording ? steps * block : 0)
+        records = uninitializedArray(count: recording ? steps * GRUStepRecord.count * block : 0)
         projection = weights.prepared.inputProjection(spec, weights)
         kernel = weights.prepared.recurrentKernel(spec, weights)
         projected = .allocate(capacity: batch * steps * 3 * spec.units)
@@ -74,10 +82,10 @@ final class CompactedSequence<S: TensorScalar> {
 
     deinit { projected.deallocate() }
 
-    /// Whether a call of this shape may run compacted: inference without dropout, with at
-    /// least ``minimumRows`` sequences and steps.
-    static func applies(batch: Int, steps: Int, dropout: GRUDropoutMasks<S>, recording: Bool) -> Bool {
-        !recording && dropout.input.isEmpty && dropout.recurrent.isEmpty && batch >= minimumRows && steps >= minimumRows
+    /// Whether a call of this shape may run compacted: without dropout, with at least
+    /// ``minimumRows`` sequences and steps.
+    static func applies(batch: Int, steps: Int, dropout: GRUDropoutMasks<S>) -> Bool {
+        dropout.input.isEmpty && dropout.recurrent.isEmpty && batch >= minimumRows && steps >= minimumRows
     }
 
     /// Row of sequence `b`, step `t` in the inputs and the sequence output.
@@ -85,20 +93,26 @@ final class CompactedSequence<S: TensorScalar> {
 
     /// Runs the call.
     ///
-    /// - Parameter initialState: `(batch, units)`.
-    func run(inputs: Tensor<S>, initialState: Tensor<S>) -> GRUSequenceOutput<S> {
+    /// - Parameters:
+    ///   - initialState: `(batch, units)`.
+    ///   - mask: The call's mask, kept on the tape.
+    /// - Returns: The outputs, and the tape when recording.
+    func run(inputs: Tensor<S>, mask: Tensor<Bool>, initialState: Tensor<S>) -> (GRUSequenceOutput<S>, GRUSequenceTape<S>?) {
         let u = spec.units
         var state = initialState.scalars
         var lastOutput = [S](repeating: 0, count: batch * u)
         var sequence = [S](repeating: 0, count: options.returnSequences ? batch * steps * u : 0)
         inputs.withUnsafeBufferPointer { x in
+          previousStates.withUnsafeMutableBufferPointer { previousStates in
+          records.withUnsafeMutableBufferPointer { records in
             state.withUnsafeMutableBufferPointer { state in
                 lastOutput.withUnsafeMutableBufferPointer { lastOutput in
                     sequence.withUnsafeMutableBufferPointer { sequence in
                         guard let x = x.baseAddress, let state = state.baseAddress, let lastOutput = lastOutput.baseAddress else { return }
                         // An empty array's base address may point at shared storage: never write through it.
                         let buffers = Buffers(
-                            inputs: x, state: state, lastOutput: lastOutput, sequence: options.returnSequences ? sequence.baseAddress : nil)
+                            inputs: x, state: state, lastOutput: lastOutput, sequence: options.returnSequences ? sequence.baseAddress : nil,
+                            previousStates: recording ? previousStates.baseAddress : nil, records: recording ? records.baseAddress : nil)
                         parallelFor(pipeline == nil ? members.count : 2) { worker in
                             if let pipeline, worker == 1 {
                                 for c in 0..<pipeline.count where pipeline.claim(c) {
@@ -112,13 +126,20 @@ final class CompactedSequence<S: TensorScalar> {
                     }
                 }
             }
+          }
+          }
         }
         let finalState = Tensor(uncheckedShape: [batch, u], scalars: state)
+        let tape = recording
+            ? GRUSequenceTape(
+                spec: spec, options: options, batch: batch, steps: steps, inputs: inputs, mask: mask, dropout: .none,
+                previousStates: previousStates, records: records, compaction: rows)
+            : nil
         guard options.returnSequences else {
-            return GRUSequenceOutput(output: Tensor(uncheckedShape: [batch, u], scalars: lastOutput), finalState: finalState)
+            return (GRUSequenceOutput(output: Tensor(uncheckedShape: [batch, u], scalars: lastOutput), finalState: finalState), tape)
         }
         let shape = options.timeMajor ? [steps, batch, u] : [batch, steps, u]
-        return GRUSequenceOutput(output: Tensor(uncheckedShape: shape, scalars: sequence), finalState: finalState)
+        return (GRUSequenceOutput(output: Tensor(uncheckedShape: shape, scalars: sequence), finalState: finalState), tape)
     }
 
     private struct Buffers {
@@ -128,6 +149,9 @@ final class CompactedSequence<S: TensorScalar> {
         var lastOutput: UnsafeMutablePointer<S>
         /// Every step's output in processing order, or `nil`.
         var sequence: UnsafeMutablePointer<S>?
+        /// The tape's buffers when recording.
+        var previousStates: UnsafeMutablePointer<S>?
+        var records: UnsafeMutablePointer<S>?
     }
 
     /// Projects steps `t0..<t1` (input time) of every sequence of `worker`, up to its length.
@@ -174,11 +198,14 @@ final class CompactedSequence<S: TensorScalar> {
             while running > 0, lengths[rows[running - 1]] <= t { running -= 1 }
             while running < count, lengths[rows[running]] > t { running += 1 }
             if running > 0 {
+                let block = batch * u, first = firsts[w] * u
+                buffers.previousStates?.advanced(by: s * block + first).update(from: h, count: running * u)
                 GRUStep.forward(
                     spec: spec, batch: running,
                     projected: projections + t * width, projectedStride: steps * width,
                     state: h, recurrent: kernel, recurrentMasks: nil, recurrentMaskStride: 0, newState: next,
-                    record: nil, recordStride: 0, workspace: workspace, everyRow: true)
+                    record: buffers.records?.advanced(by: s * GRUStepRecord.count * block + first), recordStride: block,
+                    workspace: workspace, everyRow: true)
                 if running == count {
                     swap(&h, &next)
                 } else {
@@ -197,5 +224,31 @@ final class CompactedSequence<S: TensorScalar> {
             (buffers.state + b * u).update(from: h + i * u, count: u)
             (buffers.lastOutput + b * u).update(from: out + i * u, count: u)
         }
+    }
+}
+
+/// How a compacted call lays out its rows: the sequences ordered by length, longest first,
+/// dealt to the workers in turn, so each has a share of long and short ones and its running
+/// sequences at any step are a prefix of its own.
+struct CompactedRows: Sendable {
+    /// The unmasked length of each sequence.
+    let lengths: [Int]
+    /// The sequences of each worker, longest first.
+    let members: [[Int]]
+    /// Where each worker's rows start in the compacted order.
+    let firsts: [Int]
+    /// The position of each sequence in the compacted order.
+    let positions: [Int]
+
+    init(lengths: [Int], workers: Int) {
+        self.lengths = lengths
+        let order = lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
+        members = (0..<workers).map { w in stride(from: w, to: order.count, by: workers).map { order[$0] } }
+        var firsts = [0]
+        for rows in members { firsts.append(firsts[firsts.count - 1] + rows.count) }
+        self.firsts = firsts
+        var positions = [Int](repeating: 0, count: lengths.count)
+        for (w, rows) in members.enumerated() { for (i, b) in rows.enumerated() { positions[b] = firsts[w] + i } }
+        self.positions = positions
     }
 }

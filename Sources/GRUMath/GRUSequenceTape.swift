@@ -13,6 +13,9 @@ public struct GRUSequenceTape<Scalar: TensorScalar>: Sendable {
     let previousStates: [Scalar]
     /// Per processing step, the ``GRUStepRecord`` blocks.
     let records: [Scalar]
+    /// For a compacted call (``CompactedSequence``), the order of the rows of each block;
+    /// only the rows running at a step hold values. `nil`: the batch's order, every row.
+    var compaction: CompactedRows? = nil
 }
 
 /// Gradients of a GRU sequence with respect to its inputs, initial state and weights.

@@ -73,7 +73,7 @@ final class PackedGateKernel<S: TensorScalar>: @unchecked Sendable {
             return
         }
         if everyRow, let packed = packed[index] {
-            S.gemmPackedEveryRow(m: rows, n: n, k: k, a: a, lda: lda, packed: packed, bias: groupBias, c: c, ldc: ldc)
+            S.gemmPackedEveryRow(m: rows, n: n, k: k, a: a, lda: lda, packed: packed, bias: groupBias, accumulate: false, c: c, ldc: ldc)
             return
         }
         if PackedMatrix<S>.isWorthPacking(rows: rows), let packed = packed[index] {

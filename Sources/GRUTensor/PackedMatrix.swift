@@ -38,11 +38,22 @@ package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
     package static func isWorthPacking(rows: Int) -> Bool { rows > 4 || rows == 1 }
 
     /// `C = A * self + beta * C` for `m` rows of `A` (`lda` apart).
-    package func multiply(_ a: UnsafePointer<Scalar>, rows m: Int, lda: Int, beta: Scalar, into c: UnsafeMutablePointer<Scalar>, ldc: Int) {
+    ///
+    /// - Parameter everyRow: With `beta` 0 or 1, every row on the same kernel whatever `m`
+    ///   (one to four rows included), so that a row's values do not depend on the rows that
+    ///   come with it (as compacted batches need).
+    package func multiply(
+        _ a: UnsafePointer<Scalar>, rows m: Int, lda: Int, beta: Scalar, into c: UnsafeMutablePointer<Scalar>, ldc: Int,
+        everyRow: Bool = false
+    ) {
         if let reduced, beta == 0 || beta == 1,
            reduced.multiply(
             UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), rows: m, lda: lda, bias: nil, accumulate: beta == 1,
             into: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc) {
+            return
+        }
+        if everyRow, beta == 0 || beta == 1, let packed {
+            Scalar.gemmPackedEveryRow(m: m, n: n, k: k, a: a, lda: lda, packed: packed, bias: nil, accumulate: beta == 1, c: c, ldc: ldc)
             return
         }
         if Self.isWorthPacking(rows: m), let packed {

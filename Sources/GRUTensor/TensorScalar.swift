@@ -47,11 +47,12 @@ where RawSignificand: FixedWidthInteger {
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int)
 
-    /// As ``gemmPacked(m:n:k:a:lda:packed:bias:c:ldc:)`` with every row on the same kernel
-    /// whatever `m`, so that a row's values do not depend on how many rows come with it.
+    /// As ``gemmPacked(m:n:k:a:lda:packed:bias:c:ldc:)`` (or, with `accumulate`, `C += A * B`,
+    /// the bias unused) with every row on the same kernel whatever `m`, so that a row's values
+    /// do not depend on how many rows come with it.
     @_spi(GRUKernels) static func gemmPackedEveryRow(
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
-        bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int)
+        bias: UnsafePointer<Self>?, accumulate: Bool, c: UnsafeMutablePointer<Self>, ldc: Int)
 
     /// Whether ``fusedResetAfterGates(rows:units:hm:x:xStride:state:output:record:recordStride:recordBlocks:)``
     /// runs on this machine for this type.
@@ -167,7 +168,7 @@ extension TensorScalar {
 
     @_spi(GRUKernels) public static func gemmPackedEveryRow(
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
-        bias: UnsafePointer<Self>?, c: UnsafeMutablePointer<Self>, ldc: Int
+        bias: UnsafePointer<Self>?, accumulate: Bool, c: UnsafeMutablePointer<Self>, ldc: Int
     ) {}
 
     @_spi(GRUKernels) public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
@@ -268,9 +269,9 @@ extension Float: TensorScalar {
 
     @_spi(GRUKernels) public static func gemmPackedEveryRow(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+        bias: UnsafePointer<Float>?, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        gru_sgemm_packed_bias_rows(m, n, k, a, lda, packed, bias, c, ldc)
+        gru_sgemm_packed_rows(m, n, k, a, lda, packed, bias, accumulate ? 1 : 0, c, ldc)
     }
 
     @_spi(GRUKernels) public static func sigmoid(inPlace buffer: UnsafeMutableBufferPointer<Float>) {

@@ -141,23 +141,42 @@ static void test_packed(void) {
                 for (long j = 0; j < n; j++) { want[i * n + j] += bias[j]; bound[i * n + j] += 4e-7 * fabs(bias[j]); }
             for (int rows = 0; rows < 2; rows++) {
                 memcpy(c, c0, sizeof(float) * (size_t)(m * ldc));
-                if (rows) gru_sgemm_packed_bias_rows(m, n, k, a, lda, packed, bias, c, ldc);
+                if (rows) gru_sgemm_packed_rows(m, n, k, a, lda, packed, bias, 0, c, ldc);
                 else gru_sgemm_packed_bias(m, n, k, a, lda, packed, bias, c, ldc);
                 snprintf(what, sizeof what, "sgemm_packed_bias%s %ldx%ldx%ld tb=%d", rows ? "_rows" : "", m, n, k, tb);
                 expect_close(what, m, n, c, ldc, want, bound);
             }
-            // A row's values do not depend on the rows that come with it (compaction, threads).
+            // Accumulating: C += A B, the bias unused.
+            memcpy(c, c0, sizeof(float) * (size_t)(m * ldc));
+            reference(0, tb, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c0, ldc, 0, want, bound);
+            gru_sgemm_packed_rows(m, n, k, a, lda, packed, bias, 1, c, ldc);
+            snprintf(what, sizeof what, "sgemm_packed_rows accumulate %ldx%ldx%ld tb=%d", m, n, k, tb);
+            expect_close(what, m, n, c, ldc, want, bound);
+            if (m >= 5) {
+                // Five rows or more: the same bits as gru_sgemm_packed with beta 1 (a whole batch's step).
+                float *whole = malloc(sizeof(float) * (size_t)(m * ldc));
+                memcpy(whole, c0, sizeof(float) * (size_t)(m * ldc));
+                gru_sgemm_packed(m, n, k, a, lda, packed, 1.0f, whole, ldc);
+                checks++;
+                int same = 1;
+                for (long i = 0; i < m; i++) same &= memcmp(whole + i * ldc, c + i * ldc, sizeof(float) * (size_t)n) == 0;
+                if (!same) fail(what, "differs from gru_sgemm_packed with beta 1");
+                free(whole);
+            }
+            // A row's values do not depend on the rows that come with it (compaction, threads),
+            // written or accumulated.
             float *part = malloc(sizeof(float) * (size_t)(m * ldc));
             for (long start = 0; start < m; start += 3) {
                 long count = m - start < 5 ? m - start : (start % 2 ? 1 : 5);
-                gru_sgemm_packed_bias_rows(count, n, k, a + start * lda, lda, packed, bias, part, ldc);
+                for (long i = 0; i < count; i++) memcpy(part + i * ldc, c0 + (start + i) * ldc, sizeof(float) * (size_t)n);
+                gru_sgemm_packed_rows(count, n, k, a + start * lda, lda, packed, bias, 1, part, ldc);
                 checks++;
                 int same = 1;
                 for (long i = 0; i < count; i++) same &= memcmp(part + i * ldc, c + (start + i) * ldc, sizeof(float) * (size_t)n) == 0;
                 if (!same) {
                     char detail[120];
                     snprintf(detail, sizeof detail, "rows %ld..%ld alone differ from the same rows among %ld", start, start + count - 1, m);
-                    snprintf(what, sizeof what, "sgemm_packed_bias_rows %ldx%ldx%ld", m, n, k);
+                    snprintf(what, sizeof what, "sgemm_packed_rows %ldx%ldx%ld", m, n, k);
                     fail(what, detail);
                     break;
                 }

@@ -22,22 +22,35 @@ struct CompactionTests {
         Case(batch: 12, steps: 49, units: 48, features: 4, resetAfter: false, timeMajor: true, zeroOutputForMask: true),
     ]
 
+    /// A call of case `c`: random weights, inputs and initial state, and a right-padded mask
+    /// with lengths from 0 to every step, ties included.
+    struct Problem {
+        var spec: GRUSpec, weights: GRUWeights<Float>, x: Tensor<Float>, mask: Tensor<Bool>, lengths: [Int]
+        var h0: Tensor<Float>, options: GRUSequenceOptions
+
+        init(_ c: Case, activations: (Activation, Activation) = (.sigmoid, .tanh), rng: inout RandomGenerator) throws {
+            func random(_ shape: [Int]) throws -> Tensor<Float> { try .random(shape, scale: 0.5, &rng) }
+            spec = GRUSpec(
+                units: c.units, inputSize: c.features, activation: activations.1, recurrentActivation: activations.0, resetAfter: c.resetAfter)
+            weights = try GRUWeights(
+                spec: spec, kernel: random(spec.kernelShape), recurrentKernel: random(spec.recurrentKernelShape),
+                bias: random(c.resetAfter ? [2, 3 * c.units] : [3 * c.units]))
+            x = try random(c.timeMajor ? [c.steps, c.batch, c.features] : [c.batch, c.steps, c.features])
+            let lengths = (0..<c.batch).map { b in b == 1 ? 0 : b == 2 ? c.steps : (b * 7919) % (c.steps + 1) }
+            self.lengths = lengths
+            mask = try Tensor<Bool>(shape: [c.batch, c.steps], scalars: (0..<(c.batch * c.steps)).map { $0 % c.steps < lengths[$0 / c.steps] })
+            h0 = try random([c.batch, c.units])
+            options = GRUSequenceOptions(
+                goBackwards: c.goBackwards, timeMajor: c.timeMajor, zeroOutputForMask: c.zeroOutputForMask, returnSequences: c.returnSequences)
+        }
+    }
+
     @Test(arguments: cases)
     func equalsTheUncompactedLoop(_ c: Case) throws {
         var rng = RandomGenerator(seed: UInt64(c.batch * 1000 + c.steps))
-        func random(_ shape: [Int]) throws -> Tensor<Float> { try .random(shape, scale: 0.5, &rng) }
-        let spec = GRUSpec(units: c.units, inputSize: c.features, resetAfter: c.resetAfter)
-        let weights = try GRUWeights(
-            spec: spec, kernel: random(spec.kernelShape), recurrentKernel: random(spec.recurrentKernelShape),
-            bias: random(c.resetAfter ? [2, 3 * c.units] : [3 * c.units]))
-        let x = try random(c.timeMajor ? [c.steps, c.batch, c.features] : [c.batch, c.steps, c.features])
-        // Lengths from 0 to every step, with ties.
-        let lengths = (0..<c.batch).map { b in b == 1 ? 0 : b == 2 ? c.steps : (b * 7919) % (c.steps + 1) }
-        let mask = try Tensor<Bool>(shape: [c.batch, c.steps], scalars: (0..<(c.batch * c.steps)).map { $0 % c.steps < lengths[$0 / c.steps] })
-        #expect(CompactedSequence<Float>.rightPaddedLengths(mask.scalars, batch: c.batch, steps: c.steps) == lengths)
-        let h0 = try random([c.batch, c.units])
-        let options = GRUSequenceOptions(
-            goBackwards: c.goBackwards, timeMajor: c.timeMajor, zeroOutputForMask: c.zeroOutputForMask, returnSequences: c.returnSequences)
+        let p = try Problem(c, rng: &rng)
+        let (spec, weights, x, mask, h0, options) = (p.spec, p.weights, p.x, p.mask, p.h0, p.options)
+        #expect(CompactedSequence<Float>.rightPaddedLengths(mask.scalars, batch: c.batch, steps: c.steps) == p.lengths)
         func run() throws -> GRUSequenceOutput<Float> {
             try GRUSequence.forward(spec: spec, weights: weights, inputs: x, mask: mask, initialState: h0, dropout: .none, options: options)
         }
@@ -48,6 +61,43 @@ struct CompactionTests {
         let stateDifference = try compacted.finalState.maxAbsoluteDifference(to: full.finalState)
         #expect(compacted.output.scalars == full.output.scalars, "outputs differ by \(outputDifference)")
         #expect(compacted.finalState.scalars == full.finalState.scalars, "states differ by \(stateDifference)")
+    }
+
+    /// Training: the compacted forward pass records the running rows only, and its backward
+    /// pass sweeps only them; the gradients are those of the full loop, bit for bit.
+    @Test(arguments: cases + [
+        Case(batch: 40, steps: 30, units: 24, features: 10, resetAfter: false),
+        Case(batch: 9, steps: 12, units: 16, features: 5, goBackwards: true, returnSequences: false, zeroOutputForMask: true),
+    ])
+    func trainingEqualsTheUncompactedLoop(_ c: Case) throws {
+        for activations in [(Activation.sigmoid, Activation.tanh), (.hardSigmoid, .relu)] {
+            var rng = RandomGenerator(seed: UInt64(c.batch * 1000 + c.steps + 7))
+            let p = try Problem(c, activations: activations, rng: &rng)
+            let (spec, weights, x, mask, h0, options) = (p.spec, p.weights, p.x, p.mask, p.h0, p.options)
+            let outputShape = c.returnSequences ? (c.timeMajor ? [c.steps, c.batch, c.units] : [c.batch, c.steps, c.units]) : [c.batch, c.units]
+            let dY = try Tensor<Float>.random(outputShape, scale: 0.5, &rng), dState = try Tensor<Float>.random([c.batch, c.units], scale: 0.5, &rng)
+            func run() throws -> (GRUSequenceOutput<Float>, GRUSequenceGradients<Float>, compacted: Bool) {
+                let (output, tape) = try GRUSequence.forwardRecording(
+                    spec: spec, weights: weights, inputs: x, mask: mask, initialState: h0, dropout: .none, options: options)
+                let gradients = try GRUSequence.backward(tape, weights: weights, outputGradient: dY, finalStateGradient: dState)
+                return (output, gradients, tape.compaction != nil)
+            }
+            let full = try GRUSequence.$compactsPaddedBatches.withValue(false) { try run() }
+            let compacted = try run()
+            #expect(!full.compacted && compacted.compacted)
+            #expect(compacted.0.output.scalars == full.0.output.scalars)
+            #expect(compacted.0.finalState.scalars == full.0.finalState.scalars)
+            let pairs: [(String, Tensor<Float>?, Tensor<Float>?)] = [
+                ("inputs", compacted.1.inputs, full.1.inputs), ("initial state", compacted.1.initialState, full.1.initialState),
+                ("kernel", compacted.1.kernel, full.1.kernel), ("recurrent kernel", compacted.1.recurrentKernel, full.1.recurrentKernel),
+                ("bias", compacted.1.bias, full.1.bias),
+            ]
+            for (name, a, b) in pairs {
+                let difference = try a.map { try $0.maxAbsoluteDifference(to: b!) } ?? 0
+                let same = a?.scalars == b?.scalars
+                #expect(same, "\(name) gradients differ by \(difference) (\(activations))")
+            }
+        }
     }
 
     @Test func otherMasksAreNotCompacted() {

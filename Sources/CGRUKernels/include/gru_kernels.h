@@ -57,10 +57,11 @@ int gru_bf16_gemm_packed(long m, long n, long k, const float *a, long lda, const
 int gru_bf16_gemm(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                   const float *b, long ldb, int accumulate, float *c, long ldc);
 
-/// As gru_sgemm_packed_bias, with every row on the same kernel whatever m (one to four rows
-/// included), so that a row's values do not depend on how many rows come with it.
-void gru_sgemm_packed_bias_rows(long m, long n, long k, const float *a, long lda, const float *packed,
-                                const float *bias, float *c, long ldc);
+/// As gru_sgemm_packed_bias (or, when accumulate is not 0, C += A * B, the bias unused), with
+/// every row on the same kernel whatever m (one to four rows included), so that a row's values
+/// do not depend on how many rows come with it.
+void gru_sgemm_packed_rows(long m, long n, long k, const float *a, long lda, const float *packed,
+                           const float *bias, int accumulate, float *c, long ldc);
 
 /// Tests only: when fail is not 0, the kernels' scratch allocations on the calling thread
 /// fail, so that the paths that compute without scratch memory run.
