@@ -58,17 +58,24 @@ public final class Embedding<Scalar: TensorScalar>: Layer {
         embeddings = weights[0]
     }
 
+    // Specialized: the layer is called through its protocol, which would run generic code.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ input: Tensor<Scalar>, mask: Tensor<Bool>?, training: Bool) throws -> LayerOutput<Scalar> {
         try build(inputShape: optionalShape(input.shape))
         guard let table = embeddings?.scalars else { return LayerOutput(input) }
-        var values = [Scalar]()
-        values.reserveCapacity(input.scalarCount * outputDim)
-        for value in input.scalars {
-            guard value.rounded() == value, value >= 0, value < Scalar(inputDim) else {
-                throw LayerError(.invalidInputShape, "\(name): index \(value) is not a whole number in [0, \(inputDim))")
+        let indices = input.scalars, width = outputDim
+        if let value = indices.first(where: { !($0.rounded() == $0 && $0 >= 0 && $0 < Scalar(inputDim)) }) {
+            throw LayerError(.invalidInputShape, "\(name): index \(value) is not a whole number in [0, \(inputDim))")
+        }
+        let values = [Scalar](unsafeUninitializedCapacity: indices.count * width) { buffer, initialized in
+            table.withUnsafeBufferPointer { table in
+                guard let rows = table.baseAddress, let target = buffer.baseAddress else { return }
+                for (position, index) in indices.enumerated() {
+                    (target + position * width).initialize(from: rows + Int(index) * width, count: width)
+                }
             }
-            let row = Int(value) * outputDim
-            values += table[row..<(row + outputDim)]
+            initialized = indices.count * width
         }
         let output = try Tensor(shape: input.shape + [outputDim], scalars: values)
         return LayerOutput(output, mask: maskZero ? input.map { $0 != 0 } : mask)

@@ -34,15 +34,20 @@ public struct Adam: OptimizerRule {
                     w.withUnsafeMutableBufferPointer { w in
                         s.gradient.withUnsafeBufferPointer { g in
                             s.squares.withUnsafeBufferPointer { sq in
+                                // Two loops, so that the usual one has no branch and runs in vectors.
+                                guard amsgrad else {
+                                    for i in 0..<w.count {
+                                        m[i] += (g[i] - m[i]) * (1 - b1)
+                                        v[i] += (sq[i] - v[i]) * (1 - b2)
+                                        w[i] -= m[i] * alpha / (v[i].squareRoot() + eps)
+                                    }
+                                    return
+                                }
                                 for i in 0..<w.count {
                                     m[i] += (g[i] - m[i]) * (1 - b1)
                                     v[i] += (sq[i] - v[i]) * (1 - b2)
-                                    var denominator = v[i]
-                                    if amsgrad {
-                                        vMax[i] = Swift.max(vMax[i], v[i])
-                                        denominator = vMax[i]
-                                    }
-                                    w[i] -= m[i] * alpha / (denominator.squareRoot() + eps)
+                                    vMax[i] = Swift.max(vMax[i], v[i])
+                                    w[i] -= m[i] * alpha / (vMax[i].squareRoot() + eps)
                                 }
                             }
                         }
