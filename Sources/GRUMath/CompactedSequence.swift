@@ -5,8 +5,8 @@
 /// them) a sequence that has ended only carries its state, so nothing of it is computed.
 /// The rows are ordered by length, longest first, and each step multiplies only the rows
 /// still running, as cuDNN's packed sequences do; the input projections skip the padded
-/// steps too. Without dropout; a training call records only the running rows (in the
-/// order of ``CompactedRows``), and its backward pass
+/// steps too. A training call records only the running rows (in the order of
+/// ``CompactedRows``), and its backward pass
 /// (``GRUSequence/backward(_:weights:outputGradient:finalStateGradient:computeInputGradient:)``)
 /// computes only them too.
 ///
@@ -29,6 +29,9 @@ final class CompactedSequence<S: TensorScalar> {
     private let steps: Int
     private let projection: GRUInputProjection<S>
     private let kernel: GRURecurrentKernel<S>
+    private let dropout: GRUDropoutMasks<S>
+    /// The recurrent dropout masks in the order of ``CompactedRows``: gate g's at `g * batch * units`.
+    private let recurrentMasks: [S]
     private let projected: UnsafeMutablePointer<S>
     /// When recording: the state before each processing step and the ``GRUStepRecord`` blocks
     /// of each step, of the running rows only, in the order of ``CompactedRows``.
@@ -61,7 +64,7 @@ final class CompactedSequence<S: TensorScalar> {
     ///   ``minimumRows`` rows when the batch has them.
     init(
         spec: GRUSpec, weights: GRUWeights<S>, lengths: [Int], steps: Int, options: GRUSequenceOptions, workers: Int,
-        recording: Bool = false
+        dropout: GRUDropoutMasks<S> = .none, recording: Bool = false
     ) {
         self.spec = spec
         self.options = options
@@ -73,8 +76,14 @@ final class CompactedSequence<S: TensorScalar> {
         // Written for the running rows before they are read; the others are never read.
         previousStates = uninitializedArray(count: recording ? steps * block : 0)
         records = uninitializedArray(count: recording ? steps * GRUStepRecord.count * block : 0)
-        projection = weights.prepared.inputProjection(spec, weights)
-        kernel = weights.prepared.recurrentKernel(spec, weights)
+        self.dropout = dropout
+        projection = dropout.input.isEmpty
+            ? weights.prepared.inputProjection(spec, weights)
+            : GRUInputProjection(spec: spec, weights: weights, perGate: dropout.input.count > 1)
+        kernel = dropout.recurrent.isEmpty
+            ? weights.prepared.recurrentKernel(spec, weights)
+            : GRURecurrentKernel(spec: spec, weights: weights, perGate: true)
+        recurrentMasks = rows.ordered(dropout.recurrent, width: spec.units)
         projected = .allocate(capacity: batch * steps * 3 * spec.units)
         chunks = StepChunks(steps: steps)
         pipeline = workers == 1 && activeCores > 1 && steps >= 2 * StepChunks.size ? TaskClaims(count: chunks.count) : nil
@@ -82,10 +91,9 @@ final class CompactedSequence<S: TensorScalar> {
 
     deinit { projected.deallocate() }
 
-    /// Whether a call of this shape may run compacted: without dropout, with at least
-    /// ``minimumRows`` sequences and steps.
-    static func applies(batch: Int, steps: Int, dropout: GRUDropoutMasks<S>) -> Bool {
-        dropout.input.isEmpty && dropout.recurrent.isEmpty && batch >= minimumRows && steps >= minimumRows
+    /// Whether a call of this shape may run compacted: at least ``minimumRows`` sequences and steps.
+    static func applies(batch: Int, steps: Int) -> Bool {
+        batch >= minimumRows && steps >= minimumRows
     }
 
     /// Row of sequence `b`, step `t` in the inputs and the sequence output.
@@ -103,6 +111,7 @@ final class CompactedSequence<S: TensorScalar> {
         var lastOutput = [S](repeating: 0, count: batch * u)
         var sequence = [S](repeating: 0, count: options.returnSequences ? batch * steps * u : 0)
         inputs.withUnsafeBufferPointer { x in
+          recurrentMasks.withUnsafeBufferPointer { recurrentMasks in
           previousStates.withUnsafeMutableBufferPointer { previousStates in
           records.withUnsafeMutableBufferPointer { records in
             state.withUnsafeMutableBufferPointer { state in
@@ -112,7 +121,8 @@ final class CompactedSequence<S: TensorScalar> {
                         // An empty array's base address may point at shared storage: never write through it.
                         let buffers = Buffers(
                             inputs: x, state: state, lastOutput: lastOutput, sequence: options.returnSequences ? sequence.baseAddress : nil,
-                            previousStates: recording ? previousStates.baseAddress : nil, records: recording ? records.baseAddress : nil)
+                            previousStates: recording ? previousStates.baseAddress : nil, records: recording ? records.baseAddress : nil,
+                            recurrentMasks: recurrentMasks.isEmpty ? nil : recurrentMasks.baseAddress)
                         parallelFor(pipeline == nil ? members.count : 2) { worker in
                             if let pipeline, worker == 1 {
                                 for c in 0..<pipeline.count where pipeline.claim(c) {
@@ -128,11 +138,12 @@ final class CompactedSequence<S: TensorScalar> {
             }
           }
           }
+          }
         }
         let finalState = Tensor(uncheckedShape: [batch, u], scalars: state)
         let tape = recording
             ? GRUSequenceTape(
-                spec: spec, options: options, batch: batch, steps: steps, inputs: inputs, mask: mask, dropout: .none,
+                spec: spec, options: options, batch: batch, steps: steps, inputs: inputs, mask: mask, dropout: dropout,
                 previousStates: previousStates, records: records, compaction: rows)
             : nil
         guard options.returnSequences else {
@@ -152,17 +163,34 @@ final class CompactedSequence<S: TensorScalar> {
         /// The tape's buffers when recording.
         var previousStates: UnsafeMutablePointer<S>?
         var records: UnsafeMutablePointer<S>?
+        /// The recurrent dropout masks in the order of ``CompactedRows``, or `nil`.
+        var recurrentMasks: UnsafePointer<S>?
     }
 
     /// Projects steps `t0..<t1` (input time) of every sequence of `worker`, up to its length.
     private func project(worker w: Int, steps t0: Int, _ t1: Int, inputs x: UnsafePointer<S>) {
-        let f = spec.inputSize, width = 3 * spec.units
+        let f = spec.inputSize, width = 3 * spec.units, lda = options.timeMajor ? batch * f : f
+        // With input dropout: the rows times the sequence's mask of each gate group, as the
+        // uncompacted loop multiplies them.
+        let masked = dropout.input.isEmpty ? nil : UnsafeMutablePointer<S>.allocate(capacity: Swift.max(1, (t1 - t0) * f))
+        defer { masked?.deallocate() }
         for (i, b) in members[w].enumerated() {
             let end = Swift.min(t1, lengths[b])
             guard end > t0 else { continue }
-            projection.project(
-                x + row(b, t0) * f, rows: end - t0, lda: options.timeMajor ? batch * f : f,
-                into: projected + ((firsts[w] + i) * steps + t0) * width)
+            let out = projected + ((firsts[w] + i) * steps + t0) * width
+            guard let masked else {
+                projection.project(x + row(b, t0) * f, rows: end - t0, lda: lda, into: out)
+                continue
+            }
+            for (gate, mask) in dropout.input.enumerated() {
+                mask.withUnsafeBufferPointer { mask in
+                    for r in 0..<(end - t0) {
+                        let source = x + row(b, t0) * f + r * lda, target = masked + r * f
+                        for j in 0..<f { target[j] = source[j] * mask[b * f + j] }
+                    }
+                }
+                projection.project(masked, rows: end - t0, lda: f, gate: dropout.input.count == 1 ? 0 : gate, into: out)
+            }
         }
     }
 
@@ -203,7 +231,8 @@ final class CompactedSequence<S: TensorScalar> {
                 GRUStep.forward(
                     spec: spec, batch: running,
                     projected: projections + t * width, projectedStride: steps * width,
-                    state: h, recurrent: kernel, recurrentMasks: nil, recurrentMaskStride: 0, newState: next,
+                    state: h, recurrent: kernel,
+                    recurrentMasks: buffers.recurrentMasks.map { $0 + first }, recurrentMaskStride: block, newState: next,
                     record: buffers.records?.advanced(by: s * GRUStepRecord.count * block + first), recordStride: block,
                     workspace: workspace, everyRow: true)
                 if running == count {
@@ -250,5 +279,19 @@ struct CompactedRows: Sendable {
         var positions = [Int](repeating: 0, count: lengths.count)
         for (w, rows) in members.enumerated() { for (i, b) in rows.enumerated() { positions[b] = firsts[w] + i } }
         self.positions = positions
+    }
+
+    /// Per-sequence rows (`(batch, width)` each, as dropout masks are) in this order, one
+    /// block after the other; empty for none.
+    func ordered<S: TensorScalar>(_ blocks: [Tensor<S>], width: Int) -> [S] {
+        let block = lengths.count * width
+        var result: [S] = uninitializedArray(count: blocks.count * block)
+        for (g, tensor) in blocks.enumerated() {
+            let values = tensor.scalars
+            for (b, p) in positions.enumerated() {
+                result.replaceSubrange((g * block + p * width)..<(g * block + (p + 1) * width), with: values[(b * width)..<((b + 1) * width)])
+            }
+        }
+        return result
     }
 }

@@ -32,12 +32,14 @@ final class GRUInputProjection<S: TensorScalar>: Sendable {
         }
     }
 
-    /// Writes the projections of `rows` rows of `x`, `lda` apart, to consecutive rows at `out` (no
-    /// dropout), each row on the same kernel however many rows there are. Needs the projection
-    /// prepared without `perGate`.
-    func project(_ x: UnsafePointer<S>, rows: Int, lda: Int, into out: UnsafeMutablePointer<S>) {
+    /// Writes the projections of `rows` rows of `x`, `lda` apart, to consecutive rows at `out`,
+    /// each row on the same kernel however many rows there are.
+    ///
+    /// - Parameter gate: With the projection prepared `perGate`, the gate whose columns are
+    ///   written; else 0, all three.
+    func project(_ x: UnsafePointer<S>, rows: Int, lda: Int, gate: Int = 0, into out: UnsafeMutablePointer<S>) {
         bias.withBaseAddress { bias in
-            kernel.multiply(x, rows: rows, lda: lda, group: 0, bias: bias, into: out, ldc: 3 * spec.units, everyRow: true)
+            kernel.multiply(x, rows: rows, lda: lda, group: gate, bias: bias, into: out, ldc: 3 * spec.units, everyRow: true)
         }
     }
 

@@ -173,7 +173,9 @@ extension GRUSequence {
         var dXP: [S] = uninitializedArray(count: unmasked.inputs.count * width)
         var dM: [S] = uninitializedArray(count: unmasked.states.count * width)
         let lengths = compaction.lengths
+        let masks = compaction.ordered(tape.dropout.recurrent, width: u)
         outputGradient.withUnsafeBufferPointer { dYBuffer in
+        masks.withUnsafeBufferPointer { maskBuffer in
         tape.records.withUnsafeBufferPointer { recordBuffer in
         tape.previousStates.withUnsafeBufferPointer { previousBuffer in
         dXP.withUnsafeMutableBufferPointer { dXPBuffer in
@@ -211,7 +213,7 @@ extension GRUSequence {
                             count: running, cell: cell, state: previous + s * block + first,
                             record: records + s * GRUStepRecord.count * block + first, recordStride: block,
                             projected: dxp, projectedStride: width, recurrent: dm, propagated: propagated,
-                            masks: nil, maskStride: 0, scratch: stepScratch),
+                            masks: masks.isEmpty ? nil : maskBuffer.baseAddress.map { $0 + first }, maskStride: block, scratch: stepScratch),
                         everyRow: true)
                     dh.update(from: propagated, count: running * u)
                     for i in 0..<running {
@@ -222,6 +224,7 @@ extension GRUSequence {
                 }
                 for (i, b) in members.enumerated() { (dhBuffer.baseAddress! + b * u).update(from: dh + i * u, count: u) }
             }
+        }
         }
         }
         }
@@ -317,11 +320,12 @@ extension GRUSequence {
         // Gates whose recurrent product reads the same states share one product: all three
         // without recurrent dropout (z and r only, reset-before), else one gate at a time.
         let gateGroups: [Range<Int>] = !recurrentMasks.isEmpty ? [0..<1, 1..<2, 2..<3] : spec.resetAfter ? [0..<3] : [0..<2, 2..<3]
-        // Where the state of row i of the products is in a tape block of step s.
+        // Where the state of row i of the products is in a tape block of step s, and its
+        // sequence's recurrent masks.
         let positions = tape.compaction?.positions
-        func stateRow(_ i: Int) -> (step: Int, offset: Int) {
+        func stateRow(_ i: Int) -> (step: Int, offset: Int, mask: Int) {
             let st = unmasked?.states[i] ?? i, b = st % batch
-            return (st / batch, (positions?[b] ?? b) * u)
+            return (st / batch, (positions?[b] ?? b) * u, b * u)
         }
         if states > 0 {
             dM.withUnsafeBufferPointer { dm in
@@ -333,11 +337,10 @@ extension GRUSequence {
                         let mask = resetStates || recurrentMasks.isEmpty ? nil : recurrentMasks[g]
                         let source = !resetStates && mask == nil && unmasked == nil
                             ? [] : rowsOf(resetStates ? tape.records : tape.previousStates, count: states, width: u) { i, target, values in
-                                let (s, offset) = stateRow(i)
+                                let (s, offset, m) = stateRow(i)
                                 let start = resetStates ? (s * GRUStepRecord.count + GRUStepRecord.auxiliary) * block + offset : s * block + offset
-                                // Recurrent dropout rows are those of the batch (compaction runs without dropout).
                                 guard let mask else { target.update(from: values + start, count: u); return }
-                                for j in 0..<u { target[j] = values[start + j] * mask[offset + j] }
+                                for j in 0..<u { target[j] = values[start + j] * mask[m + j] }
                             }
                         (source.isEmpty ? tape.previousStates : source).withUnsafeBufferPointer { h in
                             S.parallelGEMM(

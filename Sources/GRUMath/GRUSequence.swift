@@ -112,10 +112,11 @@ public enum GRUSequence {
         // run every row on the tiles as the compacted products do, so the bits are the same.
         let fullLoopRows = batch - ((batch + chunk - 1) / chunk - 1) * chunk
         if compactsPaddedBatches, fullLoopRows >= CompactedSequence<S>.minimumRows,
-           CompactedSequence<S>.applies(batch: batch, steps: steps, dropout: dropout),
+           CompactedSequence<S>.applies(batch: batch, steps: steps),
            let mask, let lengths = CompactedSequence<S>.rightPaddedLengths(mask.scalars, batch: batch, steps: steps) {
             let sequence = CompactedSequence(
-                spec: spec, weights: weights, lengths: lengths, steps: steps, options: options, workers: workers, recording: recording)
+                spec: spec, weights: weights, lengths: lengths, steps: steps, options: options, workers: workers,
+                dropout: dropout, recording: recording)
             return sequence.run(inputs: inputs, mask: mask, initialState: initialState)
         }
         // One sequence: two cores share each step by units, or else the second core computes

@@ -9,7 +9,10 @@ struct CompactionTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var batch: Int, steps: Int, units: Int, features: Int
         var resetAfter = true, goBackwards = false, timeMajor = false, returnSequences = true, zeroOutputForMask = false
-        var testDescription: String { "\(batch)x\(steps)x\(features)->\(units) resetAfter \(resetAfter) back \(goBackwards) timeMajor \(timeMajor) seq \(returnSequences) zero \(zeroOutputForMask)" }
+        /// Dropout masks: none, one input mask (`dropout` only), or three input and three
+        /// recurrent masks (`recurrent_dropout`).
+        var dropout = 0
+        var testDescription: String { "\(batch)x\(steps)x\(features)->\(units) resetAfter \(resetAfter) back \(goBackwards) timeMajor \(timeMajor) seq \(returnSequences) zero \(zeroOutputForMask) dropout masks \(dropout == 0 ? "none" : dropout == 1 ? "input" : "input and recurrent")" }
     }
 
     static let cases: [Case] = [
@@ -20,13 +23,16 @@ struct CompactionTests {
         Case(batch: 5, steps: 5, units: 8, features: 3, zeroOutputForMask: true),
         Case(batch: 64, steps: 37, units: 128, features: 600, timeMajor: true),
         Case(batch: 12, steps: 49, units: 48, features: 4, resetAfter: false, timeMajor: true, zeroOutputForMask: true),
+        Case(batch: 24, steps: 33, units: 40, features: 12, dropout: 1),
+        Case(batch: 21, steps: 40, units: 32, features: 9, goBackwards: true, dropout: 2),
+        Case(batch: 16, steps: 20, units: 24, features: 7, resetAfter: false, timeMajor: true, dropout: 2),
     ]
 
     /// A call of case `c`: random weights, inputs and initial state, and a right-padded mask
     /// with lengths from 0 to every step, ties included.
     struct Problem {
         var spec: GRUSpec, weights: GRUWeights<Float>, x: Tensor<Float>, mask: Tensor<Bool>, lengths: [Int]
-        var h0: Tensor<Float>, options: GRUSequenceOptions
+        var h0: Tensor<Float>, options: GRUSequenceOptions, dropout: GRUDropoutMasks<Float>
 
         init(_ c: Case, activations: (Activation, Activation) = (.sigmoid, .tanh), rng: inout RandomGenerator) throws {
             func random(_ shape: [Int]) throws -> Tensor<Float> { try .random(shape, scale: 0.5, &rng) }
@@ -42,6 +48,14 @@ struct CompactionTests {
             h0 = try random([c.batch, c.units])
             options = GRUSequenceOptions(
                 goBackwards: c.goBackwards, timeMajor: c.timeMajor, zeroOutputForMask: c.zeroOutputForMask, returnSequences: c.returnSequences)
+            // Masks of 0 and 1 / (1 - 0.25), as Keras draws them.
+            func dropoutMask(_ shape: [Int]) throws -> Tensor<Float> {
+                try Tensor(shape: shape, scalars: random(shape).scalars.map { $0 > -0.15 ? 1 / 0.75 : 0 })
+            }
+            dropout = c.dropout == 0 ? .none
+                : c.dropout == 1 ? GRUDropoutMasks(input: [try dropoutMask([c.batch, c.features])])
+                : GRUDropoutMasks(
+                    input: try (0..<3).map { _ in try dropoutMask([c.batch, c.features]) }, recurrent: try (0..<3).map { _ in try dropoutMask([c.batch, c.units]) })
         }
     }
 
@@ -49,10 +63,10 @@ struct CompactionTests {
     func equalsTheUncompactedLoop(_ c: Case) throws {
         var rng = RandomGenerator(seed: UInt64(c.batch * 1000 + c.steps))
         let p = try Problem(c, rng: &rng)
-        let (spec, weights, x, mask, h0, options) = (p.spec, p.weights, p.x, p.mask, p.h0, p.options)
+        let (spec, weights, x, mask, h0, options, dropout) = (p.spec, p.weights, p.x, p.mask, p.h0, p.options, p.dropout)
         #expect(CompactedSequence<Float>.rightPaddedLengths(mask.scalars, batch: c.batch, steps: c.steps) == p.lengths)
         func run() throws -> GRUSequenceOutput<Float> {
-            try GRUSequence.forward(spec: spec, weights: weights, inputs: x, mask: mask, initialState: h0, dropout: .none, options: options)
+            try GRUSequence.forward(spec: spec, weights: weights, inputs: x, mask: mask, initialState: h0, dropout: dropout, options: options)
         }
         let full = try GRUSequence.$compactsPaddedBatches.withValue(false) { try run() }
         let compacted = try run()
@@ -73,12 +87,12 @@ struct CompactionTests {
         for activations in [(Activation.sigmoid, Activation.tanh), (.hardSigmoid, .relu)] {
             var rng = RandomGenerator(seed: UInt64(c.batch * 1000 + c.steps + 7))
             let p = try Problem(c, activations: activations, rng: &rng)
-            let (spec, weights, x, mask, h0, options) = (p.spec, p.weights, p.x, p.mask, p.h0, p.options)
+            let (spec, weights, x, mask, h0, options, dropout) = (p.spec, p.weights, p.x, p.mask, p.h0, p.options, p.dropout)
             let outputShape = c.returnSequences ? (c.timeMajor ? [c.steps, c.batch, c.units] : [c.batch, c.steps, c.units]) : [c.batch, c.units]
             let dY = try Tensor<Float>.random(outputShape, scale: 0.5, &rng), dState = try Tensor<Float>.random([c.batch, c.units], scale: 0.5, &rng)
             func run() throws -> (GRUSequenceOutput<Float>, GRUSequenceGradients<Float>, compacted: Bool) {
                 let (output, tape) = try GRUSequence.forwardRecording(
-                    spec: spec, weights: weights, inputs: x, mask: mask, initialState: h0, dropout: .none, options: options)
+                    spec: spec, weights: weights, inputs: x, mask: mask, initialState: h0, dropout: dropout, options: options)
                 let gradients = try GRUSequence.backward(tape, weights: weights, outputGradient: dY, finalStateGradient: dState)
                 return (output, gradients, tape.compaction != nil)
             }
