@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "KerasFilesTests", dependencies: ["KerasFiles"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SwiftGRUTests",
-            dependencies: ["SwiftGRU"],
+            dependencies: ["SwiftGRU", "GRUMath"],
             resources: [.copy("Fixtures")]
         ),
     ],

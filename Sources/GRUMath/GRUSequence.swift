@@ -36,6 +36,12 @@ public enum GRUSequence {
     /// (``CompactedSequence``); tests turn it off to compare with the loop that computes them.
     @TaskLocal package static var compactsPaddedBatches = true
 
+    /// The unmasked length of each sequence when every row of the `(batch, steps)` mask is
+    /// right-padded and at least one sequence ends before the last step; `nil` otherwise.
+    package static func rightPaddedLengths(_ mask: [Bool], batch: Int, steps: Int) -> [Int]? {
+        CompactedSequence<Float>.rightPaddedLengths(mask, batch: batch, steps: steps)
+    }
+
     /// Runs the GRU over `inputs`.
     ///
     /// Masked steps (`mask[b, t] == false`) carry the state unchanged; their output is the

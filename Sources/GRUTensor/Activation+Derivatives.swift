@@ -110,6 +110,8 @@ extension Activation {
     /// The gradient with respect to the input of ``apply(to:)``, for a tensor-wide call.
     ///
     /// - Throws: ``TensorError`` when the shapes do not match.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func gradient<S: TensorScalar>(input: Tensor<S>, output: Tensor<S>, outputGradient: Tensor<S>) throws -> Tensor<S> {
         guard outputGradient.shape == output.shape else {
             throw TensorError("gradient shape \(outputGradient.shape) does not match output shape \(output.shape)")

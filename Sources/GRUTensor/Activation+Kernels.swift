@@ -103,6 +103,8 @@ extension Activation {
     /// Applies the activation along the last axis of a tensor.
     ///
     /// - Throws: ``TensorError`` when ``glu`` meets an odd last extent.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func apply<S: TensorScalar>(to tensor: Tensor<S>) throws -> Tensor<S> {
         let width = tensor.shape.last ?? 1
         if self == .glu {

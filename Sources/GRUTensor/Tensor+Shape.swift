@@ -24,6 +24,9 @@ extension Tensor {
     /// `permutation[i]` of this tensor.
     ///
     /// - Throws: ``TensorError`` when `permutation` is not a permutation of the axes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Bool)
     public func transposed(_ permutation: [Int]) throws -> Tensor {
         guard permutation.count == rank, Set(permutation) == Set(0..<rank) else {
             throw TensorError("\(permutation) is not a permutation of the \(rank) axes of \(shape)")

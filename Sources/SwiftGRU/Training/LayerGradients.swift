@@ -70,9 +70,18 @@ func popRecord<T>(_ records: inout [T], layer: String) throws -> T {
 
 /// A bias's gradient: the output gradient summed over every position but the last axis,
 /// which has `width` entries.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func biasGradient<Scalar: TensorScalar>(_ outputGradient: Tensor<Scalar>, width: Int) throws -> Tensor<Scalar> {
     var sums = [Scalar](repeating: 0, count: width)
-    for (i, v) in outputGradient.scalars.enumerated() { sums[i % width] += v }
+    guard width > 0 else { return try Tensor(shape: [width], scalars: sums) }
+    sums.withUnsafeMutableBufferPointer { sums in
+        outputGradient.withUnsafeBufferPointer { values in
+            // Row by row, each column summed from the first row down.
+            for row in 0..<(values.count / width) { for j in 0..<width { sums[j] += values[row * width + j] } }
+            for i in (values.count / width * width)..<values.count { sums[i % width] += values[i] }
+        }
+    }
     return try Tensor(shape: [width], scalars: sums)
 }
 

@@ -67,7 +67,7 @@ struct GateWeights<Scalar: TensorScalar> {
     /// `input` times the dropout mask `k` when one of its shape is drawn.
     private func dropped(_ input: Tensor<Scalar>, _ k: Int) throws -> Tensor<Scalar> {
         guard k < dropoutMasks.count, let mask = dropoutMasks[k], mask.shape == input.shape else { return input }
-        return try input.combined(with: mask, *)
+        return try input.multiplied(by: mask)
     }
 
     /// `x·W + h·U + b` for one step: `(batch, gates * units)`, on the inputs and state after
