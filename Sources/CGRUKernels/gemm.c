@@ -338,6 +338,43 @@ static void gemv_packed_avx512(long n, long k, const float *x, const float *pack
 }
 #endif
 
+#ifdef GRU_X86
+// gemv_packed_avx512 for the AVX2 kernel's 16-column slivers: one row of A would use a sixth
+// of the 6 x 16 tile. Each sliver's rows go to two accumulator sets, even and odd.
+__attribute__((target("avx2,fma")))
+static void gemv_packed_avx2(long n, long k, const float *x, const float *packed, float *c) {
+    long slivers = (n + 15) / 16;
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        const float *panel = packed + p0 * slivers * 16;
+        for (long js = 0; js < slivers; js++) {
+            const float *b = panel + js * kc * 16;
+            __m256 e0 = _mm256_setzero_ps(), e1 = _mm256_setzero_ps(), o0 = _mm256_setzero_ps(), o1 = _mm256_setzero_ps();
+            long p = 0;
+            for (; p + 1 < kc; p += 2) {
+                __m256 x0 = _mm256_broadcast_ss(x + p0 + p), x1 = _mm256_broadcast_ss(x + p0 + p + 1);
+                const float *r0 = b + p * 16, *r1 = r0 + 16;
+                e0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(r0), e0);
+                e1 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(r0 + 8), e1);
+                o0 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(r1), o0);
+                o1 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(r1 + 8), o1);
+            }
+            if (p < kc) {
+                __m256 x0 = _mm256_broadcast_ss(x + p0 + p);
+                const float *r0 = b + p * 16;
+                e0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(r0), e0);
+                e1 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(r0 + 8), e1);
+            }
+            float sums[16];
+            _mm256_storeu_ps(sums, _mm256_add_ps(e0, o0));
+            _mm256_storeu_ps(sums + 8, _mm256_add_ps(e1, o1));
+            long w = n - js * 16 < 16 ? n - js * 16 : 16;
+            for (long j = 0; j < w; j++) c[js * 16 + j] += sums[j];
+        }
+    }
+}
+#endif
+
 // Fills C with the bias row (or zeros).
 static void fill_c(long m, long n, const float *bias, float *c, long ldc) {
     for (long i = 0; i < m; i++) {
@@ -440,16 +477,12 @@ static void gemm512(int trans_a, long m, long n, long k, float alpha, const floa
 }
 #endif
 
-// C = alpha * op(A) * B + (bias or 0) when overwrite, else C += alpha * op(A) * B; B packed.
-static void gemm_core(int level, int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
-                      const float *packed_b, int overwrite, const float *bias, float *c, long ldc) {
+// C = alpha * op(A) * B + (bias or 0) when overwrite, else C += alpha * op(A) * B; B packed;
+// every row on the tiles, whatever m, so that a row's sums do not depend on the rows with it.
+static void gemm_tiled(int level, int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                       const float *packed_b, int overwrite, const float *bias, float *c, long ldc) {
     if (overwrite && k <= 0) { fill_c(m, n, bias, c, ldc); return; }
 #ifdef GRU_X86
-    if (level == 2 && m == 1 && !trans_a && alpha == 1.0f) {
-        if (overwrite) fill_c(1, n, bias, c, ldc);
-        gemv_packed_avx512(n, k, a, packed_b, c);
-        return;
-    }
     if (level == 2) { gemm512(trans_a, m, n, k, alpha, a, lda, packed_b, NULL, 0, overwrite, bias, c, ldc); return; }
 #endif
     if (overwrite) fill_c(m, n, bias, c, ldc);
@@ -480,6 +513,20 @@ static void gemm_core(int level, int trans_a, long m, long n, long k, float alph
     }
 }
 
+// gemm_tiled, with one row of A against B on the matrix-vector kernels.
+static void gemm_core(int level, int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *packed_b, int overwrite, const float *bias, float *c, long ldc) {
+#ifdef GRU_X86
+    if ((level == 1 || level == 2) && m == 1 && k > 0 && !trans_a && alpha == 1.0f) {
+        if (overwrite) fill_c(1, n, bias, c, ldc);
+        if (level == 2) gemv_packed_avx512(n, k, a, packed_b, c);
+        else gemv_packed_avx2(n, k, a, packed_b, c);
+        return;
+    }
+#endif
+    gemm_tiled(level, trans_a, m, n, k, alpha, a, lda, packed_b, overwrite, bias, c, ldc);
+}
+
 void gru_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     if (beta != 0.0f) scale_c(m, n, beta, c, ldc);
@@ -495,12 +542,9 @@ void gru_sgemm_packed_rows(long m, long n, long k, const float *a, long lda, con
                            int accumulate, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     int level = gru_kernels_level();
-#ifdef GRU_X86
-    // The tiles, never the one-row kernel: each row's sums are then the same for any m.
-    if (level == 2 && k > 0) { gemm512(0, m, n, k, 1.0f, a, lda, packed, NULL, 0, !accumulate, accumulate ? NULL : bias, c, ldc); return; }
-#endif
     if (accumulate && k <= 0) return;
-    gemm_core(level, 0, m, n, k, 1.0f, a, lda, packed, !accumulate, accumulate ? NULL : bias, c, ldc);
+    // The tiles, never the one-row kernels: each row's sums are then the same for any m.
+    gemm_tiled(level, 0, m, n, k, 1.0f, a, lda, packed, !accumulate, accumulate ? NULL : bias, c, ldc);
 }
 
 void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,

@@ -17,32 +17,34 @@ final class GRUPreparedWeights<S: TensorScalar>: @unchecked Sendable {
 
     private let state = Mutex(State())
 
-    /// Calls `make` once per kind of packed form for the first spec it is asked for; other
-    /// specs (the same weights read with other activations) get a fresh form every call.
+    /// Calls `make` once per kind of packed form (read by `get`, kept by `set`) for the first
+    /// spec it is asked for; other specs (the same weights read with other activations) get a
+    /// fresh form every call. (Closures, not a key path: a key path into this generic type is
+    /// made anew at every call, which cost a one-step stream half its time.)
     private func cached<T: Sendable>(
-        _ spec: GRUSpec, _ path: WritableKeyPath<State, T?>, make: () -> T
+        _ spec: GRUSpec, get: (State) -> T?, set: (inout State, T) -> Void, make: () -> T
     ) -> T {
         if let existing = state.withLock({ state -> T? in
             if state.spec == nil { state.spec = spec }
-            return state.spec == spec ? state[keyPath: path] : nil
+            return state.spec == spec ? get(state) : nil
         }) {
             return existing
         }
         let made = make()
         state.withLock { state in
-            if state.spec == spec, state[keyPath: path] == nil { state[keyPath: path] = made }
+            if state.spec == spec, get(state) == nil { set(&state, made) }
         }
         return made
     }
 
     /// The input projection of all gates at once (no input dropout).
     func inputProjection(_ spec: GRUSpec, _ weights: GRUWeights<S>) -> GRUInputProjection<S> {
-        cached(spec, \.projection) { GRUInputProjection(spec: spec, weights: weights, perGate: false) }
+        cached(spec, get: { $0.projection }, set: { $0.projection = $1 }) { GRUInputProjection(spec: spec, weights: weights, perGate: false) }
     }
 
     /// The recurrent kernel without recurrent dropout.
     func recurrentKernel(_ spec: GRUSpec, _ weights: GRUWeights<S>) -> GRURecurrentKernel<S> {
-        cached(spec, \.recurrent) { GRURecurrentKernel(spec: spec, weights: weights, perGate: false) }
+        cached(spec, get: { $0.recurrent }, set: { $0.recurrent = $1 }) { GRURecurrentKernel(spec: spec, weights: weights, perGate: false) }
     }
 
     /// The device's copy of the weights, made by `make` on first use for `spec`; `nil` from
@@ -63,7 +65,7 @@ final class GRUPreparedWeights<S: TensorScalar>: @unchecked Sendable {
 
     /// The two halves of the units for one sequence shared by two cores.
     func unitHalves(_ spec: GRUSpec, _ weights: GRUWeights<S>) -> [GRUUnitSlice<S>] {
-        cached(spec, \.halves) {
+        cached(spec, get: { $0.halves }, set: { $0.halves = $1 }) {
             let u = spec.units, half = (u / 2 + 15) / 16 * 16
             return [0..<half, half..<u].map { GRUUnitSlice(spec: spec, weights: weights, units: $0) }
         }

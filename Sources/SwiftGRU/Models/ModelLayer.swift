@@ -205,8 +205,8 @@ extension ModelGraph {
             if !node.otherInputs.isEmpty {
                 let values = try node.inputs.map(value)
                 results.append(recording
-                    ? try node.layer.forwardRecording(values.map(\.0), masks: values.map(\.1), training: training)
-                    : try node.layer.forward(values.map(\.0), masks: values.map(\.1), training: training))
+                    ? try node.layer.forwardRecording(values.map { $0.0 }, masks: values.map { $0.1 }, training: training)
+                    : try node.layer.forward(values.map { $0.0 }, masks: values.map { $0.1 }, training: training))
                 continue
             }
             let (input, mask) = try value(node.input)

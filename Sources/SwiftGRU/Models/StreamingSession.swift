@@ -117,7 +117,7 @@ public final class StreamingSession<Scalar: TensorScalar> {
             }
             if !node.otherInputs.isEmpty {
                 let values = node.inputs.map(value)
-                results.append(try node.layer.forward(values.map(\.0), masks: values.map(\.1), training: false))
+                results.append(try node.layer.forward(values.map { $0.0 }, masks: values.map { $0.1 }, training: false))
                 continue
             }
             let (input, mask) = value(node.input)
@@ -163,7 +163,7 @@ public final class StreamingSession<Scalar: TensorScalar> {
             }
             last = try Tensor(shape: [batch, width], scalars: values)
         }
-        let kept = StreamState<Scalar>.LayerState(states: finals.map(\.scalars), sizes: state.sizes, previousOutput: last.scalars)
+        let kept = StreamState<Scalar>.LayerState(states: finals.map { $0.scalars }, sizes: state.sizes, previousOutput: last.scalars)
         let outputs = [out] + (rnn.returnState ? finals : [])
         return (LayerOutput(outputs: outputs, mask: rnn.returnSequences ? mask : nil), kept)
     }

@@ -194,7 +194,7 @@ extension RNN {
             if let rows = step.rows, let keep = step.keep {
                 // A compacted step: its rows' gradients as the whole batch's step gives them;
                 // the other rows carry theirs over (or drop the output's, as the mask says).
-                let kept = Set(zip(rows, keep).filter(\.1).map(\.0))
+                let kept = Set(zip(rows, keep).filter { $0.1 }.map { $0.0 })
                 let carriedOutput = zeroOutputForMask ? Tensor(zeros: dPrevious.shape) : try masked(dPrevious, keep: (0..<batch).map { !kept.contains($0) })
                 if !rows.isEmpty {
                     let result = try stepper.stepBackward(

@@ -88,7 +88,7 @@ public final class Trainer<Scalar: TensorScalar> {
     /// - Throws: ``LayerError`` for data that does not fit the model.
     public func gradients(x: [Tensor<Scalar>], y: [Tensor<Scalar>], training: Bool = true) throws -> (loss: Scalar, weights: [[Tensor<Scalar>]], inputs: [Tensor<Scalar>?]) {
         let result = try computeGradients(x: x, y: y, training: training, inputGradients: true)
-        return (result.loss, result.weights.map(\.weights), result.inputs)
+        return (result.loss, result.weights.map { $0.weights }, result.inputs)
     }
 
     /// The loss of each output with its weight, `nil` for an output outside the loss.
@@ -232,8 +232,8 @@ public final class Trainer<Scalar: TensorScalar> {
         let (value, perOutput, gradients, _, outputs) = try computeGradients(
             x: x, y: y, training: true, inputGradients: false, sampleWeight: sampleWeight)
         try applyUpdate(
-            gradients.flatMap(\.weights), sliceSquares: gradients.flatMap(\.sliceSquares),
-            sliceAbsolutes: gradients.flatMap(\.sliceAbsolutes))
+            gradients.flatMap { $0.weights }, sliceSquares: gradients.flatMap { $0.sliceSquares },
+            sliceAbsolutes: gradients.flatMap { $0.sliceAbsolutes })
         return (value, perOutput, outputs)
     }
 
@@ -249,7 +249,7 @@ public final class Trainer<Scalar: TensorScalar> {
         try optimizerState.apply(
             optimizer, gradients: gradients, sliceSquares: sliceSquares, sliceAbsolutes: sliceAbsolutes, to: &weights)
         var start = 0
-        for (index, layer) in model.layers.filter(\.trainable).enumerated() {
+        for (index, layer) in model.layers.filter { $0.trainable }.enumerated() {
             let updatedIndices = layer.updatedWeightIndices, constraints = layer.weightConstraints
             var all = layer.weights
             for (j, k) in updatedIndices.enumerated() {

@@ -314,7 +314,7 @@ public class RNN<Scalar: TensorScalar>: Layer {
 
     private func checkStates(_ given: [Tensor<Scalar>], batch: Int, what: String) throws {
         let expected = cell.stateSize.map { [batch, $0] }
-        guard given.map(\.shape) == expected else {
+        guard given.map({ $0.shape }) == expected else {
             throw LayerError(.invalidInputShape, "\(name): \(what) must be \(expected.count) tensor(s) of shape \(expected.map { "\($0)" }.joined(separator: ", ")), got \(given.map { "\($0.shape)" }.joined(separator: ", "))")
         }
     }
