@@ -119,26 +119,36 @@ static void micro512(long kc, const float *const rows[8], long step, const float
     else micro512_rows(8, kc, rows, step, bp, bstride, bw, c, ldc, h, w, alpha, overwrite, bias);
 }
 
-__attribute__((target("avx2,fma")))
-static void micro_avx2(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
+// The 6 x 16 tile of the AVX2 kernel, or its first 4 or 2 rows when no more are used (the
+// last rows of a product, a thread's few rows): each row is the same chain of fused
+// multiply-adds whichever tile computes it.
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+void micro_avx2_rows(const int rows, long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
     __m256 acc[12];
-    for (int i = 0; i < 12; i++) acc[i] = _mm256_setzero_ps();
+    for (int i = 0; i < 2 * rows; i++) acc[i] = _mm256_setzero_ps();
     for (long p = 0; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(bp + p * 16), b1 = _mm256_loadu_ps(bp + p * 16 + 8);
         const float *a = ap + p * 6;
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < rows; i++) {
             __m256 x = _mm256_broadcast_ss(a + i);
             acc[2 * i] = _mm256_fmadd_ps(x, b0, acc[2 * i]);
             acc[2 * i + 1] = _mm256_fmadd_ps(x, b1, acc[2 * i + 1]);
         }
     }
     float tile[6 * 16];
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < rows; i++) {
         _mm256_storeu_ps(tile + i * 16, acc[2 * i]);
         _mm256_storeu_ps(tile + i * 16 + 8, acc[2 * i + 1]);
     }
     for (long i = 0; i < h; i++)
         for (long j = 0; j < w; j++) c[i * ldc + j] += alpha * tile[i * 16 + j];
+}
+
+__attribute__((target("avx2,fma")))
+static void micro_avx2(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
+    if (h <= 2) micro_avx2_rows(2, kc, ap, bp, c, ldc, h, w, alpha);
+    else if (h <= 4) micro_avx2_rows(4, kc, ap, bp, c, ldc, h, w, alpha);
+    else micro_avx2_rows(6, kc, ap, bp, c, ldc, h, w, alpha);
 }
 #endif
 
