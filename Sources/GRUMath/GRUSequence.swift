@@ -103,6 +103,12 @@ public enum GRUSequence {
         if let mask, mask.shape != [batch, steps] {
             throw TensorError("mask must have shape [\(batch), \(steps)], got \(mask.shape)")
         }
+        guard [0, 1, 3].contains(dropout.input.count), [0, 3].contains(dropout.recurrent.count),
+              dropout.input.allSatisfy({ $0.shape == [batch, requested.inputSize] }),
+              dropout.recurrent.allSatisfy({ $0.shape == [batch, u] }) else {
+            throw TensorError(
+                "dropout masks must be 0, 1 or 3 input masks of shape [\(batch), \(requested.inputSize)] and 0 or 3 recurrent masks of shape [\(batch), \(u)], got \(dropout.input.map { $0.shape }) and \(dropout.recurrent.map { $0.shape })")
+        }
         let rows = batch * steps
         guard rows > 0 else {
             let shape = options.returnSequences ? (options.timeMajor ? [steps, batch, u] : [batch, steps, u]) : [batch, u]

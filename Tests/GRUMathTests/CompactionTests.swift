@@ -114,6 +114,24 @@ struct CompactionTests {
         }
     }
 
+    /// Dropout masks of the wrong number or shape are refused by name, not read past their end.
+    @Test func wrongDropoutMasksAreRefused() throws {
+        var rng = RandomGenerator(seed: 3)
+        let p = try Problem(Case(batch: 6, steps: 8, units: 4, features: 3), rng: &rng)
+        let wrong: [GRUDropoutMasks<Float>] = [
+            GRUDropoutMasks(input: [Tensor(repeating: 1, shape: [5, 3])]),
+            GRUDropoutMasks(input: [Tensor(repeating: 1, shape: [6, 3]), Tensor(repeating: 1, shape: [6, 3])]),
+            GRUDropoutMasks(recurrent: [Tensor(repeating: 1, shape: [6, 4])]),
+            GRUDropoutMasks(recurrent: (0..<3).map { _ in Tensor(repeating: 1, shape: [6, 5]) }),
+        ]
+        for dropout in wrong {
+            #expect(throws: TensorError.self) {
+                try GRUSequence.forward(
+                    spec: p.spec, weights: p.weights, inputs: p.x, mask: p.mask, initialState: p.h0, dropout: dropout, options: p.options)
+            }
+        }
+    }
+
     @Test func otherMasksAreNotCompacted() {
         let steps = 4
         // A hole, leading padding, nothing shorter than the steps.
