@@ -385,6 +385,41 @@ static void gemv_packed_avx2(long n, long k, const float *x, const float *packed
 }
 #endif
 
+#ifdef GRU_ARM64
+// The one-row kernel of the NEON level (16-column slivers, as gemv_packed_avx2): one row of A
+// would use a sixth of the 6 x 16 tile. Each sliver's rows go to two accumulator sets, even and odd.
+static void gemv_packed_neon(long n, long k, const float *x, const float *packed, float *c) {
+    long slivers = (n + 15) / 16;
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        const float *panel = packed + p0 * slivers * 16;
+        for (long js = 0; js < slivers; js++) {
+            const float *b = panel + js * kc * 16;
+            float32x4_t e[4], o[4];
+            for (int v = 0; v < 4; v++) { e[v] = vdupq_n_f32(0); o[v] = vdupq_n_f32(0); }
+            long p = 0;
+            for (; p + 1 < kc; p += 2) {
+                float x0 = x[p0 + p], x1 = x[p0 + p + 1];
+                const float *r0 = b + p * 16, *r1 = r0 + 16;
+                for (int v = 0; v < 4; v++) {
+                    e[v] = vfmaq_n_f32(e[v], vld1q_f32(r0 + 4 * v), x0);
+                    o[v] = vfmaq_n_f32(o[v], vld1q_f32(r1 + 4 * v), x1);
+                }
+            }
+            if (p < kc) {
+                float x0 = x[p0 + p];
+                const float *r0 = b + p * 16;
+                for (int v = 0; v < 4; v++) e[v] = vfmaq_n_f32(e[v], vld1q_f32(r0 + 4 * v), x0);
+            }
+            float sums[16];
+            for (int v = 0; v < 4; v++) vst1q_f32(sums + 4 * v, vaddq_f32(e[v], o[v]));
+            long w = n - js * 16 < 16 ? n - js * 16 : 16;
+            for (long j = 0; j < w; j++) c[js * 16 + j] += sums[j];
+        }
+    }
+}
+#endif
+
 // Fills C with the bias row (or zeros).
 static void fill_c(long m, long n, const float *bias, float *c, long ldc) {
     for (long i = 0; i < m; i++) {
@@ -531,6 +566,13 @@ static void gemm_core(int level, int trans_a, long m, long n, long k, float alph
         if (overwrite) fill_c(1, n, bias, c, ldc);
         if (level == 2) gemv_packed_avx512(n, k, a, packed_b, c);
         else gemv_packed_avx2(n, k, a, packed_b, c);
+        return;
+    }
+#endif
+#ifdef GRU_ARM64
+    if (level == 1 && m == 1 && k > 0 && !trans_a && alpha == 1.0f) {
+        if (overwrite) fill_c(1, n, bias, c, ldc);
+        gemv_packed_neon(n, k, a, packed_b, c);
         return;
     }
 #endif
