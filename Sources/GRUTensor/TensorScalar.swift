@@ -111,6 +111,14 @@ where RawSignificand: FixedWidthInteger {
 
     /// Applies tanh in place (vectorised for `Float`).
     @_spi(GRUKernels) static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>)
+
+    /// One Adam step over `count` entries, in place, each operation rounded on its own:
+    /// `m += (g - m) * c1`, `v += (squares - v) * c2`, with `vMax` `vMax = max(vMax, v)`, then
+    /// `w -= m * alpha / (sqrt(v or vMax) + eps)`. A `nil` gradient (and squares) is zero.
+    @_spi(GRUKernels) static func adamUpdate(
+        count: Int, w: UnsafeMutablePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
+        vMax: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?, squares: UnsafePointer<Self>?,
+        c1: Self, c2: Self, alpha: Self, eps: Self)
 }
 
 extension TensorScalar {
@@ -178,6 +186,23 @@ extension TensorScalar {
     @_spi(GRUKernels) public static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>) {
         for i in buffer.indices { buffer[i] = Self.tanh(buffer[i]) }
     }
+
+    @_spi(GRUKernels) public static func adamUpdate(
+        count: Int, w: UnsafeMutablePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
+        vMax: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?, squares: UnsafePointer<Self>?,
+        c1: Self, c2: Self, alpha: Self, eps: Self
+    ) {
+        for i in 0..<count {
+            m[i] += ((gradient?[i] ?? 0) - m[i]) * c1
+            v[i] += ((squares?[i] ?? 0) - v[i]) * c2
+            var d = v[i]
+            if let vMax {
+                vMax[i] = Swift.max(vMax[i], v[i])
+                d = vMax[i]
+            }
+            w[i] -= m[i] * alpha / (d.squareRoot() + eps)
+        }
+    }
 }
 
 extension Float: TensorScalar {
@@ -191,6 +216,14 @@ extension Float: TensorScalar {
     }
 
     @_spi(GRUKernels) public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
+
+    @_spi(GRUKernels) public static func adamUpdate(
+        count: Int, w: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+        vMax: UnsafeMutablePointer<Float>?, gradient: UnsafePointer<Float>?, squares: UnsafePointer<Float>?,
+        c1: Float, c2: Float, alpha: Float, eps: Float
+    ) {
+        gru_adam_update(count, w, m, v, vMax, gradient, squares, c1, c2, alpha, eps)
+    }
 
     @_spi(GRUKernels) public static var hasFusedResetAfterGates: Bool { gru_fused_gates_available() != 0 }
 

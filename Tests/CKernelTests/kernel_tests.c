@@ -1,7 +1,8 @@
 // Every entry point of the C kernels (Sources/CGRUKernels) against a double-precision
 // reference, at whatever level the machine (or GRU_KERNELS_LEVEL) gives: the products in every
 // transposition, packed and with bias, the row-independence rule of the bias-rows product, the
-// bfloat16 products where the CPU has them, the activations and the fused gate passes.
+// bfloat16 products where the CPU has them, the activations, the fused gate passes and the
+// optimizer updates (bit for bit against their formulas in float).
 // Built and run by Scripts/kernel-tests.sh, natively and for aarch64 under qemu.
 #include "gru_kernels.h"
 
@@ -405,6 +406,44 @@ static void test_gates(void) {
     if (!ran) printf("gate passes: none at this level (the Swift loops compute them)\n");
 }
 
+// Adam's update against its formulas in float, each operation rounded on its own: the same bits
+// at every level, for a zero (null) gradient and with amsgrad.
+static void test_adam(void) {
+#pragma clang fp contract(off)
+    static const long lengths[] = {1, 7, 8, 15, 16, 17, 100, 1031};
+    for (size_t t = 0; t < sizeof lengths / sizeof lengths[0]; t++) {
+        long n = lengths[t];
+        for (int variant = 0; variant < 4; variant++) {
+            int zero = variant & 1, amsgrad = variant & 2;
+            float *w = random_matrix(n), *m = random_matrix(n), *v = random_matrix(n), *vmax = random_matrix(n);
+            float *g = random_matrix(n), *sq = random_matrix(n);
+            for (long i = 0; i < n; i++) { v[i] = fabsf(v[i]); vmax[i] = fabsf(vmax[i]); sq[i] = g[i] * g[i]; }
+            float *w2 = malloc(sizeof(float) * n), *m2 = malloc(sizeof(float) * n), *v2 = malloc(sizeof(float) * n);
+            float *vmax2 = malloc(sizeof(float) * n);
+            memcpy(w2, w, sizeof(float) * n); memcpy(m2, m, sizeof(float) * n);
+            memcpy(v2, v, sizeof(float) * n); memcpy(vmax2, vmax, sizeof(float) * n);
+            const float c1 = 1.0f - 0.9f, c2 = 1.0f - 0.999f, alpha = 0.0007f, eps = 1e-7f;
+            gru_adam_update(n, w, m, v, amsgrad ? vmax : NULL, zero ? NULL : g, zero ? NULL : sq, c1, c2, alpha, eps);
+            for (long i = 0; i < n; i++) {
+                float gi = zero ? 0.0f : g[i], si = zero ? 0.0f : sq[i];
+                float mi = m2[i] + (gi - m2[i]) * c1, vi = v2[i] + (si - v2[i]) * c2, d = vi;
+                if (amsgrad) d = vi >= vmax2[i] ? vi : vmax2[i];
+                vmax2[i] = amsgrad ? d : vmax2[i];
+                m2[i] = mi; v2[i] = vi;
+                w2[i] = w2[i] - mi * alpha / (sqrtf(d) + eps);
+            }
+            checks++;
+            if (memcmp(w, w2, sizeof(float) * n) || memcmp(m, m2, sizeof(float) * n) || memcmp(v, v2, sizeof(float) * n)
+                || memcmp(vmax, vmax2, sizeof(float) * n)) {
+                char detail[120];
+                snprintf(detail, sizeof detail, "n %ld, zero gradient %d, amsgrad %d: not the formulas' bits", n, zero, amsgrad != 0);
+                fail("adam", detail);
+            }
+            free(w); free(m); free(v); free(vmax); free(g); free(sq); free(w2); free(m2); free(v2); free(vmax2);
+        }
+    }
+}
+
 int main(void) {
     printf("kernel level %d, bfloat16 %s\n", gru_kernels_level(), gru_bf16_available() ? "yes" : "no");
     test_sgemm();
@@ -412,6 +451,7 @@ int main(void) {
     test_bf16();
     test_activations();
     test_gates();
+    test_adam();
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -76,6 +76,13 @@ void gru_sigmoid(float *x, long n);
 /// In place: x = tanh(x).
 void gru_tanh(float *x, long n);
 
+/// One Adam step (Keras 3's formulas) over n entries, in place: m += (g - m) * c1,
+/// v += (sq - v) * c2, with amsgrad (vmax not null) vmax = max(vmax, v), then
+/// w -= m * alpha / (sqrt(v or vmax) + eps). Null g and sq are a zero gradient. Every level
+/// gives the same bits (no fused multiply-add).
+void gru_adam_update(long n, float *w, float *m, float *v, float *vmax, const float *g, const float *sq,
+                     float c1, float c2, float alpha, float eps);
+
 
 /// The gates of reset-after GRU rows with sigmoid gates and a tanh candidate, fused:
 /// for each row, m = hm holds h @ R + recurrent bias (3u values: z, r, h blocks), and

@@ -152,23 +152,13 @@ public final class ModelLayer<Scalar: TensorScalar>: Layer {
 
     public func backward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
         let (byLayer, inputs) = try model.backward(outputGradients.map { (gradient: $0, throughLogits: false) }, inputGradients: needsInputGradient)
-        var result = LayerGradients<Scalar>(input: inputs.first ?? nil, weights: [])
+        var result = LayerGradients<Scalar>(input: inputs.first ?? nil, weightGradients: [])
         result.otherInputs = Array(inputs.dropFirst())
-        result.sliceSquares = []
-        result.sliceAbsolutes = []
         for layer in model.layers {
             let weights = layer.weights
-            guard let gradients = byLayer[ObjectIdentifier(layer)] else {
-                result.weights += weights.map { Tensor(zeros: $0.shape) }
-                result.sliceSquares += weights.map { _ in nil }
-                result.sliceAbsolutes += weights.map { _ in nil }
-                continue
-            }
             // Layers that keep some weights up themselves (moving statistics) give no gradient for them.
-            let missing = weights.count - gradients.weights.count
-            result.weights += gradients.weights + weights.suffix(max(missing, 0)).map { Tensor(zeros: $0.shape) }
-            result.sliceSquares += (gradients.sliceSquares + Array(repeating: nil, count: weights.count)).prefix(weights.count)
-            result.sliceAbsolutes += (gradients.sliceAbsolutes + Array(repeating: nil, count: weights.count)).prefix(weights.count)
+            let given = byLayer[ObjectIdentifier(layer)]?.weightGradients ?? []
+            result.weightGradients += given.prefix(weights.count) + weights.dropFirst(given.count).map { WeightGradient(Tensor(zeros: $0.shape)) }
         }
         return result
     }

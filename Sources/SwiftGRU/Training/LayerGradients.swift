@@ -7,17 +7,21 @@ public struct LayerGradients<Scalar: TensorScalar>: Sendable {
     public var otherInputs: [Tensor<Scalar>?] = []
     /// dL/d(initial state) for recurrent layers that were given initial states.
     public var initialStates: [Tensor<Scalar>]
+    /// Each weight's gradient, aligned with ``Layer/weights``: what ``weights``,
+    /// ``sliceSquares`` and ``sliceAbsolutes`` read, kept as rows where only some are nonzero.
+    package var weightGradients: [WeightGradient<Scalar>]
+
     /// dL/d(weight), aligned with ``Layer/weights``.
-    public var weights: [Tensor<Scalar>]
+    public var weights: [Tensor<Scalar>] { weightGradients.map(\.dense) }
     /// For weights whose gradient TensorFlow keeps as one slice per lookup (an
     /// Embedding's table, `tf.IndexedSlices`): the sum over lookups of each slice's
     /// squares. Keras squares those slices before adding them up, in `clipnorm`,
     /// `global_clipnorm` and the second moments of Adam, RMSprop and Adagrad.
     /// Aligned with ``weights``; `nil` for ordinary dense gradients.
-    public var sliceSquares: [Tensor<Scalar>?]
+    public var sliceSquares: [Tensor<Scalar>?] { weightGradients.map(\.denseSliceSquares) }
     /// For the same weights: the sum over lookups of each slice's absolute values, which
     /// Adamax's infinity norm takes before the slices are added up. Aligned with ``weights``.
-    public var sliceAbsolutes: [Tensor<Scalar>?]
+    public var sliceAbsolutes: [Tensor<Scalar>?] { weightGradients.map(\.denseSliceAbsolutes) }
 
     public init(
         input: Tensor<Scalar>?, initialStates: [Tensor<Scalar>] = [], weights: [Tensor<Scalar>] = [],
@@ -25,9 +29,18 @@ public struct LayerGradients<Scalar: TensorScalar>: Sendable {
     ) {
         self.input = input
         self.initialStates = initialStates
-        self.weights = weights
-        self.sliceSquares = sliceSquares ?? weights.map { _ in nil }
-        self.sliceAbsolutes = sliceAbsolutes ?? weights.map { _ in nil }
+        weightGradients = weights.enumerated().map { k, gradient in
+            WeightGradient(
+                gradient, sliceSquares: sliceSquares.flatMap { k < $0.count ? $0[k] : nil },
+                sliceAbsolutes: sliceAbsolutes.flatMap { k < $0.count ? $0[k] : nil })
+        }
+    }
+
+    /// Gradients kept as they are (rows where only some are nonzero).
+    package init(input: Tensor<Scalar>?, initialStates: [Tensor<Scalar>] = [], weightGradients: [WeightGradient<Scalar>]) {
+        self.input = input
+        self.initialStates = initialStates
+        self.weightGradients = weightGradients
     }
 }
 

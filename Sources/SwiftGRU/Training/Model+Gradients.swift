@@ -29,15 +29,7 @@ extension Model {
                 weightGradients[id] = gradients
                 return
             }
-            existing.weights = try zip(existing.weights, gradients.weights).map { try $0.adding($1) }
-            existing.sliceSquares = try zip(existing.sliceSquares, gradients.sliceSquares).map { a, b in
-                guard let a, let b else { return nil }
-                return try a.adding(b)
-            }
-            existing.sliceAbsolutes = try zip(existing.sliceAbsolutes, gradients.sliceAbsolutes).map { a, b in
-                guard let a, let b else { return nil }
-                return try a.adding(b)
-            }
+            existing.weightGradients = try zip(existing.weightGradients, gradients.weightGradients).map { try $0.adding($1) }
             weightGradients[id] = existing
         }
         func backward(

@@ -128,32 +128,27 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
     /// Updates `weights` in place with their `gradients`.
     ///
     /// - Throws: ``LayerError`` when the weight and gradient lists do not match.
-    /// - Parameters:
-    ///   - sliceSquares: Per weight, the squares Keras uses when TensorFlow holds the gradient
-    ///     as slices (see ``LayerGradients/sliceSquares``); `nil` for dense gradients.
-    ///   - sliceAbsolutes: Likewise the slices' absolute values (``LayerGradients/sliceAbsolutes``).
     // Specialized: called from other modules for Float, it would otherwise run generic code.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    mutating func apply(
-        _ optimizer: Optimizer, gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?] = [],
-        sliceAbsolutes: [Tensor<Scalar>?] = [], to weights: inout [Tensor<Scalar>]
-    ) throws {
+    mutating func apply(_ optimizer: Optimizer, gradients: [WeightGradient<Scalar>], to weights: inout [Tensor<Scalar>]) throws {
         guard gradients.count == weights.count, zip(gradients, weights).allSatisfy({ $0.shape == $1.shape }) else {
             throw LayerError(.invalidWeights, "the optimizer got \(gradients.count) gradients for \(weights.count) weights, or shapes that differ")
         }
-        var grads = gradients.map(\.scalars)
+        let sliced = gradients.map { $0.sliceSquares != nil || $0.sliceAbsolutes != nil }
+        var grads = gradients.map(\.values)
         // Squares of each gradient: the slices' squares where TensorFlow keeps slices.
-        var squares = grads.indices.map { k in (k < sliceSquares.count ? sliceSquares[k]?.scalars : nil) ?? grads[k].map { $0 * $0 } }
-        var absolutes = grads.indices.map { k in (k < sliceAbsolutes.count ? sliceAbsolutes[k]?.scalars : nil) ?? grads[k].map { abs($0) } }
+        var squares = gradients.map { $0.sliceSquares ?? $0.values.map { $0 * $0 } }
+        var absolutes = gradients.map { $0.sliceAbsolutes ?? $0.values.map { abs($0) } }
         func scale(_ k: Int, by factor: Scalar) {
             grads[k] = grads[k].map { $0 * factor }
             squares[k] = squares[k].map { $0 * factor * factor }
             absolutes[k] = absolutes[k].map { $0 * abs(factor) }
         }
         // Clipping. Keras takes the norms over the slices; its norm clip keeps the slices, its
-        // global scale (a plain product) hands the optimizer dense gradients.
-        func densify() {
+        // global scale (a plain product) hands the optimizer plain gradients. A gradient of some
+        // rows sums the same entries as its dense form, in the same order, zeros left out.
+        func dropSlices() {
             squares = grads.map { $0.map { $0 * $0 } }
             absolutes = grads.map { $0.map { abs($0) } }
         }
@@ -167,15 +162,15 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
             let norm = squares.reduce(0) { $0 + $1.reduce(0, +) }.squareRoot()
             let factor = Scalar(global) / Swift.max(norm, Scalar(global))
             for k in grads.indices { scale(k, by: factor) }
-            densify()
+            dropSlices()
         } else if let clipvalue = optimizer.clipvalue, clipvalue > 0 {
             // TensorFlow clips each slice of a sliced gradient on its own, which the sums here cannot give.
-            guard sliceSquares.allSatisfy({ $0 == nil }) else {
+            guard !sliced.contains(true) else {
                 throw LayerError(.unsupported, "clipvalue with an Embedding's gradient (TensorFlow clips each lookup's slice on its own) is not supported; use clipnorm or global_clipnorm")
             }
             let v = Scalar(clipvalue)
             grads = grads.map { $0.map { Swift.min(Swift.max($0, -v), v) } }
-            densify()
+            dropSlices()
         }
         let lr = Scalar(optimizer.learningRate(atStep: iterations))
         let rule = optimizer.rule
@@ -186,6 +181,10 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
         guard slots.count == weights.count else {
             throw LayerError(.invalidWeights, "the optimizer was built for \(slots.count) weights; got \(weights.count)")
         }
+        let slotCount = rule.slotStartingValues.count
+        for (k, weight) in weights.enumerated() where slots[k].count != slotCount || slots[k].contains(where: { $0.count != weight.scalarCount }) {
+            throw LayerError(.invalidWeights, "the optimizer's state for weight \(k) (shape \(weight.shape)) is not \(slotCount) slot(s) of its size")
+        }
         let step = Scalar(iterations + 1)
         if let product = rule.momentumProduct(after: Scalar(momentumProduct), step: step) { momentumProduct = Double(product) }
         for k in weights.indices {
@@ -194,8 +193,16 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
                 let factor = Scalar(decay) * lr
                 for i in w.indices { w[i] -= w[i] * factor }
             }
+            var rows = gradients[k].rows
+            if rows != nil, !rule.updatesRows {
+                // Every entry for a rule that reads them all.
+                grads[k] = gradients[k].expanded(grads[k])
+                squares[k] = gradients[k].expanded(squares[k])
+                absolutes[k] = gradients[k].expanded(absolutes[k])
+                rows = nil
+            }
             rule.update(&w, slots: &slots[k], OptimizerStep(
-                gradient: grads[k], squares: squares[k], absolutes: absolutes[k], learningRate: lr, step: step,
+                gradient: grads[k], squares: squares[k], absolutes: absolutes[k], rows: rows, learningRate: lr, step: step,
                 momentumProduct: Scalar(momentumProduct), epsilonOutsideSquareRoot: optimizer.epsilonOutsideSquareRoot))
             weights[k] = try Tensor(shape: weights[k].shape, scalars: w)
         }

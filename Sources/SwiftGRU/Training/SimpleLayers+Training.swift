@@ -18,24 +18,36 @@ extension Embedding {
         if activityRegularizer != nil {
             g = try addingActivityGradient(activityRegularizer, output: forward(indices, mask: nil, training: false).output, to: g)
         }
-        var table = [Scalar](repeating: 0, count: inputDim * outputDim)
-        var squares = [Scalar](repeating: 0, count: inputDim * outputDim)
-        var absolutes = [Scalar](repeating: 0, count: inputDim * outputDim)
-        let width = outputDim, rows = inputDim
-        guard indices.scalars.allSatisfy({ $0 >= 0 && $0 < Scalar(rows) }) else {
-            throw LayerError(.invalidArgument, "\(name): an index is outside the table of \(rows) rows")
+        let width = outputDim, extent = inputDim
+        guard indices.scalars.allSatisfy({ $0 >= 0 && $0 < Scalar(extent) }) else {
+            throw LayerError(.invalidArgument, "\(name): an index is outside the table of \(extent) rows")
         }
-        table.withUnsafeMutableBufferPointer { table in
+        // Only the rows some lookup read with a gradient that is not zero (a zero slice adds
+        // nothing, as the row left out): each row's slices summed in the order of the lookups,
+        // as the dense table would sum them.
+        let lookups = indices.scalars.map { Int($0) }
+        let read = g.withUnsafeBufferPointer { g in
+            lookups.indices.map { position in g[(position * width)..<((position + 1) * width)].contains { $0 != 0 } }
+        }
+        let rows = Set(zip(lookups, read).filter(\.1).map(\.0)).sorted()
+        var place = [Int: Int](minimumCapacity: rows.count)
+        for (k, row) in rows.enumerated() { place[row] = k }
+        var values = [Scalar](repeating: 0, count: rows.count * width)
+        var squares = values, absolutes = values
+        values.withUnsafeMutableBufferPointer { values in
             squares.withUnsafeMutableBufferPointer { squares in
                 absolutes.withUnsafeMutableBufferPointer { absolutes in
                     g.withUnsafeBufferPointer { g in
-                        for (position, index) in indices.scalars.enumerated() {
-                            let row = Int(index) * width, from = position * width
+                        guard let sum = values.baseAddress, let square = squares.baseAddress, let absolute = absolutes.baseAddress,
+                              let slices = g.baseAddress else { return }
+                        for (position, index) in lookups.enumerated() where read[position] {
+                            guard let k = place[index] else { continue }
+                            let slice = slices + position * width, at = k * width
                             for j in 0..<width {
-                                let value = g[from + j]
-                                table[row + j] += value
-                                squares[row + j] += value * value
-                                absolutes[row + j] += abs(value)
+                                let value = slice[j]
+                                sum[at + j] += value
+                                square[at + j] += value * value
+                                absolute[at + j] += abs(value)
                             }
                         }
                     }
@@ -43,12 +55,10 @@ extension Embedding {
             }
         }
         // A regularizer's dense gradient makes TensorFlow's gradient dense again.
-        let shape = [inputDim, outputDim]
         let sliced = embeddingsRegularizer == nil
-        return LayerGradients(
-            input: nil, weights: [try Tensor(shape: shape, scalars: table)],
-            sliceSquares: [sliced ? try Tensor(shape: shape, scalars: squares) : nil],
-            sliceAbsolutes: [sliced ? try Tensor(shape: shape, scalars: absolutes) : nil])
+        return LayerGradients(input: nil, weightGradients: [try WeightGradient(
+            shape: [extent, width], rows: rows, values: values, sliceSquares: sliced ? squares : nil,
+            sliceAbsolutes: sliced ? absolutes : nil)])
     }
 
     public func clearRecords() { records.removeAll() }

@@ -20,8 +20,8 @@ extension Trainer {
         ) {
             try computeGradients(x: inputs, y: batchY, training: true, inputGradients: false, sampleWeight: batchWeights)
         }
-        let weightGradients = gradients.flatMap(\.weights), squares = gradients.flatMap(\.sliceSquares)
-        let absolutes = gradients.flatMap(\.sliceAbsolutes)
+        let weightGradients = gradients.flatMap(\.weightGradients).map(\.densified)
+        let squares = weightGradients.map(\.sliceSquares), absolutes = weightGradients.map(\.sliceAbsolutes)
         let keptShapes = model.layers.filter(\.trainable).map { layer in
             let weights = layer.weights
             return layer.keptWeightIndices.map { weights[$0].shape }
@@ -29,9 +29,9 @@ extension Trainer {
         // One buffer: gradients and slice squares weighted by this worker's share, the kept
         // weights to average, the losses.
         var buffer = [Double]()
-        for gradient in weightGradients { buffer += gradient.scalars.map { Double($0) * fraction } }
-        for case let square? in squares { buffer += square.scalars.map { Double($0) * fraction * fraction } }
-        for case let absolute? in absolutes { buffer += absolute.scalars.map { Double($0) * fraction } }
+        for gradient in weightGradients { buffer += gradient.values.map { Double($0) * fraction } }
+        for case let square? in squares { buffer += square.map { Double($0) * fraction * fraction } }
+        for case let absolute? in absolutes { buffer += absolute.map { Double($0) * fraction } }
         for layer in model.layers where layer.trainable {
             let weights = layer.weights
             for weight in layer.keptWeightIndices.map({ weights[$0] }) {
@@ -48,12 +48,13 @@ extension Trainer {
             return try Tensor(shape: shape, scalars: buffer[at..<(at + count)].map { Scalar($0) })
         }
         let summed = try weightGradients.map { try take($0.shape) }
-        let summedSquares = try squares.map { try $0.map { try take($0.shape) } }
-        let summedAbsolutes = try absolutes.map { try $0.map { try take($0.shape) } }
+        let summedSquares = try zip(weightGradients, squares).map { gradient, square in try square.map { _ in try take(gradient.shape) } }
+        let summedAbsolutes = try zip(weightGradients, absolutes).map { gradient, absolute in try absolute.map { _ in try take(gradient.shape) } }
         let kept = try keptShapes.map { try $0.map { try take($0) } }
         let loss = Scalar(buffer[at])
         let losses = perOutput.indices.map { $0 + at + 1 < buffer.count && perOutput[$0] != nil ? Scalar(buffer[at + 1 + $0]) : nil }
-        try applyUpdate(summed, sliceSquares: summedSquares, sliceAbsolutes: summedAbsolutes, kept: kept)
+        try applyUpdate(
+            summed.indices.map { WeightGradient(summed[$0], sliceSquares: summedSquares[$0], sliceAbsolutes: summedAbsolutes[$0]) }, kept: kept)
         return (loss, losses, share.isEmpty ? nil : outputs, batchY, batchWeights)
     }
 

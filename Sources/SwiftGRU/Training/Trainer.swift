@@ -180,19 +180,15 @@ public final class Trainer<Scalar: TensorScalar> {
             let all = layer.weights, regularizers = layer.weightRegularizers
             let given = byLayer[ObjectIdentifier(layer)]
             // The gradients of the weights the optimizer updates, regularizers' included.
-            var gradients = LayerGradients<Scalar>(input: nil, weights: [], sliceSquares: [], sliceAbsolutes: [])
+            var gradients = LayerGradients<Scalar>(input: nil, weightGradients: [])
             for k in layer.updatedWeightIndices {
-                var gradient = given.flatMap { k < $0.weights.count ? $0.weights[k] : nil } ?? Tensor(zeros: all[k].shape)
-                var squares = given.flatMap { k < $0.sliceSquares.count ? $0.sliceSquares[k] : nil }
-                var absolutes = given.flatMap { k < $0.sliceAbsolutes.count ? $0.sliceAbsolutes[k] : nil }
+                var gradient = given.flatMap { k < $0.weightGradients.count ? $0.weightGradients[k] : nil }
+                    ?? WeightGradient(Tensor(zeros: all[k].shape))
                 if k < regularizers.count, let regularizer = regularizers[k] {
-                    gradient = try gradient.adding(regularizer.gradient(all[k]))
-                    squares = nil
-                    absolutes = nil
+                    // A regularizer's dense gradient makes TensorFlow's slices dense too.
+                    gradient = WeightGradient(try gradient.dense.adding(regularizer.gradient(all[k])))
                 }
-                gradients.weights.append(gradient)
-                gradients.sliceSquares.append(squares)
-                gradients.sliceAbsolutes.append(absolutes)
+                gradients.weightGradients.append(gradient)
             }
             weights.append(gradients)
         }
@@ -231,9 +227,7 @@ public final class Trainer<Scalar: TensorScalar> {
     ) throws -> (loss: Scalar, perOutput: [Scalar?], outputs: [(Tensor<Scalar>, Tensor<Bool>?)]) {
         let (value, perOutput, gradients, _, outputs) = try computeGradients(
             x: x, y: y, training: true, inputGradients: false, sampleWeight: sampleWeight)
-        try applyUpdate(
-            gradients.flatMap { $0.weights }, sliceSquares: gradients.flatMap { $0.sliceSquares },
-            sliceAbsolutes: gradients.flatMap { $0.sliceAbsolutes })
+        try applyUpdate(gradients.flatMap(\.weightGradients))
         return (value, perOutput, outputs)
     }
 
@@ -241,15 +235,11 @@ public final class Trainer<Scalar: TensorScalar> {
     ///
     /// - Parameter kept: Per trainable layer, the weights it keeps up itself (moving
     ///   statistics) to set; `nil` leaves them as the step left them.
-    func applyUpdate(
-        _ gradients: [Tensor<Scalar>], sliceSquares: [Tensor<Scalar>?], sliceAbsolutes: [Tensor<Scalar>?],
-        kept: [[Tensor<Scalar>]]? = nil
-    ) throws {
+    func applyUpdate(_ gradients: [WeightGradient<Scalar>], kept: [[Tensor<Scalar>]]? = nil) throws {
         var weights = trainableWeights
-        try optimizerState.apply(
-            optimizer, gradients: gradients, sliceSquares: sliceSquares, sliceAbsolutes: sliceAbsolutes, to: &weights)
+        try optimizerState.apply(optimizer, gradients: gradients, to: &weights)
         var start = 0
-        for (index, layer) in model.layers.filter { $0.trainable }.enumerated() {
+        for (index, layer) in model.layers.filter(\.trainable).enumerated() {
             let updatedIndices = layer.updatedWeightIndices, constraints = layer.weightConstraints
             var all = layer.weights
             for (j, k) in updatedIndices.enumerated() {

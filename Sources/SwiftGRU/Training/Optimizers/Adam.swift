@@ -1,3 +1,5 @@
+@_spi(GRUKernels) import GRUTensor
+
 /// Keras' `Adam` (and `AdamW`, which is Adam with ``Optimizer/weightDecay``), with amsgrad.
 public struct Adam: OptimizerRule {
     public var beta1: Double
@@ -18,36 +20,46 @@ public struct Adam: OptimizerRule {
     public var tfKeras2Slots: [Int]? { amsgrad ? [0, 1, 2] : [0, 1] }
     public var tfKeras2UnreadSlots: Int { amsgrad ? 0 : 1 }
 
+    public var updatesRows: Bool { true }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func update<Scalar: TensorScalar>(_ w: inout [Scalar], slots: inout [[Scalar]], _ s: OptimizerStep<Scalar>) {
-        let b1 = Scalar(beta1), b2 = Scalar(beta2), eps = Scalar(epsilon), amsgrad = amsgrad
-        let alpha = s.learningRate * (1 - Scalar.pow(b2, s.step)).squareRoot() / (1 - Scalar.pow(b1, s.step))
-        // The slots moved out while they are updated, so that the loop runs on plain buffers.
+        let b1 = Scalar(beta1), b2 = Scalar(beta2)
+        let rule = AdamStep(
+            c1: 1 - b1, c2: 1 - b2, eps: Scalar(epsilon),
+            alpha: s.learningRate * (1 - Scalar.pow(b2, s.step)).squareRoot() / (1 - Scalar.pow(b1, s.step)))
+        // The slots moved out while they are updated, so that the loops run on plain buffers.
         var m = [Scalar](), v = [Scalar](), vMax = [Scalar]()
         swap(&m, &slots[0])
         swap(&v, &slots[1])
         if amsgrad { swap(&vMax, &slots[2]) }
-        m.withUnsafeMutableBufferPointer { m in
-            v.withUnsafeMutableBufferPointer { v in
-                vMax.withUnsafeMutableBufferPointer { vMax in
-                    w.withUnsafeMutableBufferPointer { w in
+        defer {
+            swap(&m, &slots[0])
+            swap(&v, &slots[1])
+            if amsgrad { swap(&vMax, &slots[2]) }
+        }
+        let count = w.count
+        // Where the gradient is: every entry, or some rows (the rest zero).
+        let rows = s.rows ?? [0]
+        let width = s.rows == nil ? count : (rows.isEmpty ? 1 : s.gradient.count / rows.count)
+        guard m.count == count, v.count == count, !amsgrad || vMax.count == count, rows.count * width == s.gradient.count,
+              s.squares.count == s.gradient.count, rows.allSatisfy({ $0 >= 0 && ($0 + 1) * width <= count }) else { return }
+        let amsgrad = amsgrad
+        w.withUnsafeMutableBufferPointer { w in
+            m.withUnsafeMutableBufferPointer { m in
+                v.withUnsafeMutableBufferPointer { v in
+                    vMax.withUnsafeMutableBufferPointer { vMax in
                         s.gradient.withUnsafeBufferPointer { g in
                             s.squares.withUnsafeBufferPointer { sq in
-                                // Two loops, so that the usual one has no branch and runs in vectors.
-                                guard amsgrad else {
-                                    for i in 0..<w.count {
-                                        m[i] += (g[i] - m[i]) * (1 - b1)
-                                        v[i] += (sq[i] - v[i]) * (1 - b2)
-                                        w[i] -= m[i] * alpha / (v[i].squareRoot() + eps)
-                                    }
-                                    return
-                                }
-                                for i in 0..<w.count {
-                                    m[i] += (g[i] - m[i]) * (1 - b1)
-                                    v[i] += (sq[i] - v[i]) * (1 - b2)
-                                    vMax[i] = Swift.max(vMax[i], v[i])
-                                    w[i] -= m[i] * alpha / (vMax[i].squareRoot() + eps)
+                                guard let w = w.baseAddress, let m = m.baseAddress, let v = v.baseAddress else { return }
+                                let buffers = AdamBuffers(
+                                    w: w, m: m, v: v, vMax: amsgrad ? vMax.baseAddress : nil, g: g.baseAddress, sq: sq.baseAddress)
+                                // Every entry on its own, so that any split gives the same bits.
+                                let workers = parallelWorkers(total: count, minimumPerWorker: 1 << 16)
+                                parallelFor(workers) { worker in
+                                    let lo = count / workers * worker, hi = worker == workers - 1 ? count : count / workers * (worker + 1)
+                                    rule.run(buffers, lo..<hi, rows: rows, width: width)
                                 }
                             }
                         }
@@ -55,8 +67,48 @@ public struct Adam: OptimizerRule {
                 }
             }
         }
-        swap(&m, &slots[0])
-        swap(&v, &slots[1])
-        if amsgrad { swap(&vMax, &slots[2]) }
+    }
+}
+
+/// The buffers of one weight's Adam update.
+private struct AdamBuffers<Scalar: TensorScalar>: @unchecked Sendable {
+    let w: UnsafeMutablePointer<Scalar>, m: UnsafeMutablePointer<Scalar>, v: UnsafeMutablePointer<Scalar>
+    let vMax: UnsafeMutablePointer<Scalar>?
+    let g: UnsafePointer<Scalar>?, sq: UnsafePointer<Scalar>?
+}
+
+/// One Adam step's constants and its loops over a range of entries.
+private struct AdamStep<Scalar: TensorScalar> {
+    let c1: Scalar, c2: Scalar, eps: Scalar, alpha: Scalar
+
+    /// Updates the entries in `range`: those of the gradient's `rows` (each `width` wide,
+    /// stored in order) with it, the others with a zero gradient, which is the same arithmetic.
+    func run(_ b: AdamBuffers<Scalar>, _ range: Range<Int>, rows: [Int], width: Int) {
+        // The first row that ends after the range's start.
+        var low = 0, high = rows.count
+        while low < high {
+            let mid = (low + high) / 2
+            if (rows[mid] + 1) * width <= range.lowerBound { low = mid + 1 } else { high = mid }
+        }
+        var j = low, at = range.lowerBound
+        while at < range.upperBound {
+            if j < rows.count, rows[j] * width <= at {
+                let end = Swift.min((rows[j] + 1) * width, range.upperBound), offset = j * width + at - rows[j] * width
+                update(b, at, end - at, gradient: b.g.map { $0 + offset }, squares: b.sq.map { $0 + offset })
+                at = end
+                if end == (rows[j] + 1) * width { j += 1 }
+            } else {
+                let end = j < rows.count ? Swift.min(rows[j] * width, range.upperBound) : range.upperBound
+                update(b, at, end - at, gradient: nil, squares: nil)
+                at = end
+            }
+        }
+    }
+
+    @inline(__always)
+    private func update(_ b: AdamBuffers<Scalar>, _ start: Int, _ count: Int, gradient: UnsafePointer<Scalar>?, squares: UnsafePointer<Scalar>?) {
+        Scalar.adamUpdate(
+            count: count, w: b.w + start, m: b.m + start, v: b.v + start, vMax: b.vMax.map { $0 + start }, gradient: gradient,
+            squares: squares, c1: c1, c2: c2, alpha: alpha, eps: eps)
     }
 }

@@ -25,6 +25,10 @@ public protocol OptimizerRule: Sendable, Hashable {
     /// Updates one weight, in place, with its slots.
     func update<Scalar: TensorScalar>(_ weight: inout [Scalar], slots: inout [[Scalar]], _ step: OptimizerStep<Scalar>)
 
+    /// Whether ``update(_:slots:_:)`` takes a step whose gradient holds only some rows
+    /// (``OptimizerStep/rows``), every other row zero; the rules that do not are handed every entry.
+    var updatesRows: Bool { get }
+
     /// Whether the rule keeps a running product across all weights (Nadam's `_u_product`),
     /// which Keras saves after the slots.
     var keepsMomentumProduct: Bool { get }
@@ -38,6 +42,7 @@ extension OptimizerRule {
     public var tfKeras2Slots: [Int]? { nil }
     public var tfKeras2UnreadSlots: Int { 0 }
     public var keepsMomentumProduct: Bool { false }
+    public var updatesRows: Bool { false }
     public func momentumProduct<Scalar: TensorScalar>(after product: Scalar, step: Scalar) -> Scalar? { nil }
 }
 
@@ -50,6 +55,10 @@ public struct OptimizerStep<Scalar: TensorScalar>: Sendable {
     public var squares: [Scalar]
     /// Likewise the absolute values (``LayerGradients/sliceAbsolutes``).
     public var absolutes: [Scalar]
+    /// `nil` when the arrays above hold every entry of the weight; else the rows of its first
+    /// axis they hold (ascending, each `gradient.count / rows.count` entries), every other row
+    /// of the gradient zero. Only a rule whose ``OptimizerRule/updatesRows`` is `true` gets these.
+    public var rows: [Int]?
     /// The learning rate of this step.
     public var learningRate: Scalar
     /// The step's number, from 1 (Keras' `iterations + 1`).
