@@ -8,8 +8,9 @@
 #pragma clang fp contract(off)
 
 // Adam (Keras 3): m += (g - m) * c1; v += (sq - v) * c2; with amsgrad vmax = v >= vmax ? v : vmax;
-// w -= m * alpha / (sqrt(v or vmax) + eps). A null g (and sq) is a zero gradient.
-static void adam_scalar(long from, long n, float *w, float *m, float *v, float *vmax, const float *g, const float *sq,
+// w = w_in - m * alpha / (sqrt(v or vmax) + eps), where w_in may be w. A null g (and sq) is a
+// zero gradient.
+static void adam_scalar(long from, long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
                         float c1, float c2, float alpha, float eps) {
     for (long i = from; i < n; i++) {
         float gi = g ? g[i] : 0.0f, si = sq ? sq[i] : 0.0f;
@@ -20,13 +21,13 @@ static void adam_scalar(long from, long n, float *w, float *m, float *v, float *
             vmax[i] = v[i] >= vmax[i] ? v[i] : vmax[i];
             d = vmax[i];
         }
-        w[i] = w[i] - m[i] * alpha / (sqrtf(d) + eps);
+        w[i] = w_in[i] - m[i] * alpha / (sqrtf(d) + eps);
     }
 }
 
 #ifdef GRU_X86
 __attribute__((target("avx512f")))
-static long adam512(long n, float *w, float *m, float *v, float *vmax, const float *g, const float *sq,
+static long adam512(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
                     float c1, float c2, float alpha, float eps) {
     const __m512 k1 = _mm512_set1_ps(c1), k2 = _mm512_set1_ps(c2), a = _mm512_set1_ps(alpha), e = _mm512_set1_ps(eps);
     long i = 0;
@@ -44,13 +45,13 @@ static long adam512(long n, float *w, float *m, float *v, float *vmax, const flo
             _mm512_storeu_ps(vmax + i, d);
         }
         __m512 step = _mm512_div_ps(_mm512_mul_ps(mi, a), _mm512_add_ps(_mm512_sqrt_ps(d), e));
-        _mm512_storeu_ps(w + i, _mm512_sub_ps(_mm512_loadu_ps(w + i), step));
+        _mm512_storeu_ps(w + i, _mm512_sub_ps(_mm512_loadu_ps(w_in + i), step));
     }
     return i;
 }
 
 __attribute__((target("avx2")))
-static long adam256(long n, float *w, float *m, float *v, float *vmax, const float *g, const float *sq,
+static long adam256(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
                     float c1, float c2, float alpha, float eps) {
     const __m256 k1 = _mm256_set1_ps(c1), k2 = _mm256_set1_ps(c2), a = _mm256_set1_ps(alpha), e = _mm256_set1_ps(eps);
     long i = 0;
@@ -68,14 +69,14 @@ static long adam256(long n, float *w, float *m, float *v, float *vmax, const flo
             _mm256_storeu_ps(vmax + i, d);
         }
         __m256 step = _mm256_div_ps(_mm256_mul_ps(mi, a), _mm256_add_ps(_mm256_sqrt_ps(d), e));
-        _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_loadu_ps(w + i), step));
+        _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_loadu_ps(w_in + i), step));
     }
     return i;
 }
 #endif
 
 #ifdef GRU_ARM64
-static long adam_neon(long n, float *w, float *m, float *v, float *vmax, const float *g, const float *sq,
+static long adam_neon(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
                       float c1, float c2, float alpha, float eps) {
     const float32x4_t k1 = vdupq_n_f32(c1), k2 = vdupq_n_f32(c2), a = vdupq_n_f32(alpha), e = vdupq_n_f32(eps);
     long i = 0;
@@ -93,21 +94,21 @@ static long adam_neon(long n, float *w, float *m, float *v, float *vmax, const f
             vst1q_f32(vmax + i, d);
         }
         float32x4_t step = vdivq_f32(vmulq_f32(mi, a), vaddq_f32(vsqrtq_f32(d), e));
-        vst1q_f32(w + i, vsubq_f32(vld1q_f32(w + i), step));
+        vst1q_f32(w + i, vsubq_f32(vld1q_f32(w_in + i), step));
     }
     return i;
 }
 #endif
 
-void gru_adam_update(long n, float *w, float *m, float *v, float *vmax, const float *g, const float *sq,
+void gru_adam_update(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
                      float c1, float c2, float alpha, float eps) {
     long done = 0;
 #ifdef GRU_X86
-    if (gru_kernels_level() == 2) done = adam512(n, w, m, v, vmax, g, sq, c1, c2, alpha, eps);
-    else if (gru_kernels_level() == 1) done = adam256(n, w, m, v, vmax, g, sq, c1, c2, alpha, eps);
+    if (gru_kernels_level() == 2) done = adam512(n, w, w_in, m, v, vmax, g, sq, c1, c2, alpha, eps);
+    else if (gru_kernels_level() == 1) done = adam256(n, w, w_in, m, v, vmax, g, sq, c1, c2, alpha, eps);
 #endif
 #ifdef GRU_ARM64
-    if (gru_kernels_level() == 1) done = adam_neon(n, w, m, v, vmax, g, sq, c1, c2, alpha, eps);
+    if (gru_kernels_level() == 1) done = adam_neon(n, w, w_in, m, v, vmax, g, sq, c1, c2, alpha, eps);
 #endif
-    adam_scalar(done, n, w, m, v, vmax, g, sq, c1, c2, alpha, eps);
+    adam_scalar(done, n, w, w_in, m, v, vmax, g, sq, c1, c2, alpha, eps);
 }

@@ -112,11 +112,12 @@ where RawSignificand: FixedWidthInteger {
     /// Applies tanh in place (vectorised for `Float`).
     @_spi(GRUKernels) static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>)
 
-    /// One Adam step over `count` entries, in place, each operation rounded on its own:
+    /// One Adam step over `count` entries, each operation rounded on its own:
     /// `m += (g - m) * c1`, `v += (squares - v) * c2`, with `vMax` `vMax = max(vMax, v)`, then
-    /// `w -= m * alpha / (sqrt(v or vMax) + eps)`. A `nil` gradient (and squares) is zero.
+    /// `w = weights - m * alpha / (sqrt(v or vMax) + eps)`, where `weights` may be `w`. A `nil`
+    /// gradient (and squares) is zero.
     @_spi(GRUKernels) static func adamUpdate(
-        count: Int, w: UnsafeMutablePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
+        count: Int, w: UnsafeMutablePointer<Self>, weights: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
         vMax: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?, squares: UnsafePointer<Self>?,
         c1: Self, c2: Self, alpha: Self, eps: Self)
 }
@@ -188,7 +189,7 @@ extension TensorScalar {
     }
 
     @_spi(GRUKernels) public static func adamUpdate(
-        count: Int, w: UnsafeMutablePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
+        count: Int, w: UnsafeMutablePointer<Self>, weights: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
         vMax: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?, squares: UnsafePointer<Self>?,
         c1: Self, c2: Self, alpha: Self, eps: Self
     ) {
@@ -200,7 +201,7 @@ extension TensorScalar {
                 vMax[i] = Swift.max(vMax[i], v[i])
                 d = vMax[i]
             }
-            w[i] -= m[i] * alpha / (d.squareRoot() + eps)
+            w[i] = weights[i] - m[i] * alpha / (d.squareRoot() + eps)
         }
     }
 }
@@ -218,11 +219,11 @@ extension Float: TensorScalar {
     @_spi(GRUKernels) public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
 
     @_spi(GRUKernels) public static func adamUpdate(
-        count: Int, w: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+        count: Int, w: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
         vMax: UnsafeMutablePointer<Float>?, gradient: UnsafePointer<Float>?, squares: UnsafePointer<Float>?,
         c1: Float, c2: Float, alpha: Float, eps: Float
     ) {
-        gru_adam_update(count, w, m, v, vMax, gradient, squares, c1, c2, alpha, eps)
+        gru_adam_update(count, w, weights, m, v, vMax, gradient, squares, c1, c2, alpha, eps)
     }
 
     @_spi(GRUKernels) public static var hasFusedResetAfterGates: Bool { gru_fused_gates_available() != 0 }

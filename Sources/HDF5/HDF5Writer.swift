@@ -6,17 +6,17 @@ public struct HDF5Value: Sendable, Equatable {
 
     /// 32-bit floats of the given shape (empty shape: a scalar).
     public static func float32(_ values: [Float], shape: [Int]) -> HDF5Value {
-        HDF5Value(shape: shape, datatype: .float(size: 4), raw: values.flatMap { littleEndian(UInt64($0.bitPattern), 4) })
+        HDF5Value(shape: shape, datatype: .float(size: 4), raw: littleEndianBytes(values.map(\.bitPattern)))
     }
 
     /// 64-bit floats of the given shape.
     public static func float64(_ values: [Double], shape: [Int]) -> HDF5Value {
-        HDF5Value(shape: shape, datatype: .float(size: 8), raw: values.flatMap { littleEndian($0.bitPattern, 8) })
+        HDF5Value(shape: shape, datatype: .float(size: 8), raw: littleEndianBytes(values.map(\.bitPattern)))
     }
 
     /// 64-bit signed integers of the given shape.
     public static func int64(_ values: [Int64], shape: [Int]) -> HDF5Value {
-        HDF5Value(shape: shape, datatype: .integer(size: 8, signed: true), raw: values.flatMap { littleEndian(UInt64(bitPattern: $0), 8) })
+        HDF5Value(shape: shape, datatype: .integer(size: 8, signed: true), raw: littleEndianBytes(values))
     }
 
     /// Fixed-length strings (NUL-padded to the longest), one axis.
@@ -30,6 +30,17 @@ public struct HDF5Value: Sendable, Equatable {
     public static func string(_ value: String) -> HDF5Value {
         let bytes = Array(value.utf8)
         return HDF5Value(shape: [], datatype: .fixedString(size: max(1, bytes.count)), raw: bytes.isEmpty ? [0] : bytes)
+    }
+
+    /// The values' bytes, each value least significant byte first, one after the other.
+    static func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
+        let size = MemoryLayout<T>.size
+        return [UInt8](unsafeUninitializedCapacity: values.count * size) { bytes, count in
+            for (i, value) in values.enumerated() {
+                withUnsafeBytes(of: value.littleEndian) { for b in 0..<size { bytes[i * size + b] = $0[b] } }
+            }
+            count = values.count * size
+        }
     }
 
     static func littleEndian(_ value: UInt64, _ size: Int) -> [UInt8] {

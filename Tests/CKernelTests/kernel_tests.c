@@ -413,8 +413,8 @@ static void test_adam(void) {
     static const long lengths[] = {1, 7, 8, 15, 16, 17, 100, 1031};
     for (size_t t = 0; t < sizeof lengths / sizeof lengths[0]; t++) {
         long n = lengths[t];
-        for (int variant = 0; variant < 4; variant++) {
-            int zero = variant & 1, amsgrad = variant & 2;
+        for (int variant = 0; variant < 8; variant++) {
+            int zero = variant & 1, amsgrad = variant & 2, apart = variant & 4;
             float *w = random_matrix(n), *m = random_matrix(n), *v = random_matrix(n), *vmax = random_matrix(n);
             float *g = random_matrix(n), *sq = random_matrix(n);
             for (long i = 0; i < n; i++) { v[i] = fabsf(v[i]); vmax[i] = fabsf(vmax[i]); sq[i] = g[i] * g[i]; }
@@ -423,7 +423,10 @@ static void test_adam(void) {
             memcpy(w2, w, sizeof(float) * n); memcpy(m2, m, sizeof(float) * n);
             memcpy(v2, v, sizeof(float) * n); memcpy(vmax2, vmax, sizeof(float) * n);
             const float c1 = 1.0f - 0.9f, c2 = 1.0f - 0.999f, alpha = 0.0007f, eps = 1e-7f;
-            gru_adam_update(n, w, m, v, amsgrad ? vmax : NULL, zero ? NULL : g, zero ? NULL : sq, c1, c2, alpha, eps);
+            // In place, or written apart from the weights read.
+            float *out = apart ? malloc(sizeof(float) * n) : w;
+            gru_adam_update(n, out, w, m, v, amsgrad ? vmax : NULL, zero ? NULL : g, zero ? NULL : sq, c1, c2, alpha, eps);
+            if (apart) { memcpy(w, out, sizeof(float) * n); free(out); }
             for (long i = 0; i < n; i++) {
                 float gi = zero ? 0.0f : g[i], si = zero ? 0.0f : sq[i];
                 float mi = m2[i] + (gi - m2[i]) * c1, vi = v2[i] + (si - v2[i]) * c2, d = vi;
@@ -435,8 +438,8 @@ static void test_adam(void) {
             checks++;
             if (memcmp(w, w2, sizeof(float) * n) || memcmp(m, m2, sizeof(float) * n) || memcmp(v, v2, sizeof(float) * n)
                 || memcmp(vmax, vmax2, sizeof(float) * n)) {
-                char detail[120];
-                snprintf(detail, sizeof detail, "n %ld, zero gradient %d, amsgrad %d: not the formulas' bits", n, zero, amsgrad != 0);
+                char detail[160];
+                snprintf(detail, sizeof detail, "n %ld, zero gradient %d, amsgrad %d, apart %d: not the formulas' bits", n, zero, amsgrad != 0, apart != 0);
                 fail("adam", detail);
             }
             free(w); free(m); free(v); free(vmax); free(g); free(sq); free(w2); free(m2); free(v2); free(vmax2);

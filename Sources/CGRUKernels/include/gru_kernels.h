@@ -78,9 +78,9 @@ void gru_tanh(float *x, long n);
 
 /// One Adam step (Keras 3's formulas) over n entries, in place: m += (g - m) * c1,
 /// v += (sq - v) * c2, with amsgrad (vmax not null) vmax = max(vmax, v), then
-/// w -= m * alpha / (sqrt(v or vmax) + eps). Null g and sq are a zero gradient. Every level
-/// gives the same bits (no fused multiply-add).
-void gru_adam_update(long n, float *w, float *m, float *v, float *vmax, const float *g, const float *sq,
+/// w = w_in - m * alpha / (sqrt(v or vmax) + eps), where w_in may be w. Null g and sq are a zero
+/// gradient. Every level gives the same bits (no fused multiply-add).
+void gru_adam_update(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
                      float c1, float c2, float alpha, float eps);
 
 

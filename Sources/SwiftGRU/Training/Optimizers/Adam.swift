@@ -45,21 +45,32 @@ public struct Adam: OptimizerRule {
         let width = s.rows == nil ? count : (rows.isEmpty ? 1 : s.gradient.count / rows.count)
         guard m.count == count, v.count == count, !amsgrad || vMax.count == count, rows.count * width == s.gradient.count,
               s.squares.count == s.gradient.count, rows.allSatisfy({ $0 >= 0 && ($0 + 1) * width <= count }) else { return }
-        let amsgrad = amsgrad
-        w.withUnsafeMutableBufferPointer { w in
-            m.withUnsafeMutableBufferPointer { m in
-                v.withUnsafeMutableBufferPointer { v in
-                    vMax.withUnsafeMutableBufferPointer { vMax in
-                        s.gradient.withUnsafeBufferPointer { g in
-                            s.squares.withUnsafeBufferPointer { sq in
-                                guard let w = w.baseAddress, let m = m.baseAddress, let v = v.baseAddress else { return }
-                                let buffers = AdamBuffers(
-                                    w: w, m: m, v: v, vMax: amsgrad ? vMax.baseAddress : nil, g: g.baseAddress, sq: sq.baseAddress)
-                                // Every entry on its own, so that any split gives the same bits.
-                                let workers = parallelWorkers(total: count, minimumPerWorker: 1 << 16)
-                                parallelFor(workers) { worker in
-                                    let lo = count / workers * worker, hi = worker == workers - 1 ? count : count / workers * (worker + 1)
-                                    rule.run(buffers, lo..<hi, rows: rows, width: width)
+        let amsgrad = amsgrad, weights = w
+        // Written into a new array: `w` shares its storage with the layer, which an update in
+        // place would first copy.
+        w = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
+            defer { initialized = count }
+            weights.withUnsafeBufferPointer { weights in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        vMax.withUnsafeMutableBufferPointer { vMax in
+                            s.gradient.withUnsafeBufferPointer { g in
+                                s.squares.withUnsafeBufferPointer { sq in
+                                    guard let w = out.baseAddress, let weights = weights.baseAddress, let m = m.baseAddress,
+                                          let v = v.baseAddress else {
+                                        // Only an empty weight has no buffers.
+                                        _ = out.initialize(from: weights)
+                                        return
+                                    }
+                                    let buffers = AdamBuffers(
+                                        w: w, weights: weights, m: m, v: v, vMax: amsgrad ? vMax.baseAddress : nil, g: g.baseAddress,
+                                        sq: sq.baseAddress)
+                                    // Every entry on its own, so that any split gives the same bits.
+                                    let workers = parallelWorkers(total: count, minimumPerWorker: 1 << 16)
+                                    parallelFor(workers) { worker in
+                                        let lo = count / workers * worker, hi = worker == workers - 1 ? count : count / workers * (worker + 1)
+                                        rule.run(buffers, lo..<hi, rows: rows, width: width)
+                                    }
                                 }
                             }
                         }
@@ -72,7 +83,7 @@ public struct Adam: OptimizerRule {
 
 /// The buffers of one weight's Adam update.
 private struct AdamBuffers<Scalar: TensorScalar>: @unchecked Sendable {
-    let w: UnsafeMutablePointer<Scalar>, m: UnsafeMutablePointer<Scalar>, v: UnsafeMutablePointer<Scalar>
+    let w: UnsafeMutablePointer<Scalar>, weights: UnsafePointer<Scalar>, m: UnsafeMutablePointer<Scalar>, v: UnsafeMutablePointer<Scalar>
     let vMax: UnsafeMutablePointer<Scalar>?
     let g: UnsafePointer<Scalar>?, sq: UnsafePointer<Scalar>?
 }
@@ -108,7 +119,7 @@ private struct AdamStep<Scalar: TensorScalar> {
     @inline(__always)
     private func update(_ b: AdamBuffers<Scalar>, _ start: Int, _ count: Int, gradient: UnsafePointer<Scalar>?, squares: UnsafePointer<Scalar>?) {
         Scalar.adamUpdate(
-            count: count, w: b.w + start, m: b.m + start, v: b.v + start, vMax: b.vMax.map { $0 + start }, gradient: gradient,
+            count: count, w: b.w + start, weights: b.weights + start, m: b.m + start, v: b.v + start, vMax: b.vMax.map { $0 + start }, gradient: gradient,
             squares: squares, c1: c1, c2: c2, alpha: alpha, eps: eps)
     }
 }
