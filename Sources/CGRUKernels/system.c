@@ -51,3 +51,9 @@ int gru_kernels_affinity_cpus(void) {
     return 0;
 #endif
 }
+
+static _Thread_local int thread_budget = 0;
+
+int gru_kernels_thread_budget(void) { return thread_budget; }
+
+void gru_kernels_set_thread_budget(int count) { thread_budget = count > 0 ? count : 0; }

@@ -22,6 +22,39 @@ package func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
+/// Runs `first` and `second` at once, each on half of the threads in force (``activeCores``),
+/// and returns both results; one after the other when there is one thread. What either
+/// computes does not depend on the split (see ``ThreadCount``).
+///
+/// - Throws: The first one's error, else the second one's.
+package func concurrently<A, B>(_ first: () throws -> A, _ second: () throws -> B) throws -> (A, B) {
+    let cores = activeCores
+    guard cores > 1 else { return (try first(), try second()) }
+    var a: Result<A, any Error>?, b: Result<B, any Error>?
+    withoutActuallyEscaping(first) { first in
+        withoutActuallyEscaping(second) { second in
+            withUnsafeMutablePointer(to: &a) { a in
+                withUnsafeMutablePointer(to: &b) { b in
+                    // Each half writes its own result only.
+                    let box = UncheckedSendable((first, second, a, b))
+                    DispatchQueue.concurrentPerform(iterations: 2) { half in
+                        let outer = gru_kernels_thread_budget()
+                        gru_kernels_set_thread_budget(Int32(half == 0 ? cores / 2 : cores - cores / 2))
+                        defer { gru_kernels_set_thread_budget(outer) }
+                        if half == 0 {
+                            box.value.2.pointee = Result { try box.value.0() }
+                        } else {
+                            box.value.3.pointee = Result { try box.value.1() }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    guard let a, let b else { throw TensorError("a concurrent half did not run") }
+    return (try a.get(), try b.get())
+}
+
 /// How many workers to split work of `total` units over, given the least work worth a worker.
 package func parallelWorkers(total: Int, minimumPerWorker: Int) -> Int {
     guard minimumPerWorker > 0 else { return activeCores }
@@ -43,6 +76,9 @@ public enum ThreadCount {
     /// The count in force: set by ``current``'s setter, else `GRU_NUM_THREADS`, else ``available``.
     public static var current: Int {
         get {
+            // Within one of two halves run at once (``concurrently(_:_:)``), its share.
+            let budget = Int(gru_kernels_thread_budget())
+            if budget > 0 { return budget }
             let chosen = setting.load(ordering: .relaxed)
             return chosen > 0 ? chosen : configured
         }

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SwiftGRU
+@testable import GRUTensor
 
 /// Results must not depend on how many threads the kernels use.
 @Suite("Thread count", .serialized)
@@ -25,6 +26,45 @@ struct ThreadCountTests {
         }
         for other in results.dropFirst() {
             for (a, b) in zip(results[0], other) { #expect(a.scalars == b.scalars) }
+        }
+    }
+
+    /// A Bidirectional layer runs its halves at once with two threads or more, each on its
+    /// share: the same bits as one after the other, masked and trained.
+    @Test func bidirectionalHalvesAtOnceGiveTheSameBits() throws {
+        defer { ThreadCount.reset() }
+        let x: Tensor<Float> = try Initializer.randomNormal(stddev: 1, seed: 8).makeTensor(shape: [9, 14, 20])
+        let lengths = [14, 3, 9, 1, 14, 7, 12, 5, 10]
+        let mask = try Tensor<Bool>(shape: [9, 14], scalars: lengths.flatMap { n in (0..<14).map { $0 < n } })
+        var results = [[Tensor<Float>]]()
+        for threads in [1, 2, 3, 4] {
+            ThreadCount.current = threads
+            let layer = try Bidirectional(GRU<Float>(
+                units: 24, kernelInitializer: .glorotUniform(seed: 1), recurrentInitializer: .orthogonal(seed: 2),
+                biasInitializer: .randomNormal(stddev: 0.3, seed: 3), returnSequences: true, useCuDNN: false))
+            let inference = try layer.forward(x, mask: mask, training: false).output
+            let output = try layer.forwardRecording(x, mask: mask, initialState: [], training: true).output
+            let gradient: Tensor<Float> = try Initializer.randomNormal(stddev: 1, seed: 6).makeTensor(shape: output.shape)
+            let g = try layer.backward([gradient])
+            results.append([inference, output, try #require(g.input)] + g.weights)
+        }
+        for other in results.dropFirst() {
+            #expect(other.count == results[0].count)
+            for (a, b) in zip(results[0], other) { #expect(a.scalars == b.scalars) }
+        }
+    }
+
+    @Test func halvesRunOnTheirShareOfTheThreads() throws {
+        defer { ThreadCount.reset() }
+        for (threads, shares) in [(1, [1, 1]), (2, [1, 1]), (3, [1, 2]), (8, [4, 4])] {
+            ThreadCount.current = threads
+            let (a, b) = try concurrently({ ThreadCount.current }, { ThreadCount.current })
+            #expect([a, b] == shares, "\(threads) threads")
+            #expect(ThreadCount.current == threads)
+        }
+        ThreadCount.current = 2
+        #expect(throws: LayerError.self) {
+            _ = try concurrently({ 1 }, { () throws -> Int in throw LayerError(.invalidArgument, "second") })
         }
     }
 

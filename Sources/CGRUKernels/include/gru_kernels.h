@@ -70,6 +70,11 @@ void gru_kernels_fail_scratch_allocations(int fail);
 /// The CPUs in this process's affinity mask, or 0 where that cannot be read.
 int gru_kernels_affinity_cpus(void);
 
+/// The threads the calling thread's work may be split over (0: no limit of its own), set
+/// while two halves of a computation run at once, each on its share of the threads.
+int gru_kernels_thread_budget(void);
+void gru_kernels_set_thread_budget(int count);
+
 /// In place: x = 1 / (1 + exp(-x)).
 void gru_sigmoid(float *x, long n);
 

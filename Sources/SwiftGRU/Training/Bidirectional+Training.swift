@@ -8,8 +8,9 @@ extension Bidirectional {
             throw LayerError(.invalidInputShape, "Bidirectional '\(name)': initial_state must hold the forward states then the backward states")
         }
         let half = initialState.count / 2
-        let y = try forwardLayer.forwardRecording(input, mask: mask, initialState: Array(initialState[..<half]), training: training)
-        let yBackward = try backwardLayer.forwardRecording(input, mask: mask, initialState: Array(initialState[half...]), training: training)
+        let (y, yBackward) = try halves(
+            { try self.forwardLayer.forwardRecording(input, mask: mask, initialState: Array(initialState[..<half]), training: training) },
+            { try self.backwardLayer.forwardRecording(input, mask: mask, initialState: Array(initialState[half...]), training: training) })
         let result = try merge(y.output, yBackward.output, states: Array(y.outputs.dropFirst()) + Array(yBackward.outputs.dropFirst()))
         let flipped = returnSequences ? try yBackward.output.reversed(alongAxis: timeAxis) : yBackward.output
         records.append((y.output, flipped, (y.outputs.count - 1, yBackward.outputs.count - 1)))
@@ -57,11 +58,12 @@ extension Bidirectional {
         func slice(_ start: Int, _ count: Int) -> [Tensor<Scalar>?] {
             (start..<(start + count)).map { $0 < states.count ? states[$0] : nil }
         }
-        let f = try forwardLayer.backward([gForward] + slice(0, forwardStates), needsInputGradient: needsInputGradient)
-        let b = try backwardLayer.backward([gBackward] + slice(forwardStates, backwardStates), needsInputGradient: needsInputGradient)
+        let (f, b) = try halves(
+            { try self.forwardLayer.backward([gForward] + slice(0, forwardStates), needsInputGradient: needsInputGradient) },
+            { try self.backwardLayer.backward([gBackward] + slice(forwardStates, backwardStates), needsInputGradient: needsInputGradient) })
         return LayerGradients(
             input: try sum(f.input, b.input), initialStates: f.initialStates + b.initialStates,
-            weights: f.weights + b.weights)
+            weightGradients: f.weightGradients + b.weightGradients)
     }
 
     public func clearRecords() {

@@ -144,9 +144,20 @@ public final class Bidirectional<Scalar: TensorScalar>: Layer {
             forwardState = Array(initialState[..<(initialState.count / 2)])
             backwardState = Array(initialState[(initialState.count / 2)...])
         }
-        let y = try forwardLayer(inputs, mask: mask, training: training, initialState: forwardState)
-        let yBackward = try backwardLayer(inputs, mask: mask, training: training, initialState: backwardState)
+        let (y, yBackward) = try halves(
+            { try self.forwardLayer(inputs, mask: mask, training: training, initialState: forwardState) },
+            { try self.backwardLayer(inputs, mask: mask, training: training, initialState: backwardState) })
         return try merge(y.output, yBackward.output, states: y.states + yBackward.states)
+    }
+
+    /// Runs the two halves: at once, each on half the threads, when the CPU computes them with
+    /// two threads or more (each half's numbers do not depend on its threads); else one after
+    /// the other.
+    func halves<A, B>(_ forward: () throws -> A, _ backward: () throws -> B) throws -> (A, B) {
+        let onDevice = [forwardLayer, backwardLayer].contains { ($0 as? GRU<Scalar>)?.deviceBackendOverride != nil }
+            || (ComputeDevice.current != .cpu && ComputeDevice.gpuUnavailableReason == nil)
+        guard ThreadCount.current > 1, !onDevice else { return (try forward(), try backward()) }
+        return try concurrently(forward, backward)
     }
 
     /// Flips the backward half's sequence back and merges the two halves.
