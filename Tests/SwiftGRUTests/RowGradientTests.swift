@@ -95,6 +95,15 @@ struct RowGradientTests {
         }
     }
 
+    @Test("slices' squares laid out otherwise than the gradient are refused by name")
+    func mismatchedSquaresAreRefused() throws {
+        var weights = [Tensor<Float>(repeating: 1, shape: [4, 2])]
+        var state = OptimizerState<Float>()
+        let gradient = WeightGradient(Tensor<Float>(repeating: 1, shape: [4, 2]), sliceSquares: Tensor(repeating: 1, shape: [3]))
+        #expect(throws: LayerError.self) { try state.apply(.adam(), gradients: [gradient], to: &weights) }
+        #expect(weights[0].scalars == [Float](repeating: 1, count: 8))
+    }
+
     @Test("an Embedding's gradient holds the rows read with a gradient, summed as the dense table")
     func embeddingGradientIsItsRows() throws {
         let layer = try Embedding<Float>(inputDim: 30, outputDim: 4)

@@ -135,6 +135,10 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable {
         guard gradients.count == weights.count, zip(gradients, weights).allSatisfy({ $0.shape == $1.shape }) else {
             throw LayerError(.invalidWeights, "the optimizer got \(gradients.count) gradients for \(weights.count) weights, or shapes that differ")
         }
+        for (k, gradient) in gradients.enumerated()
+        where [gradient.sliceSquares, gradient.sliceAbsolutes].contains(where: { $0.map { $0.count != gradient.values.count } ?? false }) {
+            throw LayerError(.invalidWeights, "the slices' squares or absolute values of gradient \(k) (shape \(gradient.shape)) are not laid out as the gradient")
+        }
         let sliced = gradients.map { $0.sliceSquares != nil || $0.sliceAbsolutes != nil }
         var grads = gradients.map(\.values)
         // Squares of each gradient: the slices' squares where TensorFlow keeps slices.
