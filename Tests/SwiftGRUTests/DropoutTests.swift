@@ -39,6 +39,22 @@ struct DropoutTests {
         #expect(both.dropoutMasks.input.isEmpty && both.dropoutMasks.recurrent.isEmpty)
     }
 
+    /// A step whose batch is not the one the sequence's masks were drawn for is refused by
+    /// name, not run without dropout.
+    @Test func aMaskOfAnotherBatchIsRefused() throws {
+        for (dropout, recurrentDropout) in [(0.3, 0.0), (0.0, 0.3)] {
+            let cell = try LSTMCell<Float>(units: 3, dropout: dropout, recurrentDropout: recurrentDropout, seed: 4)
+            try cell.build(inputSize: 2)
+            try cell.beginSequence(batchSize: 4, training: true)
+            let x = Tensor<Float>(repeating: 1, shape: [3, 2]), h = Tensor<Float>(zeros: [3, 3])
+            #expect {
+                _ = try cell.step(x, states: [h, h], constants: [], training: true)
+            } throws: { error in
+                (error as? LayerError)?.message.contains(dropout > 0 ? "dropout mask" : "recurrent_dropout mask") == true
+            }
+        }
+    }
+
     @Test func oneInputMaskServesEveryStep() throws {
         let x = try Self.inputs([4, 7, 5], seed: 9)
         let trained = try Self.layer(dropout: 0.5)(x, training: true).output

@@ -186,6 +186,18 @@ public final class ConvLSTMCell<Scalar: TensorScalar>: RecurrentCell {
 
     public func endSequence() { dropoutMasks = [nil, nil] }
 
+    /// `value` (a step's input, `k` 0, or state, `k` 1, or their gradients) times its dropout
+    /// mask when one is drawn.
+    ///
+    /// - Throws: ``LayerError`` when the mask was drawn for another shape.
+    private func droppedOut(_ value: Tensor<Scalar>, _ k: Int) throws -> Tensor<Scalar> {
+        guard let mask = dropoutMasks[k] else { return value }
+        guard mask.shape == value.shape else {
+            throw LayerError(.invalidInputShape, "\(name): a \(k == 0 ? "dropout" : "recurrent_dropout") mask of shape \(mask.shape) was drawn for the sequence; the step has \(value.shape)")
+        }
+        return try value.combined(with: mask, *)
+    }
+
     /// The step's input and state as channels-last tensors, after dropout.
     private func operands(_ input: Tensor<Scalar>, _ state: Tensor<Scalar>) throws -> (x: Tensor<Scalar>, h: Tensor<Scalar>, outSpatial: [Int]) {
         guard let spatialExtents, let channels, let outSpatial = outputSpatial else {
@@ -195,13 +207,9 @@ public final class ConvLSTMCell<Scalar: TensorScalar>: RecurrentCell {
         guard input.shape == [batch, inputSize ?? 0], state.shape == [batch, outputSize] else {
             throw LayerError(.invalidInputShape, "\(name): expects inputs (batch, \(inputSize ?? 0)) and states (batch, \(outputSize)), got \(input.shape) and \(state.shape)")
         }
-        func dropped(_ value: Tensor<Scalar>, _ k: Int) throws -> Tensor<Scalar> {
-            guard let mask = dropoutMasks[k], mask.shape == value.shape else { return value }
-            return try value.combined(with: mask, *)
-        }
         return (
-            try dropped(input, 0).reshaped(to: [batch] + spatialExtents + [channels]),
-            try dropped(state, 1).reshaped(to: [batch] + outSpatial + [filters]), outSpatial)
+            try droppedOut(input, 0).reshaped(to: [batch] + spatialExtents + [channels]),
+            try droppedOut(state, 1).reshaped(to: [batch] + outSpatial + [filters]), outSpatial)
     }
 
     private var inputProduct: WindowedProduct<Scalar> { WindowedProduct(geometry: geometry, groups: 1, layer: name) }
@@ -262,9 +270,7 @@ public final class ConvLSTMCell<Scalar: TensorScalar>: RecurrentCell {
         let (dx, dKernel) = try inputProduct.backward(x, kernel: kernel, outputGradient: dzSpatial)
         let (dh, dRecurrent) = try recurrentProduct.backward(h, kernel: recurrentKernel, outputGradient: dzSpatial)
         func undropped(_ gradient: Tensor<Scalar>?, _ k: Int, width: Int) throws -> Tensor<Scalar> {
-            let flat = try (gradient ?? Tensor(zeros: [batch * width])).reshaped(to: [batch, width])
-            guard let mask = dropoutMasks[k], mask.shape == flat.shape else { return flat }
-            return try flat.combined(with: mask, *)
+            try droppedOut((gradient ?? Tensor(zeros: [batch * width])).reshaped(to: [batch, width]), k)
         }
         var weights = [dKernel, dRecurrent]
         if useBias { weights.append(try biasGradient(dz, width: 4 * filters)) }

@@ -64,9 +64,14 @@ struct GateWeights<Scalar: TensorScalar> {
         if recurrentDropout > 0 { dropoutMasks[1] = dropoutMask(shape: [batchSize, units], rate: recurrentDropout, generator: &generator) }
     }
 
-    /// `input` times the dropout mask `k` when one of its shape is drawn.
+    /// `input` times the dropout mask `k` when one is drawn.
+    ///
+    /// - Throws: ``LayerError`` when the mask was drawn for another shape.
     private func dropped(_ input: Tensor<Scalar>, _ k: Int) throws -> Tensor<Scalar> {
-        guard k < dropoutMasks.count, let mask = dropoutMasks[k], mask.shape == input.shape else { return input }
+        guard k < dropoutMasks.count, let mask = dropoutMasks[k] else { return input }
+        guard mask.shape == input.shape else {
+            throw LayerError(.invalidInputShape, "\(layer): a \(k == 0 ? "dropout" : "recurrent_dropout") mask of shape \(mask.shape) was drawn for the sequence; the step has \(input.shape)")
+        }
         return try input.multiplied(by: mask)
     }
 
