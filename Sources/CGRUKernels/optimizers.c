@@ -25,6 +25,30 @@ static void adam_scalar(long from, long n, float *w, const float *w_in, float *m
     }
 }
 
+// RMSprop (Keras 3; tf.keras 2 with eps_outside): v = rho * v + c * sq; centered (avg not null)
+// avg = rho * avg + c * g and d = v - avg * avg + eps, else d = v + eps; the step is
+// lr * g / sqrt(d), or with eps_outside lr * g / (sqrt(d - eps) + eps); with momentum (mom not
+// null) mom = momentum * mom + step and w = w_in - mom, else w = w_in - step.
+static void rmsprop_scalar(long from, long n, float *w, const float *w_in, float *v, float *mom, float *avg, const float *g,
+                           const float *sq, float rho, float c, float momentum, float lr, float eps, int eps_outside) {
+    for (long i = from; i < n; i++) {
+        float gi = g ? g[i] : 0.0f, si = sq ? sq[i] : 0.0f;
+        v[i] = rho * v[i] + c * si;
+        float d = v[i] + eps;
+        if (avg) {
+            avg[i] = rho * avg[i] + c * gi;
+            d = v[i] - avg[i] * avg[i] + eps;
+        }
+        float step = eps_outside ? lr * gi / (sqrtf(d - eps) + eps) : lr * gi / sqrtf(d);
+        if (mom) {
+            mom[i] = momentum * mom[i] + step;
+            w[i] = w_in[i] - mom[i];
+        } else {
+            w[i] = w_in[i] - step;
+        }
+    }
+}
+
 #ifdef GRU_X86
 __attribute__((target("avx512f")))
 static long adam512(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
@@ -73,6 +97,62 @@ static long adam256(long n, float *w, const float *w_in, float *m, float *v, flo
     }
     return i;
 }
+
+__attribute__((target("avx512f")))
+static long rmsprop512(long n, float *w, const float *w_in, float *v, float *mom, float *avg, const float *g, const float *sq,
+                       float rho, float c, float momentum, float lr, float eps, int eps_outside) {
+    const __m512 r = _mm512_set1_ps(rho), k = _mm512_set1_ps(c), mo = _mm512_set1_ps(momentum), l = _mm512_set1_ps(lr),
+                 e = _mm512_set1_ps(eps);
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 gi = g ? _mm512_loadu_ps(g + i) : _mm512_setzero_ps(), si = sq ? _mm512_loadu_ps(sq + i) : _mm512_setzero_ps();
+        __m512 vi = _mm512_add_ps(_mm512_mul_ps(r, _mm512_loadu_ps(v + i)), _mm512_mul_ps(k, si));
+        _mm512_storeu_ps(v + i, vi);
+        __m512 d = _mm512_add_ps(vi, e);
+        if (avg) {
+            __m512 a = _mm512_add_ps(_mm512_mul_ps(r, _mm512_loadu_ps(avg + i)), _mm512_mul_ps(k, gi));
+            _mm512_storeu_ps(avg + i, a);
+            d = _mm512_add_ps(_mm512_sub_ps(vi, _mm512_mul_ps(a, a)), e);
+        }
+        __m512 num = _mm512_mul_ps(l, gi);
+        __m512 step = eps_outside ? _mm512_div_ps(num, _mm512_add_ps(_mm512_sqrt_ps(_mm512_sub_ps(d, e)), e))
+                                  : _mm512_div_ps(num, _mm512_sqrt_ps(d));
+        if (mom) {
+            step = _mm512_add_ps(_mm512_mul_ps(mo, _mm512_loadu_ps(mom + i)), step);
+            _mm512_storeu_ps(mom + i, step);
+        }
+        _mm512_storeu_ps(w + i, _mm512_sub_ps(_mm512_loadu_ps(w_in + i), step));
+    }
+    return i;
+}
+
+__attribute__((target("avx2")))
+static long rmsprop256(long n, float *w, const float *w_in, float *v, float *mom, float *avg, const float *g, const float *sq,
+                       float rho, float c, float momentum, float lr, float eps, int eps_outside) {
+    const __m256 r = _mm256_set1_ps(rho), k = _mm256_set1_ps(c), mo = _mm256_set1_ps(momentum), l = _mm256_set1_ps(lr),
+                 e = _mm256_set1_ps(eps);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 gi = g ? _mm256_loadu_ps(g + i) : _mm256_setzero_ps(), si = sq ? _mm256_loadu_ps(sq + i) : _mm256_setzero_ps();
+        __m256 vi = _mm256_add_ps(_mm256_mul_ps(r, _mm256_loadu_ps(v + i)), _mm256_mul_ps(k, si));
+        _mm256_storeu_ps(v + i, vi);
+        __m256 d = _mm256_add_ps(vi, e);
+        if (avg) {
+            __m256 a = _mm256_add_ps(_mm256_mul_ps(r, _mm256_loadu_ps(avg + i)), _mm256_mul_ps(k, gi));
+            _mm256_storeu_ps(avg + i, a);
+            d = _mm256_add_ps(_mm256_sub_ps(vi, _mm256_mul_ps(a, a)), e);
+        }
+        __m256 num = _mm256_mul_ps(l, gi);
+        __m256 step = eps_outside ? _mm256_div_ps(num, _mm256_add_ps(_mm256_sqrt_ps(_mm256_sub_ps(d, e)), e))
+                                  : _mm256_div_ps(num, _mm256_sqrt_ps(d));
+        if (mom) {
+            step = _mm256_add_ps(_mm256_mul_ps(mo, _mm256_loadu_ps(mom + i)), step);
+            _mm256_storeu_ps(mom + i, step);
+        }
+        _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_loadu_ps(w_in + i), step));
+    }
+    return i;
+}
 #endif
 
 #ifdef GRU_ARM64
@@ -98,6 +178,31 @@ static long adam_neon(long n, float *w, const float *w_in, float *m, float *v, f
     }
     return i;
 }
+
+static long rmsprop_neon(long n, float *w, const float *w_in, float *v, float *mom, float *avg, const float *g, const float *sq,
+                         float rho, float c, float momentum, float lr, float eps, int eps_outside) {
+    const float32x4_t r = vdupq_n_f32(rho), k = vdupq_n_f32(c), mo = vdupq_n_f32(momentum), l = vdupq_n_f32(lr), e = vdupq_n_f32(eps);
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t gi = g ? vld1q_f32(g + i) : vdupq_n_f32(0), si = sq ? vld1q_f32(sq + i) : vdupq_n_f32(0);
+        float32x4_t vi = vaddq_f32(vmulq_f32(r, vld1q_f32(v + i)), vmulq_f32(k, si));
+        vst1q_f32(v + i, vi);
+        float32x4_t d = vaddq_f32(vi, e);
+        if (avg) {
+            float32x4_t a = vaddq_f32(vmulq_f32(r, vld1q_f32(avg + i)), vmulq_f32(k, gi));
+            vst1q_f32(avg + i, a);
+            d = vaddq_f32(vsubq_f32(vi, vmulq_f32(a, a)), e);
+        }
+        float32x4_t num = vmulq_f32(l, gi);
+        float32x4_t step = eps_outside ? vdivq_f32(num, vaddq_f32(vsqrtq_f32(vsubq_f32(d, e)), e)) : vdivq_f32(num, vsqrtq_f32(d));
+        if (mom) {
+            step = vaddq_f32(vmulq_f32(mo, vld1q_f32(mom + i)), step);
+            vst1q_f32(mom + i, step);
+        }
+        vst1q_f32(w + i, vsubq_f32(vld1q_f32(w_in + i), step));
+    }
+    return i;
+}
 #endif
 
 void gru_adam_update(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
@@ -111,4 +216,17 @@ void gru_adam_update(long n, float *w, const float *w_in, float *m, float *v, fl
     if (gru_kernels_level() == 1) done = adam_neon(n, w, w_in, m, v, vmax, g, sq, c1, c2, alpha, eps);
 #endif
     adam_scalar(done, n, w, w_in, m, v, vmax, g, sq, c1, c2, alpha, eps);
+}
+
+void gru_rmsprop_update(long n, float *w, const float *w_in, float *v, float *mom, float *avg, const float *g, const float *sq,
+                        float rho, float c, float momentum, float lr, float eps, int eps_outside) {
+    long done = 0;
+#ifdef GRU_X86
+    if (gru_kernels_level() == 2) done = rmsprop512(n, w, w_in, v, mom, avg, g, sq, rho, c, momentum, lr, eps, eps_outside);
+    else if (gru_kernels_level() == 1) done = rmsprop256(n, w, w_in, v, mom, avg, g, sq, rho, c, momentum, lr, eps, eps_outside);
+#endif
+#ifdef GRU_ARM64
+    if (gru_kernels_level() == 1) done = rmsprop_neon(n, w, w_in, v, mom, avg, g, sq, rho, c, momentum, lr, eps, eps_outside);
+#endif
+    rmsprop_scalar(done, n, w, w_in, v, mom, avg, g, sq, rho, c, momentum, lr, eps, eps_outside);
 }

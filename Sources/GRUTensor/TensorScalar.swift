@@ -112,6 +112,17 @@ where RawSignificand: FixedWidthInteger {
     /// Applies tanh in place (vectorised for `Float`).
     @_spi(GRUKernels) static func tanh(inPlace buffer: UnsafeMutableBufferPointer<Self>)
 
+    /// One RMSprop step over `count` entries, each operation rounded on its own:
+    /// `v = rho * v + c * squares` (`c` is `1 - rho`); with `average` `average = rho * average +
+    /// c * g` and `d = v - average * average + eps`, else `d = v + eps`; `step = lr * g / sqrt(d)`
+    /// (`epsilonOutside`: `lr * g / (sqrt(d - eps) + eps)`); with `momentumSlot`
+    /// `momentumSlot = momentum * momentumSlot + step` and `w = weights - momentumSlot`, else
+    /// `w = weights - step`. `weights` may be `w`; a `nil` gradient (and squares) is zero.
+    @_spi(GRUKernels) static func rmspropUpdate(
+        count: Int, w: UnsafeMutablePointer<Self>, weights: UnsafePointer<Self>, v: UnsafeMutablePointer<Self>,
+        momentumSlot: UnsafeMutablePointer<Self>?, average: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?,
+        squares: UnsafePointer<Self>?, rho: Self, c: Self, momentum: Self, lr: Self, eps: Self, epsilonOutside: Bool)
+
     /// One Adam step over `count` entries, each operation rounded on its own:
     /// `m += (g - m) * c1`, `v += (squares - v) * c2`, with `vMax` `vMax = max(vMax, v)`, then
     /// `w = weights - m * alpha / (sqrt(v or vMax) + eps)`, where `weights` may be `w`. A `nil`
@@ -188,6 +199,29 @@ extension TensorScalar {
         for i in buffer.indices { buffer[i] = Self.tanh(buffer[i]) }
     }
 
+    @_spi(GRUKernels) public static func rmspropUpdate(
+        count: Int, w: UnsafeMutablePointer<Self>, weights: UnsafePointer<Self>, v: UnsafeMutablePointer<Self>,
+        momentumSlot: UnsafeMutablePointer<Self>?, average: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?,
+        squares: UnsafePointer<Self>?, rho: Self, c: Self, momentum: Self, lr: Self, eps: Self, epsilonOutside: Bool
+    ) {
+        for i in 0..<count {
+            let g = gradient?[i] ?? 0
+            v[i] = rho * v[i] + c * (squares?[i] ?? 0)
+            var d = v[i] + eps
+            if let average {
+                average[i] = rho * average[i] + c * g
+                d = v[i] - average[i] * average[i] + eps
+            }
+            let step = epsilonOutside ? lr * g / ((d - eps).squareRoot() + eps) : lr * g / d.squareRoot()
+            if let momentumSlot {
+                momentumSlot[i] = momentum * momentumSlot[i] + step
+                w[i] = weights[i] - momentumSlot[i]
+            } else {
+                w[i] = weights[i] - step
+            }
+        }
+    }
+
     @_spi(GRUKernels) public static func adamUpdate(
         count: Int, w: UnsafeMutablePointer<Self>, weights: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
         vMax: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?, squares: UnsafePointer<Self>?,
@@ -217,6 +251,14 @@ extension Float: TensorScalar {
     }
 
     @_spi(GRUKernels) public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
+
+    @_spi(GRUKernels) public static func rmspropUpdate(
+        count: Int, w: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, v: UnsafeMutablePointer<Float>,
+        momentumSlot: UnsafeMutablePointer<Float>?, average: UnsafeMutablePointer<Float>?, gradient: UnsafePointer<Float>?,
+        squares: UnsafePointer<Float>?, rho: Float, c: Float, momentum: Float, lr: Float, eps: Float, epsilonOutside: Bool
+    ) {
+        gru_rmsprop_update(count, w, weights, v, momentumSlot, average, gradient, squares, rho, c, momentum, lr, eps, epsilonOutside ? 1 : 0)
+    }
 
     @_spi(GRUKernels) public static func adamUpdate(
         count: Int, w: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,

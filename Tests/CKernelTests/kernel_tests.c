@@ -447,6 +447,48 @@ static void test_adam(void) {
     }
 }
 
+// RMSprop's update against its formulas in float, likewise: zero gradient, centered, momentum,
+// tf.keras 2's epsilon outside the root, in place or apart.
+static void test_rmsprop(void) {
+#pragma clang fp contract(off)
+    static const long lengths[] = {1, 7, 8, 15, 16, 17, 100, 1031};
+    for (size_t t = 0; t < sizeof lengths / sizeof lengths[0]; t++) {
+        long n = lengths[t];
+        for (int variant = 0; variant < 32; variant++) {
+            int zero = variant & 1, centered = variant & 2, momentum = variant & 4, outside = variant & 8, apart = variant & 16;
+            float *w = random_matrix(n), *v = random_matrix(n), *mom = random_matrix(n), *avg = random_matrix(n);
+            float *g = random_matrix(n), *sq = random_matrix(n);
+            for (long i = 0; i < n; i++) { v[i] = fabsf(v[i]) + 1; sq[i] = g[i] * g[i]; avg[i] *= 0.5f; }
+            float *w2 = malloc(sizeof(float) * n), *v2 = malloc(sizeof(float) * n), *mom2 = malloc(sizeof(float) * n);
+            float *avg2 = malloc(sizeof(float) * n);
+            memcpy(w2, w, sizeof(float) * n); memcpy(v2, v, sizeof(float) * n);
+            memcpy(mom2, mom, sizeof(float) * n); memcpy(avg2, avg, sizeof(float) * n);
+            const float rho = 0.9f, c = 1.0f - 0.9f, mo = 0.5f, lr = 0.001f, eps = 1e-7f;
+            float *out = apart ? malloc(sizeof(float) * n) : w;
+            gru_rmsprop_update(n, out, w, v, momentum ? mom : NULL, centered ? avg : NULL, zero ? NULL : g, zero ? NULL : sq,
+                               rho, c, mo, lr, eps, outside != 0);
+            if (apart) { memcpy(w, out, sizeof(float) * n); free(out); }
+            for (long i = 0; i < n; i++) {
+                float gi = zero ? 0.0f : g[i], si = zero ? 0.0f : sq[i];
+                v2[i] = rho * v2[i] + c * si;
+                float d = v2[i] + eps;
+                if (centered) { avg2[i] = rho * avg2[i] + c * gi; d = v2[i] - avg2[i] * avg2[i] + eps; }
+                float step = outside ? lr * gi / (sqrtf(d - eps) + eps) : lr * gi / sqrtf(d);
+                if (momentum) { mom2[i] = mo * mom2[i] + step; step = mom2[i]; }
+                w2[i] = w2[i] - step;
+            }
+            checks++;
+            if (memcmp(w, w2, sizeof(float) * n) || memcmp(v, v2, sizeof(float) * n) || memcmp(mom, mom2, sizeof(float) * n)
+                || memcmp(avg, avg2, sizeof(float) * n)) {
+                char detail[160];
+                snprintf(detail, sizeof detail, "n %ld, variant %d: not the formulas' bits", n, variant);
+                fail("rmsprop", detail);
+            }
+            free(w); free(v); free(mom); free(avg); free(g); free(sq); free(w2); free(v2); free(mom2); free(avg2);
+        }
+    }
+}
+
 int main(void) {
     printf("kernel level %d, bfloat16 %s\n", gru_kernels_level(), gru_bf16_available() ? "yes" : "no");
     test_sgemm();
@@ -455,6 +497,7 @@ int main(void) {
     test_activations();
     test_gates();
     test_adam();
+    test_rmsprop();
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }

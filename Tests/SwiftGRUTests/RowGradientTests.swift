@@ -29,7 +29,13 @@ struct RowGradientTests {
         ("AdamW", .adamW(learningRate: 0.01, weightDecay: 0.05)),
         ("Adam clipnorm", Optimizer(Adam(), learningRate: 0.01, clipnorm: 0.5)),
         ("Adam global_clipnorm", Optimizer(Adam(), learningRate: 0.01, globalClipnorm: 0.5)),
-        ("RMSprop", .rmsprop(learningRate: 0.01, momentum: 0.5, centered: true)),
+        ("RMSprop", .rmsprop(learningRate: 0.01)),
+        ("RMSprop momentum centered", .rmsprop(learningRate: 0.01, momentum: 0.5, centered: true)),
+        ("RMSprop tf.keras 2", {
+            var optimizer = Optimizer.rmsprop(learningRate: 0.01)
+            optimizer.epsilonOutsideSquareRoot = true
+            return optimizer
+        }()),
         ("Adagrad", .adagrad(learningRate: 0.01)),
         ("Adamax", .adamax(learningRate: 0.01)),
         ("Nadam", .nadam(learningRate: 0.01)),

@@ -88,6 +88,14 @@ void gru_tanh(float *x, long n);
 void gru_adam_update(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
                      float c1, float c2, float alpha, float eps);
 
+/// One RMSprop step over n entries: v = rho * v + c * sq (c = 1 - rho); centered (avg not null)
+/// avg = rho * avg + c * g, d = v - avg * avg + eps, else d = v + eps; step = lr * g / sqrt(d)
+/// (eps_outside: lr * g / (sqrt(d - eps) + eps)); with momentum (mom not null)
+/// mom = momentum * mom + step, w = w_in - mom, else w = w_in - step. w_in may be w; null g and
+/// sq are a zero gradient. Every level gives the same bits.
+void gru_rmsprop_update(long n, float *w, const float *w_in, float *v, float *mom, float *avg, const float *g, const float *sq,
+                        float rho, float c, float momentum, float lr, float eps, int eps_outside);
+
 
 /// The gates of reset-after GRU rows with sigmoid gates and a tanh candidate, fused:
 /// for each row, m = hm holds h @ R + recurrent bias (3u values: z, r, h blocks), and

@@ -1,3 +1,5 @@
+@_spi(GRUKernels) import GRUTensor
+
 /// Keras' `RMSprop`, with momentum and centering.
 public struct RMSprop: OptimizerRule {
     public var rho: Double
@@ -17,26 +19,22 @@ public struct RMSprop: OptimizerRule {
     public var kerasSlotGroups: [[Int]] { [[0]] + (momentum > 0 ? [[1]] : []) + (centered ? [[2]] : []) }
     public var tfKeras2Slots: [Int]? { [0] + (momentum > 0 ? [1] : []) + (centered ? [2] : []) }
 
+    public var updatesRows: Bool { true }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func update<Scalar: TensorScalar>(_ w: inout [Scalar], slots: inout [[Scalar]], _ s: OptimizerStep<Scalar>) {
-        let r = Scalar(rho), eps = Scalar(epsilon), g = s.gradient, lr = s.learningRate
-        for i in w.indices {
-            slots[0][i] = r * slots[0][i] + (1 - r) * s.squares[i]
-            var denominator = slots[0][i] + eps
-            if centered {
-                slots[2][i] = r * slots[2][i] + (1 - r) * g[i]
-                denominator = slots[0][i] - slots[2][i] * slots[2][i] + eps
+        let r = Scalar(rho), eps = Scalar(epsilon), lr = s.learningRate, centered = centered, momentum = momentum
+        let outside = s.epsilonOutsideSquareRoot && momentum == 0
+        s.updateEntries(&w, slots: &slots) { piece in
+            guard let v = piece.slots[0] else {
+                // Slots the size of the weight always have buffers; the weights then stay.
+                return piece.w.initialize(from: piece.weights, count: piece.count)
             }
-            let increment = s.epsilonOutsideSquareRoot && momentum == 0
-                ? lr * g[i] / ((denominator - eps).squareRoot() + eps)
-                : lr * g[i] / denominator.squareRoot()
-            if momentum > 0 {
-                slots[1][i] = Scalar(momentum) * slots[1][i] + increment
-                w[i] -= slots[1][i]
-            } else {
-                w[i] -= increment
-            }
+            Scalar.rmspropUpdate(
+                count: piece.count, w: piece.w, weights: piece.weights, v: v, momentumSlot: momentum > 0 ? piece.slots[1] : nil,
+                average: centered ? piece.slots[2] : nil, gradient: piece.gradient, squares: piece.squares, rho: r, c: 1 - r,
+                momentum: Scalar(momentum), lr: lr, eps: eps, epsilonOutside: outside)
         }
     }
 }
