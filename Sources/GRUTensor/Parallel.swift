@@ -16,9 +16,17 @@ package func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         if count == 1 { body(0) }
         return
     }
+    // Within one of two halves run at once, the workers count that half's threads too.
+    let budget = gru_kernels_thread_budget()
     withoutActuallyEscaping(body) { escaping in
         let box = UncheckedSendable(escaping)
-        DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            guard budget > 0 else { return box.value(index) }
+            let outer = gru_kernels_thread_budget()
+            gru_kernels_set_thread_budget(budget)
+            defer { gru_kernels_set_thread_budget(outer) }
+            box.value(index)
+        }
     }
 }
 

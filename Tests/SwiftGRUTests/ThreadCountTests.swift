@@ -62,6 +62,14 @@ struct ThreadCountTests {
             #expect([a, b] == shares, "\(threads) threads")
             #expect(ThreadCount.current == threads)
         }
+        // A half's workers count its share too.
+        ThreadCount.current = 8
+        let (seen, _) = try concurrently({ () -> [Int] in
+            var seen = [Int](repeating: 0, count: 4)
+            seen.withUnsafeMutableBufferPointer { seen in parallelFor(4) { seen[$0] = ThreadCount.current } }
+            return seen
+        }, { 0 })
+        #expect(seen == [4, 4, 4, 4])
         ThreadCount.current = 2
         #expect(throws: LayerError.self) {
             _ = try concurrently({ 1 }, { () throws -> Int in throw LayerError(.invalidArgument, "second") })
