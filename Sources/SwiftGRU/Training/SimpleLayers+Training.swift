@@ -149,7 +149,7 @@ extension TimeDistributed {
             throw LayerError(.invalidInputShape, "\(name): backward needs the output gradient")
         }
         let inner = try layer.backward([g.reshaped(to: [shape[0] * shape[1]] + g.shape.dropFirst(2))])
-        return LayerGradients(input: try inner.input?.reshaped(to: shape), weights: inner.weights)
+        return LayerGradients(input: try inner.input?.reshaped(to: shape), weightGradients: inner.weightGradients)
     }
 
     public func clearRecords() {
