@@ -49,6 +49,18 @@ static void rmsprop_scalar(long from, long n, float *w, const float *w_in, float
     }
 }
 
+// Adagrad (Keras 3; tf.keras 2 with eps_outside): acc += sq; the step is lr * g / sqrt(acc + eps),
+// or with eps_outside lr * g / (sqrt(acc) + eps); w = w_in - step.
+static void adagrad_scalar(long from, long n, float *w, const float *w_in, float *acc, const float *g, const float *sq, float lr,
+                           float eps, int eps_outside) {
+    for (long i = from; i < n; i++) {
+        float gi = g ? g[i] : 0.0f, si = sq ? sq[i] : 0.0f;
+        acc[i] = acc[i] + si;
+        float step = eps_outside ? lr * gi / (sqrtf(acc[i]) + eps) : lr * gi / sqrtf(acc[i] + eps);
+        w[i] = w_in[i] - step;
+    }
+}
+
 #ifdef GRU_X86
 __attribute__((target("avx512f")))
 static long adam512(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
@@ -153,6 +165,35 @@ static long rmsprop256(long n, float *w, const float *w_in, float *v, float *mom
     }
     return i;
 }
+__attribute__((target("avx512f")))
+static long adagrad512(long n, float *w, const float *w_in, float *acc, const float *g, const float *sq, float lr, float eps,
+                       int eps_outside) {
+    const __m512 l = _mm512_set1_ps(lr), e = _mm512_set1_ps(eps);
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 gi = g ? _mm512_loadu_ps(g + i) : _mm512_setzero_ps(), si = sq ? _mm512_loadu_ps(sq + i) : _mm512_setzero_ps();
+        __m512 a = _mm512_add_ps(_mm512_loadu_ps(acc + i), si);
+        _mm512_storeu_ps(acc + i, a);
+        __m512 d = eps_outside ? _mm512_add_ps(_mm512_sqrt_ps(a), e) : _mm512_sqrt_ps(_mm512_add_ps(a, e));
+        _mm512_storeu_ps(w + i, _mm512_sub_ps(_mm512_loadu_ps(w_in + i), _mm512_div_ps(_mm512_mul_ps(l, gi), d)));
+    }
+    return i;
+}
+
+__attribute__((target("avx2")))
+static long adagrad256(long n, float *w, const float *w_in, float *acc, const float *g, const float *sq, float lr, float eps,
+                       int eps_outside) {
+    const __m256 l = _mm256_set1_ps(lr), e = _mm256_set1_ps(eps);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 gi = g ? _mm256_loadu_ps(g + i) : _mm256_setzero_ps(), si = sq ? _mm256_loadu_ps(sq + i) : _mm256_setzero_ps();
+        __m256 a = _mm256_add_ps(_mm256_loadu_ps(acc + i), si);
+        _mm256_storeu_ps(acc + i, a);
+        __m256 d = eps_outside ? _mm256_add_ps(_mm256_sqrt_ps(a), e) : _mm256_sqrt_ps(_mm256_add_ps(a, e));
+        _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_loadu_ps(w_in + i), _mm256_div_ps(_mm256_mul_ps(l, gi), d)));
+    }
+    return i;
+}
 #endif
 
 #ifdef GRU_ARM64
@@ -203,6 +244,19 @@ static long rmsprop_neon(long n, float *w, const float *w_in, float *v, float *m
     }
     return i;
 }
+static long adagrad_neon(long n, float *w, const float *w_in, float *acc, const float *g, const float *sq, float lr, float eps,
+                         int eps_outside) {
+    const float32x4_t l = vdupq_n_f32(lr), e = vdupq_n_f32(eps);
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t gi = g ? vld1q_f32(g + i) : vdupq_n_f32(0), si = sq ? vld1q_f32(sq + i) : vdupq_n_f32(0);
+        float32x4_t a = vaddq_f32(vld1q_f32(acc + i), si);
+        vst1q_f32(acc + i, a);
+        float32x4_t d = eps_outside ? vaddq_f32(vsqrtq_f32(a), e) : vsqrtq_f32(vaddq_f32(a, e));
+        vst1q_f32(w + i, vsubq_f32(vld1q_f32(w_in + i), vdivq_f32(vmulq_f32(l, gi), d)));
+    }
+    return i;
+}
 #endif
 
 void gru_adam_update(long n, float *w, const float *w_in, float *m, float *v, float *vmax, const float *g, const float *sq,
@@ -229,4 +283,17 @@ void gru_rmsprop_update(long n, float *w, const float *w_in, float *v, float *mo
     if (gru_kernels_level() == 1) done = rmsprop_neon(n, w, w_in, v, mom, avg, g, sq, rho, c, momentum, lr, eps, eps_outside);
 #endif
     rmsprop_scalar(done, n, w, w_in, v, mom, avg, g, sq, rho, c, momentum, lr, eps, eps_outside);
+}
+
+void gru_adagrad_update(long n, float *w, const float *w_in, float *acc, const float *g, const float *sq, float lr, float eps,
+                        int eps_outside) {
+    long done = 0;
+#ifdef GRU_X86
+    if (gru_kernels_level() == 2) done = adagrad512(n, w, w_in, acc, g, sq, lr, eps, eps_outside);
+    else if (gru_kernels_level() == 1) done = adagrad256(n, w, w_in, acc, g, sq, lr, eps, eps_outside);
+#endif
+#ifdef GRU_ARM64
+    if (gru_kernels_level() == 1) done = adagrad_neon(n, w, w_in, acc, g, sq, lr, eps, eps_outside);
+#endif
+    adagrad_scalar(done, n, w, w_in, acc, g, sq, lr, eps, eps_outside);
 }

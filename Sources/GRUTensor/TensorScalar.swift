@@ -123,6 +123,14 @@ where RawSignificand: FixedWidthInteger {
         momentumSlot: UnsafeMutablePointer<Self>?, average: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?,
         squares: UnsafePointer<Self>?, rho: Self, c: Self, momentum: Self, lr: Self, eps: Self, epsilonOutside: Bool)
 
+    /// One Adagrad step over `count` entries, each operation rounded on its own:
+    /// `accumulator += squares`, then `w = weights - lr * g / sqrt(accumulator + eps)`
+    /// (`epsilonOutside`: `lr * g / (sqrt(accumulator) + eps)`). `weights` may be `w`; a `nil`
+    /// gradient (and squares) is zero.
+    @_spi(GRUKernels) static func adagradUpdate(
+        count: Int, w: UnsafeMutablePointer<Self>, weights: UnsafePointer<Self>, accumulator: UnsafeMutablePointer<Self>,
+        gradient: UnsafePointer<Self>?, squares: UnsafePointer<Self>?, lr: Self, eps: Self, epsilonOutside: Bool)
+
     /// One Adam step over `count` entries, each operation rounded on its own:
     /// `m += (g - m) * c1`, `v += (squares - v) * c2`, with `vMax` `vMax = max(vMax, v)`, then
     /// `w = weights - m * alpha / (sqrt(v or vMax) + eps)`, where `weights` may be `w`. A `nil`
@@ -199,6 +207,17 @@ extension TensorScalar {
         for i in buffer.indices { buffer[i] = Self.tanh(buffer[i]) }
     }
 
+    @_spi(GRUKernels) public static func adagradUpdate(
+        count: Int, w: UnsafeMutablePointer<Self>, weights: UnsafePointer<Self>, accumulator: UnsafeMutablePointer<Self>,
+        gradient: UnsafePointer<Self>?, squares: UnsafePointer<Self>?, lr: Self, eps: Self, epsilonOutside: Bool
+    ) {
+        for i in 0..<count {
+            let g = gradient?[i] ?? 0
+            accumulator[i] += squares?[i] ?? 0
+            w[i] = weights[i] - (epsilonOutside ? lr * g / (accumulator[i].squareRoot() + eps) : lr * g / (accumulator[i] + eps).squareRoot())
+        }
+    }
+
     @_spi(GRUKernels) public static func rmspropUpdate(
         count: Int, w: UnsafeMutablePointer<Self>, weights: UnsafePointer<Self>, v: UnsafeMutablePointer<Self>,
         momentumSlot: UnsafeMutablePointer<Self>?, average: UnsafeMutablePointer<Self>?, gradient: UnsafePointer<Self>?,
@@ -251,6 +270,13 @@ extension Float: TensorScalar {
     }
 
     @_spi(GRUKernels) public static func packedSize(k: Int, n: Int) -> Int { gru_sgemm_packed_size(k, n) }
+
+    @_spi(GRUKernels) public static func adagradUpdate(
+        count: Int, w: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, accumulator: UnsafeMutablePointer<Float>,
+        gradient: UnsafePointer<Float>?, squares: UnsafePointer<Float>?, lr: Float, eps: Float, epsilonOutside: Bool
+    ) {
+        gru_adagrad_update(count, w, weights, accumulator, gradient, squares, lr, eps, epsilonOutside ? 1 : 0)
+    }
 
     @_spi(GRUKernels) public static func rmspropUpdate(
         count: Int, w: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, v: UnsafeMutablePointer<Float>,

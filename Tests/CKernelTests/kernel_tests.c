@@ -489,6 +489,39 @@ static void test_rmsprop(void) {
     }
 }
 
+// Adagrad's update against its formulas in float, likewise: zero gradient, tf.keras 2's epsilon
+// outside the root, in place or apart.
+static void test_adagrad(void) {
+#pragma clang fp contract(off)
+    static const long lengths[] = {1, 7, 8, 15, 16, 17, 100, 1031};
+    for (size_t t = 0; t < sizeof lengths / sizeof lengths[0]; t++) {
+        long n = lengths[t];
+        for (int variant = 0; variant < 8; variant++) {
+            int zero = variant & 1, outside = variant & 2, apart = variant & 4;
+            float *w = random_matrix(n), *acc = random_matrix(n), *g = random_matrix(n), *sq = random_matrix(n);
+            for (long i = 0; i < n; i++) { acc[i] = fabsf(acc[i]) + 0.1f; sq[i] = g[i] * g[i]; }
+            float *w2 = malloc(sizeof(float) * n), *acc2 = malloc(sizeof(float) * n);
+            memcpy(w2, w, sizeof(float) * n); memcpy(acc2, acc, sizeof(float) * n);
+            const float lr = 0.01f, eps = 1e-7f;
+            float *out = apart ? malloc(sizeof(float) * n) : w;
+            gru_adagrad_update(n, out, w, acc, zero ? NULL : g, zero ? NULL : sq, lr, eps, outside != 0);
+            if (apart) { memcpy(w, out, sizeof(float) * n); free(out); }
+            for (long i = 0; i < n; i++) {
+                float gi = zero ? 0.0f : g[i], si = zero ? 0.0f : sq[i];
+                acc2[i] = acc2[i] + si;
+                w2[i] = w2[i] - (outside ? lr * gi / (sqrtf(acc2[i]) + eps) : lr * gi / sqrtf(acc2[i] + eps));
+            }
+            checks++;
+            if (memcmp(w, w2, sizeof(float) * n) || memcmp(acc, acc2, sizeof(float) * n)) {
+                char detail[160];
+                snprintf(detail, sizeof detail, "n %ld, variant %d: not the formulas' bits", n, variant);
+                fail("adagrad", detail);
+            }
+            free(w); free(acc); free(g); free(sq); free(w2); free(acc2);
+        }
+    }
+}
+
 int main(void) {
     printf("kernel level %d, bfloat16 %s\n", gru_kernels_level(), gru_bf16_available() ? "yes" : "no");
     test_sgemm();
@@ -498,6 +531,7 @@ int main(void) {
     test_gates();
     test_adam();
     test_rmsprop();
+    test_adagrad();
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }

@@ -37,6 +37,11 @@ struct RowGradientTests {
             return optimizer
         }()),
         ("Adagrad", .adagrad(learningRate: 0.01)),
+        ("Adagrad tf.keras 2", {
+            var optimizer = Optimizer.adagrad(learningRate: 0.01)
+            optimizer.epsilonOutsideSquareRoot = true
+            return optimizer
+        }()),
         ("Adamax", .adamax(learningRate: 0.01)),
         ("Nadam", .nadam(learningRate: 0.01)),
         ("SGD", .sgd(learningRate: 0.1, momentum: 0.9, nesterov: true)),

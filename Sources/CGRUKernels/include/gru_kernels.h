@@ -96,6 +96,12 @@ void gru_adam_update(long n, float *w, const float *w_in, float *m, float *v, fl
 void gru_rmsprop_update(long n, float *w, const float *w_in, float *v, float *mom, float *avg, const float *g, const float *sq,
                         float rho, float c, float momentum, float lr, float eps, int eps_outside);
 
+/// One Adagrad step over n entries: acc += sq; w = w_in - lr * g / sqrt(acc + eps) (eps_outside:
+/// lr * g / (sqrt(acc) + eps)). w_in may be w; null g and sq are a zero gradient. Every level
+/// gives the same bits.
+void gru_adagrad_update(long n, float *w, const float *w_in, float *acc, const float *g, const float *sq, float lr, float eps,
+                        int eps_outside);
+
 
 /// The gates of reset-after GRU rows with sigmoid gates and a tanh candidate, fused:
 /// for each row, m = hm holds h @ R + recurrent bias (3u values: z, r, h blocks), and

@@ -1,3 +1,5 @@
+@_spi(GRUKernels) import GRUTensor
+
 /// Keras' `Adagrad`.
 public struct Adagrad: OptimizerRule {
     public var initialAccumulatorValue: Double
@@ -13,15 +15,20 @@ public struct Adagrad: OptimizerRule {
     public var kerasSlotGroups: [[Int]] { [[0]] }
     public var tfKeras2Slots: [Int]? { [0] }
 
+    public var updatesRows: Bool { true }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func update<Scalar: TensorScalar>(_ w: inout [Scalar], slots: inout [[Scalar]], _ s: OptimizerStep<Scalar>) {
-        let eps = Scalar(epsilon), lr = s.learningRate
-        for i in w.indices {
-            slots[0][i] += s.squares[i]
-            w[i] -= s.epsilonOutsideSquareRoot
-                ? lr * s.gradient[i] / (slots[0][i].squareRoot() + eps)
-                : lr * s.gradient[i] / (slots[0][i] + eps).squareRoot()
+        let eps = Scalar(epsilon), lr = s.learningRate, outside = s.epsilonOutsideSquareRoot
+        s.updateEntries(&w, slots: &slots) { piece in
+            guard let accumulator = piece.slots[0] else {
+                // Slots the size of the weight always have buffers; the weights then stay.
+                return piece.w.initialize(from: piece.weights, count: piece.count)
+            }
+            Scalar.adagradUpdate(
+                count: piece.count, w: piece.w, weights: piece.weights, accumulator: accumulator, gradient: piece.gradient,
+                squares: piece.squares, lr: lr, eps: eps, epsilonOutside: outside)
         }
     }
 }
