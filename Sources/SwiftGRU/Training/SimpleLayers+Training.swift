@@ -29,9 +29,15 @@ extension Embedding {
         let read = g.withUnsafeBufferPointer { g in
             lookups.indices.map { position in g[(position * width)..<((position + 1) * width)].contains { $0 != 0 } }
         }
-        let rows = Set(zip(lookups, read).filter(\.1).map(\.0)).sorted()
-        var place = [Int: Int](minimumCapacity: rows.count)
-        for (k, row) in rows.enumerated() { place[row] = k }
+        // Each row read: its place among the rows, in ascending order.
+        var place = [Int32](repeating: -1, count: extent)
+        var rows = [Int]()
+        for (index, isRead) in zip(lookups, read) where isRead && place[index] < 0 {
+            place[index] = 0
+            rows.append(index)
+        }
+        rows.sort()
+        for (k, row) in rows.enumerated() { place[row] = Int32(k) }
         var values = [Scalar](repeating: 0, count: rows.count * width)
         var squares = values, absolutes = values
         values.withUnsafeMutableBufferPointer { values in
@@ -41,8 +47,7 @@ extension Embedding {
                         guard let sum = values.baseAddress, let square = squares.baseAddress, let absolute = absolutes.baseAddress,
                               let slices = g.baseAddress else { return }
                         for (position, index) in lookups.enumerated() where read[position] {
-                            guard let k = place[index] else { continue }
-                            let slice = slices + position * width, at = k * width
+                            let slice = slices + position * width, at = Int(place[index]) * width
                             for j in 0..<width {
                                 let value = slice[j]
                                 sum[at + j] += value
