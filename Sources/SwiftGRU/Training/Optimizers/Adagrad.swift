@@ -22,12 +22,8 @@ public struct Adagrad: OptimizerRule {
     public func update<Scalar: TensorScalar>(_ w: inout [Scalar], slots: inout [[Scalar]], _ s: OptimizerStep<Scalar>) {
         let eps = Scalar(epsilon), lr = s.learningRate, outside = s.epsilonOutsideSquareRoot
         s.updateEntries(&w, slots: &slots) { piece in
-            guard let accumulator = piece.slots[0] else {
-                // Slots the size of the weight always have buffers; the weights then stay.
-                return piece.w.initialize(from: piece.weights, count: piece.count)
-            }
             Scalar.adagradUpdate(
-                count: piece.count, w: piece.w, weights: piece.weights, accumulator: accumulator, gradient: piece.gradient,
+                count: piece.count, w: piece.w, weights: piece.weights, accumulator: piece.slots[0], gradient: piece.gradient,
                 squares: piece.squares, lr: lr, eps: eps, epsilonOutside: outside)
         }
     }

@@ -28,12 +28,8 @@ public struct Adam: OptimizerRule {
         let b1 = Scalar(beta1), b2 = Scalar(beta2), eps = Scalar(epsilon), amsgrad = amsgrad
         let alpha = s.learningRate * (1 - Scalar.pow(b2, s.step)).squareRoot() / (1 - Scalar.pow(b1, s.step))
         s.updateEntries(&w, slots: &slots) { piece in
-            guard let m = piece.slots[0], let v = piece.slots[1] else {
-                // Slots the size of the weight always have buffers; the weights then stay.
-                return piece.w.initialize(from: piece.weights, count: piece.count)
-            }
             Scalar.adamUpdate(
-                count: piece.count, w: piece.w, weights: piece.weights, m: m, v: v, vMax: amsgrad ? piece.slots[2] : nil,
+                count: piece.count, w: piece.w, weights: piece.weights, m: piece.slots[0], v: piece.slots[1], vMax: amsgrad ? piece.slots[2] : nil,
                 gradient: piece.gradient, squares: piece.squares, c1: 1 - b1, c2: 1 - b2, alpha: alpha, eps: eps)
         }
     }

@@ -5,8 +5,8 @@ struct EntryPiece<Scalar: TensorScalar> {
     let count: Int
     /// The new weights (the kernel writes every one) and the old ones (read).
     let w: UnsafeMutablePointer<Scalar>, weights: UnsafePointer<Scalar>
-    /// Each slot of the rule, in its order; `nil` for a slot that holds nothing.
-    let slots: [UnsafeMutablePointer<Scalar>?]
+    /// Each slot of the rule, in its order.
+    let slots: [UnsafeMutablePointer<Scalar>]
     /// The piece's gradient and squares; `nil` where the gradient is zero (rows no lookup touched).
     let gradient: UnsafePointer<Scalar>?, squares: UnsafePointer<Scalar>?
 }
@@ -25,7 +25,7 @@ extension OptimizerStep {
         let width = self.rows == nil ? count : (rows.isEmpty ? 1 : gradient.count / rows.count)
         // Checked by the optimizer before any rule runs (shapes, slot sizes, rows in the table).
         guard rows.count * width == gradient.count, squares.count == gradient.count,
-              slots.allSatisfy({ $0.isEmpty || $0.count == count }), rows.allSatisfy({ $0 >= 0 && ($0 + 1) * width <= count })
+              count > 0, slots.allSatisfy({ $0.count == count }), rows.allSatisfy({ $0 >= 0 && ($0 + 1) * width <= count })
         else { return }
         let old = weight
         weight = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
@@ -35,8 +35,8 @@ extension OptimizerStep {
                     squares.withUnsafeBufferPointer { sq in
                         slots.withUnsafeMutableBufferPointer { slots in
                             Self.withPointers(to: slots, from: 0, []) { slotPointers in
-                                guard let w = out.baseAddress, let weights = old.baseAddress else {
-                                    // Only an empty weight has no buffers.
+                                guard let w = out.baseAddress, let weights = old.baseAddress, slotPointers.count == slots.count else {
+                                    // Arrays of `count` entries, `count` above 0, always have buffers.
                                     _ = out.initialize(from: old)
                                     return
                                 }
@@ -46,7 +46,7 @@ extension OptimizerStep {
                                     let lo = count / workers * worker, hi = worker == workers - 1 ? count : count / workers * (worker + 1)
                                     Self.forEachPiece(lo..<hi, rows: rows, width: width) { start, n, at in
                                         kernel(EntryPiece(
-                                            count: n, w: w + start, weights: weights + start, slots: slotPointers.map { $0.map { $0 + start } },
+                                            count: n, w: w + start, weights: weights + start, slots: slotPointers.map { $0 + start },
                                             gradient: at.flatMap { at in g.map { $0 + at } }, squares: at.flatMap { at in sq.map { $0 + at } }))
                                     }
                                 }
@@ -58,14 +58,14 @@ extension OptimizerStep {
         }
     }
 
-    /// Calls `body` with a pointer to each of `arrays` from `index` on (`nil` for an empty one).
+    /// Calls `body` with a pointer to each of `arrays` from `index` on (those with a buffer).
     private static func withPointers(
-        to arrays: UnsafeMutableBufferPointer<[Scalar]>, from index: Int, _ taken: [UnsafeMutablePointer<Scalar>?],
-        _ body: ([UnsafeMutablePointer<Scalar>?]) -> Void
+        to arrays: UnsafeMutableBufferPointer<[Scalar]>, from index: Int, _ taken: [UnsafeMutablePointer<Scalar>],
+        _ body: ([UnsafeMutablePointer<Scalar>]) -> Void
     ) {
         guard index < arrays.count else { return body(taken) }
         arrays[index].withUnsafeMutableBufferPointer { buffer in
-            withPointers(to: arrays, from: index + 1, taken + [buffer.baseAddress], body)
+            withPointers(to: arrays, from: index + 1, taken + (buffer.baseAddress.map { [$0] } ?? []), body)
         }
     }
 

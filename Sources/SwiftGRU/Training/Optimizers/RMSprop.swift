@@ -27,12 +27,8 @@ public struct RMSprop: OptimizerRule {
         let r = Scalar(rho), eps = Scalar(epsilon), lr = s.learningRate, centered = centered, momentum = momentum
         let outside = s.epsilonOutsideSquareRoot && momentum == 0
         s.updateEntries(&w, slots: &slots) { piece in
-            guard let v = piece.slots[0] else {
-                // Slots the size of the weight always have buffers; the weights then stay.
-                return piece.w.initialize(from: piece.weights, count: piece.count)
-            }
             Scalar.rmspropUpdate(
-                count: piece.count, w: piece.w, weights: piece.weights, v: v, momentumSlot: momentum > 0 ? piece.slots[1] : nil,
+                count: piece.count, w: piece.w, weights: piece.weights, v: piece.slots[0], momentumSlot: momentum > 0 ? piece.slots[1] : nil,
                 average: centered ? piece.slots[2] : nil, gradient: piece.gradient, squares: piece.squares, rho: r, c: 1 - r,
                 momentum: Scalar(momentum), lr: lr, eps: eps, epsilonOutside: outside)
         }
