@@ -60,6 +60,11 @@ extension Activation {
     ) {
         switch self {
         case .linear, .glu: return
+        // The recurrent layers' gates: ``derivative(_:_:)``'s values without a switch per element.
+        case .tanh:
+            for i in gradient.indices { gradient[i] *= 1 - output[i] * output[i] }
+        case .sigmoid:
+            for i in gradient.indices { gradient[i] *= output[i] * (1 - output[i]) }
         case .softmax, .logSoftmax, .sparsemax:
             guard rowLength > 0 else { return }
             for start in stride(from: 0, to: gradient.count - rowLength + 1, by: rowLength) {

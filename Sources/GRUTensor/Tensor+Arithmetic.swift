@@ -72,3 +72,16 @@ extension Tensor where Scalar: TensorScalar {
     /// The sum of all elements.
     public func sum() -> Scalar { scalars.reduce(0, +) }
 }
+
+extension Tensor where Scalar: TensorScalar {
+    /// Whether every element is finite (neither NaN nor infinite); specialized for Float and
+    /// Double, which generic callers (the trainer's check of each batch) reach.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    package func isAllFinite() -> Bool {
+        scalars.withUnsafeBufferPointer { values in
+            for v in values where !v.isFinite { return false }
+            return true
+        }
+    }
+}

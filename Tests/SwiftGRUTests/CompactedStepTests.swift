@@ -49,7 +49,7 @@ struct CompactedStepTests {
         func run() throws -> (outputs: [[Float]], gradients: [[Float]], compacted: Bool) {
             let layer = try makeLayer(c)
             try layer.build(inputShape: shape)
-            let compacted = layer.runningRows(x, mask: mask) != nil
+            let compacted = layer.gateSequence.map { !$0.everyRow } ?? false
             let inference = try layer.forward(x, mask: mask, training: false).outputs.map(\.scalars)
             let recorded = try layer.forwardRecording(x, mask: mask, initialState: [], training: true).outputs
             let upstream = try recorded.enumerated().map { k, output in

@@ -37,7 +37,9 @@ struct StepSequenceRecord<Scalar: TensorScalar> {
 struct RecurrentRecord<Scalar: TensorScalar> {
     /// One recorded sequence per GRU cell, first to last.
     let sequences: [RecordedSequence<Scalar>]
-    /// The steps of another cell's call (LSTM, SimpleRNN), when the cells are not GRUs.
+    /// An LSTM or SimpleRNN cell's whole-sequence call.
+    var gates: (GateSequence<Scalar>, GateSequence<Scalar>.Record)? = nil
+    /// The steps of another cell's call (a stack of LSTM or SimpleRNN cells).
     var steps: StepSequenceRecord<Scalar>? = nil
     /// Whether the inputs were reversed before the cells ran (stacked cells going backwards).
     let reversed: Bool
@@ -63,6 +65,9 @@ extension RNN {
             }
             try cell.beginSequence(batchSize: start.first?.shape.first ?? 0, training: training)
             defer { cell.endSequence() }
+            if let sequence = gateSequence {
+                return try recordGateSequence(sequence, input, mask: mask, initialStates: start, hadInitialState: !initialState.isEmpty)
+            }
             return try recordSteps(differentiable, input, mask: mask, initialStates: start, training: training, hadInitialState: !initialState.isEmpty)
         }
         try cell.beginSequence(batchSize: start.first?.shape.first ?? 0, training: training)
@@ -80,6 +85,9 @@ extension RNN {
     /// ``backward(_:needsInputGradient:)`` of a call of ``recordForward(_:mask:initialState:training:)``.
     func recordedBackward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: name)
+        if let (sequence, gates) = record.gates {
+            return try gateSequenceBackward(sequence, gates, call: record, outputGradients, needsInputGradient: needsInputGradient)
+        }
         if let steps = record.steps { return try backwardSteps(steps, record: record, outputGradients) }
         let activity = activityPenalty(activityRegularizer, outputs: record.outputs).gradients
         let count = record.sequences.count

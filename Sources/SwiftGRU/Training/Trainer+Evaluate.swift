@@ -63,7 +63,7 @@ extension Trainer {
     func batch(_ rows: [Int], x: [any BatchSource<Scalar>], y: [any BatchSource<Scalar>]) throws -> (x: [Tensor<Scalar>], y: [Tensor<Scalar>]) {
         let inputs = try x.map { try $0.samples(at: rows) }, targets = try y.map { try $0.samples(at: rows) }
         for (what, arrays) in [("input", inputs), ("target", targets)] {
-            for (index, array) in arrays.enumerated() where !array.scalars.allSatisfy({ $0.isFinite }) {
+            for (index, array) in arrays.enumerated() where !array.isAllFinite() {
                 let first = rows.min() ?? 0
                 throw LayerError(.invalidArgument, "\(what) \(index) contains NaN or infinite values (in a batch of samples from \(first))")
             }

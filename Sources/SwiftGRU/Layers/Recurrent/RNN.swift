@@ -252,6 +252,10 @@ public class RNN<Scalar: TensorScalar>: Layer {
             let result = try fusedSequence(cells, inputs, mask: mask, initialStates: initialStates, recording: false)
             return (result.output, result.states)
         }
+        if constants.isEmpty, let sequence = gateSequence {
+            let result = try named { try sequence.forward(inputs, mask: mask, initialStates: initialStates, recording: false) }
+            return (result.output, result.states)
+        }
         let stepMajor = timeMajor ? inputs : try inputs.swappingLeadingAxes()
         let steps = stepMajor.shape[0], batch = stepMajor.shape[1], features = stepMajor.shape[2]
         var states = initialStates
