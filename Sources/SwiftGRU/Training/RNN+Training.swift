@@ -20,12 +20,10 @@ enum RecordedSequence<Scalar: TensorScalar> {
     }
 }
 
-/// A call of a cell other than the GRU's, step by step: each step's input and the states
-/// before it (in processing order), which rows each step kept (the mask), and, for a
-/// compacted call (``RunningRows``), which rows of the batch the step computed (its input and
-/// states are those rows; `keep` is theirs).
+/// A call of a stack of cells, step by step: each step's input and the states before it (in
+/// processing order), and which rows each step kept (the mask).
 struct StepSequenceRecord<Scalar: TensorScalar> {
-    var steps: [(time: Int, input: Tensor<Scalar>, states: [Tensor<Scalar>], keep: [Bool]?, rows: [Int]?)] = []
+    var steps: [(time: Int, input: Tensor<Scalar>, states: [Tensor<Scalar>], keep: [Bool]?)] = []
     /// The batch size of the call.
     var batch = 0
     let inputShape: [Int]
@@ -131,21 +129,12 @@ extension RNN {
         var outputs = [Tensor<Scalar>]()
         var record = StepSequenceRecord<Scalar>(inputShape: inputs.shape)
         record.batch = batch
-        let running = runningRows(inputs, mask: mask)
         for s in 0..<steps {
             let t = goBackwards ? steps - 1 - s : s
             let x = try stepMajor.slice(t..<(t + 1)).reshaped(to: [batch, features])
-            if let running {
-                let rows = running.rows(at: t)
-                let step = try stepRows(rows, of: running, at: t, input: x, states: states, previous: previous, training: training)
-                record.steps.append((t, step.stepInput, step.stepStates, running.keeps(rows, at: t), rows))
-                (previous, states) = (step.output, step.states)
-                if returnSequences { outputs.append(previous) }
-                continue
-            }
             let (output, newStates) = try stepper.step(x, states: states, constants: [], training: training)
             let keep = mask.map { mask in (0..<batch).map { mask[$0, t] } }
-            record.steps.append((t, x, states, keep, nil))
+            record.steps.append((t, x, states, keep))
             if let keep {
                 previous = try select(keep, output, zeroOutputForMask ? Tensor(zeros: previous.shape) : previous)
                 states = try zip(newStates, states).map { try select(keep, $0, $1) }
@@ -179,8 +168,7 @@ extension RNN {
         let outputGradient = try sum(gradient(outputGradients, 0, shape: call.outputs[0].shape), activity[0])
         let steps = record.steps.count
         let batch = record.batch, width = stepper.outputSize
-        // A compacted step records its rows only: the batch's shapes have `batch` rows.
-        let stateShapes = record.steps.first.map { $0.states.map { [batch] + $0.shape.dropFirst() } } ?? []
+        let stateShapes = record.steps.first.map { $0.states.map(\.shape) } ?? []
         var dStates = try stateShapes.indices.map { k -> Tensor<Scalar> in
             guard returnState else { return Tensor(zeros: stateShapes[k]) }
             return try sum(gradient(outputGradients, 1 + k, shape: stateShapes[k]), activity[1 + k]) ?? Tensor(zeros: stateShapes[k])
@@ -199,24 +187,6 @@ extension RNN {
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let step = record.steps[s]
             if let sequenceGradient { dPrevious = try dPrevious.adding(sequenceGradient.slice(s..<(s + 1)).reshaped(to: [batch, width])) }
-            if let rows = step.rows, let keep = step.keep {
-                // A compacted step: its rows' gradients as the whole batch's step gives them;
-                // the other rows carry theirs over (or drop the output's, as the mask says).
-                let kept = Set(zip(rows, keep).filter { $0.1 }.map { $0.0 })
-                let carriedOutput = zeroOutputForMask ? Tensor(zeros: dPrevious.shape) : try masked(dPrevious, keep: (0..<batch).map { !kept.contains($0) })
-                if !rows.isEmpty {
-                    let result = try stepper.stepBackward(
-                        input: step.input, states: step.states, outputGradient: masked(dPrevious.rows(rows), keep: keep),
-                        stateGradients: dStates.map { try masked($0.rows(rows), keep: keep) })
-                    dStates = try zip(dStates, result.states).map { try $0.replacingRows(rows, with: $1, where: keep) }
-                    dWeights = try dWeights.map { try zip($0, result.weights).map { try $0.adding($1) } } ?? result.weights
-                    for (i, r) in rows.enumerated() {
-                        for j in 0..<features { dInputs[(step.time * batch + r) * features + j] = result.input.scalars[i * features + j] }
-                    }
-                }
-                dPrevious = carriedOutput
-                continue
-            }
             var dOutput = dPrevious, dNewStates = dStates
             var carriedOutput = Tensor<Scalar>(zeros: [batch, width]), carriedStates = dStates.map { Tensor<Scalar>(zeros: $0.shape) }
             if let keep = step.keep {

@@ -261,16 +261,9 @@ public class RNN<Scalar: TensorScalar>: Layer {
         var states = initialStates
         var previous = Tensor<Scalar>(zeros: [batch, cell.outputSize])
         var outputs = [Tensor<Scalar>]()
-        let running = constants.isEmpty ? runningRows(inputs, mask: mask) : nil
         for s in 0..<steps {
             let t = goBackwards ? steps - 1 - s : s
             let x = try stepMajor.slice(t..<(t + 1)).reshaped(to: [batch, features])
-            if let running {
-                (previous, states, _, _) = try stepRows(
-                    running.rows(at: t), of: running, at: t, input: x, states: states, previous: previous, training: training)
-                if returnSequences { outputs.append(previous) }
-                continue
-            }
             let (output, newStates) = try cell.step(x, states: states, constants: constants, training: training)
             guard output.shape == [batch, cell.outputSize], newStates.count == states.count else {
                 throw LayerError(.invalidInputShape, "\(name): the cell returned output \(output.shape) and \(newStates.count) states; expected [\(batch), \(cell.outputSize)] and \(states.count)")
