@@ -176,18 +176,21 @@ struct GateSequence<Scalar: TensorScalar> {
                         computed.removeAll(keepingCapacity: true)
                         for b in b0..<(b0 + n) where everyRow || keep.map({ $0[b * steps + t] }) ?? true { computed.append(b) }
                         // The state each row's product reads, after the recurrent dropout mask.
+                        func droppedState(_ b: Int, into target: UnsafeMutablePointer<Scalar>) {
+                            guard let m = recurrentMaskValues else {
+                                for j in 0..<u { target[j] = h[b * u + j] }
+                                return
+                            }
+                            for j in 0..<u { target[j] = h[b * u + j] * m[b * u + j] }
+                        }
                         for b in b0..<(b0 + n) where recording {
                             let r = shape.row(b, t)
-                            for j in 0..<u {
-                                previousStates[r * u + j] = recurrentMaskValues.map { h[b * u + j] * $0[b * u + j] } ?? h[b * u + j]
-                            }
+                            if let target = previousStates.baseAddress { droppedState(b, into: target + r * u) }
                             if isLSTM { for j in 0..<u { previousCarries[r * u + j] = carry[b * u + j] } }
                         }
                         for (i, b) in computed.enumerated() {
                             let r = shape.row(b, t)
-                            for j in 0..<u {
-                                stateRows[i * u + j] = recurrentMaskValues.map { h[b * u + j] * $0[b * u + j] } ?? h[b * u + j]
-                            }
+                            droppedState(b, into: stateRows + i * u)
                             for j in 0..<w { z[i * w + j] = projected[r * w + j] }
                         }
                         if !computed.isEmpty {
@@ -365,11 +368,12 @@ struct GateSequence<Scalar: TensorScalar> {
                             packed.multiply(dzRows, rows: kept.count, lda: w, beta: 0, into: propagated, ldc: u, everyRow: true)
                         }
                         for (i, b) in kept.enumerated() {
-                            for j in 0..<u {
-                                let g = propagated[i * u + j]
-                                dh[b * u + j] = recurrentMaskValues.map { g * $0[b * u + j] } ?? g
-                                carried[(b - b0) * u + j] = 0
+                            if let m = recurrentMaskValues {
+                                for j in 0..<u { dh[b * u + j] = propagated[i * u + j] * m[b * u + j] }
+                            } else {
+                                for j in 0..<u { dh[b * u + j] = propagated[i * u + j] }
                             }
+                            for j in 0..<u { carried[(b - b0) * u + j] = 0 }
                         }
                         if zeroOutputForMask, let keep {
                             for b in b0..<(b0 + n) where !keep[b * steps + t] {
