@@ -4,9 +4,10 @@ import Testing
 @testable import SwiftGRU
 
 /// LSTM and SimpleRNN over masked batches compute, at each step, only the rows the mask keeps
-/// (``GateSequence``); outputs, states and every gradient must be those of computing every
-/// row and selecting, bit for bit, for any mask (right padding, holes), with dropout, and for
-/// any number of threads.
+/// (``GateSequence``, one cell or a stack); outputs, states and every gradient must be those of
+/// computing every row and selecting, bit for bit, for any mask (right padding, holes), with
+/// dropout, and for any number of threads, and those of stepping the cells with tensors up to
+/// rounding.
 @Suite("LSTM and SimpleRNN compacted")
 struct CompactedStepTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -34,11 +35,33 @@ struct CompactedStepTests {
              activation: .softmax),
         Case(kind: "simple_rnn", batch: 33, steps: 8, features: 5, units: 6, goBackwards: true, holes: true, dropout: 0.2,
              recurrentDropout: 0.3, activation: .relu),
+        Case(kind: "stack", batch: 9, steps: 6, features: 3, units: 4, holes: true, dropout: 0.2, recurrentDropout: 0.3),
+        Case(kind: "stack", batch: 7, steps: 8, features: 2, units: 5, returnSequences: false, goBackwards: true,
+             zeroOutputForMask: true, returnState: true),
+        Case(kind: "stack", batch: 6, steps: 5, features: 4, units: 3, goBackwards: true, timeMajor: true, returnState: true,
+             holes: true, activation: .relu),
         // Enough work for the rows to be split over threads.
         Case(kind: "lstm", batch: 130, steps: 4, features: 8, units: 96, holes: true, dropout: 0.2, recurrentDropout: 0.2),
     ]
 
     func makeLayer(_ c: Case) throws -> RNN<Float> {
+        if c.kind == "stack" {
+            // An LSTM cell under a SimpleRNN cell, as `RNN(StackedRNNCells)`.
+            let layer = try RNN<Float>(
+                cells: [
+                    try LSTMCell(
+                        units: c.units, activation: c.activation, recurrentActivation: c.recurrentActivation,
+                        kernelInitializer: .randomNormal(seed: 1), recurrentInitializer: .randomNormal(seed: 2),
+                        biasInitializer: .randomNormal(seed: 3), dropout: c.dropout, recurrentDropout: c.recurrentDropout, seed: 5),
+                    try SimpleRNNCell(
+                        units: c.units + 1, activation: c.activation, kernelInitializer: .randomNormal(seed: 6),
+                        recurrentInitializer: .randomNormal(seed: 7), biasInitializer: .randomNormal(seed: 8),
+                        dropout: c.dropout, recurrentDropout: c.recurrentDropout, seed: 9),
+                ],
+                returnSequences: c.returnSequences, returnState: c.returnState, goBackwards: c.goBackwards, timeMajor: c.timeMajor)
+            layer.zeroOutputForMask = c.zeroOutputForMask
+            return layer
+        }
         let layer: RNN<Float> = c.kind == "lstm"
             ? LSTM<Float>(
                 cell: try LSTMCell(
@@ -55,16 +78,6 @@ struct CompactedStepTests {
         return layer
     }
 
-    /// The same layer over a stack of its one cell, which steps the cell one step at a time.
-    func makeSteppedLayer(_ c: Case) throws -> RNN<Float> {
-        let single = try makeLayer(c)
-        let layer = try RNN<Float>(
-            cells: [single.cell.makeCopy()], returnSequences: c.returnSequences, returnState: c.returnState,
-            goBackwards: c.goBackwards, timeMajor: c.timeMajor)
-        layer.zeroOutputForMask = c.zeroOutputForMask
-        return layer
-    }
-
     /// The inference outputs, the recorded outputs, and the input and weight gradients of a
     /// fresh layer over the case's inputs and mask.
     func run(_ c: Case, _ makeLayer: (Case) throws -> RNN<Float>) throws -> (outputs: [[Float]], gradients: [[Float]], compacted: Bool) {
@@ -77,14 +90,22 @@ struct CompactedStepTests {
         })
             let layer = try makeLayer(c)
             try layer.build(inputShape: shape)
-            let compacted = layer.gateSequence.map { !$0.everyRow } ?? false
+            let compacted = layer.gateSequences.map { $0.cells.allSatisfy { !$0.everyRow } } ?? false
             let inference = try layer.forward(x, mask: mask, training: false).outputs.map(\.scalars)
-            let recorded = try layer.forwardRecording(x, mask: mask, initialState: [], training: true).outputs
+            // Cases returning their states start from given states too, whose gradients are compared.
+            let initial = try c.returnState
+                ? layer.cell.stateSize.enumerated().map { k, size in
+                    try Initializer.randomNormal(stddev: 1, seed: UInt64(20 + k)).makeTensor(shape: [c.batch, size]) as Tensor<Float>
+                }
+                : []
+            let recorded = try layer.forwardRecording(x, mask: mask, initialState: initial, training: true).outputs
             let upstream = try recorded.enumerated().map { k, output in
                 try Initializer.randomNormal(stddev: 1, seed: UInt64(10 + k)).makeTensor(shape: output.shape) as Tensor<Float>
             }
             let gradients = try layer.backward(upstream)
-            return (inference + recorded.map(\.scalars), [gradients.input?.scalars ?? []] + gradients.weights.map(\.scalars), compacted)
+            return (
+                inference + recorded.map(\.scalars),
+                [gradients.input?.scalars ?? []] + gradients.initialStates.map(\.scalars) + gradients.weights.map(\.scalars), compacted)
     }
 
     @Test(arguments: cases)
@@ -111,7 +132,7 @@ struct CompactedStepTests {
     /// cell), which computes each step with tensors: the same numbers up to rounding.
     @Test(arguments: cases)
     func equalsTheSteppedCell(_ c: Case) throws {
-        let fused = try run(c, makeLayer), stepped = try run(c, makeSteppedLayer)
+        let fused = try run(c, makeLayer), stepped = try WholeGateSequences.$areEnabled.withValue(false) { try run(c, makeLayer) }
         #expect(fused.compacted && !stepped.compacted)
         for (k, (a, b)) in (Array(zip(fused.outputs, stepped.outputs)) + Array(zip(fused.gradients, stepped.gradients))).enumerated() {
             #expect(a.count == b.count)

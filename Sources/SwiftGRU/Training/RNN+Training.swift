@@ -20,8 +20,9 @@ enum RecordedSequence<Scalar: TensorScalar> {
     }
 }
 
-/// A call of a stack of cells, step by step: each step's input and the states before it (in
-/// processing order), and which rows each step kept (the mask).
+/// A call stepped one step at a time (cells that run no whole sequences, such as a stack
+/// mixing GRU and LSTM cells): each step's input and the states before it (in processing
+/// order), and which rows each step kept (the mask).
 struct StepSequenceRecord<Scalar: TensorScalar> {
     var steps: [(time: Int, input: Tensor<Scalar>, states: [Tensor<Scalar>], keep: [Bool]?)] = []
     /// The batch size of the call.
@@ -35,9 +36,9 @@ struct StepSequenceRecord<Scalar: TensorScalar> {
 struct RecurrentRecord<Scalar: TensorScalar> {
     /// One recorded sequence per GRU cell, first to last.
     let sequences: [RecordedSequence<Scalar>]
-    /// An LSTM or SimpleRNN cell's whole-sequence call.
-    var gates: (GateSequence<Scalar>, GateSequence<Scalar>.Record)? = nil
-    /// The steps of another cell's call (a stack of LSTM or SimpleRNN cells).
+    /// The whole-sequence call of LSTM or SimpleRNN cells.
+    var gates: GateSequencesRecord<Scalar>? = nil
+    /// The steps of a call stepped one step at a time.
     var steps: StepSequenceRecord<Scalar>? = nil
     /// Whether the inputs were reversed before the cells ran (stacked cells going backwards).
     let reversed: Bool
@@ -63,8 +64,8 @@ extension RNN {
             }
             try cell.beginSequence(batchSize: start.first?.shape.first ?? 0, training: training)
             defer { cell.endSequence() }
-            if let sequence = gateSequence {
-                return try recordGateSequence(sequence, input, mask: mask, initialStates: start, hadInitialState: !initialState.isEmpty)
+            if let cells = gateSequences {
+                return try recordGateSequences(cells, input, mask: mask, initialStates: start, hadInitialState: !initialState.isEmpty)
             }
             return try recordSteps(differentiable, input, mask: mask, initialStates: start, training: training, hadInitialState: !initialState.isEmpty)
         }
@@ -83,8 +84,8 @@ extension RNN {
     /// ``backward(_:needsInputGradient:)`` of a call of ``recordForward(_:mask:initialState:training:)``.
     func recordedBackward(_ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool) throws -> LayerGradients<Scalar> {
         let record = try popRecord(&records, layer: name)
-        if let (sequence, gates) = record.gates {
-            return try gateSequenceBackward(sequence, gates, call: record, outputGradients, needsInputGradient: needsInputGradient)
+        if let gates = record.gates {
+            return try gateSequencesBackward(gates, call: record, outputGradients, needsInputGradient: needsInputGradient)
         }
         if let steps = record.steps { return try backwardSteps(steps, record: record, outputGradients) }
         let activity = activityPenalty(activityRegularizer, outputs: record.outputs).gradients

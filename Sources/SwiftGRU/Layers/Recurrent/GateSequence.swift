@@ -449,70 +449,146 @@ struct GateSequence<Scalar: TensorScalar> {
     }
 }
 
-extension RNN {
-    /// The cell as a whole-sequence ``GateSequence``: an LSTM or SimpleRNN cell, built, with
-    /// this layer's options and the cell's dropout masks of the current sequence.
-    var gateSequence: GateSequence<Scalar>? {
-        let gates: GateSequence<Scalar>.Gates, storage: GateWeights<Scalar>
-        if let lstm = cell as? LSTMCell<Scalar> {
-            gates = .lstm(activation: lstm.activation, recurrentActivation: lstm.recurrentActivation)
-            storage = lstm.storage
-        } else if let simple = cell as? SimpleRNNCell<Scalar> {
-            gates = .simple(simple.activation)
-            storage = simple.storage
-        } else {
-            return nil
-        }
-        guard let kernel = storage.kernel, let recurrentKernel = storage.recurrentKernel else { return nil }
-        return GateSequence(
-            gates: gates, units: storage.units, kernel: kernel, recurrentKernel: recurrentKernel, bias: storage.bias,
-            inputMask: storage.dropoutMasks.first ?? nil, recurrentMask: storage.dropoutMasks.dropFirst().first ?? nil,
-            goBackwards: goBackwards, timeMajor: timeMajor, returnSequences: returnSequences,
-            zeroOutputForMask: zeroOutputForMask, everyRow: !GRUSequence.compactsPaddedBatches)
-    }
+/// Whether LSTM and SimpleRNN layers run whole sequences (``GateSequence``); the tests step
+/// the cells one step at a time with tensors instead, as a reference.
+enum WholeGateSequences {
+    @TaskLocal static var areEnabled = true
+}
+
+/// A recorded call of LSTM or SimpleRNN cells (one, or a stack), for its backward pass.
+struct GateSequencesRecord<Scalar: TensorScalar> {
+    /// Each cell's sequence and record, first to last.
+    let cells: [(sequence: GateSequence<Scalar>, record: GateSequence<Scalar>.Record)]
+    /// Whether the inputs were reversed before the cells ran (a stack going backwards).
+    let reversed: Bool
 }
 
 extension RNN {
+    /// The cells as whole-sequence ``GateSequence``s, first to last, when the cell is an
+    /// LSTM or SimpleRNN cell or a stack of them, built; each with the cell's dropout masks of
+    /// the current sequence. A stack going backwards reads the reversed sequence forwards
+    /// (`reversed`); the options are those of each cell's place in the stack.
+    var gateSequences: (cells: [GateSequence<Scalar>], reversed: Bool)? {
+        guard WholeGateSequences.areEnabled else { return nil }
+        func flatten(_ cell: any RecurrentCell<Scalar>) -> [any RecurrentCell<Scalar>]? {
+            if cell is LSTMCell<Scalar> || cell is SimpleRNNCell<Scalar> { return [cell] }
+            guard let stacked = cell as? StackedRNNCells<Scalar> else { return nil }
+            var cells = [any RecurrentCell<Scalar>]()
+            for child in stacked.cells {
+                guard let inner = flatten(child) else { return nil }
+                cells += inner
+            }
+            return cells
+        }
+        guard let cells = flatten(cell), !cells.isEmpty else { return nil }
+        let reverse = goBackwards && cells.count > 1
+        var sequences = [GateSequence<Scalar>]()
+        for (k, cell) in cells.enumerated() {
+            let gates: GateSequence<Scalar>.Gates, storage: GateWeights<Scalar>
+            if let lstm = cell as? LSTMCell<Scalar> {
+                gates = .lstm(activation: lstm.activation, recurrentActivation: lstm.recurrentActivation)
+                storage = lstm.storage
+            } else if let simple = cell as? SimpleRNNCell<Scalar> {
+                gates = .simple(simple.activation)
+                storage = simple.storage
+            } else {
+                return nil
+            }
+            guard let kernel = storage.kernel, let recurrentKernel = storage.recurrentKernel else { return nil }
+            let last = k == cells.count - 1
+            sequences.append(GateSequence(
+                gates: gates, units: storage.units, kernel: kernel, recurrentKernel: recurrentKernel, bias: storage.bias,
+                inputMask: storage.dropoutMasks.first ?? nil, recurrentMask: storage.dropoutMasks.dropFirst().first ?? nil,
+                goBackwards: goBackwards && !reverse, timeMajor: timeMajor, returnSequences: !last || returnSequences,
+                zeroOutputForMask: last && zeroOutputForMask, everyRow: !GRUSequence.compactsPaddedBatches))
+        }
+        return (sequences, reverse)
+    }
+
     /// `body`'s result, its ``LayerError`` prefixed with this layer's name.
     func named<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as LayerError {
             throw LayerError(error.kind, "\(name): \(error.message)")
+        } catch let error as TensorError {
+            throw LayerError(.invalidInputShape, "\(name): \(error.message)")
         }
     }
 
-    /// ``recordForward(_:mask:initialState:training:)`` of an LSTM or SimpleRNN cell.
-    func recordGateSequence(
-        _ sequence: GateSequence<Scalar>, _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?, initialStates: [Tensor<Scalar>],
-        hadInitialState: Bool
+    /// Runs the cells over the sequence one cell at a time (the same result as stepping the
+    /// stack: each cell at step t reads only the cell below at step t), recording each when asked.
+    func runGateSequences(
+        _ cells: (cells: [GateSequence<Scalar>], reversed: Bool), _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?,
+        initialStates: [Tensor<Scalar>], recording: Bool
+    ) throws -> (output: Tensor<Scalar>, states: [Tensor<Scalar>], record: GateSequencesRecord<Scalar>?) {
+        try named {
+            var x = cells.reversed ? try inputs.reversed(alongAxis: timeMajor ? 0 : 1) : inputs
+            let stepMask = cells.reversed ? try mask?.reversed(alongAxis: 1) : mask
+            var states = [Tensor<Scalar>](), records = [(sequence: GateSequence<Scalar>, record: GateSequence<Scalar>.Record)]()
+            var rest = initialStates[...]
+            for sequence in cells.cells {
+                let count = sequence.isLSTM ? 2 : 1
+                guard rest.count >= count else {
+                    throw LayerError(.invalidInputShape, "expects \(cell.stateSize.count) initial states, got \(initialStates.count)")
+                }
+                let result = try sequence.forward(x, mask: stepMask, initialStates: Array(rest.prefix(count)), recording: recording)
+                rest = rest.dropFirst(count)
+                x = result.output
+                states += result.states
+                if let record = result.record { records.append((sequence, record)) }
+            }
+            return (x, states, recording ? GateSequencesRecord(cells: records, reversed: cells.reversed) : nil)
+        }
+    }
+
+    /// ``recordForward(_:mask:initialState:training:)`` of LSTM or SimpleRNN cells.
+    func recordGateSequences(
+        _ cells: (cells: [GateSequence<Scalar>], reversed: Bool), _ inputs: Tensor<Scalar>, mask: Tensor<Bool>?,
+        initialStates: [Tensor<Scalar>], hadInitialState: Bool
     ) throws -> LayerOutput<Scalar> {
-        let result = try named { try sequence.forward(inputs, mask: mask, initialStates: initialStates, recording: true) }
+        let result = try runGateSequences(cells, inputs, mask: mask, initialStates: initialStates, recording: true)
         guard let record = result.record else { throw LayerError(.unsupported, "\(name): the call was not recorded") }
         if stateful { states = result.states }
         let outputs = [result.output] + (returnState ? result.states : [])
         records.append(RecurrentRecord(
-            sequences: [], gates: (sequence, record), reversed: false, outputs: outputs, hadInitialState: hadInitialState))
+            sequences: [], gates: record, reversed: record.reversed, outputs: outputs, hadInitialState: hadInitialState))
         activityLoss = activityPenalty(activityRegularizer, outputs: outputs).loss
         return LayerOutput(outputs: outputs, mask: returnSequences ? mask : nil)
     }
 
-    /// ``recordedBackward(_:needsInputGradient:)`` of a call of ``recordGateSequence``.
-    func gateSequenceBackward(
-        _ sequence: GateSequence<Scalar>, _ record: GateSequence<Scalar>.Record, call: RecurrentRecord<Scalar>,
-        _ outputGradients: [Tensor<Scalar>?], needsInputGradient: Bool
+    /// ``recordedBackward(_:needsInputGradient:)`` of a call of ``recordGateSequences``: the
+    /// cells last to first, each one's input gradient the output gradient of the one below.
+    func gateSequencesBackward(
+        _ record: GateSequencesRecord<Scalar>, call: RecurrentRecord<Scalar>, _ outputGradients: [Tensor<Scalar>?],
+        needsInputGradient: Bool
     ) throws -> LayerGradients<Scalar> {
         let activity = activityPenalty(activityRegularizer, outputs: call.outputs).gradients
-        let output = try sum(gradient(outputGradients, 0, shape: call.outputs[0].shape), activity[0])
-        let stateCount = call.outputs.count - 1
-        let states = try (0..<(sequence.isLSTM ? 2 : 1)).map { k -> Tensor<Scalar>? in
-            guard k < stateCount else { return nil }
-            return try sum(gradient(outputGradients, 1 + k, shape: call.outputs[1 + k].shape), activity[1 + k])
+        var output = try sum(gradient(outputGradients, 0, shape: call.outputs[0].shape), activity[0])
+        // The final states' gradients, each cell's in its place among the stack's states.
+        var stateIndex = record.cells.reduce(0) { $0 + ($1.sequence.isLSTM ? 2 : 1) }
+        var weights = [[Tensor<Scalar>]](repeating: [], count: record.cells.count)
+        var initialStates = [[Tensor<Scalar>]](repeating: [], count: record.cells.count)
+        for k in stride(from: record.cells.count - 1, through: 0, by: -1) {
+            let (sequence, cellRecord) = record.cells[k]
+            let count = sequence.isLSTM ? 2 : 1
+            stateIndex -= count
+            let states = try (stateIndex..<(stateIndex + count)).map { i -> Tensor<Scalar>? in
+                guard returnState, 1 + i < call.outputs.count else { return nil }
+                return try sum(gradient(outputGradients, 1 + i, shape: call.outputs[1 + i].shape), activity[1 + i])
+            }
+            let result = try named {
+                try sequence.backward(
+                    cellRecord, outputGradient: output, stateGradients: states, computeInputGradient: needsInputGradient || k > 0)
+            }
+            weights[k] = result.weights
+            initialStates[k] = result.initialStates
+            output = result.input
         }
-        let result = try named {
-            try sequence.backward(record, outputGradient: output, stateGradients: states, computeInputGradient: needsInputGradient)
-        }
+        var input = needsInputGradient ? output : nil
+        if record.reversed { input = try input?.reversed(alongAxis: timeMajor ? 0 : 1) }
         return LayerGradients(
-            input: result.input, initialStates: call.hadInitialState ? result.initialStates : [], weights: result.weights)
+            input: input, initialStates: call.hadInitialState ? initialStates.flatMap { $0 } : [],
+            weights: weights.flatMap { $0 })
     }
 }

@@ -252,8 +252,8 @@ public class RNN<Scalar: TensorScalar>: Layer {
             let result = try fusedSequence(cells, inputs, mask: mask, initialStates: initialStates, recording: false)
             return (result.output, result.states)
         }
-        if constants.isEmpty, let sequence = gateSequence {
-            let result = try named { try sequence.forward(inputs, mask: mask, initialStates: initialStates, recording: false) }
+        if constants.isEmpty, let cells = gateSequences {
+            let result = try runGateSequences(cells, inputs, mask: mask, initialStates: initialStates, recording: false)
             return (result.output, result.states)
         }
         let stepMajor = timeMajor ? inputs : try inputs.swappingLeadingAxes()
