@@ -34,6 +34,16 @@ struct GateSequence<Scalar: TensorScalar> {
     let everyRow: Bool
 
     var isLSTM: Bool { if case .lstm = gates { true } else { false } }
+
+    /// Whether the backward pass needs the gates' values before their activations: not for
+    /// tanh, sigmoid and linear, whose derivatives follow from their results.
+    var keepsPreactivations: Bool {
+        let functions: [Activation] = switch gates {
+        case .lstm(let activation, let recurrentActivation): [activation, recurrentActivation]
+        case .simple(let activation): [activation]
+        }
+        return !functions.allSatisfy { [.tanh, .sigmoid, .linear].contains($0) }
+    }
     /// Columns of `z`: four gates for the LSTM, one for the SimpleRNN.
     var width: Int { (isLSTM ? 4 : 1) * units }
 
@@ -45,7 +55,8 @@ struct GateSequence<Scalar: TensorScalar> {
         /// The inputs after the input dropout mask `(batch * steps, features)`.
         let inputs: [Scalar]
         let mask: [Bool]?
-        /// Each kept step's `z` and its gates after their activations `(batch * steps, width)`.
+        /// Each kept step's `z` (when ``keepsPreactivations``) and its gates after their
+        /// activations `(batch * steps, width)`.
         let preactivations: [Scalar]
         let activations: [Scalar]
         /// The state before each step after the recurrent dropout mask, every row `(batch * steps, units)`.
@@ -138,7 +149,8 @@ struct GateSequence<Scalar: TensorScalar> {
         var last = [Scalar](repeating: 0, count: batch * u)
         var sequence = [Scalar](repeating: 0, count: returnSequences ? rows * u : 0)
         let recordCount = recording ? rows : 0
-        var preactivations = [Scalar](repeating: 0, count: recordCount * w)
+        let keepsPreactivations = recording && self.keepsPreactivations
+        var preactivations = [Scalar](repeating: 0, count: keepsPreactivations ? recordCount * w : 0)
         var activations = [Scalar](repeating: 0, count: recordCount * w)
         var previousStates = [Scalar](repeating: 0, count: recordCount * u)
         var previousCarries = [Scalar](repeating: 0, count: isLSTM ? recordCount * u : 0)
@@ -199,7 +211,7 @@ struct GateSequence<Scalar: TensorScalar> {
                         for (i, b) in computed.enumerated() {
                             let zi = z + i * w, r = shape.row(b, t)
                             if let biasValues { for j in 0..<w { zi[j] += biasValues[j] } }
-                            if recording { for j in 0..<w { preactivations[r * w + j] = zi[j] } }
+                            if keepsPreactivations { for j in 0..<w { preactivations[r * w + j] = zi[j] } }
                             let kept = keep.map { $0[b * steps + t] } ?? true
                             let hNew = cellRows + i * u
                             switch gates {
@@ -320,7 +332,9 @@ struct GateSequence<Scalar: TensorScalar> {
                         for b in b0..<(b0 + n) where keep.map({ $0[b * steps + t] }) ?? true { kept.append(b) }
                         for (i, b) in kept.enumerated() {
                             let r = shape.row(b, t), o = (b - b0) * u
-                            let d = dzRows + i * w, zr = preactivations.baseAddress.map { $0 + r * w }, ar = activations.baseAddress.map { $0 + r * w }
+                            // Without the values before the activations, their derivatives read the results only.
+                            let ar = activations.baseAddress.map { $0 + r * w }
+                            let d = dzRows + i * w, zr = preactivations.isEmpty ? ar : preactivations.baseAddress.map { $0 + r * w }
                             guard let zr, let ar else { continue }
                             // The gradient of h': the output's and the state's.
                             for j in 0..<u { work[(b - b0) * u + j] = carried[o + j] + dh[b * u + j] }
