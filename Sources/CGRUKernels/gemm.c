@@ -123,7 +123,8 @@ static void micro512(long kc, const float *const rows[8], long step, const float
 // last rows of a product, a thread's few rows): each row is the same chain of fused
 // multiply-adds whichever tile computes it.
 __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
-void micro_avx2_rows(const int rows, long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
+void micro_avx2_rows(const int rows, long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha,
+                     int overwrite, const float *bias) {
     __m256 acc[12];
     for (int i = 0; i < 2 * rows; i++) acc[i] = _mm256_setzero_ps();
     for (long p = 0; p < kc; p++) {
@@ -135,20 +136,38 @@ void micro_avx2_rows(const int rows, long kc, const float *ap, const float *bp, 
             acc[2 * i + 1] = _mm256_fmadd_ps(x, b1, acc[2 * i + 1]);
         }
     }
+    // C = alpha * tile + C, or + the bias (zeros without one) when overwriting: one fused
+    // multiply-add per value, as filling C with the bias first and adding would round it.
+    __m256 va = _mm256_set1_ps(alpha);
+    if (h == rows && w == 16) {
+        __m256 b0 = _mm256_setzero_ps(), b1 = b0;
+        if (overwrite && bias) { b0 = _mm256_loadu_ps(bias); b1 = _mm256_loadu_ps(bias + 8); }
+        for (int i = 0; i < rows; i++) {
+            float *ci = c + i * ldc;
+            __m256 c0 = overwrite ? b0 : _mm256_loadu_ps(ci), c1 = overwrite ? b1 : _mm256_loadu_ps(ci + 8);
+            _mm256_storeu_ps(ci, _mm256_fmadd_ps(va, acc[2 * i], c0));
+            _mm256_storeu_ps(ci + 8, _mm256_fmadd_ps(va, acc[2 * i + 1], c1));
+        }
+        return;
+    }
     float tile[6 * 16];
     for (int i = 0; i < rows; i++) {
         _mm256_storeu_ps(tile + i * 16, acc[2 * i]);
         _mm256_storeu_ps(tile + i * 16 + 8, acc[2 * i + 1]);
     }
     for (long i = 0; i < h; i++)
-        for (long j = 0; j < w; j++) c[i * ldc + j] += alpha * tile[i * 16 + j];
+        for (long j = 0; j < w; j++) {
+            float base = overwrite ? (bias ? bias[j] : 0.0f) : c[i * ldc + j];
+            c[i * ldc + j] = __builtin_fmaf(alpha, tile[i * 16 + j], base);
+        }
 }
 
 __attribute__((target("avx2,fma")))
-static void micro_avx2(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
-    if (h <= 2) micro_avx2_rows(2, kc, ap, bp, c, ldc, h, w, alpha);
-    else if (h <= 4) micro_avx2_rows(4, kc, ap, bp, c, ldc, h, w, alpha);
-    else micro_avx2_rows(6, kc, ap, bp, c, ldc, h, w, alpha);
+static void micro_avx2(long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha,
+                       int overwrite, const float *bias) {
+    if (h <= 2) micro_avx2_rows(2, kc, ap, bp, c, ldc, h, w, alpha, overwrite, bias);
+    else if (h <= 4) micro_avx2_rows(4, kc, ap, bp, c, ldc, h, w, alpha, overwrite, bias);
+    else micro_avx2_rows(6, kc, ap, bp, c, ldc, h, w, alpha, overwrite, bias);
 }
 #endif
 
@@ -188,10 +207,14 @@ static void micro_neon(long kc, const float *ap, const float *bp, float *c, long
 }
 #endif
 
-static void micro(int level, long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha) {
+// C += alpha * the tile; the AVX2 kernel also writes C = alpha * the tile + bias (overwrite).
+static void micro(int level, long kc, const float *ap, const float *bp, float *c, long ldc, long h, long w, float alpha,
+                  int overwrite, const float *bias) {
 #ifdef GRU_X86
-    if (level == 1) { micro_avx2(kc, ap, bp, c, ldc, h, w, alpha); return; }
+    if (level == 1) { micro_avx2(kc, ap, bp, c, ldc, h, w, alpha, overwrite, bias); return; }
 #endif
+    (void)overwrite;
+    (void)bias;
 #ifdef GRU_ARM64
     if (level == 1) { micro_neon(kc, ap, bp, c, ldc, h, w, alpha); return; }
 #endif
@@ -530,28 +553,37 @@ static void gemm_tiled(int level, int trans_a, long m, long n, long k, float alp
 #ifdef GRU_X86
     if (level == 2) { gemm512(trans_a, m, n, k, alpha, a, lda, packed_b, NULL, 0, overwrite, bias, c, ldc); return; }
 #endif
-    if (overwrite) fill_c(m, n, bias, c, ldc);
+    // The AVX2 kernel writes the first panel's sums over the bias itself (no pass that fills
+    // C first); the others add to C filled with it.
+    int fused = 0;
+#ifdef GRU_X86
+    fused = level == 1;
+#endif
+    if (overwrite && !fused) fill_c(m, n, bias, c, ldc);
     long nr = nr_for(level), mr = mr_for(level);
     long slivers = (n + nr - 1) / nr;
     // Rows are packed in whole slivers of mr, so a block takes up to MC + mr - 1 rows.
     static __thread float *packed_a_slot = NULL;
     float *packed_a = thread_scratch(&packed_a_slot, sizeof(float) * (size_t)((MC + 7) * KC));
     if (!packed_a) {
+        if (overwrite && fused) fill_c(m, n, bias, c, ldc);
         gemm_unbuffered(trans_a, 0, m, n, k, alpha, a, lda, packed_b, nr, NULL, 0, c, ldc);
         return;
     }
     for (long p0 = 0; p0 < k; p0 += KC) {
         long kc = k - p0 < KC ? k - p0 : KC;
         const float *panel = packed_b + p0 * slivers * nr;
+        int first = fused && overwrite && p0 == 0;
         for (long i0 = 0; i0 < m; i0 += MC) {
             long mc = m - i0 < MC ? m - i0 : MC;
             pack_a(trans_a, a, lda, i0, mc, p0, kc, mr, packed_a);
             for (long js = 0; js < slivers; js++) {
                 long w = n - js * nr < nr ? n - js * nr : nr;
+                const float *sliver_bias = first && bias ? bias + js * nr : NULL;
                 for (long is = 0; is < mc; is += mr) {
                     long h = mc - is < mr ? mc - is : mr;
                     micro(level, kc, packed_a + (is / mr) * kc * mr, panel + js * kc * nr,
-                          c + (i0 + is) * ldc + js * nr, ldc, h, w, alpha);
+                          c + (i0 + is) * ldc + js * nr, ldc, h, w, alpha, first, sliver_bias);
                 }
             }
         }

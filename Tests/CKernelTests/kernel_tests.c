@@ -146,6 +146,16 @@ static void test_packed(void) {
                 else gru_sgemm_packed_bias(m, n, k, a, lda, packed, bias, c, ldc);
                 snprintf(what, sizeof what, "sgemm_packed_bias%s %ldx%ldx%ld tb=%d", rows ? "_rows" : "", m, n, k, tb);
                 expect_close(what, m, n, c, ldc, want, bound);
+                // The bias written with the first panel's sums: the bits of C filled with the
+                // bias first and the product added.
+                float *filled = malloc(sizeof(float) * (size_t)(m * ldc));
+                for (long i = 0; i < m; i++) memcpy(filled + i * ldc, bias, sizeof(float) * (size_t)n);
+                gru_sgemm_packed_rows(m, n, k, a, lda, packed, NULL, 1, filled, ldc);
+                checks++;
+                int same = 1;
+                for (long i = 0; i < m; i++) same &= memcmp(filled + i * ldc, c + i * ldc, sizeof(float) * (size_t)n) == 0;
+                if (!same && (rows || m > 1)) fail(what, "differs from C filled with the bias, then the product added");
+                free(filled);
             }
             // Accumulating: C += A B, the bias unused.
             memcpy(c, c0, sizeof(float) * (size_t)(m * ldc));
