@@ -44,6 +44,26 @@ struct CompactedStepTests {
         Case(kind: "lstm", batch: 130, steps: 4, features: 8, units: 96, holes: true, dropout: 0.2, recurrentDropout: 0.2),
     ]
 
+    /// Configurations drawn from a fixed generator: every kind, one to nine rows, one to six
+    /// steps, features and units, each flag and activation in turn.
+    static let drawnCases: [Case] = {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func draw(_ count: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(count))
+        }
+        let kinds = ["lstm", "simple_rnn", "stack"]
+        let functions: [Activation] = [.tanh, .sigmoid, .relu, .hardSigmoid, .linear, .elu, .softsign, .gelu]
+        return (0..<24).map { _ in
+            Case(
+                kind: kinds[draw(3)], batch: 1 + draw(9), steps: 1 + draw(6), features: 1 + draw(6), units: 1 + draw(6),
+                returnSequences: draw(2) == 0, goBackwards: draw(2) == 0, timeMajor: draw(2) == 0,
+                zeroOutputForMask: draw(2) == 0, returnState: draw(2) == 0, holes: draw(2) == 0,
+                dropout: [0, 0.3][draw(2)], recurrentDropout: [0, 0.25][draw(2)],
+                activation: functions[draw(functions.count)], recurrentActivation: functions[draw(functions.count)])
+        }
+    }()
+
     func makeLayer(_ c: Case) throws -> RNN<Float> {
         if c.kind == "stack" {
             // An LSTM cell under a SimpleRNN cell, as `RNN(StackedRNNCells)`.
@@ -69,11 +89,12 @@ struct CompactedStepTests {
                     kernelInitializer: .randomNormal(seed: 1), recurrentInitializer: .randomNormal(seed: 2),
                     biasInitializer: .randomNormal(seed: 3), dropout: c.dropout, recurrentDropout: c.recurrentDropout, seed: 5),
                 returnSequences: c.returnSequences, returnState: c.returnState, goBackwards: c.goBackwards, timeMajor: c.timeMajor)
-            : try SimpleRNN<Float>(
-                units: c.units, activation: c.activation, kernelInitializer: .randomNormal(seed: 1),
-                recurrentInitializer: .randomNormal(seed: 2), biasInitializer: .randomNormal(seed: 3),
-                dropout: c.dropout, recurrentDropout: c.recurrentDropout, seed: 5, returnSequences: c.returnSequences,
-                returnState: c.returnState, goBackwards: c.goBackwards)
+            : SimpleRNN<Float>(
+                cell: try SimpleRNNCell(
+                    units: c.units, activation: c.activation, kernelInitializer: .randomNormal(seed: 1),
+                    recurrentInitializer: .randomNormal(seed: 2), biasInitializer: .randomNormal(seed: 3),
+                    dropout: c.dropout, recurrentDropout: c.recurrentDropout, seed: 5),
+                returnSequences: c.returnSequences, returnState: c.returnState, goBackwards: c.goBackwards, timeMajor: c.timeMajor)
         layer.zeroOutputForMask = c.zeroOutputForMask
         return layer
     }
@@ -108,7 +129,7 @@ struct CompactedStepTests {
                 [gradients.input?.scalars ?? []] + gradients.initialStates.map(\.scalars) + gradients.weights.map(\.scalars), compacted)
     }
 
-    @Test(arguments: cases)
+    @Test(arguments: cases + drawnCases)
     func equalsSteppingEveryRow(_ c: Case) throws {
         let run = { try self.run(c, makeLayer) }
         let full = try GRUSequence.$compactsPaddedBatches.withValue(false) { try run() }
@@ -130,7 +151,7 @@ struct CompactedStepTests {
 
     /// The whole-sequence path against the cell stepped one step at a time (a stack of one
     /// cell), which computes each step with tensors: the same numbers up to rounding.
-    @Test(arguments: cases)
+    @Test(arguments: cases + drawnCases)
     func equalsTheSteppedCell(_ c: Case) throws {
         let fused = try run(c, makeLayer), stepped = try WholeGateSequences.$areEnabled.withValue(false) { try run(c, makeLayer) }
         #expect(fused.compacted && !stepped.compacted)
