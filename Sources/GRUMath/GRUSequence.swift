@@ -33,7 +33,8 @@ public struct GRUSequenceOutput<Scalar: TensorScalar>: Sendable {
 /// input projections of all steps, then the recurrence step by step.
 public enum GRUSequence {
     /// Whether right-padded batches skip the steps of sequences that have ended
-    /// (``CompactedSequence``); tests turn it off to compare with the loop that computes them.
+    /// (``CompactedSequence``), and LSTM and SimpleRNN layers the masked rows of each step;
+    /// tests turn it off to compare with the loops that compute them.
     @TaskLocal package static var compactsPaddedBatches = true
 
     /// The unmasked length of each sequence when every row of the `(batch, steps)` mask is
