@@ -131,7 +131,8 @@ struct GateSequence<Scalar: TensorScalar> {
                 }
             }
         }
-        var projected = [Scalar](repeating: 0, count: rows * w)
+        // Written whole by the product (zeros without features).
+        var projected: [Scalar] = f > 0 ? uninitializedArray(count: rows * w) : [Scalar](repeating: 0, count: rows * w)
         if rows > 0, f > 0 {
             x.withUnsafeBufferPointer { a in
                 kernel.withUnsafeBufferPointer { b in
@@ -147,13 +148,14 @@ struct GateSequence<Scalar: TensorScalar> {
         var h = initialStates[0].scalars
         var carry = isLSTM ? initialStates[1].scalars : []
         var last = [Scalar](repeating: 0, count: batch * u)
-        var sequence = [Scalar](repeating: 0, count: returnSequences ? rows * u : 0)
+        // Every step writes every row of these; the gates are kept for the rows computed only.
+        var sequence: [Scalar] = uninitializedArray(count: returnSequences ? rows * u : 0)
         let recordCount = recording ? rows : 0
         let keepsPreactivations = recording && self.keepsPreactivations
         var preactivations = [Scalar](repeating: 0, count: keepsPreactivations ? recordCount * w : 0)
         var activations = [Scalar](repeating: 0, count: recordCount * w)
-        var previousStates = [Scalar](repeating: 0, count: recordCount * u)
-        var previousCarries = [Scalar](repeating: 0, count: isLSTM ? recordCount * u : 0)
+        var previousStates: [Scalar] = uninitializedArray(count: recordCount * u)
+        var previousCarries: [Scalar] = uninitializedArray(count: isLSTM ? recordCount * u : 0)
         var carries = [Scalar](repeating: 0, count: isLSTM ? recordCount * u : 0)
         let keep = mask?.scalars
         let chunk = workerRows(batch: batch)
