@@ -408,29 +408,27 @@ struct GateSequence<Scalar: TensorScalar> {
         _ record: Record, dz: [Scalar], dh: [Scalar], dCarry: [Scalar], computeInputGradient: Bool
     ) throws -> Gradients {
         let batch = record.batch, f = record.features, u = units, w = width, rows = batch * record.steps
-        var dKernel = [Scalar](repeating: 0, count: f * w)
-        var dRecurrent = [Scalar](repeating: 0, count: u * w)
         var dBias = [Scalar](repeating: 0, count: w)
         var dInputs = [Scalar](repeating: 0, count: computeInputGradient ? rows * f : 0)
+        // `valuesᵀ · dz` for `(rows, width)` values: a weight's gradient summed over every step.
+        func summedOverSteps(_ values: [Scalar], width: Int) -> [Scalar] {
+            var product = [Scalar](repeating: 0, count: width * w)
+            values.withUnsafeBufferPointer { a in
+                dz.withUnsafeBufferPointer { b in
+                    product.withUnsafeMutableBufferPointer { c in
+                        guard rows > 0, let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
+                        Scalar.parallelGEMM(
+                            transposeA: true, transposeB: false, m: width, n: w, k: rows, alpha: 1,
+                            a: a, lda: width, b: b, ldb: w, beta: 0, c: c, ldc: w)
+                    }
+                }
+            }
+            return product
+        }
+        let dKernel = summedOverSteps(record.inputs, width: f), dRecurrent = summedOverSteps(record.previousStates, width: u)
         if rows > 0 {
             dz.withUnsafeBufferPointer { dzBuffer in
                 guard let dzBase = dzBuffer.baseAddress else { return }
-                record.inputs.withUnsafeBufferPointer { x in
-                    dKernel.withUnsafeMutableBufferPointer { c in
-                        guard let a = x.baseAddress, let c = c.baseAddress else { return }
-                        Scalar.parallelGEMM(
-                            transposeA: true, transposeB: false, m: f, n: w, k: rows, alpha: 1,
-                            a: a, lda: f, b: dzBase, ldb: w, beta: 0, c: c, ldc: w)
-                    }
-                }
-                record.previousStates.withUnsafeBufferPointer { states in
-                    dRecurrent.withUnsafeMutableBufferPointer { c in
-                        guard let a = states.baseAddress, let c = c.baseAddress else { return }
-                        Scalar.parallelGEMM(
-                            transposeA: true, transposeB: false, m: u, n: w, k: rows, alpha: 1,
-                            a: a, lda: u, b: dzBase, ldb: w, beta: 0, c: c, ldc: w)
-                    }
-                }
                 for r in 0..<rows {
                     for j in 0..<w { dBias[j] += dzBuffer[r * w + j] }
                 }
