@@ -317,6 +317,8 @@ long gru_sgemm_packed_size(long k, long n) {
     return k * ((n + nr - 1) / nr) * nr;
 }
 
+long gru_sgemm_direct_rows(void) { return gru_kernels_level() == 2 ? 4 : 0; }
+
 void gru_sgemm_pack_b(int trans_b, long k, long n, const float *b, long ldb, float *packed) {
     long nr = nr_for(gru_kernels_level());
     long slivers = (n + nr - 1) / nr;

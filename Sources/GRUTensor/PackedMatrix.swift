@@ -1,3 +1,5 @@
+import CGRUKernels
+
 /// A right-hand matrix packed once for many products (when the scalar type has a
 /// packed kernel; otherwise products read the matrix as it is), in bfloat16 when asked.
 package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
@@ -33,9 +35,14 @@ package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
         if let packed { deallocateMatrix(packed) }
     }
 
-    /// Whether products of `rows` rows use a packed right-hand side: the kernels read it as
-    /// it is stored for two to four rows, where packing would cost more than it saves.
-    package static func isWorthPacking(rows: Int) -> Bool { rows > 4 || rows == 1 }
+    /// Whether products of `rows` rows use a packed right-hand side: not where the kernels
+    /// read it as it is stored (two to four rows on AVX-512), and packing would cost more
+    /// than it saves. The other kernels pack it for every product, so a matrix many
+    /// products read is packed once.
+    package static func isWorthPacking(rows: Int) -> Bool { rows == 1 || rows > directRows }
+
+    /// ``gru_sgemm_direct_rows()``, read once.
+    private static var directRows: Int { DirectRows.count }
 
     /// `C = A * self + beta * C` for `m` rows of `A` (`lda` apart).
     ///
@@ -62,4 +69,9 @@ package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
             Scalar.gemm(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: source, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
     }
+}
+
+/// The kernel level is fixed for the process, so the count is too.
+private enum DirectRows {
+    static let count = gru_sgemm_direct_rows()
 }

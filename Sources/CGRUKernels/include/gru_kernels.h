@@ -24,6 +24,11 @@ void gru_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
 /// Size in floats of the buffer gru_sgemm_pack_b needs for a k x n matrix.
 long gru_sgemm_packed_size(long k, long n);
 
+/// The most rows (above one) for which gru_sgemm reads B as it is stored instead of packing
+/// it: 4 where a kernel for so few rows exists (AVX-512), else 0. Products of more rows, or
+/// on other kernels, pack B first, so a B used many times is better packed once.
+long gru_sgemm_direct_rows(void);
+
 /// Packs op(B) (k x n) once, for repeated products with different A.
 void gru_sgemm_pack_b(int trans_b, long k, long n, const float *b, long ldb, float *packed);
 
