@@ -43,14 +43,26 @@ final class TaskClaims: @unchecked Sendable {
     /// Whether piece `i` is computed.
     func isDone(_ i: Int) -> Bool { state(i) == Self.done }
 
-    /// Makes sure piece `i` is computed: computes it here when nobody has started it,
-    /// else waits for the thread that did.
+    /// Makes sure piece `i` is computed: computes it here when nobody has started it, else,
+    /// while the thread that did computes it, takes the last pieces nobody has claimed (the
+    /// other thread claims from the front), and then waits. So when the pieces outweigh
+    /// the work between the waits (input projections wider than the recurrence), both
+    /// threads compute them instead of one waiting on the other.
     func ensure(_ i: Int, compute: (Int) -> Void) {
         if isDone(i) { return }
         if claim(i) {
             compute(i)
             finish(i)
             return
+        }
+        var last = count - 1
+        while !isDone(i) {
+            while last > i, !isUnclaimed(last) { last -= 1 }
+            guard last > i else { break }
+            if claim(last) {
+                compute(last)
+                finish(last)
+            }
         }
         spinWait { isDone(i) }
     }
