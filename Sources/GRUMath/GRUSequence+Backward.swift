@@ -79,8 +79,7 @@ extension GRUSequence {
         // Distance between the projection rows of consecutive batch entries.
         let rowStride = timeMajor ? 1 : steps
         // Batch rows are independent in the reverse sweep too: split them over the cores.
-        let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
-        let chunk = (batch + workers - 1) / workers
+        let chunk = GRUSequence.rowWorkers(batch: batch, steps: steps, units: u).chunk
         outputGradient.withUnsafeBufferPointer { dYBuffer in
         tape.records.withUnsafeBufferPointer { recordBuffer in
         tape.previousStates.withUnsafeBufferPointer { previousBuffer in

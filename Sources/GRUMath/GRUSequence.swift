@@ -43,6 +43,14 @@ public enum GRUSequence {
         CompactedSequence<Float>.rightPaddedLengths(mask, batch: batch, steps: steps)
     }
 
+    /// The batch's rows over the workers of a call, forwards or backwards: each worker takes
+    /// ``CompactedSequence``'s least rows or more, so that the products run every row on the
+    /// tiles, as one worker with the whole batch and the compacted loop do. A step of a row
+    /// counts its product and, as many multiply-adds, its gates.
+    static func rowWorkers(batch: Int, steps: Int, units: Int) -> RowWorkers {
+        RowWorkers(batch: batch, steps: steps, workPerRowStep: 3 * units * (units + 32), minimumRows: CompactedSequence<Float>.minimumRows)
+    }
+
     /// Runs the GRU over `inputs`.
     ///
     /// Masked steps (`mask[b, t] == false`) carry the state unchanged; their output is the
@@ -118,14 +126,10 @@ public enum GRUSequence {
         // Row of (b, t) in the inputs, the projections and the sequence output.
         let timeMajor = options.timeMajor
         func row(_ b: Int, _ t: Int) -> Int { timeMajor ? t * batch + b : b * steps + t }
-        let workers = parallelWorkers(total: batch * u * 3 * u, minimumPerWorker: 16 * 128 * 384)
         // Batch rows never interact: each worker runs the whole sequence for its rows.
-        let chunk = (batch + workers - 1) / workers
-        // Compacted only where the full loop's threads each take five rows or more: they then
-        // run every row on the tiles as the compacted products do, so the bits are the same.
-        let fullLoopRows = batch - ((batch + chunk - 1) / chunk - 1) * chunk
-        if compactsPaddedBatches, fullLoopRows >= CompactedSequence<S>.minimumRows,
-           CompactedSequence<S>.applies(batch: batch, steps: steps),
+        let rowWorkers = rowWorkers(batch: batch, steps: steps, units: u)
+        let workers = rowWorkers.count, chunk = rowWorkers.chunk
+        if compactsPaddedBatches, CompactedSequence<S>.applies(batch: batch, steps: steps),
            let mask, let lengths = CompactedSequence<S>.rightPaddedLengths(mask.scalars, batch: batch, steps: steps) {
             let sequence = CompactedSequence(
                 spec: spec, weights: weights, lengths: lengths, steps: steps, options: options, workers: workers,

@@ -69,6 +69,36 @@ package func parallelWorkers(total: Int, minimumPerWorker: Int) -> Int {
     return Swift.max(1, Swift.min(activeCores, total / minimumPerWorker))
 }
 
+/// How a batch's rows split over workers that each run whole rows through every step of a
+/// sequence: rows never interact, so the workers meet only at the end, and a sequence's
+/// whole work (not one step's) pays for them.
+package struct RowWorkers: Sendable {
+    /// Rows per worker; the last worker takes the rest.
+    package let chunk: Int
+    /// The number of workers.
+    package let count: Int
+
+    /// Splits `batch` rows of `steps` steps of `workPerRowStep` multiply-adds.
+    ///
+    /// - Parameter minimumRows: The fewest rows a worker takes (the last included) when
+    ///   there are several: the products' kernels then see no fewer rows split than whole,
+    ///   so that their sums round the same for any thread count.
+    package init(batch: Int, steps: Int, workPerRowStep: Int, minimumRows: Int) {
+        let rowSteps = batch.multipliedReportingOverflow(by: steps)
+        let work = rowSteps.partialValue.multipliedReportingOverflow(by: workPerRowStep)
+        let total = rowSteps.overflow || work.overflow ? Int.max : work.partialValue
+        var count = Swift.min(parallelWorkers(total: total, minimumPerWorker: 1 << 21), batch / Swift.max(1, minimumRows))
+        count = Swift.max(1, count)
+        var chunk = (batch + count - 1) / count
+        while count > 1, batch - (count - 1) * chunk < minimumRows {
+            count -= 1
+            chunk = (batch + count - 1) / count
+        }
+        self.count = count
+        self.chunk = Swift.max(1, chunk)
+    }
+}
+
 /// The number of threads work is split over: ``ThreadCount/current``.
 package var activeCores: Int { ThreadCount.current }
 

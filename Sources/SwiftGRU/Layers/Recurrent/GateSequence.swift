@@ -3,9 +3,10 @@ internal import GRUMath
 /// An LSTM or SimpleRNN cell over a whole sequence on the CPU, as ``GRUSequence`` runs the GRU:
 /// the input projections of every step in one matrix product, then, step by step, the state's
 /// product with the recurrent kernel (packed once) and the gates, for the rows the mask keeps
-/// at that step only. Every row goes through the same kernels whichever rows come with it, so
-/// skipping the masked rows gives the bits of computing them and selecting (``everyRow``
-/// computes them, for the tests), and the rows split over threads the same way for any count.
+/// at that step only. Every row of a batch goes through the same kernels whichever rows come
+/// with it (the tiles; one sequence alone, the one-row kernel), so skipping the masked rows
+/// gives the bits of computing them and selecting (``everyRow`` computes them, for the
+/// tests), and the rows split over threads the same way for any count.
 /// Training keeps each step's gates and sums the weight gradients over the whole sequence in
 /// single products.
 ///
@@ -97,10 +98,11 @@ struct GateSequence<Scalar: TensorScalar> {
         return Layout(batch: batch, steps: steps, features: inputs.shape[2], timeMajor: timeMajor)
     }
 
-    /// Rows per worker: whole rows over the threads, none with less than a fair share of work.
-    private func workerRows(batch: Int) -> Int {
-        let workers = parallelWorkers(total: batch * units * width, minimumPerWorker: 16 * 128 * 384)
-        return Swift.max(1, (batch + workers - 1) / workers)
+    /// Rows per worker: whole rows over the threads, as many workers as the sequence's work
+    /// pays for (a step of a row: its product and its gates). Every row runs on the tiles
+    /// however many come with it, so any split gives the same bits.
+    private func workerRows(batch: Int, steps: Int) -> Int {
+        RowWorkers(batch: batch, steps: steps, workPerRowStep: width * (units + 32), minimumRows: 1).chunk
     }
 
     /// The output (the sequence, or the last output) and the final states over `inputs`,
@@ -158,7 +160,7 @@ struct GateSequence<Scalar: TensorScalar> {
         var previousCarries: [Scalar] = uninitializedArray(count: isLSTM ? recordCount * u : 0)
         var carries = [Scalar](repeating: 0, count: isLSTM ? recordCount * u : 0)
         let keep = mask?.scalars
-        let chunk = workerRows(batch: batch)
+        let chunk = workerRows(batch: batch, steps: steps)
         let recurrentValues = recurrentKernel.scalars, biasValues = bias?.scalars
         let recurrentMaskValues = recurrentMask?.scalars
         try recurrentValues.withUnsafeBufferPointer { recurrentBuffer in
@@ -208,7 +210,7 @@ struct GateSequence<Scalar: TensorScalar> {
                             for j in 0..<w { z[i * w + j] = projected[r * w + j] }
                         }
                         if !computed.isEmpty {
-                            packed.multiply(stateRows, rows: computed.count, lda: u, beta: 1, into: z, ldc: w, everyRow: true)
+                            packed.multiply(stateRows, rows: computed.count, lda: u, beta: 1, into: z, ldc: w, everyRow: batch > 1)
                         }
                         for (i, b) in computed.enumerated() {
                             let zi = z + i * w, r = shape.row(b, t)
@@ -294,7 +296,7 @@ struct GateSequence<Scalar: TensorScalar> {
         let keep = record.mask
         let transposed = try recurrentKernel.transposed([1, 0]).scalars
         let recurrentMaskValues = recurrentMask?.scalars
-        let chunk = workerRows(batch: batch)
+        let chunk = workerRows(batch: batch, steps: steps)
         try transposed.withUnsafeBufferPointer { transposedBuffer in
             guard let transposedBase = transposedBuffer.baseAddress else {
                 throw LayerError(.invalidWeights, "the recurrent kernel is empty")
@@ -381,7 +383,7 @@ struct GateSequence<Scalar: TensorScalar> {
                             for j in 0..<w { dz[r * w + j] = d[j] }
                         }
                         if !kept.isEmpty {
-                            packed.multiply(dzRows, rows: kept.count, lda: w, beta: 0, into: propagated, ldc: u, everyRow: true)
+                            packed.multiply(dzRows, rows: kept.count, lda: w, beta: 0, into: propagated, ldc: u, everyRow: batch > 1)
                         }
                         for (i, b) in kept.enumerated() {
                             if let m = recurrentMaskValues {
