@@ -25,12 +25,16 @@ import sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 # (batch, steps, features, units): batch 1 to 512, units and features 16 to 1024, steps up to
-# 1000, the four rows of BENCHMARKS.md first.
+# 1000, the four rows of BENCHMARKS.md first; then shapes off the regular ones (batches of two
+# and three, features far wider or narrower than the units, units not a multiple of 8).
 GRID = [
     (1, 200, 64, 128), (32, 100, 64, 128), (64, 50, 256, 256), (64, 50, 512, 512),
     (256, 200, 128, 128), (128, 100, 256, 256), (256, 100, 64, 64), (512, 50, 16, 32),
     (16, 400, 128, 256), (8, 1000, 64, 64), (1, 500, 256, 256), (32, 50, 1024, 1024),
     (128, 20, 1024, 512), (4, 100, 16, 16),
+    (1, 1000, 16, 16), (2, 300, 32, 64), (512, 100, 128, 16), (1, 100, 1024, 1024),
+    (64, 200, 32, 256), (256, 30, 512, 128), (8, 50, 1024, 64), (16, 100, 64, 512),
+    (3, 250, 40, 24),
 ]
 
 PEER_RUNNER = r"""

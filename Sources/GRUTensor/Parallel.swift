@@ -81,8 +81,8 @@ package struct RowWorkers: Sendable {
     /// Splits `batch` rows of `steps` steps of `workPerRowStep` multiply-adds.
     ///
     /// - Parameter minimumRows: The fewest rows a worker takes (the last included) when
-    ///   there are several: the products' kernels then see no fewer rows split than whole,
-    ///   so that their sums round the same for any thread count.
+    ///   there are several, so that a worker's products run on the kernel the whole batch's
+    ///   would (their sums then round the same for any thread count).
     package init(batch: Int, steps: Int, workPerRowStep: Int, minimumRows: Int) {
         let rowSteps = batch.multipliedReportingOverflow(by: steps)
         let work = rowSteps.partialValue.multipliedReportingOverflow(by: workPerRowStep)

@@ -60,6 +60,26 @@ struct ThreadCountTests {
         }
     }
 
+    /// A batch's rows split into workers of at least the least rows asked for, no more
+    /// workers than threads or than the sequence's work pays for, covering the batch.
+    @Test func rowWorkersTakeTheirLeastRows() {
+        defer { ThreadCount.reset() }
+        for threads in [1, 2, 3, 8] {
+            ThreadCount.current = threads
+            for batch in 1...64 {
+                for least in [1, 5] {
+                    let split = RowWorkers(batch: batch, steps: 1000, workPerRowStep: 1 << 20, minimumRows: least)
+                    #expect(split.count >= 1 && split.count <= Swift.min(threads, Swift.max(1, batch / least)))
+                    #expect((batch + split.chunk - 1) / split.chunk == split.count, "batch \(batch)")
+                    if split.count > 1 { #expect(batch - (split.count - 1) * split.chunk >= least, "batch \(batch)") }
+                }
+            }
+        }
+        ThreadCount.current = 8
+        #expect(RowWorkers(batch: 64, steps: 2, workPerRowStep: 64, minimumRows: 5).count == 1)
+        #expect(RowWorkers(batch: 64, steps: .max, workPerRowStep: .max, minimumRows: 5).count == 8)
+    }
+
     @Test func halvesRunOnTheirShareOfTheThreads() throws {
         defer { ThreadCount.reset() }
         for (threads, shares) in [(1, [1, 1]), (2, [1, 1]), (3, [1, 2]), (8, [4, 4])] {
