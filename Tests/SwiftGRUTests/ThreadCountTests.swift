@@ -9,10 +9,12 @@ struct ThreadCountTests {
     /// Forward and backward bits for a batch split over workers, and for one sequence
     /// (whose steps two threads share by units): small batches of wide layers, whose rows
     /// would split into workers of one to four, and a batch of narrow ones.
-    @Test(arguments: [(7, 96), (1, 160), (40, 200), (2, 640), (6, 320), (12, 120)])
-    func resultsAreIdenticalForOneTwoAndThreeThreads(batch: Int, units: Int) throws {
+    /// And a small batch over enough steps that with two threads or more the second computes
+    /// the input projections a chunk ahead, which one thread computes up front.
+    @Test(arguments: [(7, 96, 12), (1, 160, 12), (40, 200, 12), (2, 640, 12), (6, 320, 12), (12, 120, 12), (3, 40, 70)])
+    func resultsAreIdenticalForOneTwoAndThreeThreads(batch: Int, units: Int, steps: Int) throws {
         defer { ThreadCount.reset() }
-        let x: Tensor<Float> = try Initializer.randomNormal(stddev: 1, seed: 5).makeTensor(shape: [batch, 12, 48])
+        let x: Tensor<Float> = try Initializer.randomNormal(stddev: 1, seed: 5).makeTensor(shape: [batch, steps, 48])
         var results = [[Tensor<Float>]]()
         for threads in [1, 2, 3] {
             ThreadCount.current = threads
