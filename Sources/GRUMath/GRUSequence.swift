@@ -145,8 +145,12 @@ public enum GRUSequence {
             }
             : nil
         let chunks = StepChunks(steps: steps)
+        // Batch-major inputs: a chunk's projections are one product per sequence (its rows are
+        // apart in the inputs), each a piece of its own, so that while one core computes a
+        // piece the other takes the chunks' last pieces, and the last chunk is shared too.
+        let piecesPerChunk = timeMajor ? 1 : batch
         let pipeline = split == nil && workers == 1 && activeCores > 1 && dropout.input.isEmpty && steps >= 2 * StepChunks.size
-            ? TaskClaims(count: chunks.count) : nil
+            ? TaskClaims(count: chunks.count * piecesPerChunk) : nil
         var projected: [S]
         let chunkProjection = pipeline.map { _ in weights.prepared.inputProjection(spec, weights) }
         if split != nil {
@@ -196,17 +200,17 @@ public enum GRUSequence {
         inputs.withUnsafeBufferPointer { xBuffer in
         projected.withUnsafeMutableBufferPointer { projectedBuffer in
             let p = UnsafeBufferPointer(projectedBuffer)
-            // The projections of the processing steps of chunk c, all rows.
-            func computeChunk(_ c: Int) {
-                let range = chunks.steps(of: c), s0 = range.lowerBound, s1 = range.upperBound
+            // Piece i of the projections: the processing steps of chunk i / piecesPerChunk, of
+            // every sequence (time-major) or of sequence i % piecesPerChunk.
+            func computePiece(_ i: Int) {
+                let range = chunks.steps(of: i / piecesPerChunk), s0 = range.lowerBound, s1 = range.upperBound
                 let t0 = options.goBackwards ? steps - s1 : s0, t1 = options.goBackwards ? steps - s0 : s1
                 guard let x = xBuffer.baseAddress, let out = projectedBuffer.baseAddress, let chunkProjection else { return }
                 if timeMajor {
                     chunkProjection.project(x, rows: (t0 * batch)..<(t1 * batch), into: out)
                 } else {
-                    for b in 0..<batch {
-                        chunkProjection.project(x, rows: (b * steps + t0)..<(b * steps + t1), into: out)
-                    }
+                    let b = i % piecesPerChunk
+                    chunkProjection.project(x, rows: (b * steps + t0)..<(b * steps + t1), into: out)
                 }
             }
             state.withUnsafeMutableBufferPointer { stateBuffer in
@@ -227,10 +231,10 @@ public enum GRUSequence {
                                     }
                                     guard let kernel else { return }
                                     if let pipeline, worker == 1 {
-                                        // The producer: claims chunks in processing order until none is left.
-                                        for c in 0..<pipeline.count where pipeline.claim(c) {
-                                            computeChunk(c)
-                                            pipeline.finish(c)
+                                        // The producer: claims pieces in processing order until none is left.
+                                        for i in 0..<pipeline.count where pipeline.claim(i) {
+                                            computePiece(i)
+                                            pipeline.finish(i)
                                         }
                                         return
                                     }
@@ -241,7 +245,9 @@ public enum GRUSequence {
                                     h.update(from: stateBuffer.baseAddress! + b0 * u, count: count * u)
                                     let out = outputBuffer.baseAddress! + b0 * u
                                     for s in 0..<steps {
-                                        if let pipeline, let c = chunks.chunk(startingAt: s) { pipeline.ensure(c, compute: computeChunk) }
+                                        if let pipeline, let c = chunks.chunk(startingAt: s) {
+                                            for i in (c * piecesPerChunk)..<((c + 1) * piecesPerChunk) { pipeline.ensure(i, compute: computePiece) }
+                                        }
                                         let t = options.goBackwards ? steps - 1 - s : s
                                         if recording { (previousBuffer.baseAddress! + s * block + b0 * u).update(from: h, count: count * u) }
                                         GRUStep.forward(
