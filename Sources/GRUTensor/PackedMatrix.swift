@@ -39,10 +39,7 @@ package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
     /// read it as it is stored (two to four rows on AVX-512), and packing would cost more
     /// than it saves. The other kernels pack it for every product, so a matrix many
     /// products read is packed once.
-    package static func isWorthPacking(rows: Int) -> Bool { rows == 1 || rows > directRows }
-
-    /// ``gru_sgemm_direct_rows()``, read once.
-    private static var directRows: Int { DirectRows.count }
+    package static func isWorthPacking(rows: Int) -> Bool { rows == 1 || rows > DirectRows.count }
 
     /// `C = A * self + beta * C` for `m` rows of `A` (`lda` apart).
     ///
@@ -71,7 +68,8 @@ package final class PackedMatrix<Scalar: TensorScalar>: @unchecked Sendable {
     }
 }
 
-/// The kernel level is fixed for the process, so the count is too.
+/// ``gru_sgemm_direct_rows()``, read once: the kernel level is fixed for the process. (A
+/// generic class cannot hold a static stored property.)
 private enum DirectRows {
     static let count = gru_sgemm_direct_rows()
 }
